@@ -1,0 +1,14 @@
+"""ruralrev: the package behind the *ruralrev* research book.
+
+Modules, one job each:
+
+``paths``      where the project's data, notebooks and book live
+``data``       importer for NBS exports, the validated provincial snapshot
+``papers``     transcribed tables of the five source papers and their checks
+``tables``     numbered, captioned tables for the book
+``plots``      figure style (colour-blind-safe, readable in dark mode)
+``pipeline``   the papermill runner that executes the chapters
+``cli``        the ``ruralrev`` command
+"""
+
+__version__ = "0.1.0"

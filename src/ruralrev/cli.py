@@ -1,0 +1,67 @@
+"""The ``ruralrev`` command.
+
+    ruralrev run [CHAPTER ...] [-p name=value ...]   execute chapters (all by default)
+    ruralrev build [-p name=value ...]               execute every chapter, then build the HTML
+    ruralrev data build --raw ../shared/data          rebuild the official-statistics snapshot
+    ruralrev data check                               validate the committed snapshot
+
+Every failure prints one line starting with ``ruralrev:`` and exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import pipeline
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ruralrev", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="execute chapters through papermill")
+    run.add_argument("chapters", nargs="*", help="chapter names or notebook paths (default: all)")
+    run.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE")
+
+    build = commands.add_parser("build", help="execute every chapter, then build the HTML book")
+    build.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE")
+    build.add_argument("--no-run", action="store_true", help="render the existing executed copies")
+
+    data = commands.add_parser("data", help="the official-statistics snapshot")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    data_build = data_commands.add_parser("build", help="rebuild data/ from the raw NBS exports")
+    data_build.add_argument("--raw", required=True, help="folder holding nbs-exports/ and MANIFEST.tsv")
+    data_commands.add_parser("check", help="validate the committed snapshot")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            pipeline.run_chapters(args.chapters, args.parameter)
+        elif args.command == "build":
+            if not args.no_run:
+                pipeline.run_chapters(None, args.parameter)
+            pipeline.build_book()
+        elif args.command == "data":
+            from pathlib import Path
+
+            from . import data
+
+            if args.data_command == "build":
+                written = data.build_snapshot(Path(args.raw))
+                for path in written:
+                    print(f"data: wrote {path}", file=sys.stderr)
+            else:
+                panel = data.load_panel()
+                print(f"data: snapshot valid ({len(panel)} province-years)", file=sys.stderr)
+    except (pipeline.RunError, ValueError, FileNotFoundError) as exc:
+        print(f"ruralrev: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

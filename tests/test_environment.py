@@ -1,0 +1,30 @@
+"""environment.yml is documentation for conda users: it must pin what constraints.txt pins."""
+
+import re
+import tomllib
+
+from ruralrev import paths
+
+
+def _pins(text: str) -> dict[str, str]:
+    found = {}
+    for name, version in re.findall(r"^[\s-]*([A-Za-z0-9_.\-]+)==(\S+)\s*$", text, flags=re.M):
+        found[name.lower().replace("_", "-")] = version
+    return found
+
+
+def test_environment_yml_pins_equal_constraints():
+    constraints = _pins((paths.ROOT / "constraints.txt").read_text())
+    environment = _pins((paths.ROOT / "environment.yml").read_text())
+    assert environment, "environment.yml pins nothing"
+    mismatched = {n: (v, constraints.get(n)) for n, v in environment.items() if constraints.get(n) != v}
+    assert mismatched == {}
+
+
+def test_every_dependency_is_pinned_in_both_files():
+    project = tomllib.loads((paths.ROOT / "pyproject.toml").read_text())["project"]
+    names = {re.split(r"[<>=\[ ;]", d)[0].lower().replace("_", "-") for d in project["dependencies"]}
+    constraints = _pins((paths.ROOT / "constraints.txt").read_text())
+    environment = _pins((paths.ROOT / "environment.yml").read_text())
+    assert names - set(constraints) == set()
+    assert names - set(environment) == set()

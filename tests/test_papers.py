@@ -1,0 +1,75 @@
+"""The transcribed tables equal what the papers print, cell by cell."""
+
+import pandas as pd
+import pytest
+
+from ruralrev import papers
+
+P001 = "001_7fadbb374eb89ef6"
+
+
+@pytest.fixture(scope="module")
+def table1():
+    return papers.load_table("001_table1")
+
+
+def test_p001_table1_matches_printed_text(seeds_dir, table1):
+    text = (seeds_dir / f"{P001}.txt").read_text(encoding="utf-8")
+    printed = papers.printed_rows(
+        text, start="Subdivision areas Existing problems Questionnaire survey results (%)", stop="《"
+    )
+    assert len(printed) == 31
+    assert papers.compare_with_printed(table1, printed) == []
+
+
+def test_p001_table1_values_offline(table1):
+    """A second, independent reading of the printed table (for clones without ../shared)."""
+    by_area = table1.groupby("area", sort=False)["percent"].apply(list).to_dict()
+    assert by_area["Governance of rural public education service"] == [
+        "60.61", "45.45", "36.36", "33.33", "27.27", "12.12", "12.12"]
+    assert by_area["Governance of rural public medical service"] == [
+        "38.5", "48.1", "29", "19", "19.5", "15.6", "16.1"]
+    assert by_area["Governance of rural social security service"] == ["55.6", "14.9", "16", "27", "55.1"]
+    assert by_area["Governance of rural employment and training service"] == [
+        "44.7", "30", "39.5", "15.31", "48.2", "24.3", "3.1"]
+    assert by_area["Governance of rural public cultural service"] == [
+        "57.04", "51.93", "34.26", "30.62", "2.74"]
+    assert set(table1["paper_id"]) == {P001} and set(table1["table"]) == {"Table 1"}
+
+
+def test_load_table_parses_printed_precision(table1):
+    row = table1[table1["percent"] == "15.31"].iloc[0]
+    assert row["value"] == pytest.approx(15.31) and row["decimals"] == 2
+    assert table1.loc[table1["percent"] == "29", "decimals"].item() == 0
+
+
+def test_compare_with_printed_reports_a_changed_cell(table1):
+    altered = table1.copy()
+    altered.loc[3, "percent"] = "33.34"
+    printed = [
+        (f"{r.area} {r.item}" if i == 0 or r.area != table1.area[i - 1] else r.item, r.percent)
+        for i, r in enumerate(table1.itertuples())
+    ]
+    problems = papers.compare_with_printed(altered, printed)
+    assert problems == ["row 4 (Insufficient funds…): 33.34 printed as 33.33"]
+
+
+def test_load_table_rejects_a_non_number(tmp_path):
+    frame = pd.DataFrame({"paper_id": ["x"], "table": ["T"], "section": ["1"], "area": ["a"],
+                          "item": ["i"], "percent": ["12,5"]})
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(ValueError, match=r"bad.csv:2: percent='12,5' is not a printed number"):
+        papers.load_table("bad", root=tmp_path)
+
+
+def test_items_at_or_above(table1):
+    assert list(papers.items_at_or_above(table1, 55)["percent"]) == ["60.61", "57.04", "55.6", "55.1"]
+    assert len(papers.items_at_or_above(table1, 40)) == 9
+    with pytest.raises(ValueError, match="percentage"):
+        papers.items_at_or_above(table1, 120)
+
+
+def test_paper_register_has_all_five():
+    register = papers.load_papers()
+    assert len(register) == 5
+    assert register.loc["002_598e79ca07244105", "authors"] == "Heyun Xu"

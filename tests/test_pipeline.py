@@ -1,0 +1,103 @@
+"""The runner: parameters, the page it writes, failures that name the cell and keep the last good page."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ruralrev import pipeline
+from ruralrev.pipeline import Chapter, RunError
+
+NOTEBOOK_HEADER = """---
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+---
+"""
+
+
+def _chapter(**parameters):
+    return Chapter("demo", Path("notebooks/demo.md"), Path("book/executed/demo.ipynb"), parameters)
+
+
+def test_plan_lists_the_first_chapter_with_its_defaults():
+    plan = {c.name: c for c in pipeline.load_plan()}
+    assert plan["paper_001"].parameters == {"threshold": 50.0}
+    assert plan["paper_001"].output.as_posix().endswith("book/executed/paper_001.ipynb")
+
+
+def test_overrides_are_typed_and_checked():
+    chapter = _chapter(year=2023, threshold=50.0, method="kmeans")
+    assert pipeline.parse_overrides(["year=2020", "threshold=40", "method=ward"], chapter) == {
+        "year": 2020, "threshold": 40.0, "method": "ward"}
+    with pytest.raises(RunError, match=r"demo: unknown parameter 'yaer' \(known: method, threshold, year\)"):
+        pipeline.parse_overrides(["yaer=2020"], chapter)
+    with pytest.raises(RunError, match=r"year='twenty' is str, expected int"):
+        pipeline.parse_overrides(["year=twenty"], chapter)
+    with pytest.raises(RunError, match="name=value"):
+        pipeline.parse_overrides(["year"], chapter)
+
+
+def test_unknown_chapter_is_named():
+    with pytest.raises(RunError, match="no chapter 'paper_999'"):
+        pipeline.run_chapters(["paper_999"])
+
+
+def test_finish_hides_parameter_cells_and_adds_the_box():
+    notebook = {"metadata": {"papermill": {"start_time": "t", "duration": 1.0}}, "cells": [
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "x = 1"},
+        {"cell_type": "code", "metadata": {"tags": ["injected-parameters"], "papermill": {}}, "source": "x = 2"},
+        {"cell_type": "markdown", "metadata": {}, "source": "text"},
+    ]}
+    done = pipeline._finish(notebook, {"x": 2}, "demo")
+    assert [c["metadata"].get("tags") for c in done["cells"]] == [
+        ["parameters", "remove-cell"], ["injected-parameters", "remove-cell"], ["ruralrev-parameters"], None]
+    assert "- `x` = `2`" in done["cells"][2]["source"]
+    assert "start_time" not in done["metadata"]["papermill"]
+    assert "papermill" not in done["cells"][1]["metadata"]
+
+
+def _write_notebook(path: Path, body: str) -> None:
+    path.write_text(NOTEBOOK_HEADER + body, encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_failing_notebook_names_cell_and_keeps_previous_output(tmp_path):
+    source = tmp_path / "broken.md"
+    _write_notebook(source, "\n```{code-cell} ipython3\n:tags: [parameters]\n\nn = 1\n```\n\n"
+                            "```{code-cell} ipython3\nvalue = 1 / (n - 1)\n```\n")
+    output = tmp_path / "out" / "broken.ipynb"
+    output.parent.mkdir()
+    output.write_text('{"previous": "good"}')
+    chapter = Chapter("broken", source, output, {"n": 1})
+    with pytest.raises(RunError) as caught:
+        pipeline.run_chapter(chapter)
+    message = str(caught.value)
+    assert "broken.md failed in code cell 2" in message
+    assert "'value = 1 / (n - 1)'" in message and "ZeroDivisionError" in message
+    assert json.loads(output.read_text()) == {"previous": "good"}
+    assert list(output.parent.iterdir()) == [output]  # no temporary file left behind
+
+
+@pytest.mark.slow
+def test_paper_001_runs_with_a_non_default_threshold(tmp_path):
+    plan = {c.name: c for c in pipeline.load_plan()}
+    chapter = plan["paper_001"]
+    chapter = Chapter(chapter.name, chapter.source, tmp_path / "paper_001.ipynb", chapter.parameters)
+    pipeline.run_chapter(chapter, pipeline.parse_overrides(["threshold=40"], chapter))
+    notebook = json.loads(chapter.output.read_text())
+    glued = {}
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            key = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if key:
+                glued[key] = output["data"]["application/papermill.record/text/plain"]
+    assert glued["n_above"] == "9"
+    assert glued["threshold"] == "'40'"
+    box = next(c for c in notebook["cells"] if "ruralrev-parameters" in c["metadata"].get("tags", []))
+    assert "`threshold` = `40.0`" in "".join(box["source"])
