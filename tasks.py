@@ -53,7 +53,8 @@ def main(argv: list[str]) -> int:
         return 2
     ensure_environment()
     task, rest = argv[0], argv[1:]
-    env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    env.pop("MPLBACKEND", None)  # the kernel must use the inline backend so figures reach the page
     if task == "env":
         return 0
     if task == "book":

@@ -98,6 +98,8 @@ def test_paper_001_runs_with_a_non_default_threshold(tmp_path):
             if key:
                 glued[key] = output["data"]["application/papermill.record/text/plain"]
     assert glued["n_above"] == "9"
+    figure_cells = [c for c in notebook["cells"] if "figure" in c["metadata"].get("mystnb", {})]
+    assert any("image/png" in o.get("data", {}) for c in figure_cells for o in c["outputs"])
     assert glued["threshold"] == "'40'"
     box = next(c for c in notebook["cells"] if "ruralrev-parameters" in c["metadata"].get("tags", []))
     assert "`threshold` = `40.0`" in "".join(box["source"])
