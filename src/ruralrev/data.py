@@ -55,6 +55,10 @@ __all__ = [
     "load_urban_income",
     "load_descriptor",
     "validate_snapshot",
+    "field_table",
+    "coverage",
+    "indicator_values",
+    "urban_income_share_estimate",
 ]
 
 OFFICIAL = "official"
@@ -493,7 +497,7 @@ def _descriptor(observations: pd.DataFrame, files: dict[str, Path], raw_hashes: 
                 _field("line", "integer", "Line of that export")],
                 "National figures of NBS database 年度数据 (annual data), for checking claims.",
                 [nbs_source], primary_key=["indicator", "year"]),
-            resource("urban_income_yearbook", "Urban disposable income 2016–2018 (26 provinces)", [
+            resource("urban_income_yearbook", "Urban disposable income 2016–2018 (26 provinces, Shaanxi 2016–2017)", [
                 key_fields[0], _field("year", "integer", "Calendar year"),
                 _field("value", "number", "Urban residents' per-capita disposable income", unit="yuan per person"),
                 _field("unit", "string", "Unit"), _field("table", "string", "Yearbook table"),
@@ -700,7 +704,8 @@ def load_national(root: Path | None = None) -> pd.DataFrame:
 
 
 def load_urban_income(root: Path | None = None) -> pd.DataFrame:
-    """Official urban per-capita disposable income 2016–2018 (26 provinces), with its source."""
+    """Official urban per-capita disposable income 2016–2018 (26 provinces complete, Shaanxi
+    2016–2017 only), with its source."""
     return _numeric(validate_snapshot(root)["urban_income_yearbook"], {"province", "unit", "table", "source"})
 
 
@@ -712,3 +717,49 @@ def field_table(root: Path | None = None) -> pd.DataFrame:
              "definition": f["description"], "source": f.get("source", ""), "years": f.get("years", "")}
             for f in panel["schema"]["fields"]]
     return pd.DataFrame(rows)
+
+
+def coverage(panel: pd.DataFrame) -> pd.DataFrame:
+    """Provinces with a value, by indicator (rows, in panel order) and year (columns)."""
+    indicators = [s.code for s in SERIES] + [d.code for d in DERIVED]
+    counts = panel.groupby("year")[indicators].count().T
+    counts.columns = [str(c) for c in counts.columns]
+    counts.index.name = "indicator"
+    return counts
+
+
+def indicator_values(panel: pd.DataFrame, indicator: str, year: int) -> pd.Series:
+    """One indicator for one year, indexed by province; a clear error for unknown names or years."""
+    known = [s.code for s in SERIES] + [d.code for d in DERIVED]
+    if indicator not in known:
+        raise ValueError(f"unknown indicator {indicator!r}; known: {', '.join(known)}")
+    if year not in set(panel["year"]):
+        raise ValueError(f"year {year} is outside the panel ({panel['year'].min()}–{panel['year'].max()})")
+    return panel.loc[panel["year"] == year].set_index("province")[indicator]
+
+
+def urban_income_share_estimate(panel: pd.DataFrame, urban: pd.DataFrame) -> pd.DataFrame:
+    """Compare official urban income with the population-share estimate the book does *not* use.
+
+    The tempting estimate backs urban income out of the all-residents and rural figures with
+    resident-population weights:
+
+    .. math:: \\hat y_u = \\frac{y_a (P_u + P_r) - y_r P_r}{P_u}
+
+    It is wrong because the household survey's weights are not the resident-population shares;
+    this function measures how wrong, against the official figures (``load_urban_income``).
+
+    Returns
+    -------
+    DataFrame
+        ``province``, ``year``, ``official``, ``estimate`` and ``error_pct`` = 100 (estimate /
+        official − 1), one row per official figure.
+    """
+    merged = urban[["province", "year", "value"]].rename(columns={"value": "official"}).merge(
+        panel[["province", "year", "all_income", "rural_income", "urban_population", "rural_population"]],
+        on=["province", "year"], how="left", validate="one_to_one")
+    total = merged["urban_population"] + merged["rural_population"]
+    merged["estimate"] = (merged["all_income"] * total - merged["rural_income"] * merged["rural_population"]) \
+        / merged["urban_population"]
+    merged["error_pct"] = 100 * (merged["estimate"] / merged["official"] - 1)
+    return merged[["province", "year", "official", "estimate", "error_pct"]]

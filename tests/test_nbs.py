@@ -1,0 +1,96 @@
+"""The NBS export reader, on small fixture files written the way the real exports are."""
+
+import pytest
+
+from ruralrev import nbs
+
+SOURCE = "数据来源：国家统计局\n"
+
+
+def _write(path, text, encoding="utf-8-sig"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_provinces_by_years_with_tab_comma_trailing_separator_and_footnotes(tmp_path):
+    path = _write(tmp_path / "农村居民人均可支配收入 (元).csv",
+                  "数据库：分省年度数据 \n时间：2016年-2025年 \n"
+                  "地区\t,2025年\t,2024年\t,2023年\t,\n"
+                  "北京市\t,\t,39856\t,37358\t,\n"
+                  "西藏自治区\t,\t,21578\t,19924\t,\n"
+                  "注：1. 一条脚注，带逗号, 和数字 2024\n" + SOURCE)
+    export = nbs.read_export(path)
+    assert export.layout == "provinces-by-years"
+    cells = export.cells.set_index(["province", "year"])
+    assert cells.loc[("Beijing", 2024), "value"] == "39856"
+    assert cells.loc[("Tibet", 2023), "value"] == "19924"
+    assert set(export.cells["indicator"]) == {"农村居民人均可支配收入"}
+    assert set(export.cells["unit"]) == {"元"}
+    assert len(export.cells) == 4  # 2025 is empty
+    assert cells.loc[("Tibet", 2023), "line"] == 5
+
+
+def test_gbk_with_indicator_line_and_no_trailing_separator(tmp_path):
+    path = _write(tmp_path / "分省年度数据 (3).csv",
+                  "数据库：分省年度数据\n指标：城镇单位就业人员(万人)\n时间：最近20年\n"
+                  "地区,2025年,2024年,2023年\n北京市,,763.6,\n天津市,,226.0,219.0\n" + SOURCE, "gbk")
+    cells = nbs.read_export(path).cells
+    assert list(cells["value"]) == ["763.6", "226.0", "219.0"]
+    assert set(cells["indicator"]) == {"城镇单位就业人员"} and set(cells["unit"]) == {"万人"}
+
+
+def test_one_file_per_province_indicators_by_years(tmp_path):
+    path = _write(tmp_path / "内蒙古自治区.csv",
+                  "数据库：分省年度数据 \n时间：2016年-2025年 \n指标\t,2024年\t,2023年\t,\n"
+                  "地区生产总值 (亿元) \t,25000.1\t,24000.0\t,\n人均地区生产总值 (元/人) \t,110104\t,\t,\n" + SOURCE)
+    export = nbs.read_export(path)
+    assert export.layout == "indicators-by-years"
+    assert set(export.cells["province"]) == {"Inner Mongolia"}
+    assert export.cells.set_index(["indicator", "year"]).loc[("人均地区生产总值", 2024), "unit"] == "元/人"
+
+
+def test_provinces_by_indicators_takes_the_year_from_the_time_line(tmp_path):
+    path = _write(tmp_path / "x.csv", "数据库：分省年度数据 \n时间：2024年 \n"
+                  "地区\t,地区生产总值 (亿元) \t,人均地区生产总值 (元/人)\n北京市\t,49670.2\t,228167\t,\n" + SOURCE)
+    cells = nbs.read_export(path).cells
+    assert set(cells["year"]) == {2024} and list(cells["unit"]) == ["亿元", "元/人"]
+
+
+def test_national_table(tmp_path):
+    path = _write(tmp_path / "全国.csv", "数据库：年度数据 \n时间： \n指标\t,2024年\t,2023年\t,\n"
+                  "农村居民人均可支配收入 (元) \t,23119\t,21691\t,\n" + SOURCE)
+    cells = nbs.read_export(path).cells
+    assert set(cells["province"]) == {"China"} and list(cells["value"]) == ["23119", "21691"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("地区,2024年\n北京市,1\n", r"x.csv:1: bad header: expected '数据库：…', found '地区,2024年'"),
+        ("数据库：分省年度数据\n时间：2024年\n城市,2024年\n", r"x.csv:3: bad header: unexpected line '城市,2024年'"),
+        ("数据库：分省年度数据\n地区,2024年,人口 (万人)\n北京市,1,2\n", r"x.csv:2: unknown layout"),
+        ("数据库：分省年度数据\n地区,2024年,2023年\n北京市,12.5,n/a\n", r"x.csv:3: non-numeric cell 'n/a' in column '2023年'"),
+        ("数据库：分省年度数据\n地区,2024年\n北京市,1\n京城,2\n", r"x.csv:4: unknown province '京城'"),
+        ("数据库：分省年度数据\n地区,2024年\n北京市,1\n北京市,2\n",
+         r"x.csv:4: duplicate cell Beijing 2024 x \(\) \(first on line 3\)"),
+        ("数据库：分省年度数据\n地区,2024年,2023年\n北京市,1\n", r"x.csv:3: 2 cells where the header has 3"),
+        ("数据库：分省年度数据\n时间：\n地区,人口 (万人)\n北京市,1\n", r"x.csv:3: one-year table but the time line is ''"),
+    ],
+)
+def test_malformed_exports_name_file_line_and_value(tmp_path, text, message):
+    path = _write(tmp_path / "x.csv", text + SOURCE)
+    with pytest.raises(nbs.ExportError, match=message):
+        nbs.read_export(path)
+
+
+def test_undecodable_file(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"\xff\xfe\xff\x00garbage")
+    with pytest.raises(nbs.ExportError, match="neither UTF-8 nor GBK"):
+        nbs.read_export(path)
+
+
+def test_split_indicator():
+    assert nbs.split_indicator("地区生产总值 (亿元) ") == ("地区生产总值", "亿元")
+    assert nbs.split_indicator("人口数(人口抽样调查)(人)") == ("人口数(人口抽样调查)", "人")
+    assert nbs.split_indicator("分省年度数据可支配收入") == ("分省年度数据可支配收入", "")
