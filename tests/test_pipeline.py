@@ -103,3 +103,44 @@ def test_paper_001_runs_with_a_non_default_threshold(tmp_path):
     assert glued["threshold"] == "'40'"
     box = next(c for c in notebook["cells"] if "ruralrev-parameters" in c["metadata"].get("tags", []))
     assert "`threshold` = `40.0`" in "".join(box["source"])
+
+
+def _glued(notebook: dict) -> dict:
+    values = {}
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            key = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if key:
+                values[key] = output["data"]["application/papermill.record/text/plain"].strip("'")
+    return values
+
+
+def _run_with(tmp_path, name, overrides):
+    plan = {c.name: c for c in pipeline.load_plan()}
+    chapter = plan[name]
+    chapter = Chapter(chapter.name, chapter.source, tmp_path / f"{name}.ipynb", chapter.parameters)
+    pipeline.run_chapter(chapter, pipeline.parse_overrides(overrides, chapter))
+    return _glued(json.loads(chapter.output.read_text()))
+
+
+@pytest.mark.slow
+def test_data_chapter_for_another_indicator(tmp_path):
+    glued = _run_with(tmp_path, "data", ["indicator=urbanization_rate", "year=2016"])
+    assert glued["map_label"] == "Urbanization rate" and glued["map_year"] == "2016"
+    assert glued["rural_income_2023"] == "21,691"
+    assert glued["n_conflicts"] == "31"
+
+
+@pytest.mark.slow
+def test_disparities_chapter_with_other_years_and_grouping(tmp_path):
+    from ruralrev import data, inequality
+
+    glued = _run_with(tmp_path, "disparities", ["start_year=2018", "end_year=2023", "grouping=municipality",
+                                                "bootstrap_reps=199"])
+    panel = data.load_panel()
+    expected = inequality.decomposition_series(panel, "rural_income", "rural_population", "municipality",
+                                               range(2018, 2024))
+    assert glued["theil_last"] == f"{expected['theil'].iloc[-1]:.4f}"
+    assert glued["between_first"] == f"{100 * expected['theil_between_share'].iloc[0]:.0f}"
+    assert glued["central_vs_west"] == "(regions not selected)"
+    assert glued["reps"] == "199"

@@ -59,6 +59,7 @@ __all__ = [
     "coverage",
     "indicator_values",
     "urban_income_share_estimate",
+    "with_official_urban_rural_ratio",
 ]
 
 OFFICIAL = "official"
@@ -763,3 +764,13 @@ def urban_income_share_estimate(panel: pd.DataFrame, urban: pd.DataFrame) -> pd.
         / merged["urban_population"]
     merged["error_pct"] = 100 * (merged["estimate"] / merged["official"] - 1)
     return merged[["province", "year", "official", "estimate", "error_pct"]]
+
+
+def with_official_urban_rural_ratio(panel: pd.DataFrame, root: Path | None = None) -> pd.DataFrame:
+    """The panel plus ``urban_income_official`` and ``urban_rural_income_ratio`` (official urban
+    income / rural income), available for 2016–2018 in the provinces the yearbook covers and
+    missing elsewhere (never estimated)."""
+    urban = load_urban_income(root)[["province", "year", "value"]].rename(columns={"value": "urban_income_official"})
+    merged = panel.merge(urban, on=["province", "year"], how="left", validate="one_to_one")
+    merged["urban_rural_income_ratio"] = merged["urban_income_official"] / merged["rural_income"]
+    return merged

@@ -82,3 +82,102 @@ def plot_survey_items(table, threshold: float | None = None, value_label: str = 
     axes[-1].set_xlim(0, 100)
     fig.tight_layout()
     return fig
+
+
+def plot_decomposition(series, title: str):
+    """Theil T split into between- and within-group parts over time (stacked), with the Gini.
+
+    ``series`` is the output of :func:`ruralrev.inequality.decomposition_series`.
+    """
+    import matplotlib.pyplot as plt
+
+    set_book_style()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    left.stackplot(series["year"], series["theil_between"], series["theil_within"],
+                   labels=["between groups", "within groups"], colors=OKABE_ITO[:2], alpha=0.9)
+    left.set_ylabel("Theil T (index, 0 = equality)")
+    left.set_xlabel("Year")
+    left.legend(loc="upper right", frameon=False, fontsize=8)
+    left.set_title("Theil T", loc="left", fontsize=10)
+    right.stackplot(series["year"], series["gini_within"], series["gini_net_between"],
+                    series["gini_transvariation"], labels=["within", "net between", "transvariation"],
+                    colors=OKABE_ITO[:3], alpha=0.9)
+    right.set_ylabel("Gini (index, 0 = equality)")
+    right.set_xlabel("Year")
+    right.legend(loc="upper right", frameon=False, fontsize=8)
+    right.set_title("Dagum Gini", loc="left", fontsize=10)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_group_means(means, unit: str, title: str):
+    """Weighted group means over time, one line per group (regions in their fixed colours)."""
+    import matplotlib.pyplot as plt
+
+    set_book_style()
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    markers = ["o", "s", "^", "D", "v", "P"]
+    for index, group in enumerate(means.columns):
+        colour = REGION_COLOURS.get(group, OKABE_ITO[index % len(OKABE_ITO)])
+        ax.plot(means.index, means[group], marker=markers[index % len(markers)], color=colour, label=group)
+    ax.set_xlabel("Year")
+    ax.set_ylabel(unit)
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_beta_convergence(result, labels, title: str):
+    """Growth against the initial log level, one labelled point per province, with the OLS line."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    set_book_style()
+    data = result.result.model.data
+    x = data.orig_exog["log_initial"].to_numpy()
+    y = data.orig_endog.to_numpy()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.scatter(x, y, color=OKABE_ITO[0], s=18)
+    grid = np.linspace(x.min(), x.max(), 50)
+    if list(result.result.params.index) == ["const", "log_initial"]:
+        ax.plot(grid, result.result.params["const"] + result.beta * grid, color=OKABE_ITO[5])
+    for xi, yi, name in zip(x, y, labels):
+        ax.annotate(name, (xi, yi), fontsize=6.5, xytext=(2, 2), textcoords="offset points")
+    ax.set_xlabel("Log of the initial value (log yuan)")
+    ax.set_ylabel("Growth over the period (log points)")
+    ax.set_title(title, loc="left", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_regression_diagnostics(frame, outcome: str, label_top: int = 5):
+    """Residuals against fitted values, and studentized residuals against leverage (influence).
+
+    ``frame`` is ``ModelResult.data`` of a cross-section; the ``label_top`` provinces with the
+    largest Cook's distance are named in both panels.
+    """
+    import matplotlib.pyplot as plt
+
+    set_book_style()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
+    top = frame.nlargest(label_top, "cooks_distance")
+    left.scatter(frame["fitted"], frame["residual"], color=OKABE_ITO[0], s=18)
+    left.axhline(0, color="#444444", linewidth=0.8)
+    left.set_xlabel(f"Fitted {outcome}")
+    left.set_ylabel("Residual (outcome units)")
+    left.set_title("Residuals vs fitted", loc="left", fontsize=10)
+    sizes = 20 + 400 * frame["cooks_distance"] / max(frame["cooks_distance"].max(), 1e-12)
+    right.scatter(frame["leverage"], frame["studentized"], s=sizes, color=OKABE_ITO[1], alpha=0.7)
+    right.axhline(0, color="#444444", linewidth=0.8)
+    right.set_xlabel("Leverage (hat value)")
+    right.set_ylabel("Studentized residual")
+    right.set_title("Influence (size = Cook's distance)", loc="left", fontsize=10)
+    for _, row in top.iterrows():
+        left.annotate(row["province"], (row["fitted"], row["residual"]), fontsize=7, xytext=(2, 2),
+                      textcoords="offset points")
+        right.annotate(row["province"], (row["leverage"], row["studentized"]), fontsize=7, xytext=(2, 2),
+                       textcoords="offset points")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,129 @@
+"""Inequality measures checked against mathematics and against pysal where weights are equal."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from inequality.gini import Gini
+from inequality.theil import Theil, TheilD
+
+from ruralrev import inequality as ineq
+
+RNG = np.random.default_rng(20261123)
+Y = RNG.lognormal(mean=9.8, sigma=0.35, size=31)
+W = RNG.uniform(100, 9000, size=31)
+G = np.array(["East"] * 10 + ["Central"] * 6 + ["West"] * 12 + ["Northeast"] * 3)
+
+
+def test_equal_incomes_give_zero():
+    y = np.full(8, 12_000.0)
+    assert ineq.theil_t(y, W[:8]) == pytest.approx(0, abs=1e-15)
+    assert ineq.gini(y, W[:8]) == pytest.approx(0, abs=1e-15)
+    assert ineq.coefficient_of_variation(y, W[:8]) == pytest.approx(0, abs=1e-15)
+    assert ineq.dagum_gini(y, W[:8], G[:8]).total == pytest.approx(0, abs=1e-15)
+
+
+def test_two_equal_groups_theil_is_ln2_all_between():
+    y, groups = [0, 0, 0, 10, 10, 10], [0, 0, 0, 1, 1, 1]
+    result = ineq.theil_decomposition(y, None, groups)
+    assert result.total == pytest.approx(np.log(2))
+    assert result.between == pytest.approx(np.log(2))
+    assert result.within == pytest.approx(0)
+
+
+def test_theil_decomposition_sums_to_total():
+    result = ineq.theil_decomposition(Y, W, G)
+    assert result.between + result.within == pytest.approx(result.total, rel=1e-12)
+    assert result.groups["population_share"].sum() == pytest.approx(1)
+    assert result.groups["income_share"].sum() == pytest.approx(1)
+
+
+def test_equal_weights_match_pysal():
+    assert ineq.theil_t(Y) == pytest.approx(Theil(Y).T, rel=1e-12)
+    reference = TheilD(Y, G)
+    ours = ineq.theil_decomposition(Y, None, G)
+    assert ours.between == pytest.approx(float(np.squeeze(reference.bg)), rel=1e-10)
+    assert ours.within == pytest.approx(float(np.squeeze(reference.wg)), rel=1e-10)
+    assert ineq.gini(Y) == pytest.approx(Gini(Y).g, rel=1e-12)
+
+
+def test_integer_weights_equal_replicated_observations():
+    y = np.array([3.0, 8.0, 15.0, 40.0])
+    counts = np.array([1, 3, 2, 5])
+    expanded = np.repeat(y, counts)
+    assert ineq.theil_t(y, counts) == pytest.approx(ineq.theil_t(expanded), rel=1e-12)
+    assert ineq.gini(y, counts) == pytest.approx(ineq.gini(expanded), rel=1e-12)
+    groups = np.array(["a", "a", "b", "b"])
+    weighted = ineq.dagum_gini(y, counts, groups)
+    replicated = ineq.dagum_gini(expanded, None, np.repeat(groups, counts))
+    assert weighted.net_between == pytest.approx(replicated.net_between, rel=1e-12)
+    assert weighted.transvariation == pytest.approx(replicated.transvariation, rel=1e-12)
+
+
+def test_scale_invariance_and_permutation():
+    perm = RNG.permutation(len(Y))
+    for measure in (ineq.theil_t, ineq.gini, ineq.coefficient_of_variation):
+        assert measure(Y * 7.3, W) == pytest.approx(measure(Y, W), rel=1e-12)
+        assert measure(Y[perm], W[perm]) == pytest.approx(measure(Y, W), rel=1e-12)
+    a, b = ineq.dagum_gini(Y, W, G), ineq.dagum_gini(Y[perm] * 2, W[perm], G[perm])
+    assert (b.within, b.net_between, b.transvariation) == pytest.approx((a.within, a.net_between, a.transvariation))
+
+
+def test_dagum_components_sum_to_the_gini():
+    result = ineq.dagum_gini(Y, W, G)
+    assert result.within + result.net_between + result.transvariation == pytest.approx(result.total, rel=1e-12)
+    assert result.total == pytest.approx(ineq.gini(Y, W))
+    assert ((result.pairs["D_jh"] >= 0) & (result.pairs["D_jh"] <= 1)).all()
+    assert len(result.pairs) == 6
+
+
+def test_dagum_non_overlapping_groups():
+    y = np.array([1.0, 2.0, 3.0, 10.0, 11.0, 30.0, 31.0, 35.0])
+    w = np.array([2.0, 1.0, 4.0, 1.0, 3.0, 2.0, 2.0, 1.0])
+    g = np.array(["low"] * 3 + ["mid"] * 2 + ["high"] * 3)
+    result = ineq.dagum_gini(y, w, g)
+    p = {k: w[g == k].sum() / w.sum() for k in ("low", "mid", "high")}
+    m = {k: (w[g == k] * y[g == k]).sum() / w[g == k].sum() for k in ("low", "mid", "high")}
+    mu = (w * y).sum() / w.sum()
+    expected = sum(p[a] * p[b] * abs(m[a] - m[b]) for a, b in [("low", "mid"), ("low", "high"), ("mid", "high")]) / mu
+    assert result.net_between == pytest.approx(expected, rel=1e-12)
+    assert result.transvariation == pytest.approx(0, abs=1e-15)
+    assert (result.pairs["D_jh"] == 1).all()
+
+
+def test_cv_known_value():
+    # y = [1, 3] with weights [3, 1]: mean 1.5, variance 0.75 → CV = sqrt(0.75)/1.5
+    assert ineq.coefficient_of_variation([1, 3], [3, 1]) == pytest.approx(np.sqrt(0.75) / 1.5)
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError, match="non-negative"):
+        ineq.theil_t([1, -2])
+    with pytest.raises(ValueError, match="finite"):
+        ineq.gini([1, np.nan])
+    with pytest.raises(ValueError, match="weights must be positive"):
+        ineq.theil_t([1, 2], [1, 0])
+    with pytest.raises(ValueError, match="group label"):
+        ineq.dagum_gini([1, 2])
+
+
+def _toy_panel(beta_total):
+    provinces = [f"p{i}" for i in range(12)]
+    initial = np.exp(np.linspace(9, 10.5, 12))
+    final = np.exp(np.log(initial) + 0.5 + beta_total * (np.log(initial) - np.log(initial).mean()))
+    rows = [{"province": p, "year": 2016, "y": a} for p, a in zip(provinces, initial)]
+    rows += [{"province": p, "year": 2024, "y": b} for p, b in zip(provinces, final)]
+    return pd.DataFrame(rows)
+
+
+def test_beta_convergence_recovers_a_known_beta_speed_and_half_life():
+    result = ineq.beta_convergence(_toy_panel(-0.2), "y", 2016, 2024)
+    assert result.beta == pytest.approx(-0.2, abs=1e-10)
+    assert result.speed == pytest.approx(-np.log(0.8) / 8)
+    assert result.half_life == pytest.approx(np.log(2) / (-np.log(0.8) / 8))
+    assert result.n == 12
+
+
+def test_sigma_convergence_falls_when_beta_is_negative():
+    series = ineq.sigma_convergence(_toy_panel(-0.2), "y")
+    assert list(series["year"]) == [2016, 2024]
+    assert series["sd_log"].iloc[1] == pytest.approx(0.8 * series["sd_log"].iloc[0])

@@ -1,0 +1,114 @@
+"""Regression machinery: FE absorption, wild bootstrap, cross-section, the table formatter."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ruralrev import models
+
+
+def _simulated_panel(effect: float, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    provinces = [f"P{i:02d}" for i in range(31)]
+    years = range(2016, 2025)
+    alpha = dict(zip(provinces, rng.normal(0, 1, 31)))
+    tau = dict(zip(years, rng.normal(0, 0.5, 9)))
+    rows = []
+    for p in provinces:
+        shock = rng.normal(0, 0.3)            # a province-level shock: errors correlate within province
+        for t in years:
+            x = rng.normal(0, 1) + alpha[p]
+            z = rng.normal(0, 1)
+            y = effect * x + 0.5 * z + alpha[p] + tau[t] + shock * (t - 2020) / 4 + rng.normal(0, 0.5)
+            rows.append({"province": p, "year": t, "region": "East" if p < "P10" else "West", "y": y,
+                         "x": x, "z": z, "pos": np.exp(x)})
+    return pd.DataFrame(rows)
+
+
+def test_absorbed_ols_equals_panelols():
+    panel = _simulated_panel(effect=0.8)
+    result = models.panel_fe(panel, "y", ["x", "z"], bootstrap_reps=0)
+    frame = result.data
+    codes = [pd.factorize(frame["province"])[0], pd.factorize(frame["year"])[0]]
+    demeaned = models.absorb(frame[["y", "x", "z"]].to_numpy(), codes)
+    beta, *_ = np.linalg.lstsq(demeaned[:, 1:], demeaned[:, 0], rcond=None)
+    np.testing.assert_allclose(beta, result.params[["x", "z"]].to_numpy(), rtol=1e-8)
+    assert result.nobs == 279 and result.n_clusters == 31
+
+
+def test_absorb_unbalanced_matches_dummy_regression():
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 5, 60)
+    b = rng.integers(0, 4, 60)
+    y = rng.normal(size=60)
+    dummies = np.column_stack([np.eye(5)[a], np.eye(4)[b][:, 1:]])
+    fitted = dummies @ np.linalg.lstsq(dummies, y, rcond=None)[0]
+    np.testing.assert_allclose(models.absorb(y, [a, b])[:, 0], y - fitted, atol=1e-9)
+
+
+def test_wild_bootstrap_detects_an_effect_and_is_reproducible():
+    panel = _simulated_panel(effect=0.8)
+    result = models.panel_fe(panel, "y", ["x", "z"], bootstrap_reps=999, seed=1)
+    again = models.panel_fe(panel, "y", ["x", "z"], bootstrap_reps=999, seed=1)
+    assert result.wild_pvalues["x"] < 0.01
+    assert result.wild_pvalues.equals(again.wild_pvalues)
+
+
+def test_wild_bootstrap_does_not_reject_a_null_effect():
+    pvalues = [models.panel_fe(_simulated_panel(effect=0.0, seed=s), "y", ["x", "z"],
+                               bootstrap_reps=399, seed=s).wild_pvalues["x"] for s in range(5)]
+    assert min(pvalues) > 0.01
+    assert max(pvalues) > 0.2
+
+
+def test_region_year_effects_and_exclusion():
+    panel = _simulated_panel(effect=0.8)
+    result = models.panel_fe(panel, "y", ["x"], effects="province+region_year", exclude=["P00", "P01"],
+                             bootstrap_reps=0)
+    assert result.nobs == 29 * 9 and result.fixed_effects == "province, region × year"
+    with pytest.raises(ValueError, match="effects must be"):
+        models.panel_fe(panel, "y", ["x"], effects="year")
+    with pytest.raises(ValueError, match=r"cannot exclude unknown province\(s\) \['Atlantis'\]"):
+        models.panel_fe(panel, "y", ["x"], exclude=["Atlantis"])
+
+
+def test_log_prefix_and_unknown_variables():
+    panel = _simulated_panel(effect=0.8)
+    frame = models.model_frame(panel, "y", ["log_pos"])
+    np.testing.assert_allclose(frame["log_pos"], panel["x"])
+    with pytest.raises(ValueError, match="unknown variable 'log_nothing'"):
+        models.model_frame(panel, "y", ["log_nothing"])
+    with pytest.raises(ValueError, match="log is undefined"):
+        models.model_frame(panel, "log_y", ["x"])
+
+
+def test_cross_section_hc3_matches_statsmodels_and_flags_influence():
+    import statsmodels.api as sm
+
+    panel = _simulated_panel(effect=0.8)
+    result = models.cross_section(panel, "y", ["x", "z"], 2020)
+    one_year = panel[panel["year"] == 2020]
+    reference = sm.OLS(one_year["y"].to_numpy(), sm.add_constant(one_year[["x", "z"]].to_numpy())).fit(cov_type="HC3")
+    np.testing.assert_allclose(result.se.to_numpy(), reference.bse, rtol=1e-10)
+    assert result.data["leverage"].sum() == pytest.approx(3)  # trace of the hat matrix = K
+
+
+def test_vif_of_orthogonal_and_collinear_regressors():
+    frame = pd.DataFrame({"a": [1, -1, 1, -1, 1, -1, 1, -1], "b": [1, 1, -1, -1, 1, 1, -1, -1]})
+    assert models.vif(frame, ["a", "b"]).tolist() == pytest.approx([1.0, 1.0])
+    frame["c"] = frame["a"] + 0.01 * np.arange(8)
+    assert models.vif(frame, ["a", "c"]).min() > 100
+
+
+def test_regression_table_layout():
+    panel = _simulated_panel(effect=0.8)
+    fe = models.panel_fe(panel, "y", ["x", "z"], bootstrap_reps=199, name="FE")
+    ols = models.cross_section(panel, "y", ["x"], 2020, name="OLS 2020")
+    table = models.regression_table([fe, ols], labels={"x": "Treatment x"})
+    assert list(table.columns) == ["", "FE", "OLS 2020"]
+    first = table.iloc[0]
+    assert first[""] == "Treatment x" and first["FE"].startswith(f"{fe.params['x']:.3f}") and first["FE"].endswith("***")
+    assert table.iloc[1]["FE"] == f"({fe.se['x']:.3f})"
+    assert table.iloc[2]["FE"] == f"[{fe.wild_pvalues['x']:.3f}]" and table.iloc[2]["OLS 2020"] == ""
+    assert table.set_index("").loc["N"].tolist() == ["279", "31"]
+    assert table.set_index("").loc["Standard errors"].tolist() == ["clustered by province", "HC3"]
