@@ -23,6 +23,7 @@ import pandas as pd
 
 __all__ = [
     "ModelResult",
+    "variable",
     "model_frame",
     "absorb",
     "wild_cluster_bootstrap",
@@ -54,7 +55,8 @@ class ModelResult:
     data: pd.DataFrame | None = field(default=None, repr=False)
 
 
-def _column(panel: pd.DataFrame, name: str) -> pd.Series:
+def variable(panel: pd.DataFrame, name: str) -> pd.Series:
+    """A panel column as floats; ``log_<column>`` gives its natural log (positive values only)."""
     if name in panel.columns:
         return panel[name].astype(float)
     if name.startswith("log_") and name[4:] in panel.columns:
@@ -79,7 +81,7 @@ def model_frame(panel: pd.DataFrame, outcome: str, regressors: list[str], years=
     frame = chosen[["province", "year", "region"]].copy()
     frame["region"] = frame["region"].astype(str)
     for name in [outcome, *regressors]:
-        frame[name] = _column(chosen, name)
+        frame[name] = variable(chosen, name)
     frame = frame.dropna().reset_index(drop=True)
     if frame.empty:
         raise ValueError(f"no complete observations for {outcome} on {regressors} in the chosen years")
