@@ -144,3 +144,17 @@ def test_disparities_chapter_with_other_years_and_grouping(tmp_path):
     assert glued["between_first"] == f"{100 * expected['theil_between_share'].iloc[0]:.0f}"
     assert glued["central_vs_west"] == "(regions not selected)"
     assert glued["reps"] == "199"
+
+
+@pytest.mark.slow
+def test_typology_chapter_with_ward_and_four_clusters(tmp_path):
+    from ruralrev import clusters, data
+
+    glued = _run_with(tmp_path, "typology", ["method=ward", "k=4", "bootstrap_reps=20", "gap_references=10",
+                                             "mc_draws=50", "year=2022"])
+    assert glued["k"] == "4" and glued["year"] == "2022" and glued["k_rule"] == "the k parameter"
+    panel = data.load_panel()
+    raw, z = clusters.feature_matrix(panel, 2022, clusters.DEFAULT_INDICATORS)
+    labels = clusters.fit_partition(z, "ward", 4)
+    regions = panel[panel["year"] == 2022].set_index("province").loc[z.index, "region"].astype(str)
+    assert glued["ari_regions"] == f"{clusters.agreement(labels, regions):.2f}"

@@ -20,6 +20,11 @@ __all__ = [
     "coordination_band",
     "obstacle_degree",
     "rank_uncertainty",
+    "PRODUCTION",
+    "LIVING",
+    "INDEX_INDICATORS",
+    "pooled_index",
+    "subsystem_scores",
 ]
 
 #: The ten-band classification of the coupling coordination degree D (lower bound, name).
@@ -210,3 +215,58 @@ def rank_uncertainty(frame: pd.DataFrame, directions=None, draws: int = 1000, se
         "rank_p95": np.percentile(ranks, 95, axis=0),
     }, index=frame.index)
     return table.sort_values(["median_rank", "rank_p05"], kind="mergesort")
+
+
+#: Indicators of the book's rural-development index, with direction (+1 more is better).
+#: The income ratio enters with +1 because a ratio closer to 1 is a smaller rural–urban gap;
+#: fertiliser per hectare with -1 (greener farming uses less).
+PRODUCTION = {"machinery_per_rural_capita": 1, "grain_per_rural_capita": 1, "irrigation_ratio": 1,
+              "fertiliser_per_sown_ha": -1, "farm_output_per_rural_capita": 1}
+LIVING = {"rural_income": 1, "rural_consumption": 1, "rural_all_income_ratio": 1,
+          "electricity_per_rural_capita": 1}
+INDEX_INDICATORS = {**PRODUCTION, **LIVING}
+
+
+def pooled_index(panel: pd.DataFrame, indicators: dict[str, int] | None = None, years=None) -> pd.DataFrame:
+    """Entropy weights over the pooled province-years, then TOPSIS closeness for every province-year.
+
+    Pooling makes scores comparable across years: the same weights and the same ideal apply to
+    2016 and to the last year. Returns ``province``, ``year``, ``region`` and ``closeness`` plus
+    the weights as ``frame.attrs["weights"]``. Province-years with a missing indicator are dropped.
+    """
+    indicators = indicators or INDEX_INDICATORS
+    chosen = panel if years is None else panel[panel["year"].isin(list(years))]
+    frame = chosen[["province", "year", "region", *indicators]].dropna().reset_index(drop=True)
+    if frame.empty:
+        raise ValueError("no province-year has all index indicators")
+    values = frame[list(indicators)]
+    weights = entropy_weights(values, indicators)
+    # TOPSIS needs positive magnitudes for vector normalisation: use the [0, 1] min-max scale
+    # (direction applied), shifted off zero.
+    scaled = minmax_normalize(values, indicators) + 1e-6
+    frame["closeness"] = topsis(scaled, weights).to_numpy()
+    frame.attrs["weights"] = weights
+    return frame
+
+
+def subsystem_scores(panel: pd.DataFrame, year: int, years=None) -> pd.DataFrame:
+    """Production (U1) and living-standard (U2) scores in [0, 1] for one year, from entropy
+    weights over the pooled years, with their coupling coordination (classic and corrected)."""
+    pooled = panel if years is None else panel[panel["year"].isin(list(years))]
+    out = {}
+    for name, spec in (("U1_production", PRODUCTION), ("U2_living", LIVING)):
+        frame = pooled[["province", "year", *spec]].dropna().reset_index(drop=True)
+        normalized = minmax_normalize(frame[list(spec)], spec)
+        weights = entropy_weights(frame[list(spec)], spec)
+        frame[name] = (normalized * weights).sum(axis=1)
+        out[name] = frame.loc[frame["year"] == year].set_index("province")[name]
+    scores = pd.DataFrame(out).dropna()
+    if scores.empty:
+        raise ValueError(f"no subsystem scores for {year}")
+    corrected = coupling_coordination(scores["U1_production"], scores["U2_living"])
+    classic = coupling_coordination(scores["U1_production"], scores["U2_living"], corrected=False)
+    scores["C"] = corrected["C"].to_numpy()
+    scores["C_classic"] = classic["C"].to_numpy()
+    scores["D"] = corrected["D"].to_numpy()
+    scores["band"] = corrected["band"].to_numpy()
+    return scores

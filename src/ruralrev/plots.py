@@ -181,3 +181,64 @@ def plot_regression_diagnostics(frame, outcome: str, label_top: int = 5):
                        textcoords="offset points")
     fig.tight_layout()
     return fig
+
+
+def plot_k_selection(selection, chosen: int):
+    """The k-selection criteria side by side, the chosen k marked."""
+    import matplotlib.pyplot as plt
+
+    set_book_style()
+    panels = [("silhouette", "Silhouette (higher better)"), ("calinski_harabasz", "Calinski–Harabasz (higher better)"),
+              ("davies_bouldin", "Davies–Bouldin (lower better)"), ("gap", "Gap statistic (± s.e.)"),
+              ("gmm_bic", "GMM BIC (lower better)")]
+    fig, axes = plt.subplots(1, len(panels), figsize=(12, 2.8))
+    for ax, (column, title) in zip(axes, panels):
+        if column == "gap":
+            ax.errorbar(selection["k"], selection["gap"], yerr=selection["gap_se"], marker="o", color=OKABE_ITO[0],
+                        capsize=3)
+        else:
+            ax.plot(selection["k"], selection[column], marker="o", color=OKABE_ITO[0])
+        ax.axvline(chosen, color=OKABE_ITO[5], linestyle="--", linewidth=1)
+        ax.set_title(title, loc="left", fontsize=8.5)
+        ax.set_xlabel("Number of clusters k")
+    axes[0].set_ylabel("Criterion value (index)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_dendrogram(z, title: str):
+    """Ward dendrogram of the standardized indicator matrix (rows labelled by province)."""
+    import matplotlib.pyplot as plt
+    from scipy.cluster.hierarchy import dendrogram, linkage
+
+    set_book_style()
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    dendrogram(linkage(z.to_numpy(float), method="ward"), labels=list(z.index), ax=ax, leaf_font_size=7,
+               color_threshold=0, above_threshold_color=OKABE_ITO[0])
+    ax.set_ylabel("Ward linkage distance (standard units)")
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.grid(axis="x", visible=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_rank_intervals(ranks, point_rank, title: str):
+    """Median rank and 5–95 % interval per province from the Monte Carlo, with the point rank."""
+    import matplotlib.pyplot as plt
+
+    set_book_style()
+    order = ranks.sort_values("median_rank", ascending=False)
+    fig, ax = plt.subplots(figsize=(7, 7.5))
+    y = range(len(order))
+    ax.hlines(list(y), order["rank_p05"], order["rank_p95"], color=OKABE_ITO[0], linewidth=2.5, alpha=0.6,
+              label="5–95 % interval")
+    ax.scatter(order["median_rank"], list(y), color=OKABE_ITO[0], s=14, label="median rank", zorder=3)
+    ax.scatter(point_rank.reindex(order.index), list(y), marker="x", color=OKABE_ITO[5], s=18,
+               label="rank with entropy weights", zorder=4)
+    ax.set_yticks(list(y), order.index, fontsize=7.5)
+    ax.set_xlabel("Rank (1 = most developed)")
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    return fig
