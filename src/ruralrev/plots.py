@@ -242,3 +242,25 @@ def plot_rank_intervals(ranks, point_rank, title: str):
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
     return fig
+
+
+def plot_roadmap(phases, title: str):
+    """A timeline of a paper's roadmap: ``phases`` is a list of (end year, label)."""
+    import matplotlib.pyplot as plt
+
+    set_book_style()
+    fig, ax = plt.subplots(figsize=(8, 2.2))
+    years = [year for year, _ in phases]
+    ax.hlines(0, min(years) - 6, max(years) + 3, color="#444444", linewidth=1)
+    for index, (year, label) in enumerate(phases):
+        ax.plot(year, 0, marker="o", markersize=9, color=OKABE_ITO[index % len(OKABE_ITO)])
+        ax.annotate(f"{year}\n{label}", (year, 0), xytext=(0, 14 if index % 2 == 0 else -38),
+                    textcoords="offset points", ha="center", fontsize=8.5)
+    ax.set_ylim(-1, 1)
+    ax.set_yticks([])
+    ax.set_xlabel("Year")
+    ax.spines["left"].set_visible(False)
+    ax.grid(False)
+    ax.set_title(title, loc="left", fontsize=11)
+    fig.tight_layout()
+    return fig
