@@ -59,3 +59,35 @@ def test_bad_ledgers_are_refused(tmp_path):
     pd.DataFrame({"a": [1]}).to_csv(tmp_path / "y_claims.csv", index=False)
     with pytest.raises(ValueError, match="columns"):
         claims.load_ledger("y", tmp_path)
+
+
+#: Quantitative statements of the other papers, compiled by reading each text.
+EXPECTED_OTHERS = {
+    "000": [],                                            # no measurements in the text
+    "002": ["66.5", "9.24", "29.4", "20"],
+    "003": [],                                            # no numbers at all
+    "004": ["6.112", "19.6", "21000", "53000", "7", "17", "56"],
+}
+
+
+@pytest.mark.parametrize("paper", sorted(EXPECTED_OTHERS))
+def test_other_ledgers_hold_every_compiled_claim(paper):
+    ledger = claims.load_ledger(paper)
+    assert ledger["value"].tolist() == EXPECTED_OTHERS[paper]
+
+
+def test_other_papers_checks():
+    p002 = claims.run_checks(claims.load_ledger("002")).set_index("claim_id")
+    assert p002.loc["002-04", "verdict"] == "consistent" and p002.loc["002-04", "result"] == "29.4 − 9.24 = 20.16"
+    p004 = claims.run_checks(claims.load_ledger("004")).set_index("claim_id")
+    assert "implies 5.110 in the year before" in p004.loc["004-02", "result"]
+    assert p004.loc["004-02", "verdict"] == "not checkable here"
+    assert p004.loc["004-05", "verdict"] == "consistent"
+    assert claims.summary(claims.run_checks(claims.load_ledger("003"))) == "0 claims: the text states no quantitative claim"
+
+
+def test_numbers_in_ledgers_appear_in_their_papers(seeds_dir):
+    for paper, stem in [("002", "002_598e79ca07244105"), ("004", "004_bbabff5391ca6d75")]:
+        text = (seeds_dir / f"{stem}.txt").read_text(encoding="utf-8")
+        for value in claims.load_ledger(paper)["value"]:
+            assert value in text, (paper, value)

@@ -73,3 +73,71 @@ def test_paper_register_has_all_five():
     register = papers.load_papers()
     assert len(register) == 5
     assert register.loc["002_598e79ca07244105", "authors"] == "Heyun Xu"
+
+
+P000 = "000_37fc765ec4b6d06a"
+
+
+def test_p000_table1_printed_grid_matches_text(seeds_dir):
+    lines = (seeds_dir / f"{P000}.txt").read_text(encoding="utf-8").splitlines()
+    start = lines.index("Problems and challenges\tStrategy and practice\tProblems and challenges\tStrategy and practice")
+    printed = papers.load_table("000_table1_printed", value_column="none")
+    for row, line in enumerate(lines[start + 1:start + 9], start=1):
+        cells = line.split("\t") + [""] * 4
+        got = printed[printed["row"] == str(row)].sort_values("column")["text"].tolist()
+        assert got == cells[:4], row
+
+
+def test_p000_reading_uses_every_printed_cell_once_at_its_position():
+    printed = papers.load_table("000_table1_printed", value_column="none")
+    reading = papers.load_table("000_table1_reading", value_column="none")
+    cells = printed[printed["text"] != ""].set_index(["row", "column"])["text"]
+    read = reading.set_index(["printed_row", "printed_column"])["text"]
+    assert not read.index.duplicated().any()
+    assert read.sort_index().equals(cells.sort_index().rename_axis(["printed_row", "printed_column"]))
+    assert reading["group"].nunique() == 5 and set(reading["kind"]) == {"problem", "strategy"}
+
+
+def test_p000_table2_matches_text(seeds_dir):
+    lines = (seeds_dir / f"{P000}.txt").read_text(encoding="utf-8").splitlines()
+    start = lines.index("Construction path\tSpecific steps\tTarget")
+    path = papers.load_table("000_table2", value_column="none")
+    assert len(path) == 10
+    for row, line in zip(path.itertuples(), lines[start + 1:start + 11]):
+        stage, step, target = line.split("\t")
+        assert (step, target) == (row.step, row.target)
+        assert stage == (row.stage if row.stage_printed == "yes" else "")
+
+
+def test_p000_table2_offline():
+    path = papers.load_table("000_table2", value_column="none")
+    assert list(dict.fromkeys(path["stage"])) == ["Diagnostic status quo", "Make a plan", "Pilot first",
+                                                   "Popularize and implement", "Assessment adjustment"]
+    assert path.groupby("stage", sort=False).size().tolist() == [2, 2, 2, 2, 2]
+
+
+def test_p003_areas_and_p004_swot_follow_the_section_headings(seeds_dir):
+    text3 = (seeds_dir / "003_7b280bcd34d210ec.txt").read_text(encoding="utf-8")
+    areas = papers.load_table("003_problem_areas", value_column="none")
+    assert areas["section"].tolist() == ["2.1", "2.2", "2.3", "2.4"]
+    for row in areas.itertuples():
+        assert f"{row.section}. {row.area}".lower() in text3.lower()
+    text4 = (seeds_dir / "004_bbabff5391ca6d75.txt").read_text(encoding="utf-8")
+    swot = papers.load_table("004_swot", value_column="none")
+    for row in swot.itertuples():
+        assert f"\n{row.section}. " in text4
+    quadrant_heading = {"S": "2.1. Analysis of internal factor advantages (S)",
+                        "W": "2.2. Analysis of internal factors and disadvantages (W)",
+                        "O": "2.3. Opportunity Analysis of External Factors(O)",
+                        "T": "2.4. Risk analysis of external factors (T)"}
+    for quadrant, heading in quadrant_heading.items():
+        assert heading in text4
+        assert all(s.startswith(heading[:3]) for s in swot.loc[swot["quadrant"] == quadrant, "section"])
+
+
+def test_p004_swot_offline():
+    swot = papers.load_table("004_swot", value_column="none")
+    assert swot.groupby("quadrant").size().to_dict() == {"O": 2, "S": 3, "T": 2, "W": 2}
+    assert set(zip(swot["quadrant"], swot["factor"], swot["effect"])) == {
+        ("S", "internal", "helpful"), ("W", "internal", "harmful"),
+        ("O", "external", "helpful"), ("T", "external", "harmful")}

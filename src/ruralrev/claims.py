@@ -16,6 +16,12 @@ the checks and writes the verdict: ``consistent``, ``inconsistent`` or ``not che
 ``official_order``     a regional ordering (``reference`` = ``A>B``) set against the same
                        ordering of population-weighted rural income in the official snapshot
                        for the claim's year — a proxy, and labelled as one;
+``difference``         a stated difference of two stated amounts (``reference`` = ``a;b;tolerance``,
+                       the tolerance relative, for "nearly" and "about");
+``implied_prior``      a growth rate: the earlier amount it implies, value / (1 + g), is derived
+                       and shown (``reference`` = the later amount); not checkable without it;
+``count_bound``        counts of provinces in nested groups must fit in the whole
+                       (``reference`` = ``a;b;total``: a + b ≤ total);
 ``none``               no check possible with the book's data; ``settle`` says what would do.
 """
 
@@ -29,7 +35,8 @@ from . import granularity, paths
 
 __all__ = ["CHECKS", "load_ledger", "run_checks", "summary"]
 
-CHECKS = ("table", "between", "granularity", "granularity_block", "official_order", "none")
+CHECKS = ("table", "between", "granularity", "granularity_block", "official_order", "difference",
+          "implied_prior", "count_bound", "none")
 _COLUMNS = ["claim_id", "paper_id", "section", "statement", "value", "unit", "year", "measures",
             "source_named", "check", "reference", "settle"]
 
@@ -85,6 +92,20 @@ def _check_one(row, table: pd.DataFrame | None, panel: pd.DataFrame | None) -> t
         holds = means[higher] > means[lower]
         return (("consistent" if holds else "inconsistent") + " (proxy)",
                 f"official rural income {year}: {higher} {means[higher]:,.0f} vs {lower} {means[lower]:,.0f} yuan")
+    if kind == "difference":
+        a, b, tolerance = (float(x) for x in ref.split(";"))
+        actual = a - b
+        ok = abs(actual - float(row.value)) <= tolerance * abs(actual)
+        return ("consistent" if ok else "inconsistent"), f"{a:g} − {b:g} = {actual:g}"
+    if kind == "implied_prior":
+        later = float(ref)
+        prior = later / (1 + float(row.value) / 100)
+        return "not checkable here", (f"derived: implies {prior:.3f} in the year before "
+                                      f"({later:g} / {1 + float(row.value) / 100:.3f}); would need: {row.settle}")
+    if kind == "count_bound":
+        a, b, total = (int(x) for x in ref.split(";"))
+        ok = a + b <= total
+        return ("consistent" if ok else "inconsistent"), f"{a} + {b} = {a + b} of {total} provinces"
     raise ValueError(f"claim {row.claim_id}: unknown check {kind!r}")
 
 
@@ -92,11 +113,14 @@ def run_checks(ledger: pd.DataFrame, table: pd.DataFrame | None = None,
                panel: pd.DataFrame | None = None) -> pd.DataFrame:
     """The ledger with ``result`` (what the check found) and ``verdict`` for every claim."""
     results = [_check_one(row, table, panel) for row in ledger.itertuples(index=False)]
-    return ledger.assign(verdict=[v for v, _ in results], result=[r for _, r in results])
+    return ledger.assign(verdict=pd.Series([v for v, _ in results], index=ledger.index, dtype=str),
+                         result=pd.Series([r for _, r in results], index=ledger.index, dtype=str))
 
 
 def summary(checked: pd.DataFrame) -> str:
     """One line: ``N claims: a consistent, b inconsistent, c not checkable here``."""
+    if checked.empty:
+        return "0 claims: the text states no quantitative claim"
     base = checked["verdict"].str.replace(" (proxy)", "", regex=False)
     counts = base.value_counts()
     return (f"{len(checked)} claims: {counts.get('consistent', 0)} consistent, "
