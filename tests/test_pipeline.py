@@ -118,8 +118,8 @@ def _glued(notebook: dict) -> dict:
 def _run_with(tmp_path, name, overrides):
     plan = {c.name: c for c in pipeline.load_plan()}
     chapter = plan[name]
-    chapter = Chapter(chapter.name, chapter.source, tmp_path / f"{name}.ipynb", chapter.parameters)
-    pipeline.run_chapter(chapter, pipeline.parse_overrides(overrides, chapter))
+    chapter = Chapter(chapter.name, chapter.source, tmp_path / f"{name}.ipynb", chapter.parameters, chapter.schema)
+    pipeline.run_chapter(chapter, pipeline.parse_overrides(overrides, chapter), force=True)
     return _glued(json.loads(chapter.output.read_text()))
 
 

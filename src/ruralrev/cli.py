@@ -11,6 +11,7 @@ Every failure prints one line starting with ``ruralrev:`` and exits with status 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import pipeline
@@ -23,10 +24,15 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="execute chapters through papermill")
     run.add_argument("chapters", nargs="*", help="chapter names or notebook paths (default: all)")
     run.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE")
+    run.add_argument("-j", "--jobs", type=int, default=1, help="chapters run in parallel (default 1)")
+    run.add_argument("--force", action="store_true", help="re-run chapters whose inputs have not changed")
 
     build = commands.add_parser("build", help="execute every chapter, then build the HTML book")
     build.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE")
     build.add_argument("--no-run", action="store_true", help="render the existing executed copies")
+    build.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                       help="chapters run in parallel (default: the number of cores)")
+    build.add_argument("--force", action="store_true", help="re-run chapters whose inputs have not changed")
 
     data = commands.add_parser("data", help="the official-statistics snapshot")
     data_commands = data.add_subparsers(dest="data_command", required=True)
@@ -40,10 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
-            pipeline.run_chapters(args.chapters, args.parameter)
+            pipeline.run_chapters(args.chapters, args.parameter, jobs=args.jobs, force=args.force)
         elif args.command == "build":
             if not args.no_run:
-                pipeline.run_chapters(None, args.parameter)
+                pipeline.run_chapters(None, args.parameter, jobs=args.jobs, force=args.force)
             pipeline.build_book()
         elif args.command == "data":
             from pathlib import Path

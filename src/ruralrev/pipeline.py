@@ -12,6 +12,7 @@ After execution the runner hides papermill's injected-parameters cell and the no
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -32,10 +33,18 @@ __all__ = [
     "parse_overrides",
     "run_chapter",
     "run_chapters",
+    "validate_parameters",
+    "environment_digest",
+    "inputs_key",
+    "cached_key",
     "build_book",
 ]
 
 _HIDDEN = "remove-cell"
+#: Kernels run single-threaded: reproducible floating-point sums in BLAS/OpenMP code, and no
+#: oversubscription when chapters run in parallel.
+_KERNEL_THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                           "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
 _BOX_TAG = "ruralrev-parameters"
 
 
@@ -51,6 +60,7 @@ class Chapter:
     source: Path
     output: Path
     parameters: dict[str, Any] = field(default_factory=dict)
+    schema: dict[str, dict] = field(default_factory=dict)
 
 
 def load_plan(params_file: Path | None = None, root: Path | None = None) -> list[Chapter]:
@@ -70,8 +80,38 @@ def load_plan(params_file: Path | None = None, root: Path | None = None) -> list
             if key not in entry:
                 raise RunError(f"{params_file}: notebook {name!r} has no {key!r}")
         merged = {**common, **(entry.get("parameters") or {})}
-        chapters.append(Chapter(name, root / entry["source"], root / entry["output"], merged))
+        schema = entry.get("schema") or {}
+        unknown = set(schema) - set(merged)
+        if unknown:
+            raise RunError(f"{params_file}: notebook {name!r} declares a schema for unknown parameter(s) {sorted(unknown)}")
+        chapter = Chapter(name, root / entry["source"], root / entry["output"], merged, schema)
+        validate_parameters(chapter, merged)
+        chapters.append(chapter)
     return chapters
+
+
+def validate_parameters(chapter: Chapter, values: dict[str, Any]) -> None:
+    """Check values against the chapter's declared schema before anything runs.
+
+    A schema entry may give ``min`` and ``max`` (numbers), ``choices`` (allowed values) and
+    ``item_choices`` (allowed items of a list). ``None`` passes when the default is ``None``.
+    Raises :class:`RunError` with one message naming the notebook, the parameter and the value.
+    """
+    for name, rules in chapter.schema.items():
+        value = values.get(name)
+        if value is None and chapter.parameters.get(name) is None:
+            continue
+        where = f"{chapter.name}: parameter {name}={value!r}"
+        if "choices" in rules and value not in rules["choices"]:
+            raise RunError(f"{where} is not one of {rules['choices']}")
+        if "min" in rules and value < rules["min"]:
+            raise RunError(f"{where} is below the minimum {rules['min']}")
+        if "max" in rules and value > rules["max"]:
+            raise RunError(f"{where} is above the maximum {rules['max']}")
+        if "item_choices" in rules:
+            bad = [item for item in value if item not in rules["item_choices"]]
+            if bad:
+                raise RunError(f"{where}: {bad} not among {rules['item_choices']}")
 
 
 def parse_overrides(pairs: list[str], chapter: Chapter) -> dict[str, Any]:
@@ -197,8 +237,51 @@ def _describe_failure(exc: Exception, notebook: dict, chapter: Chapter) -> str:
     return f"notebook {shown} failed in {where}: {error}"
 
 
-def run_chapter(chapter: Chapter, overrides: dict[str, Any] | None = None) -> float:
-    """Execute one chapter and atomically replace its executed copy; return seconds taken.
+def _tree_digest(root: Path, pattern: str) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob(pattern) if p.is_file() and not p.name.startswith(".")
+                       and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def environment_digest() -> str:
+    """Digest of everything a chapter reads besides its own source and parameters: the data
+    snapshot (every file under ``data/``), the ``ruralrev`` package source and the pinned
+    versions (``constraints.txt``). A change to any of them re-runs every chapter."""
+    digest = hashlib.sha256()
+    digest.update(_tree_digest(paths.DATA, "*").encode())
+    digest.update(_tree_digest(Path(__file__).resolve().parent, "*.py").encode())
+    constraints = paths.ROOT / "constraints.txt"
+    if constraints.exists():
+        digest.update(constraints.read_bytes())
+    return digest.hexdigest()
+
+
+def inputs_key(chapter: Chapter, parameters: dict[str, Any], environment: str) -> str:
+    """Cache key of one execution: notebook source, parameters and :func:`environment_digest`."""
+    digest = hashlib.sha256()
+    digest.update(chapter.source.read_bytes())
+    digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
+    digest.update(environment.encode())
+    return digest.hexdigest()
+
+
+def cached_key(output: Path) -> str | None:
+    """The inputs key recorded in an executed notebook, or None (missing or unreadable)."""
+    try:
+        return json.loads(output.read_text(encoding="utf-8"))["metadata"]["ruralrev"]["inputs_sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def run_chapter(chapter: Chapter, overrides: dict[str, Any] | None = None, force: bool = False,
+                environment: str | None = None) -> tuple[float, bool]:
+    """Execute one chapter and atomically replace its executed copy.
+
+    Skipped (a cache hit) when the executed copy records the same inputs key — same notebook
+    source, parameters, data snapshot, package source and pinned versions — unless ``force``.
+    Returns ``(seconds, executed)``.
 
     Raises
     ------
@@ -211,8 +294,14 @@ def run_chapter(chapter: Chapter, overrides: dict[str, Any] | None = None) -> fl
     if not chapter.source.exists():
         raise RunError(f"{chapter.name}: source notebook {chapter.source} does not exist")
     parameters = {**chapter.parameters, **(overrides or {})}
+    validate_parameters(chapter, parameters)
+    key = inputs_key(chapter, parameters, environment or environment_digest())
     started = time.perf_counter()
+    if not force and cached_key(chapter.output) == key:
+        return time.perf_counter() - started, False
     source_nb = _to_ipynb(chapter.source)
+    os.environ.update(_KERNEL_THREADS)  # inherited by the kernel papermill starts
+    os.environ.pop("MPLBACKEND", None)  # the kernel must use the inline backend so figures reach the page
     with tempfile.TemporaryDirectory(prefix="ruralrev-run-") as scratch:
         scratch_in = Path(scratch) / f"{chapter.name}.in.ipynb"
         scratch_out = Path(scratch) / f"{chapter.name}.ipynb"
@@ -232,18 +321,21 @@ def run_chapter(chapter: Chapter, overrides: dict[str, Any] | None = None) -> fl
             executed = json.loads(scratch_out.read_text(encoding="utf-8"))
             raise RunError(_describe_failure(exc, executed, chapter)) from None
         executed = json.loads(scratch_out.read_text(encoding="utf-8"))
-    _atomic_write_json(_finish(executed, parameters, chapter.name), chapter.output)
-    return time.perf_counter() - started
+    finished = _finish(executed, parameters, chapter.name)
+    finished.setdefault("metadata", {})["ruralrev"] = {"inputs_sha256": key, "parameters": parameters}
+    _atomic_write_json(finished, chapter.output)
+    return time.perf_counter() - started, True
 
 
-def _select(chapters: list[Chapter], names: list[str]) -> list[Chapter]:
+def _select(chapters: list[Chapter], names: list[str], root: Path) -> list[Chapter]:
     if not names:
         return chapters
     by_key = {}
     for chapter in chapters:
         by_key[chapter.name] = chapter
-        by_key[str(chapter.source.relative_to(paths.ROOT))] = chapter
-        by_key[str(chapter.source.relative_to(paths.ROOT).with_suffix(""))] = chapter
+        relative = chapter.source.relative_to(root)
+        by_key[str(relative)] = chapter
+        by_key[str(relative.with_suffix(""))] = chapter
     chosen = []
     for name in names:
         key = name.rstrip("/")
@@ -254,27 +346,72 @@ def _select(chapters: list[Chapter], names: list[str]) -> list[Chapter]:
     return chosen
 
 
+def _clean_stale_temporaries(chapters: list[Chapter]) -> None:
+    """Remove temporary files a killed run left beside the outputs (never a finished output)."""
+    for folder in {c.output.parent for c in chapters}:
+        if folder.is_dir():
+            for stale in folder.glob(".*.tmp"):
+                stale.unlink(missing_ok=True)
+
+
+def _run_one(chapter: Chapter, overrides: dict[str, Any], force: bool, environment: str):
+    return run_chapter(chapter, overrides, force, environment)
+
+
 def run_chapters(names: list[str] | None = None, overrides: list[str] | None = None,
-                 params_file: Path | None = None, stream=sys.stderr) -> list[tuple[str, float]]:
-    """Run the named chapters (all by default), printing progress; stop at the first failure.
+                 params_file: Path | None = None, stream=sys.stderr, jobs: int = 1,
+                 force: bool = False, root: Path | None = None) -> list[tuple[str, float, bool]]:
+    """Run the named chapters (all by default), up to ``jobs`` at a time, printing progress.
 
     Overrides (``name=value``) apply to every selected chapter, so they are only allowed when
-    each selected chapter declares those parameters. All overrides are checked before anything
-    runs.
+    each selected chapter declares those parameters; all are checked against each chapter's
+    schema before anything runs. Unchanged chapters are skipped (see :func:`run_chapter`). On
+    a failure the remaining chapters are not started and the error names the notebook and cell.
+    Returns ``(name, seconds, executed)`` in book order. Paths in the parameters file are
+    relative to ``root`` (default: the project root).
     """
-    chosen = _select(load_plan(params_file), names or [])
-    checked = {c.name: parse_overrides(overrides or [], c) for c in chosen}
-    timings = []
-    for number, chapter in enumerate(chosen, 1):
-        print(f"[{number}/{len(chosen)}] {chapter.name} …", end=" ", file=stream, flush=True)
-        try:
-            seconds = run_chapter(chapter, checked[chapter.name])
-        except RunError:
-            print("FAILED", file=stream, flush=True)
-            raise
-        print(f"done in {seconds:.1f} s", file=stream, flush=True)
-        timings.append((chapter.name, seconds))
-    return timings
+    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+    import multiprocessing
+
+    chosen = _select(load_plan(params_file, root), names or [], root or paths.ROOT)
+    checked = {}
+    for chapter in chosen:
+        checked[chapter.name] = parse_overrides(overrides or [], chapter)
+        validate_parameters(chapter, {**chapter.parameters, **checked[chapter.name]})
+    _clean_stale_temporaries(chosen)
+    environment = environment_digest()
+    results: dict[str, tuple[float, bool]] = {}
+    total = len(chosen)
+
+    def report(chapter: Chapter, seconds: float, executed: bool) -> None:
+        results[chapter.name] = (seconds, executed)
+        state = f"done in {seconds:.1f} s" if executed else "unchanged, skipped"
+        print(f"[{len(results)}/{total}] {chapter.name}: {state}", file=stream, flush=True)
+
+    if jobs <= 1 or len(chosen) <= 1:
+        for chapter in chosen:
+            try:
+                report(chapter, *run_chapter(chapter, checked[chapter.name], force, environment))
+            except RunError:
+                print(f"[{len(results) + 1}/{total}] {chapter.name}: FAILED", file=stream, flush=True)
+                raise
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = {pool.submit(_run_one, c, checked[c.name], force, environment): c for c in chosen}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    chapter = futures[future]
+                    error = future.exception()
+                    if error is not None:
+                        for other in pending:
+                            other.cancel()
+                        print(f"{chapter.name}: FAILED", file=stream, flush=True)
+                        raise error if isinstance(error, RunError) else RunError(f"{chapter.name}: {error}")
+                    report(chapter, *future.result())
+    return [(c.name, *results[c.name]) for c in chosen]
 
 
 def build_book(root: Path | None = None, stream=sys.stderr) -> Path:

@@ -1,0 +1,147 @@
+"""Execution cache, parallel runs, a killed run, parameter schemas and determinism."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from ruralrev import paths, pipeline
+from ruralrev.pipeline import Chapter, RunError
+
+HEADER = textwrap.dedent("""\
+    ---
+    kernelspec:
+      display_name: Python 3
+      language: python
+      name: python3
+    jupytext:
+      text_representation:
+        extension: .md
+        format_name: myst
+    ---
+    """)
+
+
+def _notebook(path: Path, body: str = "print(n * 2)") -> Path:
+    path.write_text(HEADER + f"\n```{{code-cell}} ipython3\n:tags: [parameters]\n\nn = 1\n```\n\n"
+                             f"```{{code-cell}} ipython3\n{body}\n```\n", encoding="utf-8")
+    return path
+
+
+def _plan(tmp_path: Path, names=("one", "two"), body="print(n * 2)", schema="") -> Path:
+    entries = []
+    for name in names:
+        _notebook(tmp_path / f"{name}.md", body)
+        entries.append(f"  {name}:\n    source: {name}.md\n    output: out/{name}.ipynb\n"
+                       f"    parameters:\n      n: 1\n{schema}")
+    plan = tmp_path / "params.yml"
+    plan.write_text("notebooks:\n" + "".join(entries), encoding="utf-8")
+    return plan
+
+
+def _chapters(plan: Path):
+    return pipeline.load_plan(plan, root=plan.parent)
+
+
+def _outputs(path: Path) -> list:
+    notebook = json.loads(path.read_text())
+    return [c.get("outputs") for c in notebook["cells"] if c["cell_type"] == "code"]
+
+
+@pytest.mark.slow
+def test_cache_hits_and_misses(tmp_path):
+    chapter = _chapters(_plan(tmp_path, names=("one",)))[0]
+    environment = "env-1"
+    assert pipeline.run_chapter(chapter, environment=environment)[1] is True
+    assert pipeline.run_chapter(chapter, environment=environment)[1] is False          # nothing changed
+    assert pipeline.run_chapter(chapter, {"n": 2}, environment=environment)[1] is True  # parameter
+    assert pipeline.run_chapter(chapter, {"n": 2}, environment=environment)[1] is False
+    assert pipeline.run_chapter(chapter, {"n": 2}, environment="env-2")[1] is True      # data or package
+    _notebook(chapter.source, "print(n * 3)")
+    assert pipeline.run_chapter(chapter, {"n": 2}, environment="env-2")[1] is True      # notebook source
+    assert pipeline.run_chapter(chapter, {"n": 2}, environment="env-2", force=True)[1] is True
+
+
+def test_environment_digest_follows_data_and_package_files(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    (data / "official").mkdir(parents=True)
+    (data / "official" / "panel.csv").write_text("a,b\n1,2\n")
+    monkeypatch.setattr(paths, "DATA", data)
+    before = pipeline.environment_digest()
+    assert pipeline.environment_digest() == before                    # stable
+    (data / "official" / ".panel.csv.tmp").write_text("junk")         # temporaries do not count
+    assert pipeline.environment_digest() == before
+    (data / "official" / "panel.csv").write_text("a,b\n1,3\n")        # a data change does
+    assert pipeline.environment_digest() != before
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "m.py").write_text("x = 1\n")
+    first = pipeline._tree_digest(package, "*.py")
+    (package / "m.py").write_text("x = 2\n")
+    assert pipeline._tree_digest(package, "*.py") != first            # a package change does
+
+
+@pytest.mark.slow
+def test_parallel_equals_serial(tmp_path):
+    (tmp_path / "s").mkdir(); (tmp_path / "p").mkdir()
+    serial_plan = _plan(tmp_path / "s", names=("a", "b", "c"))
+    parallel_plan = _plan(tmp_path / "p", names=("a", "b", "c"))
+    serial = pipeline.run_chapters(params_file=serial_plan, jobs=1, root=serial_plan.parent)
+    parallel = pipeline.run_chapters(params_file=parallel_plan, jobs=2, root=parallel_plan.parent)
+    assert [name for name, *_ in serial] == [name for name, *_ in parallel] == ["a", "b", "c"]
+    for name in "abc":
+        assert _outputs(tmp_path / "s" / "out" / f"{name}.ipynb") == _outputs(tmp_path / "p" / "out" / f"{name}.ipynb")
+
+
+def test_parameters_are_checked_against_the_schema_before_running(tmp_path):
+    plan = _plan(tmp_path, names=("one",), schema="    schema:\n      n: {min: 0, max: 5}\n")
+    with pytest.raises(RunError, match=r"one: parameter n=9 is above the maximum 5"):
+        pipeline.run_chapters(["one"], ["n=9"], params_file=plan, root=tmp_path)
+    assert not (tmp_path / "out").exists()                           # nothing ran
+    real = {c.name: c for c in pipeline.load_plan()}
+    with pytest.raises(RunError, match=r"typology: parameter method='dbscan' is not one of"):
+        pipeline.validate_parameters(real["typology"], {**real["typology"].parameters, "method": "dbscan"})
+    with pytest.raises(RunError, match=r"disparities: parameter ratio_year=2020 is above the maximum 2018"):
+        pipeline.validate_parameters(real["disparities"], {**real["disparities"].parameters, "ratio_year": 2020})
+    pipeline.validate_parameters(real["typology"], real["typology"].parameters)  # None defaults pass
+
+
+@pytest.mark.slow
+def test_a_killed_run_leaves_the_previous_output_and_cache_intact(tmp_path):
+    plan = _plan(tmp_path, names=("slow",), body="import time\ntime.sleep(n)\nprint('finished')")
+    chapters = _chapters(plan)
+    pipeline.run_chapter(chapters[0], {"n": 0})
+    output = chapters[0].output
+    good = output.read_bytes()
+    good_key = pipeline.cached_key(output)
+    code = (f"from pathlib import Path; from ruralrev import pipeline; "
+            f"pipeline.run_chapters(['slow'], ['n=60'], params_file=Path({str(plan)!r}), root=Path({str(tmp_path)!r}))")
+    process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(6)                                                     # the kernel is sleeping in the cell
+    assert process.poll() is None, "the run ended before it could be killed"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert output.read_bytes() == good                               # previous output untouched
+    assert json.loads(output.read_text())["cells"]                   # and readable
+    assert pipeline.cached_key(output) == good_key                   # cache still describes it
+    assert [p.name for p in output.parent.iterdir()] == [output.name]
+
+
+@pytest.mark.slow
+def test_two_clean_runs_give_identical_outputs(tmp_path):
+    plan = {c.name: c for c in pipeline.load_plan()}
+    outputs = []
+    for run in range(2):
+        for name in ("paper_001", "data"):
+            chapter = plan[name]
+            copy = Chapter(name, chapter.source, tmp_path / str(run) / f"{name}.ipynb", chapter.parameters, chapter.schema)
+            pipeline.run_chapter(copy, force=True)
+        outputs.append({name: _outputs(tmp_path / str(run) / f"{name}.ipynb") for name in ("paper_001", "data")})
+    assert outputs[0] == outputs[1]                                   # text, glued values and PNG bytes
