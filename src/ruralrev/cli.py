@@ -4,6 +4,7 @@
     ruralrev build [-p name=value ...]               execute every chapter, then build the HTML
     ruralrev data build --raw ../shared/data          rebuild the official-statistics snapshot
     ruralrev data check                               validate the committed snapshot
+    ruralrev linkcheck                                check external links (internal ones are tested)
 
 Every failure prints one line starting with ``ruralrev:`` and exits with status 1.
 """
@@ -34,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="chapters run in parallel (default: the number of cores)")
     build.add_argument("--force", action="store_true", help="re-run chapters whose inputs have not changed")
 
+    commands.add_parser("linkcheck", help="check the book's external links (needs the network)")
+
     data = commands.add_parser("data", help="the official-statistics snapshot")
     data_commands = data.add_subparsers(dest="data_command", required=True)
     data_build = data_commands.add_parser("build", help="rebuild data/ from the raw NBS exports")
@@ -48,9 +51,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             pipeline.run_chapters(args.chapters, args.parameter, jobs=args.jobs, force=args.force)
         elif args.command == "build":
+            from . import report
+
             if not args.no_run:
                 pipeline.run_chapters(None, args.parameter, jobs=args.jobs, force=args.force)
+            report.write_reproducibility_page(pipeline.load_plan())
+            report.write_headline_map()
             pipeline.build_book()
+        elif args.command == "linkcheck":
+            pipeline.build_book(builder="linkcheck")
         elif args.command == "data":
             from pathlib import Path
 

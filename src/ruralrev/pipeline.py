@@ -163,18 +163,26 @@ def _to_ipynb(source: Path) -> dict:
     return json.loads(jupytext.writes(notebook, fmt="ipynb"))
 
 
-def _parameters_box(parameters: dict[str, Any], name: str) -> dict:
+def _parameters_box(parameters: dict[str, Any], name: str, source: str = "") -> dict:
     lines = [f"- `{key}` = `{value!r}`" for key, value in parameters.items()] or ["- (none)"]
+    overrides = " ".join(f"-p {key}={value!r}".replace("'", "") for key, value in parameters.items()
+                         if not isinstance(value, (list, dict)))
+    downloads = ""
+    if source:
+        downloads = (f"\n\nDownload the {{download}}`source notebook <../../{source}>` (MyST text; open it "
+                     f"with Jupyter and jupytext) or the {{download}}`executed notebook <{name}.ipynb>`; both run "
+                     "in the project's environment from any folder.")
     text = (
         "```{admonition} Parameters of this page\n:class: tip\n\n"
         + "\n".join(lines)
-        + f"\n\nRe-run with other values: `ruralrev run {name} -p name=value`.\n```"
+        + f"\n\n**Reproduce this page:** `ruralrev run {name} {overrides}` then `ruralrev build --no-run` "
+        + f"(or `python3.11 tasks.py book` for the whole book).{downloads}\n```"
     )
     return {"cell_type": "markdown", "id": "ruralrev-parameters", "metadata": {"tags": [_BOX_TAG]},
             "source": text}
 
 
-def _finish(notebook: dict, parameters: dict[str, Any], name: str) -> dict:
+def _finish(notebook: dict, parameters: dict[str, Any], name: str, source: str = "") -> dict:
     """Hide the parameter cells, add the parameters box after them, drop run-specific metadata."""
     cells = notebook["cells"]
     insert_at = 0
@@ -185,7 +193,7 @@ def _finish(notebook: dict, parameters: dict[str, Any], name: str) -> dict:
                 cell["metadata"]["tags"] = [*tags, _HIDDEN]
             insert_at = index + 1
     cells[:] = [c for c in cells if _BOX_TAG not in c.get("metadata", {}).get("tags", [])]
-    cells.insert(insert_at, _parameters_box(parameters, name))
+    cells.insert(insert_at, _parameters_box(parameters, name, source))
     # papermill records timestamps and durations: keep them out of the page so reruns diff cleanly.
     notebook.get("metadata", {}).get("papermill", {}).pop("start_time", None)
     notebook.get("metadata", {}).get("papermill", {}).pop("end_time", None)
@@ -321,8 +329,13 @@ def run_chapter(chapter: Chapter, overrides: dict[str, Any] | None = None, force
             executed = json.loads(scratch_out.read_text(encoding="utf-8"))
             raise RunError(_describe_failure(exc, executed, chapter)) from None
         executed = json.loads(scratch_out.read_text(encoding="utf-8"))
-    finished = _finish(executed, parameters, chapter.name)
-    finished.setdefault("metadata", {})["ruralrev"] = {"inputs_sha256": key, "parameters": parameters}
+    try:
+        source = chapter.source.relative_to(paths.ROOT).as_posix()
+    except ValueError:
+        source = ""
+    finished = _finish(executed, parameters, chapter.name, source)
+    finished.setdefault("metadata", {})["ruralrev"] = {
+        "inputs_sha256": key, "parameters": parameters, "seconds": round(time.perf_counter() - started, 1)}
     _atomic_write_json(finished, chapter.output)
     return time.perf_counter() - started, True
 
@@ -414,19 +427,21 @@ def run_chapters(names: list[str] | None = None, overrides: list[str] | None = N
     return [(c.name, *results[c.name]) for c in chosen]
 
 
-def build_book(root: Path | None = None, stream=sys.stderr) -> Path:
-    """Render the executed notebooks into static HTML with warnings as errors; return the HTML dir."""
+def build_book(root: Path | None = None, stream=sys.stderr, builder: str = "html") -> Path:
+    """Render the executed notebooks into static HTML with warnings as errors; return the HTML dir.
+
+    ``builder="linkcheck"`` checks the external links instead (needs the network)."""
     import subprocess
 
     root = root or paths.ROOT
-    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root), "--builder", "html",
+    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root), "--builder", builder,
                "--warningiserror", "--keep-going", "--quiet"]
     print("book: jupyter-book build (warnings are errors) …", file=stream, flush=True)
     started = time.perf_counter()
     result = subprocess.run(command, cwd=root, capture_output=True, text=True)
     if result.returncode != 0:
         raise RunError("jupyter-book build failed:\n" + (result.stdout + result.stderr)[-6000:])
-    html = root / "_build" / "html"
+    html = root / "_build" / builder
     print(f"book: built in {time.perf_counter() - started:.1f} s → {html / 'index.html'}",
           file=stream, flush=True)
     return html

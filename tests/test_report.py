@@ -1,0 +1,25 @@
+import json
+
+from ruralrev import report
+from ruralrev.pipeline import Chapter
+
+
+def test_tables_and_figures_are_listed_with_their_cell_and_source(tmp_path):
+    table = "```{table} Rural income (yuan).\n:name: tbl-demo\n\n| a |\n|---|\n| 1 |\n```\n\n*Source:* NBS panel.\n"
+    notebook = {"metadata": {"ruralrev": {"parameters": {"year": 2023}, "seconds": 1.5, "inputs_sha256": "ab" * 32}},
+                "cells": [
+                    {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}, "outputs": [], "source": ""},
+                    {"cell_type": "markdown", "metadata": {}, "source": "text"},
+                    {"cell_type": "code", "metadata": {}, "source": "",
+                     "outputs": [{"output_type": "execute_result", "data": {"text/markdown": table}}]},
+                    {"cell_type": "code", "metadata": {"mystnb": {"figure": {"caption": "A map.", "name": "fig-demo"}}},
+                     "outputs": [], "source": ""}]}
+    output = tmp_path / "demo.ipynb"
+    output.write_text(json.dumps(notebook))
+    chapter = Chapter("demo", tmp_path / "demo.md", output, {"year": 2023})
+    listing = report.tables_and_figures([chapter])
+    assert listing.to_dict("records") == [
+        {"chapter": "demo", "kind": "table", "label": "tbl-demo", "caption": "Rural income (yuan).", "cell": 1,
+         "reads": "NBS panel."},
+        {"chapter": "demo", "kind": "figure", "label": "fig-demo", "caption": "A map.", "cell": 2,
+         "reads": "see the chapter's data cells"}]
