@@ -6,19 +6,9 @@ from pathlib import Path
 import pytest
 
 from ruralrev import pipeline
+from notebook_helpers import write_notebook
 from ruralrev.pipeline import Chapter, RunError
 
-NOTEBOOK_HEADER = """---
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
----
-"""
 
 
 def _chapter(**parameters):
@@ -62,15 +52,10 @@ def test_finish_hides_parameter_cells_and_adds_the_box():
     assert "papermill" not in done["cells"][1]["metadata"]
 
 
-def _write_notebook(path: Path, body: str) -> None:
-    path.write_text(NOTEBOOK_HEADER + body, encoding="utf-8")
-
-
 @pytest.mark.slow
 def test_failing_notebook_names_cell_and_keeps_previous_output(tmp_path):
     source = tmp_path / "broken.md"
-    _write_notebook(source, "\n```{code-cell} ipython3\n:tags: [parameters]\n\nn = 1\n```\n\n"
-                            "```{code-cell} ipython3\nvalue = 1 / (n - 1)\n```\n")
+    write_notebook(source, "value = 1 / (n - 1)")
     output = tmp_path / "out" / "broken.ipynb"
     output.parent.mkdir()
     output.write_text('{"previous": "good"}')

@@ -5,33 +5,19 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
+from notebook_helpers import write_notebook
 from ruralrev import paths, pipeline
 from ruralrev.pipeline import Chapter, RunError
 
-HEADER = textwrap.dedent("""\
-    ---
-    kernelspec:
-      display_name: Python 3
-      language: python
-      name: python3
-    jupytext:
-      text_representation:
-        extension: .md
-        format_name: myst
-    ---
-    """)
 
 
 def _notebook(path: Path, body: str = "print(n * 2)") -> Path:
-    path.write_text(HEADER + f"\n```{{code-cell}} ipython3\n:tags: [parameters]\n\nn = 1\n```\n\n"
-                             f"```{{code-cell}} ipython3\n{body}\n```\n", encoding="utf-8")
-    return path
+    return write_notebook(path, body)
 
 
 def _plan(tmp_path: Path, names=("one", "two"), body="print(n * 2)", schema="") -> Path:
