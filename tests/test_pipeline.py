@@ -143,3 +143,21 @@ def test_typology_chapter_with_ward_and_four_clusters(tmp_path):
     labels = clusters.fit_partition(z, "ward", 4)
     regions = panel[panel["year"] == 2022].set_index("province").loc[z.index, "region"].astype(str)
     assert glued["ari_regions"] == f"{clusters.agreement(labels, regions):.2f}"
+
+
+@pytest.mark.slow
+def test_a_downloaded_notebook_runs_from_another_folder(tmp_path, monkeypatch):
+    """The source notebook a reader downloads runs anywhere: data come through the package."""
+    import papermill
+    import jupytext
+
+    plan = {c.name: c for c in pipeline.load_plan()}
+    elsewhere = tmp_path / "downloads"
+    elsewhere.mkdir()
+    notebook = jupytext.read(plan["paper_003"].source)
+    jupytext.write(notebook, elsewhere / "paper_003.ipynb")
+    monkeypatch.chdir(elsewhere)
+    papermill.execute_notebook("paper_003.ipynb", "paper_003.out.ipynb", parameters={"start_year": 2018},
+                               kernel_name="python3", cwd=str(elsewhere), progress_bar=False)
+    glued = _glued(json.loads((elsewhere / "paper_003.out.ipynb").read_text()))
+    assert glued["start"] == "2018"
