@@ -367,10 +367,6 @@ def _clean_stale_temporaries(chapters: list[Chapter]) -> None:
                 stale.unlink(missing_ok=True)
 
 
-def _run_one(chapter: Chapter, overrides: dict[str, Any], force: bool, environment: str):
-    return run_chapter(chapter, overrides, force, environment)
-
-
 def run_chapters(names: list[str] | None = None, overrides: list[str] | None = None,
                  params_file: Path | None = None, stream=sys.stderr, jobs: int = 1,
                  force: bool = False, root: Path | None = None) -> list[tuple[str, float, bool]]:
@@ -411,7 +407,7 @@ def run_chapters(names: list[str] | None = None, overrides: list[str] | None = N
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = {pool.submit(_run_one, c, checked[c.name], force, environment): c for c in chosen}
+            futures = {pool.submit(run_chapter, c, checked[c.name], force, environment): c for c in chosen}
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, return_when=FIRST_EXCEPTION)
