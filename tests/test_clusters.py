@@ -149,3 +149,12 @@ def test_rank_uncertainty_is_seeded_and_keeps_a_dominant_unit_first():
     first = cp.rank_uncertainty(frame, draws=200, seed=9)
     assert first.index[0] == "u0" and first.loc["u0", "rank_p95"] == 1
     assert first.equals(cp.rank_uncertainty(frame, draws=200, seed=9))
+
+
+def test_agreement_table_and_top_obstacles():
+    a = np.array([1, 1, 2, 2, 3, 3])
+    table = cl.agreement_table({"x": a, "y": a[::-1].copy()}, reference=a)
+    assert table.set_index("Method").loc["x", "x"] == pytest.approx(1.0)
+    assert table.set_index("Method").loc["x", "NBS regions"] == pytest.approx(1.0)
+    obstacles = pd.DataFrame({"a": [10.0, 60.0], "b": [30.0, 30.0], "c": [60.0, 10.0]}, index=["p", "q"])
+    assert cp.top_obstacles(obstacles, 2).to_dict() == {"p": "c, b", "q": "a, b"}

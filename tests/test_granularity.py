@@ -51,3 +51,11 @@ def test_paper_001_table_1_blocks():
     assert medical.stated_consistent
     culture = g.check_block(blocks["Governance of rural public cultural service"], 1160)
     assert culture.smallest_n is None
+
+
+def test_block_table_of_paper_001():
+    blocks = g.block_table(papers.load_table("001_table1"), stated_n=1160)
+    assert blocks["smallest_n"].tolist()[:2] == [33, 416]
+    assert blocks["stated_n_fits"].tolist() == [False, True, True, False, False]
+    assert blocks.loc[3, "decimals"] == "0/1/2"        # the employment block mixes precisions ("30", "44.7", "15.31")
+    assert blocks["values"].sum() == 31

@@ -127,3 +127,9 @@ def test_sigma_convergence_falls_when_beta_is_negative():
     series = ineq.sigma_convergence(_toy_panel(-0.2), "y")
     assert list(series["year"]) == [2016, 2024]
     assert series["sd_log"].iloc[1] == pytest.approx(0.8 * series["sd_log"].iloc[0])
+
+
+def test_weighted_mean_by_year():
+    panel = pd.DataFrame({"year": [2020, 2020, 2021, 2021], "y": [1.0, 3.0, 2.0, np.nan], "w": [3.0, 1.0, 5.0, 5.0]})
+    means = ineq.weighted_mean_by_year(panel, "y", "w")
+    assert means.to_dict() == {2020: pytest.approx(1.5), 2021: pytest.approx(2.0)}

@@ -28,6 +28,7 @@ __all__ = [
     "Stability",
     "profiles",
     "agreement",
+    "agreement_table",
 ]
 
 #: The documented default set (names of panel columns; ``log_`` takes the natural log).
@@ -251,6 +252,14 @@ def profiles(raw: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
     table = frame.groupby("cluster").mean()
     table.insert(0, "provinces", frame.groupby("cluster").size())
     return table
+
+
+def agreement_table(partitions: dict[str, np.ndarray], reference, reference_name: str = "NBS regions") -> pd.DataFrame:
+    """Adjusted Rand index between every pair of partitions and with a reference classification."""
+    names = list(partitions)
+    rows = [[name] + [agreement(partitions[name], partitions[other]) for other in names]
+            + [agreement(partitions[name], reference)] for name in names]
+    return pd.DataFrame(rows, columns=["Method", *names, reference_name])
 
 
 def agreement(labels, reference) -> float:

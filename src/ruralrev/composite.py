@@ -20,6 +20,7 @@ __all__ = [
     "coordination_band",
     "obstacle_degree",
     "rank_uncertainty",
+    "top_obstacles",
     "PRODUCTION",
     "LIVING",
     "INDEX_INDICATORS",
@@ -175,6 +176,11 @@ def obstacle_degree(frame: pd.DataFrame, weights: pd.Series, directions=None) ->
     weighted = deviation * weights.reindex(frame.columns).to_numpy()
     totals = weighted.sum(axis=1).replace(0, np.nan)
     return (100 * weighted.div(totals, axis=0)).fillna(0.0)
+
+
+def top_obstacles(obstacles: pd.DataFrame, n: int = 3) -> pd.Series:
+    """The ``n`` indicators with the largest obstacle degree for each observation, comma-separated."""
+    return obstacles.apply(lambda row: ", ".join(row.sort_values(ascending=False, kind="mergesort").index[:n]), axis=1)
 
 
 def rank_uncertainty(frame: pd.DataFrame, directions=None, draws: int = 1000, seed: int = 20261123,

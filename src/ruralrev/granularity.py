@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["decimals", "attainable", "consistent_sizes", "BlockCheck", "check_block"]
+__all__ = ["decimals", "attainable", "consistent_sizes", "BlockCheck", "check_block", "block_table"]
 
 _EPS = 1e-9
 
@@ -79,3 +79,17 @@ def check_block(texts: list[str], stated_n: int | None = None, max_n: int = 2000
     stated = None if stated_n is None else all(attainable(t, stated_n) for t in texts)
     return BlockCheck(values=tuple(texts), smallest_n=sizes[0] if sizes else None, sizes=tuple(sizes),
                       stated_n=stated_n, stated_consistent=stated)
+
+
+def block_table(table, stated_n: int, block: str = "area", value: str = "percent", max_n: int = 2000):
+    """One row per block of a transcribed table: how many values, printed decimals, the smallest
+    sample size that fits every value, and whether the stated one does."""
+    import pandas as pd
+
+    rows = []
+    for name, part in table.groupby(block, sort=False):
+        check = check_block(list(part[value]), stated_n=stated_n, max_n=max_n)
+        rows.append({"block": name, "values": len(part),
+                     "decimals": "/".join(sorted({str(decimals(t)) for t in part[value]})),
+                     "smallest_n": check.smallest_n, "stated_n_fits": bool(check.stated_consistent)})
+    return pd.DataFrame(rows)

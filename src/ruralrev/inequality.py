@@ -36,6 +36,7 @@ __all__ = [
     "grouping",
     "decomposition_series",
     "group_means",
+    "weighted_mean_by_year",
 ]
 
 
@@ -428,3 +429,10 @@ def group_means(panel: pd.DataFrame, variable: str, weight: str, group: str = "r
     means = (sums["_wy"] / sums[weight]).unstack("_group")
     means.columns.name = group
     return means
+
+
+def weighted_mean_by_year(panel: pd.DataFrame, variable: str, weight: str) -> pd.Series:
+    """Weighted mean of ``variable`` over all provinces, per year: :math:`\\sum_i w_i y_i / \\sum_i w_i`."""
+    frame = panel.dropna(subset=[variable, weight])
+    sums = frame.assign(_wy=frame[variable] * frame[weight]).groupby("year")[["_wy", weight]].sum()
+    return (sums["_wy"] / sums[weight]).rename(variable)
