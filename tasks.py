@@ -54,7 +54,6 @@ def main(argv: list[str]) -> int:
     ensure_environment()
     task, rest = argv[0], argv[1:]
     env = dict(os.environ, PYTHONHASHSEED="0")
-    env.pop("MPLBACKEND", None)  # the kernel must use the inline backend so figures reach the page
     if task == "env":
         return 0
     if task == "book":

@@ -68,9 +68,9 @@ def test_environment_digest_follows_data_and_package_files(tmp_path, monkeypatch
     package = tmp_path / "pkg"
     package.mkdir()
     (package / "m.py").write_text("x = 1\n")
-    first = pipeline._tree_digest(package, "*.py")
+    first = pipeline.tree_digest(package, "*.py")
     (package / "m.py").write_text("x = 2\n")
-    assert pipeline._tree_digest(package, "*.py") != first            # a package change does
+    assert pipeline.tree_digest(package, "*.py") != first            # a package change does
 
 
 @pytest.mark.slow

@@ -8,6 +8,8 @@ Modules, one job each:
 ``tables``     numbered, captioned tables for the book
 ``plots``      figure style (colour-blind-safe, readable in dark mode)
 ``pipeline``   the papermill runner that executes the chapters
+``report``     the reproducibility page, the list of tables and figures, the headline map
+``files``      atomic writes (temporary file, then rename)
 ``cli``        the ``ruralrev`` command
 """
 

@@ -199,6 +199,7 @@ class Stability:
     """Bootstrap stability of a partition."""
 
     ari: np.ndarray                 # adjusted Rand index of each resample against the full sample
+    threshold: float                # stability below this marks a province unstable
     coassignment: pd.DataFrame      # share of resamples containing both provinces that put them together
     province: pd.DataFrame          # per province: cluster, stability (mean co-assignment with cluster mates)
 
@@ -243,7 +244,8 @@ def bootstrap_stability(z: pd.DataFrame, method: str, k: int, reps: int = 200, s
         stability = float(np.nanmean(share[i, mates])) if mates else 1.0
         rows.append({"province": name, "cluster": int(full[i]), "stability": stability,
                      "unstable": stability < threshold})
-    return Stability(ari=np.array(aris), coassignment=coassignment, province=pd.DataFrame(rows))
+    return Stability(ari=np.array(aris), threshold=threshold, coassignment=coassignment,
+                     province=pd.DataFrame(rows))
 
 
 def profiles(raw: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:

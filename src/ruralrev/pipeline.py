@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from . import paths
+from . import files, paths
 
 __all__ = [
     "Chapter",
@@ -35,6 +35,7 @@ __all__ = [
     "run_chapters",
     "validate_parameters",
     "environment_digest",
+    "tree_digest",
     "inputs_key",
     "cached_key",
     "build_book",
@@ -205,16 +206,7 @@ def _finish(notebook: dict, parameters: dict[str, Any], name: str, source: str =
 
 
 def _atomic_write_json(data: dict, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, indent=1, ensure_ascii=False, sort_keys=True)
-            stream.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    files.write_text(target, json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
 
 
 def _describe_failure(exc: Exception, notebook: dict, chapter: Chapter) -> str:
@@ -245,7 +237,9 @@ def _describe_failure(exc: Exception, notebook: dict, chapter: Chapter) -> str:
     return f"notebook {shown} failed in {where}: {error}"
 
 
-def _tree_digest(root: Path, pattern: str) -> str:
+def tree_digest(root: Path, pattern: str = "*") -> str:
+    """sha256 over the files below ``root`` matching ``pattern`` (relative path and content), in
+    sorted order; hidden files (temporaries) and ``__pycache__`` are left out."""
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob(pattern) if p.is_file() and not p.name.startswith(".")
                        and "__pycache__" not in p.parts):
@@ -258,8 +252,8 @@ def environment_digest() -> str:
     snapshot (every file under ``data/``), the ``ruralrev`` package source and the pinned
     versions (``constraints.txt``). A change to any of them re-runs every chapter."""
     digest = hashlib.sha256()
-    digest.update(_tree_digest(paths.DATA, "*").encode())
-    digest.update(_tree_digest(Path(__file__).resolve().parent, "*.py").encode())
+    digest.update(tree_digest(paths.DATA, "*").encode())
+    digest.update(tree_digest(Path(__file__).resolve().parent, "*.py").encode())
     constraints = paths.ROOT / "constraints.txt"
     if constraints.exists():
         digest.update(constraints.read_bytes())

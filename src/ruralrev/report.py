@@ -9,7 +9,6 @@ chapter and cell that make it and the data it reads (its source line).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import subprocess
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
+from . import files, paths
 
 __all__ = ["chapter_records", "tables_and_figures", "write_reproducibility_page", "PACKAGES"]
 
@@ -40,10 +39,9 @@ def _git_commit() -> str:
 
 def data_checksum() -> str:
     """sha256 over every file of ``data/`` (path and content), the snapshot's fingerprint."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in paths.DATA.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        digest.update(path.relative_to(paths.DATA).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    from .pipeline import tree_digest
+
+    return tree_digest(paths.DATA)
 
 
 def chapter_records(chapters) -> pd.DataFrame:
@@ -96,9 +94,6 @@ def _versions() -> pd.DataFrame:
 
 def write_reproducibility_page(chapters, target: Path | None = None) -> Path:
     """Write the reproducibility page (temporary file, then rename) and return its path."""
-    import os
-    import tempfile
-
     from .tables import markdown_table
 
     target = target or paths.ROOT / "book" / "executed" / "reproducibility.md"
@@ -145,19 +140,11 @@ def write_reproducibility_page(chapters, target: Path | None = None) -> Path:
         "```",
         "",
     ])
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=".reproducibility.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(tmp, target)
-    return target
+    return files.write_text(target, text)
 
 
 def write_headline_map(target: Path | None = None) -> Path:
     """The landing page's map: rural per-capita disposable income in the snapshot's latest year."""
-    import os
-    import tempfile
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -172,10 +159,7 @@ def write_headline_map(target: Path | None = None) -> Path:
                          f"Rural per-capita disposable income, {year}", "yuan per person",
                          source="NBS annual data by province; map: Natural Earth")
     ax.figure.tight_layout()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=".headline.", suffix=".png")
-    os.close(handle)
-    ax.figure.savefig(tmp, dpi=150, metadata={"Software": None})
+    with files.atomic_path(target, suffix=".png") as tmp:
+        ax.figure.savefig(tmp, dpi=150, metadata={"Software": None})
     plt.close(ax.figure)
-    os.replace(tmp, target)
     return target
