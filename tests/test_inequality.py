@@ -6,6 +6,7 @@ import pytest
 from inequality.gini import Gini
 from inequality.theil import Theil, TheilD
 
+from ruralrev import convergence
 from ruralrev import inequality as ineq
 
 RNG = np.random.default_rng(20261123)
@@ -116,7 +117,7 @@ def _toy_panel(beta_total):
 
 
 def test_beta_convergence_recovers_a_known_beta_speed_and_half_life():
-    result = ineq.beta_convergence(_toy_panel(-0.2), "y", 2016, 2024)
+    result = convergence.beta_convergence(_toy_panel(-0.2), "y", 2016, 2024)
     assert result.beta == pytest.approx(-0.2, abs=1e-10)
     assert result.speed == pytest.approx(-np.log(0.8) / 8)
     assert result.half_life == pytest.approx(np.log(2) / (-np.log(0.8) / 8))
@@ -124,7 +125,7 @@ def test_beta_convergence_recovers_a_known_beta_speed_and_half_life():
 
 
 def test_sigma_convergence_falls_when_beta_is_negative():
-    series = ineq.sigma_convergence(_toy_panel(-0.2), "y")
+    series = convergence.sigma_convergence(_toy_panel(-0.2), "y")
     assert list(series["year"]) == [2016, 2024]
     assert series["sd_log"].iloc[1] == pytest.approx(0.8 * series["sd_log"].iloc[0])
 
