@@ -144,7 +144,7 @@ def test_weighted_model_matches_wildboottest_on_scaled_rows(frame):
 def test_weighted_model_matches_a_brute_force_loop_of_statsmodels_wls_fits(frame):
     """Each draw: y* = restricted WLS fit + restricted residual × sign of the province, then a full
     WLS fit with all dummies and statsmodels' cluster-robust t. Same draws, so the same p-value."""
-    reps = 199
+    reps = 99
     design = _design(frame)
     w = frame[WEIGHT].to_numpy()
     y = frame[OUTCOME].to_numpy()
