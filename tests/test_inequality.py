@@ -106,29 +106,6 @@ def test_bad_input_is_refused():
         ineq.dagum_gini([1, 2])
 
 
-def _toy_panel(beta_total):
-    provinces = [f"p{i}" for i in range(12)]
-    initial = np.exp(np.linspace(9, 10.5, 12))
-    final = np.exp(np.log(initial) + 0.5 + beta_total * (np.log(initial) - np.log(initial).mean()))
-    rows = [{"province": p, "year": 2016, "y": a} for p, a in zip(provinces, initial)]
-    rows += [{"province": p, "year": 2024, "y": b} for p, b in zip(provinces, final)]
-    return pd.DataFrame(rows)
-
-
-def test_beta_convergence_recovers_a_known_beta_speed_and_half_life():
-    result = ineq.beta_convergence(_toy_panel(-0.2), "y", 2016, 2024)
-    assert result.beta == pytest.approx(-0.2, abs=1e-10)
-    assert result.speed == pytest.approx(-np.log(0.8) / 8)
-    assert result.half_life == pytest.approx(np.log(2) / (-np.log(0.8) / 8))
-    assert result.n == 12
-
-
-def test_sigma_convergence_falls_when_beta_is_negative():
-    series = ineq.sigma_convergence(_toy_panel(-0.2), "y")
-    assert list(series["year"]) == [2016, 2024]
-    assert series["sd_log"].iloc[1] == pytest.approx(0.8 * series["sd_log"].iloc[0])
-
-
 def test_weighted_mean_by_year():
     panel = pd.DataFrame({"year": [2020, 2020, 2021, 2021], "y": [1.0, 3.0, 2.0, np.nan], "w": [3.0, 1.0, 5.0, 5.0]})
     means = ineq.weighted_mean_by_year(panel, "y", "w")

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from ruralrev import models
+from ruralrev.wild_bootstrap import absorb
 
 
 def _simulated_panel(effect: float, seed: int = 7) -> pd.DataFrame:
@@ -30,20 +31,26 @@ def test_absorbed_ols_equals_panelols():
     result = models.panel_fe(panel, "y", ["x", "z"], bootstrap_reps=0)
     frame = result.data
     codes = [pd.factorize(frame["province"])[0], pd.factorize(frame["year"])[0]]
-    demeaned = models.absorb(frame[["y", "x", "z"]].to_numpy(), codes)
+    demeaned = absorb(frame[["y", "x", "z"]].to_numpy(), codes)
     beta, *_ = np.linalg.lstsq(demeaned[:, 1:], demeaned[:, 0], rcond=None)
     np.testing.assert_allclose(beta, result.params[["x", "z"]].to_numpy(), rtol=1e-8)
     assert result.nobs == 279 and result.n_clusters == 31
 
 
 def test_absorb_unbalanced_matches_dummy_regression():
+    import statsmodels.api as sm
+
     rng = np.random.default_rng(3)
     a = rng.integers(0, 5, 60)
     b = rng.integers(0, 4, 60)
     y = rng.normal(size=60)
+    w = rng.uniform(1, 50, 60)
     dummies = np.column_stack([np.eye(5)[a], np.eye(4)[b][:, 1:]])
     fitted = dummies @ np.linalg.lstsq(dummies, y, rcond=None)[0]
-    np.testing.assert_allclose(models.absorb(y, [a, b])[:, 0], y - fitted, atol=1e-9)
+    np.testing.assert_allclose(absorb(y, [a, b])[:, 0], y - fitted, atol=1e-9)
+    # Weighted: the residual of a WLS regression on the dummies (statsmodels).
+    np.testing.assert_allclose(absorb(y, [a, b], weights=w)[:, 0], sm.WLS(y, dummies, weights=w).fit().resid,
+                               atol=1e-9)
 
 
 def test_wild_bootstrap_detects_an_effect_and_is_reproducible():

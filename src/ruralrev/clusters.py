@@ -1,8 +1,9 @@
-"""Province typology: standardized indicators, three clustering methods, choosing k, stability.
+"""Province typology: standardized indicators, three clustering methods, criteria for k.
 
 All randomness flows from one ``seed``; the same inputs give the same partition on every run.
 Cluster numbers are canonical: cluster 1 has the highest mean of the first indicator (rural
 income by default), so labels do not flip between runs, methods or bootstrap samples.
+The gap statistic lives in :mod:`ruralrev.gap`, bootstrap stability in :mod:`ruralrev.stability`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .gap import GapStatistic, choose_k_gap, gap_statistic
 from .models import variable
 
 __all__ = [
@@ -20,12 +22,9 @@ __all__ = [
     "latest_complete_year",
     "feature_matrix",
     "fit_partition",
-    "gap_statistic",
+    "KSelection",
     "k_selection",
     "choose_k",
-    "choose_k_gap",
-    "bootstrap_stability",
-    "Stability",
     "profiles",
     "agreement",
     "agreement_table",
@@ -85,6 +84,7 @@ def fit_partition(z: pd.DataFrame | np.ndarray, method: str, k: int, seed: int =
                   n_init: int = 100) -> np.ndarray:
     """Cluster the rows of ``z`` into ``k`` groups; labels 1..k in canonical order.
 
+    k = 1 is the trivial partition (every row in cluster 1), whatever the method.
     ``kmeans``: Lloyd's algorithm, best of ``n_init`` initialisations (k-means++);
     ``ward``: agglomerative clustering with Ward's minimum-variance linkage;
     ``gmm``: Gaussian mixture with diagonal covariances, best of ``n_init // 10`` (at least 1)
@@ -94,97 +94,76 @@ def fit_partition(z: pd.DataFrame | np.ndarray, method: str, k: int, seed: int =
     from sklearn.mixture import GaussianMixture
 
     x = np.asarray(z, dtype=float)
-    if not 2 <= k < len(x):
-        raise ValueError(f"k must be between 2 and {len(x) - 1}, got {k}")
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; use one of {METHODS}")
+    if not 1 <= k < len(x):
+        raise ValueError(f"k must be between 1 and {len(x) - 1}, got {k}")
+    if k == 1:
+        return np.ones(len(x), dtype=int)
     if method == "kmeans":
         labels = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit_predict(x)
     elif method == "ward":
         labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(x)
-    elif method == "gmm":
+    else:
         labels = GaussianMixture(n_components=k, covariance_type="diag", n_init=max(1, n_init // 10),
                                  random_state=seed, reg_covar=1e-4).fit(x).predict(x)
-    else:
-        raise ValueError(f"unknown method {method!r}; use one of {METHODS}")
     return _canonical(labels, x[:, 0])
 
 
-def _within_dispersion(x: np.ndarray, labels: np.ndarray) -> float:
-    return float(sum(((x[labels == g] - x[labels == g].mean(axis=0)) ** 2).sum() for g in np.unique(labels)))
+@dataclass(frozen=True)
+class KSelection:
+    """Result of :func:`k_selection`: the criteria table (one row per k) and the gap statistic.
 
-
-def gap_statistic(z, ks, references: int = 100, seed: int = 20261123) -> pd.DataFrame:
-    r"""Gap statistic of Tibshirani, Walther and Hastie (2001) for k-means.
-
-    .. math::
-
-        \mathrm{Gap}(k) = \frac1B\sum_{b=1}^B \log W_k^{*b} - \log W_k,\qquad
-        s_k = \mathrm{sd}_b(\log W_k^{*b})\sqrt{1 + 1/B}
-
-    with :math:`W_k` the pooled within-cluster sum of squares and the reference data drawn
-    uniformly over the bounding box of the principal components of the data (their method (b)).
-    The chosen k is the smallest with :math:`\mathrm{Gap}(k) \ge \mathrm{Gap}(k+1) - s_{k+1}`.
-
-    References
-    ----------
-    Tibshirani, R., Walther, G. and Hastie, T. (2001). Estimating the number of clusters in a data
-    set via the gap statistic. *JRSS B* 63(2), 411–423.
+    Silhouette, Calinski–Harabasz and Davies–Bouldin are undefined for k = 1 (NaN there); the
+    gap statistic and the mixture BIC are defined for every k, so only they can say "one group".
     """
-    from sklearn.cluster import KMeans
 
-    x = np.asarray(z, dtype=float)
-    rng = np.random.default_rng(seed)
-    centred = x - x.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    rotated = centred @ vt.T
-    low, high = rotated.min(axis=0), rotated.max(axis=0)
-    rows = []
-    for k in ks:
-        observed = np.log(_within_dispersion(x, KMeans(n_clusters=k, n_init=20, random_state=seed).fit_predict(x)))
-        logs = []
-        for b in range(references):
-            reference = rng.uniform(low, high, size=x.shape) @ vt
-            labels = KMeans(n_clusters=k, n_init=5, random_state=seed + b).fit_predict(reference)
-            logs.append(np.log(_within_dispersion(reference, labels)))
-        logs = np.array(logs)
-        rows.append({"k": k, "gap": logs.mean() - observed, "gap_se": logs.std(ddof=0) * np.sqrt(1 + 1 / references),
-                     "log_w": observed})
-    return pd.DataFrame(rows)
+    table: pd.DataFrame
+    gap: GapStatistic
+
+    def choose(self, rule: str = "gap") -> int:
+        """k chosen by one criterion (see :func:`choose_k`)."""
+        return self.gap.k if rule == "gap" else choose_k(self.table, rule)
 
 
-def choose_k_gap(gap: pd.DataFrame) -> int:
-    """Smallest k with Gap(k) ≥ Gap(k+1) − s(k+1); the largest k tried if none qualifies."""
-    values = gap.set_index("k")
-    ks = list(values.index)
-    for k, following in zip(ks, ks[1:]):
-        if values.loc[k, "gap"] >= values.loc[following, "gap"] - values.loc[following, "gap_se"]:
-            return int(k)
-    return int(ks[-1])
+def k_selection(z, ks=range(1, 9), method: str = "kmeans", references: int = 100,
+                seed: int = 20261123, n_init: int = 10) -> KSelection:
+    """Silhouette, Calinski–Harabasz, Davies–Bouldin and the gap statistic for each k (from 1);
+    and the BIC of the diagonal Gaussian mixture (lower is better).
 
-
-def k_selection(z, ks=range(2, 9), method: str = "kmeans", references: int = 100,
-                seed: int = 20261123) -> pd.DataFrame:
-    """Silhouette, Calinski–Harabasz, Davies–Bouldin and the gap statistic for each k; and the
-    BIC of the diagonal Gaussian mixture (lower is better)."""
+    The partition-based criteria use ``method``; the gap statistic uses k-means with ``n_init``
+    initialisations on the data and on each of its ``references`` reference sets
+    (:func:`ruralrev.gap.gap_statistic`).
+    """
     from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
     from sklearn.mixture import GaussianMixture
+
+    from threadpoolctl import threadpool_limits
 
     x = np.asarray(z, dtype=float)
     ks = list(ks)
     rows = []
-    for k in ks:
-        labels = fit_partition(x, method, k, seed)
-        bic = GaussianMixture(n_components=k, covariance_type="diag", n_init=5, random_state=seed,
-                              reg_covar=1e-4).fit(x).bic(x)
-        rows.append({"k": k, "silhouette": silhouette_score(x, labels),
-                     "calinski_harabasz": calinski_harabasz_score(x, labels),
-                     "davies_bouldin": davies_bouldin_score(x, labels), "gmm_bic": bic})
-    table = pd.DataFrame(rows).merge(gap_statistic(x, ks, references, seed)[["k", "gap", "gap_se"]], on="k")
-    return table
+    with threadpool_limits(limits=1):   # small fits: OpenMP threads only add overhead
+        for k in ks:
+            bic = GaussianMixture(n_components=k, covariance_type="diag", n_init=5, random_state=seed,
+                                  reg_covar=1e-4).fit(x).bic(x)
+            row = {"k": k, "silhouette": np.nan, "calinski_harabasz": np.nan, "davies_bouldin": np.nan,
+                   "gmm_bic": bic}
+            if k > 1:
+                labels = fit_partition(x, method, k, seed)
+                row.update(silhouette=silhouette_score(x, labels),
+                           calinski_harabasz=calinski_harabasz_score(x, labels),
+                           davies_bouldin=davies_bouldin_score(x, labels))
+            rows.append(row)
+    gap = gap_statistic(x, ks, references, seed, n_init)
+    table = pd.DataFrame(rows).merge(gap.table[["k", "gap", "gap_se"]], on="k")
+    return KSelection(table=table, gap=gap)
 
 
 def choose_k(selection: pd.DataFrame, rule: str = "gap") -> int:
     """k chosen by ``gap`` (Tibshirani's rule), ``silhouette`` (max), ``calinski_harabasz`` (max),
-    ``davies_bouldin`` (min) or ``gmm_bic`` (min)."""
+    ``davies_bouldin`` (min) or ``gmm_bic`` (min), from a criteria table; NaN rows (k = 1 for
+    the partition criteria) are skipped."""
     if rule == "gap":
         return choose_k_gap(selection)
     if rule in {"silhouette", "calinski_harabasz"}:
@@ -192,60 +171,6 @@ def choose_k(selection: pd.DataFrame, rule: str = "gap") -> int:
     if rule in {"davies_bouldin", "gmm_bic"}:
         return int(selection.loc[selection[rule].idxmin(), "k"])
     raise ValueError(f"unknown rule {rule!r}")
-
-
-@dataclass(frozen=True)
-class Stability:
-    """Bootstrap stability of a partition."""
-
-    ari: np.ndarray                 # adjusted Rand index of each resample against the full sample
-    threshold: float                # stability below this marks a province unstable
-    coassignment: pd.DataFrame      # share of resamples containing both provinces that put them together
-    province: pd.DataFrame          # per province: cluster, stability (mean co-assignment with cluster mates)
-
-
-def bootstrap_stability(z: pd.DataFrame, method: str, k: int, reps: int = 200, seed: int = 20261123,
-                        threshold: float = 0.7) -> Stability:
-    """Resample provinces with replacement, re-cluster, compare with the full-sample partition.
-
-    For each resample the adjusted Rand index is computed on the distinct provinces drawn.
-    A province's stability is the mean share of resamples (containing both) in which it is
-    clustered with each of its full-sample cluster mates; below ``threshold`` it is *unstable*.
-
-    References
-    ----------
-    Hennig, C. (2007). Cluster-wise assessment of cluster stability. *Computational Statistics &
-    Data Analysis* 52(1), 258–271.
-    """
-    from sklearn.metrics import adjusted_rand_score
-
-    x = z.to_numpy(float)
-    n = len(x)
-    full = fit_partition(x, method, k, seed)
-    rng = np.random.default_rng(seed)
-    together = np.zeros((n, n))
-    both = np.zeros((n, n))
-    aris = []
-    for b in range(reps):
-        draw = np.unique(rng.integers(0, n, n))
-        if len(draw) <= k:
-            continue
-        labels = fit_partition(x[draw], method, k, seed + b + 1, n_init=10)
-        aris.append(adjusted_rand_score(full[draw], labels))
-        same = labels[:, None] == labels[None, :]
-        together[np.ix_(draw, draw)] += same
-        both[np.ix_(draw, draw)] += 1
-    share = np.divide(together, both, out=np.full_like(together, np.nan), where=both > 0)
-    names = list(z.index)
-    coassignment = pd.DataFrame(share, index=names, columns=names)
-    rows = []
-    for i, name in enumerate(names):
-        mates = [j for j in range(n) if j != i and full[j] == full[i]]
-        stability = float(np.nanmean(share[i, mates])) if mates else 1.0
-        rows.append({"province": name, "cluster": int(full[i]), "stability": stability,
-                     "unstable": stability < threshold})
-    return Stability(ari=np.array(aris), threshold=threshold, coassignment=coassignment,
-                     province=pd.DataFrame(rows))
 
 
 def profiles(raw: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:

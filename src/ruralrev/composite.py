@@ -1,40 +1,56 @@
-"""A composite rural-development index: entropy weights, TOPSIS, coupling coordination,
-obstacle degrees, and Monte Carlo rank uncertainty.
+r"""A composite rural-development index: entropy weights, TOPSIS, obstacle degrees, subsystem
+scores, and the Monte Carlo uncertainty of its ranks.
 
 Indicators enter with a *direction*: ``+1`` when more is better (income), ``-1`` when less is
-better (fertiliser per hectare). Weights are computed over the pooled province-years, so scores
-of different years are comparable.
+better (fertiliser per hectare). The published index (:func:`pooled_index`) pools the chosen
+province-years and uses **one** normalisation throughout — the direction-aware min–max scale
+:math:`m_{ij} \in [0, 1]` over the pool — for the entropy weights and for TOPSIS, with the
+weights inside the distance (the weighted normalised matrix :math:`v_{ij} = w_j m_{ij}` of
+Hwang and Yoon). This is ``pymcdm``'s TOPSIS with its default ``minmax_normalization``, and the
+tests check it against that library. (An earlier version vector-normalised the min–max matrix
+again inside TOPSIS, which silently multiplied each entropy weight by
+:math:`1/\lVert m_{\cdot j}\rVert`; that double normalisation is gone.)
+
+:func:`rank_uncertainty` perturbs only the weights, around the published ones, with the
+published normalisation, so the intervals are centred on the published ranks.
+
+The pool can be restricted to explicit ``years`` and ``indicators``; see
+:func:`ruralrev.comparability.comparable_years` for the years over which a series with a break
+can be pooled.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
+from .coupling import coupling_coordination
+
 __all__ = [
-    "minmax_normalize",
-    "entropy_weights",
-    "topsis",
-    "coupling_coordination",
-    "COORDINATION_BANDS",
-    "coordination_band",
-    "obstacle_degree",
-    "rank_uncertainty",
-    "top_obstacles",
     "PRODUCTION",
     "LIVING",
     "INDEX_INDICATORS",
+    "minmax_normalize",
+    "entropy_weights",
+    "topsis",
+    "CompositeIndex",
     "pooled_index",
+    "rank_uncertainty",
+    "obstacle_degree",
+    "top_obstacles",
     "subsystem_scores",
 ]
 
-#: The ten-band classification of the coupling coordination degree D (lower bound, name).
-COORDINATION_BANDS = [
-    (0.0, "extreme imbalance"), (0.1, "serious imbalance"), (0.2, "moderate imbalance"),
-    (0.3, "mild imbalance"), (0.4, "near imbalance"), (0.5, "barely coordinated"),
-    (0.6, "primary coordination"), (0.7, "intermediate coordination"), (0.8, "good coordination"),
-    (0.9, "high-quality coordination"),
-]
+#: Indicators of the book's rural-development index, with direction (+1 more is better).
+#: The income ratio enters with +1 because a ratio closer to 1 is a smaller rural–urban gap;
+#: fertiliser per hectare with -1 (greener farming uses less).
+PRODUCTION = {"machinery_per_rural_capita": 1, "grain_per_rural_capita": 1, "irrigation_ratio": 1,
+              "fertiliser_per_sown_ha": -1, "farm_output_per_rural_capita": 1}
+LIVING = {"rural_income": 1, "rural_consumption": 1, "rural_all_income_ratio": 1,
+          "electricity_per_rural_capita": 1}
+INDEX_INDICATORS = {**PRODUCTION, **LIVING}
 
 
 def _directions(frame: pd.DataFrame, directions) -> np.ndarray:
@@ -50,7 +66,7 @@ def _directions(frame: pd.DataFrame, directions) -> np.ndarray:
 def minmax_normalize(frame: pd.DataFrame, directions=None) -> pd.DataFrame:
     r"""Min–max normalisation to [0, 1] with direction: :math:`(x-\min)/(\max-\min)` for
     positive indicators and :math:`(\max-x)/(\max-\min)` for negative ones. A constant
-    indicator normalises to 1 (it separates nobody)."""
+    indicator normalises to 1 (it separates nobody), as in ``pymcdm.normalizations.minmax_normalization``."""
     d = _directions(frame, directions)
     low, high = frame.min(), frame.max()
     span = (high - low).replace(0, np.nan)
@@ -64,12 +80,16 @@ def entropy_weights(frame: pd.DataFrame, directions=None) -> pd.Series:
 
     .. math::
 
-        p_{ij} = \frac{x'_{ij}}{\sum_i x'_{ij}},\quad
+        p_{ij} = \frac{m_{ij}}{\sum_i m_{ij}},\quad
         e_j = -\frac{1}{\ln n}\sum_i p_{ij}\ln p_{ij},\quad
         w_j = \frac{1 - e_j}{\sum_k (1 - e_k)}
 
-    with :math:`x'` the direction-aware min–max normalisation and :math:`0\ln 0 = 0` (its limit).
+    with :math:`m` the direction-aware min–max normalisation and :math:`0\ln 0 = 0` (its limit).
     An indicator that varies more across observations carries more information and more weight.
+    ``pymcdm.weights.entropy_weights`` computes the same sums on the matrix it is given but sets
+    the entropy of any column containing a zero to 0 instead of taking the limit; on the min–max
+    matrix (which has a zero in every column) the two agree in the limit of a vanishing positive
+    shift, which the tests check.
 
     References
     ----------
@@ -91,13 +111,27 @@ def entropy_weights(frame: pd.DataFrame, directions=None) -> pd.Series:
     return pd.Series(divergence / divergence.sum(), index=frame.columns, name="weight")
 
 
-def topsis(frame: pd.DataFrame, weights, directions=None) -> pd.Series:
-    r"""TOPSIS closeness to the ideal solution, weights *inside* the distance.
+def _closeness(oriented: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    r"""TOPSIS closeness of the rows of a benefit-oriented normalised matrix (N × K) for each
+    row of ``weights`` (D × K, non-negative): N × D. With :math:`w \ge 0` the ideal of column j
+    is :math:`w_j \max_i r_{ij}` and the anti-ideal :math:`w_j \min_i r_{ij}`."""
+    to_best = (oriented.max(axis=0) - oriented) ** 2
+    to_worst = (oriented - oriented.min(axis=0)) ** 2
+    squared = np.atleast_2d(weights) ** 2
+    d_plus, d_minus = np.sqrt(to_best @ squared.T), np.sqrt(to_worst @ squared.T)
+    total = d_plus + d_minus
+    return np.divide(d_minus, total, out=np.full_like(total, 0.5), where=total > 0)
 
-    The classic variant of Hwang and Yoon (1981): vector normalisation
-    :math:`r_{ij} = x_{ij}/\sqrt{\sum_i x_{ij}^2}`, weighted matrix :math:`v_{ij} = w_j r_{ij}`,
-    ideal :math:`v_j^+` (best per direction) and anti-ideal :math:`v_j^-`, Euclidean distances
-    :math:`D_i^\pm`, closeness :math:`C_i = D_i^- / (D_i^+ + D_i^-)` in [0, 1].
+
+def topsis(frame: pd.DataFrame, weights, directions=None, normalization: str = "vector") -> pd.Series:
+    r"""TOPSIS closeness to the ideal solution, weights inside the distance (Hwang and Yoon).
+
+    Normalised matrix :math:`r_{ij}` — ``"vector"``: :math:`x_{ij}/\sqrt{\sum_i x_{ij}^2}` (the
+    classic variant); ``"minmax"``: the direction-aware min–max scale — then
+    :math:`v_{ij} = w_j r_{ij}`, ideal :math:`v_j^+` (best per direction) and anti-ideal
+    :math:`v_j^-`, Euclidean distances :math:`D_i^\pm`, closeness
+    :math:`C_i = D_i^- / (D_i^+ + D_i^-)` in [0, 1]. Equal to ``pymcdm.methods.TOPSIS`` with
+    ``vector_normalization`` or ``minmax_normalization`` respectively (tested).
 
     References
     ----------
@@ -107,72 +141,134 @@ def topsis(frame: pd.DataFrame, weights, directions=None) -> pd.Series:
     w = np.asarray(weights.reindex(frame.columns) if isinstance(weights, pd.Series) else weights, dtype=float)
     if np.any(w < 0) or not np.isclose(w.sum(), 1):
         raise ValueError("weights must be non-negative and sum to 1")
-    x = frame.to_numpy(float)
-    norms = np.sqrt((x ** 2).sum(axis=0))
-    r = np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
-    v = r * w
-    best = np.where(d > 0, v.max(axis=0), v.min(axis=0))
-    worst = np.where(d > 0, v.min(axis=0), v.max(axis=0))
-    d_plus = np.sqrt(((v - best) ** 2).sum(axis=1))
-    d_minus = np.sqrt(((v - worst) ** 2).sum(axis=1))
-    closeness = np.divide(d_minus, d_plus + d_minus, out=np.full(len(x), 0.5), where=(d_plus + d_minus) > 0)
-    return pd.Series(closeness, index=frame.index, name="closeness")
+    if normalization == "vector":
+        x = frame.to_numpy(float)
+        norms = np.sqrt((x ** 2).sum(axis=0))
+        oriented = np.divide(x, norms, out=np.zeros_like(x), where=norms > 0) * d
+    elif normalization == "minmax":
+        oriented = minmax_normalize(frame, directions).to_numpy(float)
+    else:
+        raise ValueError(f"normalization must be 'vector' or 'minmax', got {normalization!r}")
+    return pd.Series(_closeness(oriented, w)[:, 0], index=frame.index, name="closeness")
 
 
-def coupling_coordination(u1, u2, alpha: float = 0.5, corrected: bool = True) -> pd.DataFrame:
-    r"""Coupling degree C, comprehensive index T and coupling coordination degree D of two subsystems.
+@dataclass(frozen=True)
+class CompositeIndex:
+    """Result of :func:`pooled_index`.
 
-    Classic model: :math:`C = 2\sqrt{U_1U_2}/(U_1+U_2)`. Corrected model of Wang et al. (2021)
-    for two subsystems:
+    ``scores``: ``province``, ``year``, ``region``, ``closeness`` and ``rank`` (1 = best within
+    the year) for every pooled province-year; ``normalized``: the pooled min–max matrix (same
+    rows); ``weights``: the entropy weights; ``directions``: indicator → ±1; ``years``: the
+    pooled years.
+    """
 
-    .. math:: C = \sqrt{\left[1 - |U_2 - U_1|\right]\,\frac{\min(U_1,U_2)}{\max(U_1,U_2)}}
+    scores: pd.DataFrame
+    normalized: pd.DataFrame
+    weights: pd.Series
+    directions: dict
+    years: tuple
 
-    which, unlike the classic C, falls as the subsystems grow apart in absolute terms. Then
-    :math:`T = \alpha U_1 + (1-\alpha) U_2` and :math:`D = \sqrt{C\,T}`. Subsystem scores must
-    lie in [0, 1].
+    def year(self, year: int) -> pd.DataFrame:
+        """Closeness and rank of each province in one pooled year, indexed by province."""
+        part = self.scores[self.scores["year"] == year]
+        if part.empty:
+            raise ValueError(f"{year} is not among the pooled years {list(self.years)}")
+        return part.set_index("province")
+
+    def obstacles(self, year: int) -> pd.DataFrame:
+        """Obstacle degrees (per cent) of each province in one year, on the index's own scale."""
+        rows = self.scores["year"] == year
+        frame = self.normalized[rows.to_numpy()].set_axis(self.scores.loc[rows, "province"].to_numpy())
+        return obstacle_degree(frame, self.weights, normalized=True)
+
+
+def pooled_index(panel: pd.DataFrame, indicators: dict[str, int] | None = None, years=None) -> CompositeIndex:
+    r"""Entropy weights over the pooled province-years, then TOPSIS closeness for every province-year.
+
+    .. math::
+
+        m_{ij} = \text{min–max}_{\text{pool}}(x_{ij}),\quad w = \text{entropy}(m),\quad
+        C_i = \frac{\lVert w\odot m_i\rVert}{\lVert w\odot(1-m_i)\rVert + \lVert w\odot m_i\rVert}
+
+    (the pooled min–max scale runs from 0 to 1 in every column, so the ideal is :math:`w` and the
+    anti-ideal 0). Pooling makes scores comparable across years: the same weights and the same
+    ideal apply to 2016 and to the last year. ``indicators`` (code → direction) and ``years``
+    restrict the pool, e.g. to the years over which every series is comparable. Province-years
+    with a missing indicator are dropped.
 
     References
     ----------
-    Wang, S., Kong, W., Ren, L., Zhi, D. and Dai, B. (2021). Research on misuses and modification
-    of coupling coordination degree model in China. *Journal of Natural Resources* 36(3), 793–810.
+    Hwang and Yoon (1981); Zou, Yun and Sun (2006).
     """
-    u1, u2 = np.asarray(u1, dtype=float), np.asarray(u2, dtype=float)
-    if ((u1 < 0) | (u1 > 1) | (u2 < 0) | (u2 > 1)).any():
-        raise ValueError("subsystem scores must lie in [0, 1]")
-    if not 0 <= alpha <= 1:
-        raise ValueError("alpha must lie in [0, 1]")
-    low, high = np.minimum(u1, u2), np.maximum(u1, u2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if corrected:
-            ratio = np.where(high > 0, low / np.where(high > 0, high, 1), 1.0)
-            c = np.sqrt((1 - (high - low)) * ratio)
-        else:
-            c = np.where(u1 + u2 > 0, 2 * np.sqrt(u1 * u2) / np.where(u1 + u2 > 0, u1 + u2, 1), 1.0)
-    t = alpha * u1 + (1 - alpha) * u2
-    d = np.sqrt(c * t)
-    return pd.DataFrame({"C": c, "T": t, "D": d, "band": [coordination_band(x) for x in d]})
+    indicators = dict(indicators or INDEX_INDICATORS)
+    chosen = panel if years is None else panel[panel["year"].isin(list(years))]
+    missing = set(indicators) - set(panel.columns)
+    if missing:
+        raise ValueError(f"unknown indicator(s) {sorted(missing)}")
+    frame = chosen[["province", "year", "region", *indicators]].dropna().reset_index(drop=True)
+    if frame.empty:
+        raise ValueError("no province-year has all index indicators")
+    values = frame[list(indicators)]
+    weights = entropy_weights(values, indicators)
+    normalized = minmax_normalize(values, indicators)
+    scores = frame[["province", "year", "region"]].copy()
+    scores["closeness"] = _closeness(normalized.to_numpy(float), weights.to_numpy())[:, 0]
+    scores["rank"] = scores.groupby("year")["closeness"].rank(ascending=False, method="min").astype(int)
+    return CompositeIndex(scores=scores, normalized=normalized, weights=weights, directions=indicators,
+                          years=tuple(int(y) for y in sorted(frame["year"].unique())))
 
 
-def coordination_band(d: float) -> str:
-    """Name of the ten-band class of a coupling coordination degree D in [0, 1]."""
-    if not 0 <= d <= 1:
-        raise ValueError(f"D must lie in [0, 1], got {d}")
-    name = COORDINATION_BANDS[0][1]
-    for lower, label in COORDINATION_BANDS:
-        if d >= lower:
-            name = label
-    return name
+def rank_uncertainty(index: CompositeIndex, year: int, draws: int = 1000, seed: int = 20261123,
+                     concentration: float = 20.0, level: float = 0.90) -> pd.DataFrame:
+    r"""Ranks of one year's provinces when the weights are uncertain (OECD/JRC uncertainty analysis).
+
+    Each draw takes weights :math:`w^* \sim \mathrm{Dirichlet}(c K w)` — centred on the
+    published entropy weights *w* (:math:`E[w^*] = w`; larger ``concentration`` *c* keeps them
+    closer) — keeps the published pooled min–max normalisation and the pooled ideal, recomputes
+    TOPSIS closeness for every pooled province-year and ranks the year's provinces (1 = best).
+    Returns per province the published ``rank``, the ``median_rank``, the central ``level``
+    interval ``rank_p05``–``rank_p95`` (named for the default 90 %) and ``inside`` (the published
+    rank lies in its interval), ordered by published rank.
+
+    References
+    ----------
+    OECD/JRC (2008). *Handbook on Constructing Composite Indicators: Methodology and User Guide*,
+    section 7 (uncertainty and sensitivity analysis).
+    Saisana, M., Saltelli, A. and Tarantola, S. (2005). Uncertainty and sensitivity analysis
+    techniques as tools for the quality assessment of composite indicators. *JRSS A* 168(2),
+    307–323.
+    """
+    if draws < 50:
+        raise ValueError(f"use at least 50 draws, got {draws}")
+    published = index.year(year)
+    rng = np.random.default_rng(seed)
+    w = index.weights.to_numpy()
+    alpha = np.maximum(concentration * len(w) * w, 1e-3)
+    sampled = rng.dirichlet(alpha, size=draws)
+    rows = (index.scores["year"] == year).to_numpy()
+    closeness = _closeness(index.normalized.to_numpy(float), sampled)[rows]          # provinces × draws
+    ranks = pd.DataFrame(closeness).rank(ascending=False, method="min").to_numpy()
+    tail = 100 * (1 - level) / 2
+    table = pd.DataFrame({
+        "rank": published["rank"].to_numpy(),
+        "median_rank": np.median(ranks, axis=1),
+        "rank_p05": np.percentile(ranks, tail, axis=1),
+        "rank_p95": np.percentile(ranks, 100 - tail, axis=1),
+    }, index=published.index)
+    table["inside"] = (table["rank_p05"] <= table["rank"]) & (table["rank"] <= table["rank_p95"])
+    return table.sort_values(["rank", "median_rank"], kind="mergesort")
 
 
-def obstacle_degree(frame: pd.DataFrame, weights: pd.Series, directions=None) -> pd.DataFrame:
+def obstacle_degree(frame: pd.DataFrame, weights: pd.Series, directions=None, normalized: bool = False) -> pd.DataFrame:
     r"""Obstacle degree of each indicator for each observation, in per cent (rows sum to 100).
 
-    .. math:: O_{ij} = \frac{w_j (1 - x'_{ij})}{\sum_k w_k (1 - x'_{ik})} \times 100
+    .. math:: O_{ij} = \frac{w_j (1 - m_{ij})}{\sum_k w_k (1 - m_{ik})} \times 100
 
-    with :math:`x'` the direction-aware min–max normalisation: the indicators with the largest
+    with :math:`m` the direction-aware min–max normalisation of ``frame`` (or ``frame`` itself
+    when ``normalized``, e.g. the pooled scale of the index): the indicators with the largest
     :math:`O_{ij}` hold observation *i* back most.
     """
-    deviation = 1 - minmax_normalize(frame, directions)
+    deviation = 1 - (frame if normalized else minmax_normalize(frame, directions))
     weighted = deviation * weights.reindex(frame.columns).to_numpy()
     totals = weighted.sum(axis=1).replace(0, np.nan)
     return (100 * weighted.div(totals, axis=0)).fillna(0.0)
@@ -183,84 +279,20 @@ def top_obstacles(obstacles: pd.DataFrame, n: int = 3) -> pd.Series:
     return obstacles.apply(lambda row: ", ".join(row.sort_values(ascending=False, kind="mergesort").index[:n]), axis=1)
 
 
-def rank_uncertainty(frame: pd.DataFrame, directions=None, draws: int = 1000, seed: int = 20261123,
-                     concentration: float = 20.0) -> pd.DataFrame:
-    """Rank of each observation under random weights and normalisations (OECD/JRC uncertainty analysis).
+def subsystem_scores(panel: pd.DataFrame, year: int, years=None, production: dict[str, int] | None = None,
+                     living: dict[str, int] | None = None) -> pd.DataFrame:
+    r"""Production (U1) and living-standard (U2) scores in [0, 1] for one year, with their
+    coupling coordination (classic and corrected, :func:`ruralrev.coupling.coupling_coordination`).
 
-    Each draw picks a normalisation (min–max, z-score rescaled to [0, 1], or percentile rank) and
-    weights from a Dirichlet distribution centred on the entropy weights (``concentration`` sets
-    how far they wander; equal weights are drawn with probability 1/4), then ranks the
-    observations by TOPSIS closeness (1 = best). Returns the median rank and the 5th–95th
-    percentile interval per observation, ordered by median rank.
+    .. math:: U_{s,i} = \sum_{j \in s} w_j m_{ij}
 
-    References
-    ----------
-    OECD/JRC (2008). *Handbook on Constructing Composite Indicators: Methodology and User Guide*,
-    section 7 (uncertainty and sensitivity analysis).
+    with entropy weights and min–max scale over the pooled ``years`` (all by default), for the
+    indicator sets ``production`` and ``living`` (code → direction; :data:`PRODUCTION` and
+    :data:`LIVING` by default).
     """
-    rng = np.random.default_rng(seed)
-    d = _directions(frame, directions)
-    base = entropy_weights(frame, directions).to_numpy()
-    ranks = np.empty((draws, len(frame)))
-    oriented = frame * d  # larger is better everywhere
-    for s in range(draws):
-        kind = rng.integers(0, 3)
-        if kind == 0:
-            normalized = minmax_normalize(oriented)
-        elif kind == 1:
-            z = (oriented - oriented.mean()) / oriented.std(ddof=0).replace(0, 1)
-            normalized = minmax_normalize(z)
-        else:
-            normalized = (oriented.rank(pct=True))
-        weights = np.full(len(base), 1 / len(base)) if rng.random() < 0.25 else rng.dirichlet(concentration * len(base) * base + 1e-3)
-        closeness = topsis(normalized + 1e-9, weights / weights.sum())
-        ranks[s] = closeness.rank(ascending=False, method="min").to_numpy()
-    table = pd.DataFrame({
-        "median_rank": np.median(ranks, axis=0),
-        "rank_p05": np.percentile(ranks, 5, axis=0),
-        "rank_p95": np.percentile(ranks, 95, axis=0),
-    }, index=frame.index)
-    return table.sort_values(["median_rank", "rank_p05"], kind="mergesort")
-
-
-#: Indicators of the book's rural-development index, with direction (+1 more is better).
-#: The income ratio enters with +1 because a ratio closer to 1 is a smaller rural–urban gap;
-#: fertiliser per hectare with -1 (greener farming uses less).
-PRODUCTION = {"machinery_per_rural_capita": 1, "grain_per_rural_capita": 1, "irrigation_ratio": 1,
-              "fertiliser_per_sown_ha": -1, "farm_output_per_rural_capita": 1}
-LIVING = {"rural_income": 1, "rural_consumption": 1, "rural_all_income_ratio": 1,
-          "electricity_per_rural_capita": 1}
-INDEX_INDICATORS = {**PRODUCTION, **LIVING}
-
-
-def pooled_index(panel: pd.DataFrame, indicators: dict[str, int] | None = None, years=None) -> pd.DataFrame:
-    """Entropy weights over the pooled province-years, then TOPSIS closeness for every province-year.
-
-    Pooling makes scores comparable across years: the same weights and the same ideal apply to
-    2016 and to the last year. Returns ``province``, ``year``, ``region`` and ``closeness`` plus
-    the weights as ``frame.attrs["weights"]``. Province-years with a missing indicator are dropped.
-    """
-    indicators = indicators or INDEX_INDICATORS
-    chosen = panel if years is None else panel[panel["year"].isin(list(years))]
-    frame = chosen[["province", "year", "region", *indicators]].dropna().reset_index(drop=True)
-    if frame.empty:
-        raise ValueError("no province-year has all index indicators")
-    values = frame[list(indicators)]
-    weights = entropy_weights(values, indicators)
-    # TOPSIS needs positive magnitudes for vector normalisation: use the [0, 1] min-max scale
-    # (direction applied), shifted off zero.
-    scaled = minmax_normalize(values, indicators) + 1e-6
-    frame["closeness"] = topsis(scaled, weights).to_numpy()
-    frame.attrs["weights"] = weights
-    return frame
-
-
-def subsystem_scores(panel: pd.DataFrame, year: int, years=None) -> pd.DataFrame:
-    """Production (U1) and living-standard (U2) scores in [0, 1] for one year, from entropy
-    weights over the pooled years, with their coupling coordination (classic and corrected)."""
     pooled = panel if years is None else panel[panel["year"].isin(list(years))]
     out = {}
-    for name, spec in (("U1_production", PRODUCTION), ("U2_living", LIVING)):
+    for name, spec in (("U1_production", production or PRODUCTION), ("U2_living", living or LIVING)):
         frame = pooled[["province", "year", *spec]].dropna().reset_index(drop=True)
         normalized = minmax_normalize(frame[list(spec)], spec)
         weights = entropy_weights(frame[list(spec)], spec)

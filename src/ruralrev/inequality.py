@@ -11,8 +11,11 @@ theil_t, theil_decomposition   Theil T and its exact between/within split for an
 gini, dagum_gini               Gini and Dagum's (1997) decomposition (within, net between,
                                transvariation; pairwise between-group Gini and D_jh)
 coefficient_of_variation       weighted CV
-sigma_convergence              per-year dispersion series
-beta_convergence               absolute or conditional β-convergence with speed and half-life
+grouping, decomposition_series, dagum_by_year, group_means, weighted_mean_by_year
+                               the same measures applied to the province panel, year by year
+
+σ- and β-convergence live in :mod:`ruralrev.convergence`; bootstrap confidence intervals over
+provinces in :mod:`ruralrev.inequality_bootstrap`.
 """
 
 from __future__ import annotations
@@ -30,11 +33,9 @@ __all__ = [
     "dagum_gini",
     "DagumDecomposition",
     "coefficient_of_variation",
-    "sigma_convergence",
-    "beta_convergence",
-    "BetaConvergence",
     "grouping",
     "decomposition_series",
+    "dagum_by_year",
     "group_means",
     "weighted_mean_by_year",
 ]
@@ -93,7 +94,7 @@ def theil_t(y, weights=None) -> float:
 
     Examples
     --------
-    >>> round(theil_t([0, 0, 0, 10, 10, 10]), 6) == round(np.log(2), 6)
+    >>> bool(round(theil_t([0, 0, 0, 10, 10, 10]), 6) == round(float(np.log(2)), 6))
     True
     """
     y, w = _prepare(y, weights)
@@ -209,6 +210,49 @@ class DagumDecomposition:
         return {"within": self.within / self.total, "net_between": self.net_between / self.total,
                 "transvariation": self.transvariation / self.total}
 
+    def within_table(self) -> pd.DataFrame:
+        r"""Per group: :math:`p_j`, :math:`s_j`, mean, within-group Gini :math:`G_{jj}`, its
+        contribution :math:`G_{jj}p_js_j` and that contribution's share of G (tidy, one row per group)."""
+        table = self.groups.reset_index()
+        table["contribution"] = table["gini_within"] * table["population_share"] * table["income_share"]
+        table["share_of_gini"] = table["contribution"] / self.total
+        return table
+
+    def pairs_table(self) -> pd.DataFrame:
+        r"""Per pair (richer *j*, poorer *h*): between-group Gini :math:`G_{jh}`, relative affluence
+        :math:`D_{jh}`, the weight :math:`p_js_h + p_hs_j`, the net-between and transvariation
+        contributions and their shares of G (tidy, one row per pair)."""
+        table = self.pairs.copy()
+        p = self.groups["population_share"]
+        s = self.groups["income_share"]
+        table["weight"] = [p[j] * s[h] + p[h] * s[j] for j, h in zip(table["richer"], table["poorer"])]
+        table["net_between_share"] = table["net_between"] / self.total
+        table["transvariation_share"] = table["transvariation"] / self.total
+        return table
+
+    def contributions(self) -> pd.DataFrame:
+        """Every term of :math:`G = G_w + G_{nb} + G_t` as a row: ``component`` (within, net between,
+        transvariation), ``part`` (a group, or a pair "richer–poorer"), ``value`` and
+        ``share_of_gini``; the values sum to the total Gini."""
+        within = self.within_table()
+        pairs = self.pairs_table()
+        label = pairs["richer"].astype(str) + "–" + pairs["poorer"].astype(str)
+        rows = [pd.DataFrame({"component": "within", "part": within["group"].astype(str),
+                              "value": within["contribution"]}),
+                pd.DataFrame({"component": "net between", "part": label, "value": pairs["net_between"]}),
+                pd.DataFrame({"component": "transvariation", "part": label, "value": pairs["transvariation"]})]
+        table = pd.concat(rows, ignore_index=True)
+        table["share_of_gini"] = table["value"] / self.total
+        return table
+
+    def gini_matrix(self) -> pd.DataFrame:
+        r"""Groups × groups: :math:`G_{jj}` on the diagonal, :math:`G_{jh}` (symmetric) off it."""
+        names = list(self.groups.index)
+        matrix = pd.DataFrame(np.diag(self.groups["gini_within"].to_numpy(float)), index=names, columns=names)
+        for row in self.pairs.itertuples():
+            matrix.loc[row.richer, row.poorer] = matrix.loc[row.poorer, row.richer] = row.gini_between
+        return matrix
+
 
 def dagum_gini(y, weights=None, groups=None) -> DagumDecomposition:
     r"""Dagum's (1997) decomposition of the (weighted) Gini coefficient by groups.
@@ -299,89 +343,6 @@ def coefficient_of_variation(y, weights=None) -> float:
     return float(np.sqrt((pi * (y - mean) ** 2).sum()) / mean)
 
 
-def sigma_convergence(panel: pd.DataFrame, variable: str, weight: str | None = None,
-                      group: str | None = None, years=None) -> pd.DataFrame:
-    """Per-year dispersion of ``variable`` across provinces (σ-convergence if it falls).
-
-    Returns one row per year with the standard deviation of logs (unweighted, the usual σ), the
-    (weighted) CV, Theil T and Gini, and, when ``group`` is given, the between-group share of the
-    Theil index.
-    """
-    rows = []
-    selected = panel if years is None else panel[panel["year"].isin(list(years))]
-    for year, part in selected.groupby("year"):
-        part = part.dropna(subset=[variable] + ([weight] if weight else []))
-        if part.empty:
-            continue
-        y = part[variable].to_numpy(float)
-        w = part[weight].to_numpy(float) if weight else None
-        row = {"year": int(year), "n": len(part), "sd_log": float(np.std(np.log(y), ddof=0)),
-               "cv": coefficient_of_variation(y, w), "theil": theil_t(y, w), "gini": gini(y, w)}
-        if group:
-            row["theil_between_share"] = theil_decomposition(y, w, part[group].astype(str)).between_share
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-@dataclass(frozen=True)
-class BetaConvergence:
-    """Result of :func:`beta_convergence`."""
-
-    beta: float
-    se: float
-    pvalue: float
-    speed: float        # λ per year
-    half_life: float    # years
-    years: int          # T
-    n: int
-    r2: float
-    result: object      # the statsmodels results, for tables and diagnostics
-
-
-def beta_convergence(panel: pd.DataFrame, variable: str, start: int, end: int,
-                     controls: list[str] | None = None, cov_type: str = "HC3") -> BetaConvergence:
-    r"""Absolute (no controls) or conditional β-convergence between two years.
-
-    .. math::
-
-        \ln y_{i,T} - \ln y_{i,0} = \alpha + \beta \ln y_{i,0} + \gamma' x_{i,0} + \varepsilon_i,
-        \qquad \lambda = -\frac{\ln(1+\beta)}{T},\qquad t_{1/2} = \frac{\ln 2}{\lambda}
-
-    with *T* = ``end − start`` years and controls measured in the start year. β < 0 means poorer
-    provinces grew faster; λ is the implied annual speed of convergence and :math:`t_{1/2}` the
-    years needed to close half the gap.
-
-    References
-    ----------
-    Barro, R. J. and Sala-i-Martin, X. (1992). Convergence. *Journal of Political Economy*
-    100(2), 223–251.
-    """
-    import statsmodels.api as sm
-
-    if end <= start:
-        raise ValueError(f"end year {end} must be after start year {start}")
-    controls = list(controls or [])
-    first = panel[panel["year"] == start].set_index("province")
-    last = panel[panel["year"] == end].set_index("province")
-    frame = pd.DataFrame({"log_initial": np.log(first[variable]),
-                          "growth": np.log(last[variable]) - np.log(first[variable])})
-    for control in controls:
-        frame[control] = first[control]
-    frame = frame.dropna()
-    if len(frame) < len(controls) + 3:
-        raise ValueError(f"too few provinces with data for {variable} in {start} and {end}")
-    exog = sm.add_constant(frame[["log_initial", *controls]])
-    result = sm.OLS(frame["growth"], exog).fit(cov_type=cov_type)
-    beta = float(result.params["log_initial"])
-    horizon = end - start
-    speed = -np.log1p(beta) / horizon if beta > -1 else np.inf
-    half_life = np.log(2) / speed if speed > 0 else np.inf
-    return BetaConvergence(beta=beta, se=float(result.bse["log_initial"]),
-                           pvalue=float(result.pvalues["log_initial"]), speed=float(speed),
-                           half_life=float(half_life), years=horizon, n=int(result.nobs),
-                           r2=float(result.rsquared), result=result)
-
-
 #: Province groupings the chapters can decompose by (name -> function of the panel).
 MUNICIPALITIES = ("Beijing", "Tianjin", "Shanghai", "Chongqing")
 
@@ -419,6 +380,32 @@ def decomposition_series(panel: pd.DataFrame, variable: str, weight: str, group:
                      "gini": dagum.total, "gini_within": dagum.within, "gini_net_between": dagum.net_between,
                      "gini_transvariation": dagum.transvariation, "cv": coefficient_of_variation(y, w)})
     return pd.DataFrame(rows)
+
+
+def dagum_by_year(panel: pd.DataFrame, variable: str, weight: str, group: str = "region",
+                  years=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The full Dagum decomposition of each year as two tidy frames, for display.
+
+    Returns ``(within, pairs)``: :meth:`DagumDecomposition.within_table` and
+    :meth:`DagumDecomposition.pairs_table` of every year, stacked with a ``year`` column.
+    """
+    chosen = panel if years is None else panel[panel["year"].isin(list(years))]
+    labels = grouping(chosen, group)
+    within, pairs = [], []
+    for year, part in chosen.groupby("year"):
+        part = part.dropna(subset=[variable, weight])
+        if part.empty:
+            continue
+        result = dagum_gini(part[variable].to_numpy(float), part[weight].to_numpy(float),
+                            labels.loc[part.index].to_numpy())
+        within.append(result.within_table().assign(year=int(year)))
+        pairs.append(result.pairs_table().assign(year=int(year)))
+    if not within:
+        raise ValueError(f"no year has {variable} and {weight}")
+    first = ["year"]
+    within_frame, pairs_frame = pd.concat(within, ignore_index=True), pd.concat(pairs, ignore_index=True)
+    return (within_frame[first + [c for c in within_frame.columns if c != "year"]],
+            pairs_frame[first + [c for c in pairs_frame.columns if c != "year"]])
 
 
 def group_means(panel: pd.DataFrame, variable: str, weight: str, group: str = "region") -> pd.DataFrame:

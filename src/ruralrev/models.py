@@ -1,9 +1,10 @@
 """Regressions on the province panel, and the one table formatter every model table uses.
 
 * :func:`panel_fe` — fixed-effects regression (province and year effects by default, or province
-  and region × year effects) with standard errors clustered by province (linearmodels), plus
-  wild cluster restricted bootstrap p-values (:func:`wild_cluster_bootstrap`), which stay
-  reliable with only 31 clusters.
+  and region × year effects), unweighted or population-weighted (WLS), with standard errors
+  clustered by province (linearmodels), plus wild cluster restricted bootstrap p-values
+  (:func:`ruralrev.wild_bootstrap.wild_cluster_bootstrap`), which stay reliable with only 31
+  clusters.
 * :func:`cross_section` — OLS for one year with HC3 standard errors and influence diagnostics.
 * :func:`vif` — variance inflation factors.
 * :func:`regression_table` — coefficients with stars, standard errors in brackets, bootstrap
@@ -21,12 +22,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .wild_bootstrap import WildClusterBootstrap, wild_cluster_bootstrap
+
 __all__ = [
     "ModelResult",
     "variable",
     "model_frame",
-    "absorb",
-    "wild_cluster_bootstrap",
     "panel_fe",
     "cross_section",
     "vif",
@@ -35,9 +36,14 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ModelResult:
-    """What a model table needs, whatever estimated it."""
+    """What a model table needs, whatever estimated it.
+
+    ``wild`` carries the full wild bootstrap result (t, p-values, Monte Carlo s.e., draws, seed);
+    ``wild_pvalues`` is its p-value column, kept for the table. ``weights`` names the analytic
+    weight of a WLS fit (``None``: unweighted).
+    """
 
     name: str
     outcome: str
@@ -53,6 +59,8 @@ class ModelResult:
     n_clusters: int | None = None
     raw: object = None
     data: pd.DataFrame | None = field(default=None, repr=False)
+    wild: WildClusterBootstrap | None = None
+    weights: str | None = None
 
 
 def variable(panel: pd.DataFrame, name: str) -> pd.Series:
@@ -68,8 +76,12 @@ def variable(panel: pd.DataFrame, name: str) -> pd.Series:
 
 
 def model_frame(panel: pd.DataFrame, outcome: str, regressors: list[str], years=None,
-                exclude: list[str] | None = None) -> pd.DataFrame:
-    """Outcome and regressors (with ``log_`` transforms) for the chosen years, complete cases only."""
+                exclude: list[str] | None = None, weights: str | None = None) -> pd.DataFrame:
+    """Outcome and regressors (with ``log_`` transforms) for the chosen years, complete cases only.
+
+    With ``weights`` (a panel column, e.g. ``rural_population``) the frame carries it too; rows
+    without a weight are dropped and a non-positive weight is refused.
+    """
     if not regressors:
         raise ValueError("at least one regressor is needed")
     chosen = panel if years is None else panel[panel["year"].isin(list(years))]
@@ -82,112 +94,61 @@ def model_frame(panel: pd.DataFrame, outcome: str, regressors: list[str], years=
     frame["region"] = frame["region"].astype(str)
     for name in [outcome, *regressors]:
         frame[name] = variable(chosen, name)
+    if weights is not None:
+        if weights in frame.columns:
+            raise ValueError(f"the weight {weights!r} is also a variable of the model")
+        frame[weights] = variable(chosen, weights)
     frame = frame.dropna().reset_index(drop=True)
     if frame.empty:
         raise ValueError(f"no complete observations for {outcome} on {regressors} in the chosen years")
+    if weights is not None and (frame[weights] <= 0).any():
+        bad = frame.loc[frame[weights] <= 0, ["province", "year", weights]].iloc[0]
+        raise ValueError(f"weight {weights} must be positive: {bad['province']} {bad['year']} has {bad[weights]}")
     return frame
-
-
-def absorb(matrix: np.ndarray, codes: list[np.ndarray], tol: float = 1e-12, max_iter: int = 10_000) -> np.ndarray:
-    """Remove fixed effects from each column by alternating projections (demeaning).
-
-    Repeatedly subtracts group means for each set of integer codes until no column changes by
-    more than ``tol``; the result equals the residual from regressing on all the dummies
-    (Frisch–Waugh–Lovell), for balanced and unbalanced panels alike.
-
-    References
-    ----------
-    Guimarães, P. and Portugal, P. (2010). A simple feasible procedure to fit models with
-    high-dimensional fixed effects. *Stata Journal* 10(4), 628–649.
-    """
-    out = np.array(matrix, dtype=float, copy=True)
-    if out.ndim == 1:
-        out = out[:, None]
-    for _ in range(max_iter):
-        previous = out.copy()
-        for code in codes:
-            counts = np.bincount(code)
-            for column in range(out.shape[1]):
-                means = np.bincount(code, weights=out[:, column]) / counts
-                out[:, column] -= means[code]
-        if np.max(np.abs(out - previous)) < tol:
-            return out
-    raise RuntimeError("fixed effects did not converge")
-
-
-def _cluster_t(X: np.ndarray, Y: np.ndarray, clusters: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficient k and its cluster-robust t statistic for each column of Y (vectorised)."""
-    xtx_inv = np.linalg.inv(X.T @ X)
-    h = xtx_inv[k] @ X.T                       # row k of (X'X)^-1 X'
-    beta = (xtx_inv @ X.T) @ Y                 # K × B
-    residuals = Y - X @ beta
-    n_clusters = clusters.max() + 1
-    scores = np.zeros((n_clusters, Y.shape[1]))
-    np.add.at(scores, clusters, h[:, None] * residuals)
-    se = np.sqrt((scores ** 2).sum(axis=0))
-    return beta[k], beta[k] / se
-
-
-def wild_cluster_bootstrap(y: np.ndarray, X: np.ndarray, clusters: np.ndarray, k: int,
-                           reps: int = 9999, seed: int = 20261123) -> float:
-    r"""Wild cluster restricted (WCR) bootstrap p-value for :math:`H_0: \beta_k = 0`.
-
-    The model is estimated with the null imposed (column *k* dropped); its residuals are
-    multiplied by one Rademacher draw (±1) per cluster and added back to the restricted fitted
-    values; the t statistic of :math:`\beta_k` (cluster-robust) is recomputed on each of the
-    ``reps`` samples. The p-value is the share of bootstrap :math:`|t^*|` at least as large as the
-    observed :math:`|t|`. ``y`` and ``X`` must already have the fixed effects absorbed.
-
-    References
-    ----------
-    Cameron, A. C., Gelbach, J. B. and Miller, D. L. (2008). Bootstrap-based improvements for
-    inference with clustered errors. *Review of Economics and Statistics* 90(3), 414–427.
-    MacKinnon, J. G. and Webb, M. D. (2018). The wild bootstrap for few (treated) clusters.
-    *Econometrics Journal* 21(2), 114–135.
-    """
-    if reps < 99:
-        raise ValueError(f"use at least 99 bootstrap replications, got {reps}")
-    _, codes = np.unique(clusters, return_inverse=True)
-    restricted = np.delete(X, k, axis=1)
-    gamma, *_ = np.linalg.lstsq(restricted, y, rcond=None)
-    fitted = restricted @ gamma
-    residual = y - fitted
-    _, t_observed = _cluster_t(X, y[:, None], codes, k)
-    rng = np.random.default_rng(seed)
-    signs = rng.choice(np.array([-1.0, 1.0]), size=(codes.max() + 1, reps))
-    y_star = fitted[:, None] + residual[:, None] * signs[codes]
-    _, t_star = _cluster_t(X, y_star, codes, k)
-    return float(np.mean(np.abs(t_star) >= np.abs(t_observed[0])))
 
 
 def panel_fe(panel: pd.DataFrame, outcome: str, regressors: list[str], years=None,
              effects: str = "province+year", exclude: list[str] | None = None,
              bootstrap_reps: int = 9999, seed: int = 20261123, name: str | None = None,
-             se_type: str = "clustered") -> ModelResult:
+             se_type: str = "clustered", weights: str | None = None) -> ModelResult:
     r"""Fixed-effects panel regression with province-clustered errors and wild bootstrap p-values.
 
     .. math:: y_{it} = x_{it}'\beta + \alpha_i + \tau_t + \varepsilon_{it}
 
     with ``effects="province+year"``, or :math:`\tau_{r(i)t}` (region × year) with
-    ``effects="province+region_year"``. Estimated by ``linearmodels.PanelOLS``; standard errors
+    ``effects="province+region_year"``. Estimated by ``linearmodels.PanelOLS``, by OLS or — with
+    ``weights`` naming a panel column such as ``rural_population`` — by WLS, which makes the
+    coefficients describe the average person rather than the average province. Standard errors
     clustered by province (``se_type="clustered"``) or heteroskedasticity-robust only
-    (``se_type="robust"``, shown for comparison). The wild bootstrap runs with clustered errors
-    only; ``bootstrap_reps = 0`` skips it.
+    (``se_type="robust"``, shown for comparison). The wild cluster restricted bootstrap
+    (:func:`ruralrev.wild_bootstrap.wild_cluster_bootstrap`: the null imposed, the fixed effects
+    re-absorbed in every draw, the same weights) runs with clustered errors only;
+    ``bootstrap_reps = 0`` skips it.
+
+    References
+    ----------
+    Cameron, A. C. and Miller, D. L. (2015). A practitioner's guide to cluster-robust inference.
+    *Journal of Human Resources* 50(2), 317–372.
+    Solon, G., Haider, S. J. and Wooldridge, J. M. (2015). What are we weighting for? *Journal of
+    Human Resources* 50(2), 301–316.
     """
     from linearmodels.panel import PanelOLS
 
-    frame = model_frame(panel, outcome, regressors, years, exclude)
+    frame = model_frame(panel, outcome, regressors, years, exclude, weights)
     indexed = frame.set_index(["province", "year"])
     exog = indexed[regressors]
+    province = pd.factorize(frame["province"], sort=True)[0]
+    weight_values = None if weights is None else indexed[weights]
     if effects == "province+year":
-        model = PanelOLS(indexed[outcome], exog, entity_effects=True, time_effects=True)
-        codes = [pd.factorize(frame["province"])[0], pd.factorize(frame["year"])[0]]
+        model = PanelOLS(indexed[outcome], exog, entity_effects=True, time_effects=True, weights=weight_values)
+        codes = [province, pd.factorize(frame["year"])[0]]
         label = "province, year"
     elif effects == "province+region_year":
         region_year = pd.DataFrame({"region_year": pd.factorize(frame["region"] + frame["year"].astype(str))[0]},
                                    index=indexed.index)
-        model = PanelOLS(indexed[outcome], exog, entity_effects=True, other_effects=region_year)
-        codes = [pd.factorize(frame["province"])[0], region_year["region_year"].to_numpy()]
+        model = PanelOLS(indexed[outcome], exog, entity_effects=True, other_effects=region_year,
+                         weights=weight_values)
+        codes = [province, region_year["region_year"].to_numpy()]
         label = "province, region × year"
     else:
         raise ValueError(f"effects must be 'province+year' or 'province+region_year', got {effects!r}")
@@ -201,15 +162,15 @@ def panel_fe(panel: pd.DataFrame, outcome: str, regressors: list[str], years=Non
         raise ValueError(f"se_type must be 'clustered' or 'robust', got {se_type!r}")
     wild = None
     if bootstrap_reps and se_type == "clustered":
-        demeaned = absorb(frame[[outcome, *regressors]].to_numpy(float), codes)
-        clusters = pd.factorize(frame["province"])[0]
-        wild = pd.Series({name_: wild_cluster_bootstrap(demeaned[:, 0], demeaned[:, 1:], clusters, k,
-                                                        bootstrap_reps, seed)
-                          for k, name_ in enumerate(regressors)})
+        wild = wild_cluster_bootstrap(frame[outcome], frame[regressors], province, codes,
+                                      weights=None if weights is None else frame[weights],
+                                      reps=bootstrap_reps, seed=seed)
     return ModelResult(name=name or outcome, outcome=outcome, params=fitted.params, se=fitted.std_errors,
                        pvalues=fitted.pvalues, nobs=int(fitted.nobs), r2=float(fitted.rsquared),
                        r2_label="R² (within)", fixed_effects=label, se_type=se_label,
-                       wild_pvalues=wild, n_clusters=int(frame["province"].nunique()), raw=fitted, data=frame)
+                       wild_pvalues=None if wild is None else wild.pvalues,
+                       n_clusters=int(frame["province"].nunique()), raw=fitted, data=frame, wild=wild,
+                       weights=weights)
 
 
 def cross_section(panel: pd.DataFrame, outcome: str, regressors: list[str], year: int,
@@ -270,8 +231,8 @@ def regression_table(results: list[ModelResult], labels: dict[str, str] | None =
 
     Each regressor takes two rows — the coefficient with stars (from the conventional p-value)
     and its standard error in brackets — plus, where computed, a third row with the wild
-    cluster bootstrap p-value in square brackets. Below come N, R², clusters, fixed effects and
-    standard-error type. Stars: * p < 0.1, ** p < 0.05, *** p < 0.01.
+    cluster bootstrap p-value in square brackets. Below come N, R², clusters, fixed effects, the
+    weights (only when a model is weighted) and standard-error type. Stars: * p < 0.1, ** p < 0.05, *** p < 0.01.
     """
     labels = labels or {}
     variables = list(dict.fromkeys(v for r in results for v in r.params.index if v != "const"))
@@ -297,6 +258,8 @@ def regression_table(results: list[ModelResult], labels: dict[str, str] | None =
     rows.append(("R²", [f"{r.r2:.3f} ({'within' if 'within' in r.r2_label else 'OLS'})" for r in results]))
     rows.append(("Clusters", [str(r.n_clusters) if r.n_clusters else "–" for r in results]))
     rows.append(("Fixed effects", [r.fixed_effects for r in results]))
+    if any(r.weights for r in results):
+        rows.append(("Weights", [r.weights.replace("_", " ") if r.weights else "none" for r in results]))
     rows.append(("Standard errors", [r.se_type for r in results]))
     table = pd.DataFrame([values for _, values in rows], columns=[r.name for r in results])
     table.insert(0, "", [label for label, _ in rows])

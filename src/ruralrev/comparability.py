@@ -1,0 +1,74 @@
+"""Which years of a series can be pooled, given a table of year-on-year break flags.
+
+The flag table has the columns of ``ruralrev.quality.load_flags()`` (see the data layer):
+``series``, ``province``, ``year_from``, ``year_to``, ``value_from``, ``value_to``,
+``change_pct``, ``rule``. A flagged step from ``year_from`` to ``year_to`` means that values up
+to ``year_from`` and values from ``year_to`` on are not comparable; a pool of years (entropy
+weights, an index normalised over the pool) must then lie on one side of the break. Example:
+rural electricity use falls from 1,102 to 10.2 × 10⁸ kWh in Shanghai between 2019 and 2020
+(about −35 % nationally), so a pool of 2016–2024 mixes two definitions.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["FLAG_COLUMNS", "break_steps", "comparable_years"]
+
+#: Columns a flag table must carry (``national_change_pct`` is optional).
+FLAG_COLUMNS = ("series", "province", "year_from", "year_to", "value_from", "value_to", "change_pct", "rule")
+
+
+def break_steps(flags: pd.DataFrame, series, min_provinces: int = 1) -> list[tuple[int, int]]:
+    """Flagged steps ``(year_from, year_to)`` of one or several series, each flagged in at least
+    ``min_provinces`` provinces, sorted."""
+    missing = [c for c in FLAG_COLUMNS if c not in flags.columns]
+    if missing:
+        raise ValueError(f"flag table lacks column(s) {missing}; expected {list(FLAG_COLUMNS)}")
+    if min_provinces < 1:
+        raise ValueError(f"min_provinces must be at least 1, got {min_provinces}")
+    names = [series] if isinstance(series, str) else list(series)
+    chosen = flags[flags["series"].isin(names)]
+    counts = chosen.groupby(["year_from", "year_to"])["province"].nunique()
+    return sorted((int(a), int(b)) for (a, b), n in counts.items() if n >= min_provinces)
+
+
+def comparable_years(flags: pd.DataFrame, series, years, min_provinces: int = 1) -> list[int]:
+    """The longest run of ``years`` that no flagged break of ``series`` cuts (the later run on a tie).
+
+    Parameters
+    ----------
+    flags : DataFrame
+        Break flags with :data:`FLAG_COLUMNS`.
+    series : str or list of str
+        Series code(s); with several, a break in any of them cuts the run.
+    years : iterable of int
+        Candidate years (need not be consecutive: a run is a set of listed years between breaks).
+    min_provinces : int
+        Ignore steps flagged in fewer provinces.
+
+    Returns
+    -------
+    list of int
+        The years over which the series are comparable; all ``years`` when nothing is flagged.
+
+    Examples
+    --------
+    >>> flags = pd.DataFrame({"series": ["rural_electricity"], "province": ["Shanghai"], "year_from": [2019],
+    ...                       "year_to": [2020], "value_from": [1102.0], "value_to": [10.2],
+    ...                       "change_pct": [-99.1], "rule": ["jump"]})
+    >>> comparable_years(flags, "rural_electricity", range(2016, 2025))
+    [2020, 2021, 2022, 2023, 2024]
+    """
+    years = sorted(int(y) for y in years)
+    if not years:
+        raise ValueError("no candidate years")
+    runs, current = [], [years[0]]
+    steps = break_steps(flags, series, min_provinces)
+    for previous, year in zip(years, years[1:]):
+        if any(start < year and previous < end for start, end in steps):   # the step falls in the gap
+            runs.append(current)
+            current = []
+        current.append(year)
+    runs.append(current)
+    return max(reversed(runs), key=len)

@@ -1,0 +1,141 @@
+r"""The gap statistic for the number of k-means clusters, with k = 1 ("no clusters") allowed.
+
+Tibshirani, Walther and Hastie (2001) compare the within-cluster dispersion of the data with its
+expectation under a reference distribution without clusters:
+
+.. math::
+
+    \mathrm{Gap}(k) = \frac1B\sum_{b=1}^B \log W_k^{*b} - \log W_k,\qquad
+    s_k = \mathrm{sd}_b(\log W_k^{*b})\sqrt{1 + 1/B},
+
+    \hat k = \min\{k : \mathrm{Gap}(k) \ge \mathrm{Gap}(k+1) - s_{k+1}\}
+
+with :math:`W_k = \sum_r \sum_{i\in C_r}\lVert x_i - \bar x_r\rVert^2` the pooled within-cluster
+sum of squares. The grid starts at k = 1 (:math:`W_1` is the total sum of squares), so the rule
+can answer "no cluster structure". Reference sets are drawn uniformly over the box aligned with
+the principal components of the data (their method b), and every k-means fit — on the data and
+on each reference set — takes the best of the same ``n_init`` initialisations, so that
+:math:`W_k` and :math:`W_k^{*b}` are minimised equally well.
+
+References
+----------
+Tibshirani, R., Walther, G. and Hastie, T. (2001). Estimating the number of clusters in a data
+set via the gap statistic. *Journal of the Royal Statistical Society B* 63(2), 411–423.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+__all__ = ["GapStatistic", "gap_statistic", "choose_k_gap", "within_dispersion"]
+
+
+@dataclass(frozen=True)
+class GapStatistic:
+    """Result of :func:`gap_statistic`.
+
+    ``table`` has one row per k: ``log_w`` (data), ``expected_log_w`` (mean over the reference
+    sets), ``gap`` and ``gap_se`` (:math:`s_k`). ``k`` is the number chosen by Tibshirani's
+    one-standard-error rule; ``rule_met`` is False when no k on the grid satisfies it (``k`` is
+    then the largest k tried, a boundary answer).
+    """
+
+    table: pd.DataFrame
+    k: int
+    rule_met: bool
+    references: int
+    n_init: int
+    seed: int
+
+    @property
+    def no_structure(self) -> bool:
+        """True when the rule picks k = 1: the data are not more clustered than the reference."""
+        return self.k == 1
+
+    def verdict(self) -> str:
+        """One sentence saying what the gap statistic found."""
+        if not self.rule_met:
+            return (f"no k up to {int(self.table['k'].max())} satisfies the gap rule; "
+                    "the largest k tried is reported")
+        if self.no_structure:
+            return "the gap statistic picks k = 1: no cluster structure beyond a uniform reference"
+        return f"the gap statistic picks k = {self.k}"
+
+
+def within_dispersion(x: np.ndarray, labels: np.ndarray) -> float:
+    r"""Pooled within-cluster sum of squares :math:`W_k = \sum_r\sum_{i\in C_r}\lVert x_i-\bar x_r\rVert^2`."""
+    return float(sum(((x[labels == g] - x[labels == g].mean(axis=0)) ** 2).sum() for g in np.unique(labels)))
+
+
+def _log_w(x: np.ndarray, k: int, n_init: int, seed: int) -> float:
+    from sklearn.cluster import KMeans
+
+    if k == 1:
+        return float(np.log(((x - x.mean(axis=0)) ** 2).sum()))
+    # KMeans.inertia_ is W_k of the best of n_init runs (sum of squared distances to the centres).
+    return float(np.log(KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(x).inertia_))
+
+
+def gap_statistic(z, ks=range(1, 9), references: int = 100, seed: int = 20261123,
+                  n_init: int = 10) -> GapStatistic:
+    """Gap statistic over ``ks`` (which should start at 1) and the k it picks.
+
+    Parameters
+    ----------
+    z : array_like
+        Observations in rows (standardized indicators).
+    ks : iterable of int
+        Numbers of clusters; consecutive, 1 ≤ k < n.
+    references : int
+        Reference data sets B.
+    seed : int
+        Seed of the reference draws and of the k-means initialisations.
+    n_init : int
+        k-means initialisations, the same for the data and every reference set.
+
+    Returns
+    -------
+    GapStatistic
+    """
+    x = np.asarray(z, dtype=float)
+    ks = [int(k) for k in ks]
+    if not ks or min(ks) < 1 or max(ks) >= len(x) or np.any(np.diff(ks) != 1):
+        raise ValueError(f"ks must be consecutive integers between 1 and {len(x) - 1}, got {ks}")
+    if references < 2:
+        raise ValueError(f"the gap statistic needs at least 2 reference sets, got {references}")
+    rng = np.random.default_rng(seed)
+    centred = x - x.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    rotated = centred @ vt.T
+    low, high = rotated.min(axis=0), rotated.max(axis=0)
+    reference_sets = [rng.uniform(low, high, size=rotated.shape) @ vt for _ in range(references)]
+    rows = []
+    with threadpool_limits(limits=1):   # hundreds of tiny fits: OpenMP threads only add overhead
+        for k in ks:
+            observed = _log_w(x, k, n_init, seed)
+            logs = np.array([_log_w(reference, k, n_init, seed + b + 1)
+                             for b, reference in enumerate(reference_sets)])
+            rows.append({"k": k, "log_w": observed, "expected_log_w": logs.mean(), "gap": logs.mean() - observed,
+                         "gap_se": logs.std(ddof=0) * np.sqrt(1 + 1 / references)})
+    table = pd.DataFrame(rows)
+    k, met = _one_se_rule(table)
+    return GapStatistic(table=table, k=k, rule_met=met, references=references, n_init=n_init, seed=seed)
+
+
+def _one_se_rule(table: pd.DataFrame) -> tuple[int, bool]:
+    values = table.set_index("k")
+    ks = list(values.index)
+    for k, following in zip(ks, ks[1:]):
+        if values.loc[k, "gap"] >= values.loc[following, "gap"] - values.loc[following, "gap_se"]:
+            return int(k), True
+    return int(ks[-1]), False
+
+
+def choose_k_gap(table: pd.DataFrame) -> int:
+    """Smallest k with Gap(k) ≥ Gap(k+1) − s(k+1) in a table with ``k``, ``gap``, ``gap_se``
+    columns; the largest k tried if none qualifies."""
+    return _one_se_rule(table)[0]

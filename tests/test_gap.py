@@ -1,0 +1,68 @@
+"""The gap statistic on data whose number of clusters is known, including none."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ruralrev import clusters as cl
+from ruralrev import gap
+
+
+def _blobs(k: int, per: int = 12, seed: int = 5) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    layouts = {2: [[0, 0], [8, 0]], 4: [[0, 0], [8, 0], [0, 8], [8, 8]]}
+    points = np.vstack([np.array(c, float) + rng.normal(0, 0.6, (per, 2)) for c in layouts[k]])
+    return pd.DataFrame(points, columns=["a", "b"])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_uniform_data_on_a_hypercube_have_no_clusters(seed):
+    """Tibshirani et al.'s null case: uniform on the unit hypercube, the rule must pick k = 1."""
+    noise = np.random.default_rng(seed).uniform(0, 1, (50, 5))
+    result = gap.gap_statistic(noise, range(1, 6), references=30, seed=seed)
+    assert result.k == 1 and result.no_structure and result.rule_met
+    assert "k = 1" in result.verdict()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_three_cluster_simulation_of_tibshirani_et_al(seed):
+    """Their simulation (b): 25, 25 and 50 points, sd 1, centred at (0,0), (0,5), (5,-3)."""
+    rng = np.random.default_rng(seed)
+    x = np.vstack([rng.normal([0, 0], 1, (25, 2)), rng.normal([0, 5], 1, (25, 2)),
+                   rng.normal([5, -3], 1, (50, 2))])
+    result = gap.gap_statistic(x, range(1, 7), references=30, seed=seed)
+    assert result.k == 3 and not result.no_structure
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_separated_blobs(k):
+    assert gap.gap_statistic(_blobs(k), range(1, 7), references=30).k == k
+
+
+def test_gap_table_identities_and_settings():
+    x = _blobs(2).to_numpy()
+    result = gap.gap_statistic(x, range(1, 4), references=20, n_init=7, seed=3)
+    table = result.table
+    assert table["gap"].to_numpy() == pytest.approx((table["expected_log_w"] - table["log_w"]).to_numpy())
+    # W_1 is the total sum of squares around the mean.
+    assert table.loc[0, "log_w"] == pytest.approx(np.log(((x - x.mean(axis=0)) ** 2).sum()))
+    assert gap.within_dispersion(x, np.ones(len(x))) == pytest.approx(np.exp(table.loc[0, "log_w"]))
+    assert (result.n_init, result.references, result.seed) == (7, 20, 3)
+    assert table.equals(gap.gap_statistic(x, range(1, 4), references=20, seed=3, n_init=7).table)
+
+
+def test_one_standard_error_rule_by_hand():
+    table = pd.DataFrame({"k": [1, 2, 3, 4], "gap": [0.10, 0.50, 0.55, 0.56], "gap_se": [0.05, 0.05, 0.06, 0.05]})
+    # k=1: 0.10 >= 0.50 - 0.05? no. k=2: 0.50 >= 0.55 - 0.06 = 0.49? yes.
+    assert gap.choose_k_gap(table) == 2
+    rising = pd.DataFrame({"k": [1, 2, 3], "gap": [0.1, 0.3, 0.6], "gap_se": [0.01, 0.01, 0.01]})
+    assert gap.choose_k_gap(rising) == 3      # none qualifies: the largest k tried
+    with pytest.raises(ValueError, match="consecutive"):
+        gap.gap_statistic(_blobs(2), [1, 3])
+
+
+def test_k_selection_starts_at_one_and_reports_the_gap():
+    selection = cl.k_selection(_blobs(2), range(1, 5), references=20)
+    assert selection.table["k"].tolist() == [1, 2, 3, 4]
+    assert np.isnan(selection.table.loc[0, "silhouette"]) and selection.choose("silhouette") == 2
+    assert selection.choose("gap") == selection.gap.k == 2
