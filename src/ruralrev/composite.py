@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import indicators
+
 __all__ = [
     "minmax_normalize",
     "entropy_weights",
@@ -226,10 +228,10 @@ def rank_uncertainty(frame: pd.DataFrame, directions=None, draws: int = 1000, se
 #: Indicators of the book's rural-development index, with direction (+1 more is better).
 #: The income ratio enters with +1 because a ratio closer to 1 is a smaller rural–urban gap;
 #: fertiliser per hectare with -1 (greener farming uses less).
-PRODUCTION = {"machinery_per_rural_capita": 1, "grain_per_rural_capita": 1, "irrigation_ratio": 1,
-              "fertiliser_per_sown_ha": -1, "farm_output_per_rural_capita": 1}
-LIVING = {"rural_income": 1, "rural_consumption": 1, "rural_all_income_ratio": 1,
-          "electricity_per_rural_capita": 1}
+#: Both read from the indicator registry (tags ``index_production`` / ``index_living``, and each
+#: indicator's ``direction``).
+PRODUCTION = indicators.directions("index_production")
+LIVING = indicators.directions("index_living")
 INDEX_INDICATORS = {**PRODUCTION, **LIVING}
 
 
