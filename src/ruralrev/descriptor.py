@@ -152,8 +152,9 @@ def build_descriptor(observations: pd.DataFrame, panel: pd.DataFrame, files: dic
                 ("change_pct", "number", "100 × (value_to / value_from − 1)"),
                 ("typical_change_pct", "number", "The province's median change in its other years, per cent"),
                 ("national_change_pct", "number", "Change of the sum over all provinces publishing both years "
-                                                   "(for per-capita series, of their unweighted mean), per cent"),
-                ("rule", "string", "Rule that flagged the change (see quality_rules)")]),
+                                                   "(for per-capita series, of their unweighted mean), per cent")])
+                + [_field("rule", "string", "Rule that flagged the change (see quality_rules)",
+                          constraints={"enum": list(quality.RULES)})],
                 "Flags of ruralrev.quality: " + "; ".join(f"{k}: {v}" for k, v in quality.RULES.items()) + ".",
                 [NBS_SOURCE], primary_key=["series", "province", "year_to"]),
         ],
