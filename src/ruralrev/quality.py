@@ -63,7 +63,8 @@ TAU = 0.2
 EXTREME = float(np.log(5))
 RULES = {
     "province-break": "|Δ − own median Δ| > 0.2 and |Δ − rest-of-country Δ| > 0.2 (Δ = year-on-year log change)",
-    "national-break": "|Δ − own median Δ| > 0.2 in a year when the national Δ departs from its own median by > 0.2",
+    "national-break": "|Δ − own median Δ| > 0.2 in a year when the rest of the country's Δ departs from its own "
+                      "median by > 0.2, in that year alone",
 }
 COLUMNS = ["series", "province", "year_from", "year_to", "value_from", "value_to", "change_pct",
            "typical_change_pct", "national_change_pct", "rule"]
