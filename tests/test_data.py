@@ -1,4 +1,4 @@
-"""The committed snapshot: values against the raw exports, derived formulas, validation, rebuilds."""
+"""The committed snapshot as loaded: known values, typed frames, validation and its cache."""
 
 import shutil
 import hashlib
@@ -51,30 +51,54 @@ def test_rural_income_is_below_all_residents_income_everywhere(panel):
     assert (panel["rural_all_income_ratio"] < 1).all()
 
 
-def test_conflicts_are_the_2024_gdp_per_capita_vintages():
+def test_conflicts_are_the_2024_gdp_per_capita_vintages_as_numbers():
     conflicts = data.load_conflicts()
     assert len(conflicts) == 31
-    assert set(conflicts["indicator"]) == {"gdp_per_capita"} and set(conflicts["year"]) == {"2024"}
+    assert set(conflicts["indicator"]) == {"gdp_per_capita"} and set(conflicts["year"]) == {2024}
     beijing = conflicts[conflicts["province"] == "Beijing"].iloc[0]
-    assert (beijing["kept_value"], beijing["other_value"]) == ("227376", "228167")
+    assert (beijing["kept_value"], beijing["other_value"]) == (227376.0, 228167.0)
+    assert beijing["difference_pct"] == pytest.approx(100 * (228167 / 227376 - 1), abs=5e-4)
     assert beijing["kept_file"].startswith("nbs-exports/agri/")
+    for column in ["year", "kept_line", "other_line"]:
+        assert pd.api.types.is_integer_dtype(conflicts[column]), column
+    for column in ["kept_value", "other_value", "difference_pct"]:
+        assert pd.api.types.is_float_dtype(conflicts[column]), column
 
 
-def test_urban_income_extract_covers_26_provinces_plus_shaanxi_2016_2017():
+def test_official_urban_income_is_2016_2018_for_26_provinces_and_2020_for_all():
     urban = data.load_urban_income()
-    years = urban.groupby("province")["year"].apply(list)
-    complete = years[years.apply(len) == 3]
-    assert len(complete) == 26 and years["Shaanxi"] == [2016, 2017] and len(urban) == 80
+    early = urban[urban["year"] <= 2018]
+    years = early.groupby("province")["year"].apply(list)
+    assert (years.apply(len) == 3).sum() == 26 and years["Shaanxi"] == [2016, 2017] and len(early) == 80
     assert not {"Gansu", "Qinghai", "Ningxia", "Xinjiang"} & set(years.index)
-    assert urban.set_index(["province", "year"]).loc[("Beijing", 2016), "value"] == 57275
+    late = urban[urban["year"] == 2020]
+    assert len(late) == 31 and set(urban["year"]) == {2016, 2017, 2018, 2020}
+    indexed = urban.set_index(["province", "year"])
+    assert indexed.loc[("Beijing", 2016), "value"] == 57275
+    assert indexed.loc[("Gansu", 2020), "value"] == 33821.8  # table 2-6, as printed
+    assert indexed.loc[("Beijing", 2016), "source"] == "http://tjj.xjbt.gov.cn/2020nj/table/fl1-05.htm"
+    assert indexed.loc[("Gansu", 2020), "source"].startswith("https://github.com/HLGhpz/Data-Handle-TS/blob/")
+    assert "China Rural Statistical Yearbook 2021" in indexed.loc[("Gansu", 2020), "table"]
+
+
+def test_official_urban_rural_ratio_covers_2020(panel):
+    ratio = data.with_official_urban_rural_ratio(panel)
+    counts = ratio.dropna(subset=["urban_rural_income_ratio"]).groupby("year").size().to_dict()
+    assert counts == {2016: 27, 2017: 27, 2018: 26, 2020: 31}
+    gansu = ratio[(ratio["province"] == "Gansu") & (ratio["year"] == 2020)].iloc[0]
+    assert gansu["urban_rural_income_ratio"] == pytest.approx(33821.8 / 10344)
+    # the panel's own column is the same ratio, rounded to the registry's decimals
+    np.testing.assert_allclose(ratio["urban_rural_income_ratio"], panel["urban_rural_income_ratio"], atol=5e-5)
 
 
 def test_field_table_documents_every_panel_column(panel):
     fields = data.field_table()
     assert list(fields["field"]) == list(panel.columns)
-    assert (fields.loc[fields["field"].isin([s.code for s in data.SERIES]), "unit"] != "").all()
+    assert (fields.loc[fields["kind"] != "key", "unit"] != "").all()
     derived = fields[fields["field"] == "urbanization_rate"].iloc[0]
-    assert "urban_population" in derived["definition"] and derived["unit"] == "per cent"
+    assert "urban_population" in derived["formula"] and derived["unit"] == "per cent"
+    broadband = fields[fields["field"] == "rural_broadband_users"].iloc[0]
+    assert broadband["years"] == "2016–2024" and broadband["unit"] == "10,000 subscribers"
 
 
 @pytest.fixture()
@@ -115,93 +139,51 @@ def test_out_of_range_value_names_file_and_line(snapshot_copy):
     frame.loc[4, "urbanization_rate"] = "140.0000"
     frame.to_csv(path, index=False, lineterminator="\n")
     _rehash(snapshot_copy, "panel")
-    with pytest.raises(data.SnapshotError, match=r"panel.csv:6: urbanization_rate=140.0000 outside \[0, 100\]"):
+    with pytest.raises(data.SnapshotError, match=r"panel.csv:6: urbanization_rate=140.0000 outside \[0.0, 100\]"):
         data.load_panel(snapshot_copy)
 
 
-# ---- rebuilding from the raw exports (skipped in a reader's clone) ---------------------------
-
-def test_rebuild_is_byte_identical(raw_data_dir, tmp_path):
-    written = data.build_snapshot(raw_data_dir, tmp_path)
-    assert len(written) == 7
-    for path in written:
-        committed = paths.DATA / path.relative_to(tmp_path)
-        assert path.read_bytes() == committed.read_bytes(), f"{committed} differs from a rebuild"
-
-
-def test_snapshot_values_equal_the_raw_exports(raw_data_dir):
-    observations = data.load_observations()
-    sample = observations.sample(200, random_state=20261123)
-    cache = {}
-    for row in sample.itertuples():
-        if row.file not in cache:
-            cache[row.file] = nbs.read_export(raw_data_dir / row.file, label=row.file).cells
-        cells = cache[row.file]
-        printed = cells[cells["line"] == row.line]
-        printed = printed[(printed["province"] == row.province) & (printed["year"] == row.year)]
-        assert float(printed["value"].iloc[0]) == row.value, row
+def test_validation_runs_once_per_process_and_again_after_an_edit(snapshot_copy, monkeypatch):
+    calls = []
+    original = data._check_resource
+    monkeypatch.setattr(data, "_check_resource", lambda root, r: calls.append(r["name"]) or original(root, r))
+    data.load_panel(snapshot_copy)
+    data.load_observations(snapshot_copy)
+    data.load_conflicts(snapshot_copy)
+    assert calls.count("panel") == 1 and calls.count("observations") == 1
+    path = snapshot_copy / "official" / "panel.csv"
+    path.write_text(path.read_text().replace("42988", "42989"))
+    with pytest.raises(data.SnapshotError, match="sha256 differs"):
+        data.load_panel(snapshot_copy)
 
 
-def _raw_copy(raw_data_dir, tmp_path):
-    raw = tmp_path / "raw"
-    shutil.copytree(raw_data_dir, raw)
-    out = tmp_path / "out"
-    shutil.copytree(paths.DATA / "official", out / "official")
-    shutil.copy(paths.DATA / "provinces.csv", out / "provinces.csv")
-    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    return raw, out, before
-
-
-def _set_manifest_hash(raw, relative):
-    manifest = raw / "MANIFEST.tsv"
-    table = pd.read_csv(manifest, sep="\t", dtype=str)
-    table.loc[table["path"] == relative, "sha256"] = hashlib.sha256((raw / relative).read_bytes()).hexdigest()
-    table.to_csv(manifest, sep="\t", index=False, lineterminator="\n")
-
-
-RURAL_INCOME = "nbs-exports/agri/农村居民人均可支配收入/农村居民人均可支配收入 (元).csv"
-
-
-def test_checksum_mismatch_stops_the_build_and_keeps_the_snapshot(raw_data_dir, tmp_path):
-    raw, out, before = _raw_copy(raw_data_dir, tmp_path)
-    path = raw / RURAL_INCOME
-    path.write_bytes(path.read_bytes().replace("39856".encode(), "39857".encode()))
-    with pytest.raises(data.SnapshotError, match=r"农村居民人均可支配收入 \(元\).csv: sha256 \w+ does not match"):
-        data.build_snapshot(raw, out)
-    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
-
-
-def test_unknown_province_stops_the_build_and_keeps_the_snapshot(raw_data_dir, tmp_path):
-    raw, out, before = _raw_copy(raw_data_dir, tmp_path)
-    path = raw / RURAL_INCOME
-    path.write_bytes(path.read_bytes().replace("天津市".encode(), "天京市".encode()))
-    _set_manifest_hash(raw, RURAL_INCOME)
-    with pytest.raises(nbs.ExportError, match=r"\(元\).csv:5: unknown province '天京市'"):
-        data.build_snapshot(raw, out)
-    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
-
-
-def test_a_mislabeled_export_fails_the_identity_check(raw_data_dir, tmp_path):
-    raw, out, before = _raw_copy(raw_data_dir, tmp_path)
-    relative = "nbs-exports/economy/分省年度数据可支配收入.csv"
-    path = raw / relative
-    path.write_bytes(path.read_bytes().replace(",57230".encode(), ",57330".encode()))
-    _set_manifest_hash(raw, relative)
-    with pytest.raises(data.SnapshotError, match=r"all_income: .* Beijing 2017 is 57330.0 where .* prints 57229.8"):
-        data.build_snapshot(raw, out)
-    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+def test_a_stale_snapshot_without_a_registry_column_is_refused(snapshot_copy):
+    path = snapshot_copy / "official" / "panel.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False).drop(columns=["urban_income"])
+    frame.to_csv(path, index=False, lineterminator="\n")
+    descriptor_path = snapshot_copy / "official" / "datapackage.json"
+    descriptor = json.loads(descriptor_path.read_text())
+    panel = next(r for r in descriptor["resources"] if r["name"] == "panel")
+    panel["schema"]["fields"] = [f for f in panel["schema"]["fields"] if f["name"] != "urban_income"]
+    descriptor_path.write_text(json.dumps(descriptor))
+    _rehash(snapshot_copy, "panel")
+    with pytest.raises(data.SnapshotError, match=r"columns differ from the indicator registry .*'urban_income'"):
+        data.load_panel(snapshot_copy)
 
 
 def test_population_share_estimate_misses_official_urban_income(panel):
-    """Reproduces the measured error of the estimate the book refuses to use (−16 % to +0.4 %)."""
+    """Reproduces the measured error of the estimate the book refuses to use (−16 % to +0.4 % on
+    2016–2018, as the data README states)."""
     estimate = data.urban_income_share_estimate(panel, data.load_urban_income())
-    assert len(estimate) == 80
-    assert estimate["error_pct"].min() == pytest.approx(-16.03, abs=0.01)
-    assert estimate["error_pct"].max() == pytest.approx(0.40, abs=0.01)
+    assert len(estimate) == 111
+    early = estimate[estimate["year"] <= 2018]
+    assert early["error_pct"].min() == pytest.approx(-16.03, abs=0.01)
+    assert early["error_pct"].max() == pytest.approx(0.40, abs=0.01)
 
 
 def test_indicator_values_refuses_unknown_names_and_years(panel):
     assert data.indicator_values(panel, "rural_income", 2023)["Shanghai"] == 42988
+    assert data.indicator_values(panel, "log_rural_income", 2023)["Shanghai"] == pytest.approx(np.log(42988))
     with pytest.raises(ValueError, match="unknown indicator 'income'; known: rural_income"):
         data.indicator_values(panel, "income", 2023)
     with pytest.raises(ValueError, match=r"year 2030 is outside the panel \(2016–2024\)"):

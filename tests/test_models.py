@@ -83,7 +83,7 @@ def test_log_prefix_and_unknown_variables():
     panel = _simulated_panel(effect=0.8)
     frame = models.model_frame(panel, "y", ["log_pos"])
     np.testing.assert_allclose(frame["log_pos"], panel["x"])
-    with pytest.raises(ValueError, match="unknown variable 'log_nothing'"):
+    with pytest.raises(ValueError, match="unknown indicator 'log_nothing': not a column"):
         models.model_frame(panel, "y", ["log_nothing"])
     with pytest.raises(ValueError, match="log is undefined"):
         models.model_frame(panel, "log_y", ["x"])

@@ -94,3 +94,13 @@ def test_split_indicator():
     assert nbs.split_indicator("地区生产总值 (亿元) ") == ("地区生产总值", "亿元")
     assert nbs.split_indicator("人口数(人口抽样调查)(人)") == ("人口数(人口抽样调查)", "人")
     assert nbs.split_indicator("分省年度数据可支配收入") == ("分省年度数据可支配收入", "")
+
+
+def test_rows_and_closing_line_are_reported_for_the_completeness_gate(tmp_path):
+    text = ("数据库：分省年度数据\n时间：2016年-2025年\n地区\t,2025年\t,2024年\t,\n"
+            "北京市\t,\t,\t,\n天津市\t,\t,5\t,\n")
+    whole = nbs.read_export(_write(tmp_path / "乡村人口 (万人).csv", text + SOURCE))
+    assert whole.rows == [("北京市", 4), ("天津市", 5)]  # Beijing's empty row counts as a row
+    assert whole.source_line == 6 and list(whole.cells["province"]) == ["Tianjin"]
+    cut = nbs.read_export(_write(tmp_path / "城镇人口 (万人).csv", text))
+    assert cut.source_line is None

@@ -63,12 +63,15 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "data":
             from pathlib import Path
 
-            from . import data
+            from . import data, snapshot
 
             if args.data_command == "build":
-                written = data.build_snapshot(Path(args.raw))
-                for path in written:
+                build = snapshot.build_snapshot(Path(args.raw))
+                for path in build.files:
                     print(f"data: wrote {path}", file=sys.stderr)
+                print(f"data: {build.n_flags} year-on-year breaks flagged in data/official/quality.csv; "
+                      f"broadband urban + rural − total at most {build.broadband_identity_gap:.2f} (10,000s); "
+                      f"table 2-6 against the exports at most {build.yearbook_gap:.2f} yuan", file=sys.stderr)
             else:
                 panel = data.load_panel()
                 print(f"data: snapshot valid ({len(panel)} province-years)", file=sys.stderr)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .gap import GapStatistic, choose_k_gap, gap_statistic
-from .models import variable
+from .indicators import values as _values
 
 __all__ = [
     "DEFAULT_INDICATORS",
@@ -43,7 +43,7 @@ def latest_complete_year(panel: pd.DataFrame, indicators: list[str]) -> int:
     """The latest year in which every indicator has a value for all 31 provinces."""
     complete = []
     for year, part in panel.groupby("year"):
-        values = pd.concat([variable(part, name) for name in indicators], axis=1)
+        values = pd.concat([_values(part, name) for name in indicators], axis=1)
         if values.notna().all().all():
             complete.append(int(year))
     if not complete:
@@ -62,7 +62,7 @@ def feature_matrix(panel: pd.DataFrame, year: int, indicators: list[str]) -> tup
     part = panel[panel["year"] == year]
     if part.empty:
         raise ValueError(f"year {year} is not in the panel")
-    raw = pd.DataFrame({name: variable(part, name).to_numpy() for name in indicators},
+    raw = pd.DataFrame({name: _values(part, name).to_numpy() for name in indicators},
                        index=part["province"].to_numpy())
     missing = raw.columns[raw.isna().any()].tolist()
     if missing:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import indicators as registry
 from .coupling import coupling_coordination
 
 __all__ = [
@@ -43,13 +44,12 @@ __all__ = [
     "subsystem_scores",
 ]
 
-#: Indicators of the book's rural-development index, with direction (+1 more is better).
-#: The income ratio enters with +1 because a ratio closer to 1 is a smaller rural–urban gap;
-#: fertiliser per hectare with -1 (greener farming uses less).
-PRODUCTION = {"machinery_per_rural_capita": 1, "grain_per_rural_capita": 1, "irrigation_ratio": 1,
-              "fertiliser_per_sown_ha": -1, "farm_output_per_rural_capita": 1}
-LIVING = {"rural_income": 1, "rural_consumption": 1, "rural_all_income_ratio": 1,
-          "electricity_per_rural_capita": 1}
+#: Indicators of the book's rural-development index, with direction (+1 more is better), read
+#: from the indicator registry (tags ``index_production`` / ``index_living`` and each indicator's
+#: ``direction``). The income ratio enters with +1 because a ratio closer to 1 is a smaller
+#: rural–urban gap; fertiliser per hectare with -1 (greener farming uses less).
+PRODUCTION = registry.directions("index_production")
+LIVING = registry.directions("index_living")
 INDEX_INDICATORS = {**PRODUCTION, **LIVING}
 
 

@@ -11,7 +11,7 @@
   p-values, N, R², fixed-effect and standard-error rows.
 
 Variable names may carry a ``log_`` prefix (``log_gdp_per_capita``): the natural log of the panel
-column is used. The estimates describe associations within provinces over time; none of these
+column is used (:func:`ruralrev.indicators.values`); table labels come from the indicator registry. The estimates describe associations within provinces over time; none of these
 designs identifies a causal effect.
 """
 
@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import indicators
 from .wild_bootstrap import WildClusterBootstrap, wild_cluster_bootstrap
 
 __all__ = [
     "ModelResult",
-    "variable",
     "model_frame",
     "panel_fe",
     "cross_section",
@@ -63,18 +63,6 @@ class ModelResult:
     weights: str | None = None
 
 
-def variable(panel: pd.DataFrame, name: str) -> pd.Series:
-    """A panel column as floats; ``log_<column>`` gives its natural log (positive values only)."""
-    if name in panel.columns:
-        return panel[name].astype(float)
-    if name.startswith("log_") and name[4:] in panel.columns:
-        values = panel[name[4:]].astype(float)
-        if (values <= 0).any():
-            raise ValueError(f"{name}: {name[4:]} has non-positive values, the log is undefined")
-        return np.log(values)
-    raise ValueError(f"unknown variable {name!r} (a panel column, optionally with a log_ prefix)")
-
-
 def model_frame(panel: pd.DataFrame, outcome: str, regressors: list[str], years=None,
                 exclude: list[str] | None = None, weights: str | None = None) -> pd.DataFrame:
     """Outcome and regressors (with ``log_`` transforms) for the chosen years, complete cases only.
@@ -93,11 +81,11 @@ def model_frame(panel: pd.DataFrame, outcome: str, regressors: list[str], years=
     frame = chosen[["province", "year", "region"]].copy()
     frame["region"] = frame["region"].astype(str)
     for name in [outcome, *regressors]:
-        frame[name] = variable(chosen, name)
+        frame[name] = indicators.values(chosen, name)
     if weights is not None:
         if weights in frame.columns:
             raise ValueError(f"the weight {weights!r} is also a variable of the model")
-        frame[weights] = variable(chosen, weights)
+        frame[weights] = indicators.values(chosen, weights)
     frame = frame.dropna().reset_index(drop=True)
     if frame.empty:
         raise ValueError(f"no complete observations for {outcome} on {regressors} in the chosen years")
@@ -221,6 +209,13 @@ def vif(frame: pd.DataFrame, regressors: list[str]) -> pd.Series:
                      index=regressors, name="VIF")
 
 
+def _registry_label(name: str) -> str:
+    try:
+        return indicators.column_label(name)
+    except indicators.UnknownIndicator:
+        return name
+
+
 def _stars(p: float) -> str:
     return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.1 else ""
 
@@ -232,7 +227,9 @@ def regression_table(results: list[ModelResult], labels: dict[str, str] | None =
     Each regressor takes two rows — the coefficient with stars (from the conventional p-value)
     and its standard error in brackets — plus, where computed, a third row with the wild
     cluster bootstrap p-value in square brackets. Below come N, R², clusters, fixed effects, the
-    weights (only when a model is weighted) and standard-error type. Stars: * p < 0.1, ** p < 0.05, *** p < 0.01.
+    weights (only when a model is weighted) and standard-error type. Stars: * p < 0.1, ** p < 0.05,
+    *** p < 0.01. Rows are labelled by ``labels``, else by the indicator registry
+    (:func:`ruralrev.indicators.column_label`), else by name.
     """
     labels = labels or {}
     variables = list(dict.fromkeys(v for r in results for v in r.params.index if v != "const"))
@@ -240,7 +237,7 @@ def regression_table(results: list[ModelResult], labels: dict[str, str] | None =
         variables.append("const")
     rows: list[tuple[str, list[str]]] = []
     for variable in variables:
-        label = labels.get(variable, "Constant" if variable == "const" else variable)
+        label = labels.get(variable) or ("Constant" if variable == "const" else _registry_label(variable))
         coef, se, wild = [], [], []
         for r in results:
             if variable in r.params.index:

@@ -16,6 +16,10 @@ What the reader copes with (all seen in real exports):
 * cells separated by a tab and a comma, or a comma alone; a trailing separator; empty cells for
   years not yet published; footnote lines (``注：``…) and the closing ``数据来源：国家统计局``.
 
+The reader also returns every row it saw (empty ones included) and the line of the closing source
+line, so that the snapshot builder can tell "not published" (a row printed with empty cells) from
+"missing" (no row, or an export cut short before its closing line).
+
 Anything else — an unknown layout, a bad header, a cell that is neither a number nor empty, an
 unknown province, the same cell twice — raises :class:`ExportError` naming the file, the line and
 the value. Values are kept as the exact text printed in the export (no float round trip), so a
@@ -60,6 +64,8 @@ class Export:
     database: str
     layout: str
     cells: pd.DataFrame  # province, year, indicator, unit, value (text), line
+    rows: list[tuple[str, int]]  # the head of every table row as printed (province or indicator), line
+    source_line: int | None  # line of the closing ``数据来源：…``; None when the export lacks it (truncated?)
 
 
 def decode(raw: bytes, path: Path | str) -> str:
@@ -176,13 +182,14 @@ def read_export(path: Path | str, *, year: int | None = None, label: str | None 
             except UnknownProvince:
                 raise ExportError(name, None, f"unknown province in file name {path.stem!r}") from None
 
-    records, seen = [], {}
+    records, seen, rows = [], {}, []
     for number in range(header_at + 1, len(lines) + 1):
         line = lines[number - 1]
         stripped = line.strip()
         if not stripped or stripped.startswith(_FOOTER_PREFIXES):
             break  # the table ends; what follows is footnotes
         cells = _cells(line, len(header))
+        rows.append((cells[0], number))
         if len(cells) != len(header):
             raise ExportError(name, number, f"{len(cells)} cells where the header has {len(header)}: {stripped[:60]!r}")
         head = cells[0]
@@ -213,4 +220,6 @@ def read_export(path: Path | str, *, year: int | None = None, label: str | None 
             records.append((province, cell_year, indicator, unit, value, number))
     cells = pd.DataFrame(records, columns=["province", "year", "indicator", "unit", "value", "line"])
     cells["file"] = name
-    return Export(path=path, database=database, layout=layout, cells=cells)
+    source_line = next((n for n, text in enumerate(lines, start=1) if text.strip().startswith(("数据来源：", "数据来源:"))),
+                       None)
+    return Export(path=path, database=database, layout=layout, cells=cells, rows=rows, source_line=source_line)

@@ -1,0 +1,228 @@
+r"""Year-on-year breaks in the published series: flagged at build, never corrected.
+
+The snapshot builder runs :func:`detect` on every published value (all years, all series). For a
+province :math:`i` and consecutive years :math:`t-1, t` with both values positive, let
+
+.. math::
+
+    d_{it} = \ln\frac{x_{it}}{x_{i,t-1}}, \qquad
+    m_{it} = \operatorname{median}_{s \ne t} d_{is}, \qquad
+    r_{it} = \ln\frac{\sum_{j \ne i} x_{jt}}{\sum_{j \ne i} x_{j,t-1}}, \qquad
+    n_t = \ln\frac{\sum_j x_{jt}}{\sum_j x_{j,t-1}},
+
+the province's change, its own typical change (median of its other year-on-year changes; the rest
+of the country's change when it has fewer than two), the change of the rest of the country (sums
+over the other provinces publishing both years; for per-capita series, of their unweighted mean)
+and the national change (reported, not used by the rules). Year :math:`t` is a **national break**
+for province :math:`i` when :math:`r_{it}` departs from the median of :math:`r_{is}, s \ne t` by
+more than :math:`\tau` in that year alone (not in year :math:`t-1` or :math:`t+1`: a run of
+unusual years is a change of trend, such as the early growth of mobile traffic, not a break).
+The rest of the country, not the whole, so that one province's slip cannot make a national break.
+
+Rules, with :math:`\tau` = :data:`TAU` = 0.2 log points (a change about 20 % away from the usual):
+
+``province-break`` (flag)
+    :math:`|d_{it} - m_{it}| > \tau` and :math:`|d_{it} - r_{it}| > \tau`: the province moved unlike
+    its own history *and* unlike the rest of the country (a revision, a redefinition, an error).
+``national-break`` (flag)
+    :math:`|d_{it} - m_{it}| > \tau` in a national-break year: the province shares a break of the
+    whole series (e.g. rural electricity 2020, national −34.5 %).
+``extreme`` (error: the build stops)
+    :math:`|d_{it} - m_{it}| > \ln 5` and :math:`|d_{it} - r_{it}| > \ln 5` in a year that is not a
+    national break — a factor of five that nothing else in the country shares, as a ×10 or ÷10
+    slip produces — or an isolated spike, a value more than 5 times (or less than 1/5 of) both of
+    its neighbours. A figure that is truly printed so can be accepted in :data:`ACCEPTED`, with
+    the reason.
+
+Flags go to ``data/official/quality.csv`` (one row per flagged change; see :data:`COLUMNS`), which
+the data chapter shows and analyses read with :func:`load_flags`, :func:`flagged_series` and
+:func:`flags_for` (a derived indicator inherits the flags of the published series in its
+formula). The rule finds breaks; whether a break is a revision, a new definition or real change
+is for the reader of the flag to judge.
+
+References
+----------
+OECD (2003). *Quality Framework and Guidelines for OECD Statistical Activities*, on coherence over
+time; the robust (median-based) reference follows common practice in outlier screening of
+official time series.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import data, indicators
+
+__all__ = ["TAU", "EXTREME", "RULES", "COLUMNS", "ACCEPTED", "QualityError", "changes", "detect", "load_flags",
+           "flagged_series", "flags_for", "summary", "quiet_series"]
+
+TAU = 0.2
+EXTREME = float(np.log(5))
+RULES = {
+    "province-break": "|Δ − own median Δ| > 0.2 and |Δ − rest-of-country Δ| > 0.2 (Δ = year-on-year log change)",
+    "national-break": "|Δ − own median Δ| > 0.2 in a year when the rest of the country's Δ departs from its own "
+                      "median by > 0.2, in that year alone",
+}
+COLUMNS = ["series", "province", "year_from", "year_to", "value_from", "value_to", "change_pct",
+           "typical_change_pct", "national_change_pct", "rule"]
+#: Extreme changes verified against the printed source: (series, province, year_to) -> reason.
+ACCEPTED: dict[tuple[str, str, int], str] = {}
+
+
+class QualityError(data.SnapshotError):
+    """A published value breaks a hard quality rule; the build stops."""
+
+
+def _leave_one_out_median(values: np.ndarray) -> np.ndarray:
+    out = np.full(len(values), np.nan)
+    if len(values) >= 3:
+        for k in range(len(values)):
+            out[k] = np.median(np.delete(values, k))
+    return out
+
+
+def changes(observations: pd.DataFrame) -> pd.DataFrame:
+    """Every consecutive-year change of every series and province, with the references of the rules.
+
+    Columns: series, province, year_from, year_to, value_from, value_to (printed text), d, own,
+    rest, national, national_typical (log changes), national_break (bool), file, line (of value_to).
+    """
+    obs = observations.assign(number=observations["value"].astype(float), year=observations["year"].astype(int))
+    obs = obs[obs["number"] > 0]
+    frames = []
+    for series, part in obs.groupby("indicator", sort=False):
+        now = part.rename(columns={"year": "year_to", "value": "value_to", "number": "x_to"})
+        before = part[["province", "year", "value", "number"]].rename(
+            columns={"value": "value_from", "number": "x_from"}).assign(year_to=lambda f: f["year"] + 1)
+        pairs = now.merge(before.rename(columns={"year": "year_from"}), on=["province", "year_to"])
+        if pairs.empty:
+            continue
+        pairs["d"] = np.log(pairs["x_to"] / pairs["x_from"])
+        sums = pairs.groupby("year_to")[["x_from", "x_to"]].transform("sum")
+        pairs["national"] = np.log(sums["x_to"] / sums["x_from"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rest = np.log((sums["x_to"] - pairs["x_to"]) / (sums["x_from"] - pairs["x_from"]))
+        pairs["rest"] = rest.where(np.isfinite(rest), pairs["national"])
+        pairs = pairs.sort_values(["province", "year_to"], kind="mergesort")
+        pairs["own"] = np.concatenate([_leave_one_out_median(g.to_numpy()) for _, g in
+                                       pairs.groupby("province", sort=False)["d"]])
+        pairs["own"] = pairs["own"].fillna(pairs["rest"])
+        pairs["national_typical"], pairs["national_break"] = np.nan, False
+        for _, rows in pairs.groupby("province", sort=False):
+            typical = _leave_one_out_median(rows["rest"].to_numpy())
+            unusual = pd.Series(np.abs(rows["rest"].to_numpy() - typical) > TAU, index=rows["year_to"].to_numpy())
+            before = unusual.reindex(unusual.index - 1, fill_value=False).to_numpy()
+            after = unusual.reindex(unusual.index + 1, fill_value=False).to_numpy()
+            pairs.loc[rows.index, "national_typical"] = typical
+            # a run of unusual years is a change of trend, not a break
+            pairs.loc[rows.index, "national_break"] = unusual.to_numpy() & ~before & ~after
+        pairs["series"] = series
+        frames.append(pairs)
+    columns = ["series", "province", "year_from", "year_to", "value_from", "value_to", "x_from", "x_to", "d",
+               "own", "rest", "national", "national_typical", "national_break", "file", "line"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def _spikes(observations: pd.DataFrame) -> pd.DataFrame:
+    obs = observations.assign(x=observations["value"].astype(float), year=observations["year"].astype(int))
+    obs = obs[obs["x"] > 0].sort_values(["indicator", "province", "year"], kind="mergesort")
+    group = obs.groupby(["indicator", "province"])
+    obs = obs.assign(previous=group["x"].shift(1), following=group["x"].shift(-1))
+    consecutive = (group["year"].shift(1) == obs["year"] - 1) & (group["year"].shift(-1) == obs["year"] + 1)
+    up = (obs["x"] > 5 * obs["previous"]) & (obs["x"] > 5 * obs["following"])
+    down = (obs["x"] < obs["previous"] / 5) & (obs["x"] < obs["following"] / 5)
+    return obs[consecutive & (up | down)]
+
+
+def _pct(log_change: float) -> str:
+    return f"{100 * np.expm1(log_change):.1f}"
+
+
+def detect(observations: pd.DataFrame) -> pd.DataFrame:
+    """The break flags of ``observations`` (text columns :data:`COLUMNS`, sorted as the registry).
+
+    Raises
+    ------
+    QualityError
+        On the first ``extreme`` change (file, line, value, rule), unless listed in :data:`ACCEPTED`.
+    """
+    for row in _spikes(observations).itertuples():
+        if (row.indicator, row.province, row.year) not in ACCEPTED:
+            raise QualityError(
+                f"{row.file}:{row.line}: {row.indicator} {row.province} {row.year} = {row.value} is more than 5 times "
+                f"away from both neighbours ({row.previous:g} before, {row.following:g} after); rule: extreme — an "
+                "isolated spike (a ×10 or ÷10 slip?); if the figure is truly printed so, add it to "
+                "ruralrev.quality.ACCEPTED with the reason")
+    table = changes(observations)
+    off_own = (table["d"] - table["own"]).abs()
+    off_rest = (table["d"] - table["rest"]).abs()
+    extreme = (off_own > EXTREME) & (off_rest > EXTREME) & ~table["national_break"]
+    for row in table[extreme].itertuples():
+        if (row.series, row.province, row.year_to) not in ACCEPTED:
+            raise QualityError(
+                f"{row.file}:{row.line}: {row.series} {row.province} {row.year_to} = {row.value_to} against "
+                f"{row.value_from} in {row.year_from} ({_pct(row.d)} %; own typical {_pct(row.own)} %, rest of "
+                f"the country {_pct(row.rest)} %); rule: extreme — a change beyond a factor of 5 that the rest of "
+                "the country does not share (a ×10 or ÷10 slip?); if the figure is truly printed so, add it to "
+                "ruralrev.quality.ACCEPTED with the reason")
+    shared = (off_own > TAU) & table["national_break"]
+    alone = (off_own > TAU) & (off_rest > TAU) & ~table["national_break"]
+    flagged = table[shared | alone].copy()
+    flagged["rule"] = np.where(flagged["national_break"], "national-break", "province-break")
+    flagged["change_pct"] = flagged["d"].map(_pct)
+    flagged["typical_change_pct"] = flagged["own"].map(_pct)
+    flagged["national_change_pct"] = flagged["national"].map(_pct)
+    order = {code: k for k, code in enumerate(indicators.codes())}
+    flagged = flagged.assign(_order=flagged["series"].map(order))
+    flagged = flagged.sort_values(["_order", "province", "year_from"], kind="mergesort")
+    return flagged[COLUMNS].astype({"year_from": int, "year_to": int}).reset_index(drop=True)
+
+
+def load_flags(root: Path | None = None) -> pd.DataFrame:
+    """The committed break flags (``data/official/quality.csv``), validated, numbers typed."""
+    return data.load_resource("quality", root)
+
+
+def flagged_series(min_provinces: int = 1, root: Path | None = None) -> set[str]:
+    """Codes of the published series with flags in at least ``min_provinces`` provinces."""
+    flags = load_flags(root)
+    counts = flags.groupby("series")["province"].nunique()
+    return set(counts[counts >= min_provinces].index)
+
+
+def _published_inputs(code: str) -> list[str]:
+    ind = indicators.get(code)
+    if ind.kind == "published":
+        return [code]
+    return list(dict.fromkeys(c for name in ind.inputs for c in _published_inputs(name)))
+
+
+def flags_for(code: str, root: Path | None = None) -> pd.DataFrame:
+    """The flags of one indicator: its own, or for a derived one (``log_`` included) those of the
+    published series in its formula."""
+    flags = load_flags(root)
+    return flags[flags["series"].isin(_published_inputs(code))].reset_index(drop=True)
+
+
+def summary(flags: pd.DataFrame) -> pd.DataFrame:
+    """One row per flagged series (registry order): flags, provinces, years of change (``year_to``),
+    rules, and the largest fall and rise flagged (per cent)."""
+    rows = []
+    for code in [c for c in indicators.codes(kind="published") if c in set(flags["series"])]:
+        part = flags[flags["series"] == code]
+        rows.append({"series": code, "flags": len(part), "provinces": part["province"].nunique(),
+                     "years": ", ".join(str(y) for y in sorted(set(part["year_to"]))),
+                     "rules": ", ".join(sorted(set(part["rule"]))),
+                     "largest_fall_pct": part["change_pct"].min() if (part["change_pct"] < 0).any() else np.nan,
+                     "largest_rise_pct": part["change_pct"].max() if (part["change_pct"] > 0).any() else np.nan})
+    return pd.DataFrame(rows)
+
+
+def quiet_series(flags: pd.DataFrame) -> list[str]:
+    """Published series without a single flag, in registry order."""
+    return [c for c in indicators.codes(kind="published") if c not in set(flags["series"])]

@@ -1,0 +1,133 @@
+"""Break flags: synthetic series with known breaks, then the real ones in the committed snapshot."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ruralrev import quality
+
+PROVINCES = [f"P{k:02d}" for k in range(31)]
+YEARS = list(range(2016, 2025))
+
+
+def _observations(levels: dict[str, np.ndarray], series: str = "s") -> pd.DataFrame:
+    rows = []
+    for province, values in levels.items():
+        for year, value in zip(YEARS, values):
+            rows.append({"province": province, "year": year, "indicator": series, "value": f"{value:.2f}",
+                         "unit": "u", "file": "f.csv", "line": 2 + PROVINCES.index(province)})
+    return pd.DataFrame(rows)
+
+
+def _smooth(seed: int = 1, growth: float = 0.05, noise: float = 0.02) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    start = rng.uniform(100, 1000, len(PROVINCES))
+    steps = growth + noise * rng.standard_normal((len(PROVINCES), len(YEARS) - 1))
+    logs = np.log(start)[:, None] + np.concatenate([np.zeros((len(PROVINCES), 1)), steps.cumsum(axis=1)], axis=1)
+    return {p: np.exp(logs[k]) for k, p in enumerate(PROVINCES)}
+
+
+def test_a_smooth_series_gets_no_flag():
+    assert quality.detect(_observations(_smooth())).empty
+
+
+def test_a_one_province_revision_is_flagged_against_its_history_and_the_country():
+    levels = _smooth()
+    levels["P05"][4:] *= 0.78  # a −22 % step in 2020, kept afterwards (a revision)
+    flags = quality.detect(_observations(levels))
+    assert len(flags) == 1
+    flag = flags.iloc[0]
+    assert (flag["province"], flag["year_from"], flag["year_to"], flag["rule"]) == ("P05", 2019, 2020, "province-break")
+    assert float(flag["change_pct"]) == pytest.approx(100 * (levels["P05"][4] / levels["P05"][3] - 1), abs=0.06)
+
+
+def test_a_shared_national_break_flags_the_provinces_that_left_their_history():
+    levels = _smooth()
+    for k, province in enumerate(PROVINCES):
+        levels[province][4:] *= 0.6 if k < 20 else 1.0  # a redefinition in 2020 that hits 20 provinces
+    flags = quality.detect(_observations(levels))
+    assert set(flags["rule"]) == {"national-break"}
+    assert set(flags["province"]) == set(PROVINCES[:20]) and set(flags["year_to"]) == {2020}
+    assert float(flags["national_change_pct"].iloc[0]) < -20
+
+
+def test_a_change_of_trend_is_not_a_national_break():
+    levels = _smooth(growth=0.3, noise=0.01)
+    for province in PROVINCES:  # fast growth that slows for good: every year unusual against the median
+        levels[province] = levels[province][0] * np.exp(np.r_[0, np.cumsum([1.0, 1.0, 0.5, 0.3, 0.3, 0.3, 0.3, 0.3])])
+    assert quality.detect(_observations(levels)).empty
+
+
+@pytest.mark.parametrize("year_index, rule_text", [(4, "isolated spike"), (8, "beyond a factor of 5")])
+def test_a_value_times_ten_stops_the_build(year_index, rule_text):
+    levels = _smooth()
+    levels["P07"][year_index] *= 10
+    with pytest.raises(quality.QualityError, match=rf"f.csv:9: s P07 {YEARS[year_index]} = .*rule: extreme.*{rule_text}"):
+        quality.detect(_observations(levels))
+
+
+def test_a_value_divided_by_ten_stops_the_build():
+    levels = _smooth()
+    levels["P03"][8] /= 10
+    with pytest.raises(quality.QualityError, match=r"s P03 2024 .*rule: extreme"):
+        quality.detect(_observations(levels))
+
+
+def test_an_accepted_extreme_value_passes_and_is_flagged(monkeypatch):
+    levels = _smooth()
+    levels["P07"][8] *= 10
+    monkeypatch.setitem(quality.ACCEPTED, ("s", "P07", 2024), "printed so by the source (checked)")
+    flags = quality.detect(_observations(levels))
+    assert list(flags["province"]) == ["P07"] and flags["rule"].iloc[0] == "province-break"
+
+
+# ---- the real series ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def flags():
+    return quality.load_flags()
+
+
+def test_rural_electricity_breaks_in_2020(flags):
+    electricity = quality.flags_for("rural_electricity")
+    in_2020 = electricity[electricity["year_to"] == 2020].set_index("province")
+    assert len(in_2020) == 19 and set(in_2020["rule"]) == {"national-break"}
+    assert in_2020.loc["Shanghai", "change_pct"] == pytest.approx(100 * (10.18 / 1102.04 - 1), abs=0.05)
+    assert in_2020.loc["Shanghai", "national_change_pct"] == pytest.approx(-34.5)
+    assert {"Jiangsu", "Zhejiang", "Guangdong"} <= set(in_2020.index)
+
+
+def test_machinery_power_revisions_are_flagged(flags):
+    machinery = quality.flags_for("machinery_power").set_index("province")
+    assert set(machinery.index) == {"Shanghai", "Shanxi", "Tianjin", "Tibet", "Yunnan"}
+    assert machinery.loc["Tianjin", "change_pct"] == pytest.approx(100 * (347.98 / 464.65 - 1), abs=0.05)
+    assert (machinery["change_pct"].between(-26, -17)).all()
+
+
+def test_smooth_series_are_quiet(flags):
+    quiet = quality.quiet_series(flags)
+    assert quiet == ["rural_income", "rural_consumption", "all_income", "all_consumption", "urban_population",
+                     "rural_population", "gdp", "gdp_per_capita", "sown_area", "farm_output", "urban_income"]
+    assert quality.flagged_series() == set(flags["series"])
+    assert "rural_broadband_users" in quality.flagged_series(min_provinces=20)
+
+
+def test_derived_indicators_inherit_the_flags_of_their_inputs(flags):
+    inherited = quality.flags_for("electricity_per_rural_capita")
+    assert set(inherited["series"]) == {"rural_electricity"} and len(inherited) == 35
+    assert set(quality.flags_for("log_rural_broadband_per_100_rural_residents")["series"]) == {"rural_broadband_users"}
+    assert quality.flags_for("rural_income").empty
+
+
+def test_the_summary_counts_every_flag(flags):
+    table = quality.summary(flags)
+    assert table["flags"].sum() == len(flags)
+    assert table.set_index("series").loc["rural_electricity", "largest_fall_pct"] == pytest.approx(-99.1)
+
+
+def test_the_data_readme_states_the_committed_flag_counts(flags):
+    from ruralrev import paths
+
+    readme = (paths.DATA / "README.md").read_text(encoding="utf-8")
+    assert f"{len(flags)} flags in {flags['series'].nunique()} series" in readme
+    assert "(the provinces' total −34.5 %, Shanghai −99.1 %)" in readme
