@@ -67,7 +67,7 @@ def _overlaps(box, boxes, pad: float = 1.0) -> bool:
                box.y0 < other.y1 + pad and other.y0 < box.y1 + pad for other in boxes)
 
 
-def label_points(ax, x, y, names, priority=None, fontsize: float = 7.5, marker_radius: float = 3.0):
+def label_points(ax, x, y, names, priority=None, fontsize: float = 8.0, marker_radius: float = 3.0):
     """Label scatter points without overlap: a greedy placement, most important points first.
 
     Each label tries eight positions around its point (right-above first) and takes the first
