@@ -69,28 +69,52 @@ def server():
     httpd.shutdown()
 
 
-def _open(browser, url: str, width: int = 1300, dark: bool = False, offline: bool = True):
-    """A page with its console errors collected; requests leaving the machine are refused."""
+def _new_page(browser, width: int = 1300, dark: bool = False, offline: bool = True):
+    """A page whose console errors are collected; requests leaving the machine are refused."""
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
-    errors, remote = [], []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.errors, page.remote = [], []
+    page.on("console", lambda message: page.errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
     if offline:
         def route(request_route):
             url_ = request_route.request.url
             if url_.startswith(("file:", "blob:", "data:", "http://127.0.0.1")):
                 request_route.continue_()
             else:
-                remote.append(url_)
+                page.remote.append(url_)
                 request_route.abort()
         page.route("**/*", route)
     if dark:
         page.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
+    return page
+
+
+def _goto(page, url: str):
+    page.errors.clear()
+    page.remote.clear()
     page.goto(url, wait_until="load")
     page.wait_for_timeout(300)  # theme scripts, toggles and table enhancement run after load
-    page.errors, page.remote = errors, remote
     return page
+
+
+def _open(browser, url: str, width: int = 1300, dark: bool = False, offline: bool = True):
+    return _goto(_new_page(browser, width, dark, offline), url)
+
+
+@pytest.fixture(scope="module")
+def tabs(browser):
+    """One page per screen width and theme, reused from page to page (a context costs time)."""
+    opened = {}
+
+    def tab(width: int, dark: bool):
+        if (width, dark) not in opened:
+            opened[(width, dark)] = _new_page(browser, width, dark)
+        return opened[(width, dark)]
+
+    yield tab
+    for page in opened.values():
+        page.context.close()
 
 
 _LAYOUT = """() => {
@@ -118,14 +142,13 @@ _LAYOUT = """() => {
 @pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize("screen", list(WIDTHS))
 @pytest.mark.parametrize("page_path", _pages() if (HTML / "index.html").is_file() else [])
-def test_page_fits_the_screen_and_loads_cleanly(browser, page_path, screen, mode):
-    page = _open(browser, (HTML / f"{page_path}.html").as_uri(), WIDTHS[screen], dark=mode == "dark")
+def test_page_fits_the_screen_and_loads_cleanly(tabs, page_path, screen, mode):
+    page = _goto(tabs(WIDTHS[screen], mode == "dark"), (HTML / f"{page_path}.html").as_uri())
     layout = page.evaluate(_LAYOUT)
     assert layout["theme"] == mode
     assert layout["page"][0] <= layout["page"][1] + 1, f"page scrolls sideways: {layout['page']}"
     assert layout["bad"] == []
     assert page.errors == [] and page.remote == []
-    page.context.close()
 
 
 @pytest.mark.parametrize("page_path", _pages() if (HTML / "index.html").is_file() else [])

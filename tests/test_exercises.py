@@ -10,6 +10,7 @@ chapter's execution time each, so they are marked ``slow`` and run two at a time
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -78,13 +79,41 @@ def test_command_solutions_are_chapter_runs_with_valid_parameters():
         pipeline.validate_parameters(chapter, {**chapter.parameters, **overrides})
 
 
+# Runs every Python solution in one interpreter (imports are paid once), each in a fresh namespace
+# so that a solution cannot lean on another's names; reports output or traceback per exercise.
+_RUN_PYTHON = """
+import contextlib, io, json, sys, traceback
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+results = {}
+for label, code in json.load(sys.stdin).items():
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, label, "exec"), {"__name__": "__main__"})
+        results[label] = [True, out.getvalue()]
+    except BaseException:
+        results[label] = [False, out.getvalue() + traceback.format_exc()]
+    plt.close("all")
+json.dump(results, sys.__stdout__)
+"""
+
+
+@pytest.fixture(scope="module")
+def python_runs(tmp_path_factory):
+    solutions = {e.label: "".join(b.code for b in e.blocks if b.language == "python") for e in PYTHON}
+    result = subprocess.run([sys.executable, "-c", _RUN_PYTHON], input=json.dumps(solutions), cwd=tmp_path_factory.mktemp("python"),
+                            env=ENV, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
 @pytest.mark.parametrize("exercise", PYTHON, ids=[e.label for e in PYTHON])
-def test_python_solution_runs(exercise, tmp_path):
-    code = "".join(block.code for block in exercise.blocks if block.language == "python")
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=ENV, capture_output=True, text=True,
-                            timeout=600)
-    assert result.returncode == 0, f"{exercise.label} (line {exercise.line}):\n{result.stderr[-3000:]}"
-    assert result.stdout.strip(), f"{exercise.label}: the solution prints nothing"
+def test_python_solution_runs(python_runs, exercise):
+    ok, output = python_runs[exercise.label]
+    assert ok, f"{exercise.label} (line {exercise.line}):\n{output[-3000:]}"
+    assert output.strip(), f"{exercise.label}: the solution prints nothing"
 
 
 def _digest(paths) -> str:

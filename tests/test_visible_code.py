@@ -142,5 +142,5 @@ def test_built_page_has_one_code_toggle_per_analysis_cell(chapter):
                    if c["cell_type"] == "code")
     page = HTML / chapter.output.relative_to(paths.ROOT).with_suffix(".html")
     text = page.read_text(encoding="utf-8")
-    toggles = len(re.findall(r'<details class="hide above-input">', text))
+    toggles = len(re.findall(r'<details class="[^"]*\bhide above-input\b[^"]*"', text))
     assert toggles == expected, f"{page.name}: {toggles} code toggles, {expected} hide-input cells"
