@@ -20,9 +20,8 @@ import threading
 from pathlib import Path
 
 import pytest
-import yaml
 
-from ruralrev import paths, pipeline
+from ruralrev import paths, pipeline, site
 
 HTML = paths.ROOT / "_build" / "html"
 SHOTS = paths.ROOT / "_build" / "screenshots"
@@ -38,11 +37,7 @@ pytestmark = [
 
 
 def _pages() -> list[str]:
-    toc = yaml.safe_load((paths.ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]]
-    for part in toc.get("parts", []):
-        pages += [chapter["file"] for chapter in part["chapters"]]
-    return pages
+    return site.toc_files(paths.ROOT / "_toc.yml")
 
 
 @pytest.fixture(scope="module")
