@@ -3,6 +3,7 @@
 
     python3 tasks.py book   # install into .venv (once), execute every notebook, build the HTML book
     python3 tasks.py test   # install into .venv (once), run the test suite
+    python3 tasks.py student  # the book, then the student edition without solutions (_build/student)
 
 Both create ``.venv`` with the exact versions in ``constraints.txt`` the first time (and again
 whenever ``pyproject.toml`` or ``constraints.txt`` change), so a fresh machine needs no other
@@ -47,8 +48,20 @@ def ensure_environment() -> None:
     STAMP.write_text(key)
 
 
+def student_edition(env: dict) -> int:
+    """Build the book, then the student edition: the same pages with every solution removed
+    (sphinx-exercise's hide_solutions, switched on by RURALREV_EDITION=student in ruralrev.site)."""
+    built = subprocess.run([str(BIN / "ruralrev"), "build"], cwd=ROOT, env=env).returncode
+    if built:
+        return built
+    print("tasks: building the student edition (no solutions) into _build/student/_build/html", flush=True)
+    return subprocess.run([str(BIN / "jupyter-book"), "build", ".", "--path-output", "_build/student",
+                           "--warningiserror", "--keep-going", "--quiet"],
+                          cwd=ROOT, env=dict(env, RURALREV_EDITION="student")).returncode
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"book", "test", "env"}:
+    if not argv or argv[0] not in {"book", "test", "env", "student"}:
         print(__doc__)
         return 2
     ensure_environment()
@@ -56,6 +69,8 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ, PYTHONHASHSEED="0")
     if task == "env":
         return 0
+    if task == "student":
+        return student_edition(env)
     if task == "book":
         cmd = [str(BIN / "ruralrev"), "build", *rest]
     else:

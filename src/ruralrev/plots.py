@@ -1,12 +1,21 @@
 """Figure style for the book: colour-blind-safe palette, opaque white background, units on axes.
 
 Figures are saved with an opaque white face so that they stay readable when the book is read in
-dark mode (a transparent PNG with black text disappears on a dark page).
+dark mode (a transparent PNG with black text disappears on a dark page). Figures are sized for
+the book's text column (about 700 px): small multiples stack or wrap rather than shrink, and
+point labels are placed without overlap by :func:`label_points`. Province names are English:
+the figures need no CJK font.
 """
 
 from __future__ import annotations
 
 import matplotlib as mpl
+import numpy as np
+
+__all__ = ["OKABE_ITO", "REGION_ORDER", "REGION_COLOURS", "set_book_style", "label_points",
+           "plot_survey_items", "plot_decomposition", "plot_group_means", "plot_beta_convergence",
+           "plot_regression_diagnostics", "plot_k_selection", "plot_dendrogram", "plot_rank_intervals",
+           "plot_roadmap"]
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = [
@@ -45,6 +54,66 @@ def set_book_style() -> None:
             "path.simplify": True,
         }
     )
+
+
+#: Candidate label positions around a point: offset (points) and alignment, in order of preference.
+_OFFSETS = [((4, 3), "left", "bottom"), ((4, -3), "left", "top"), ((-4, 3), "right", "bottom"),
+            ((-4, -3), "right", "top"), ((0, 6), "center", "bottom"), ((0, -6), "center", "top"),
+            ((7, 0), "left", "center"), ((-7, 0), "right", "center")]
+
+
+def _overlaps(box, boxes, pad: float = 1.0) -> bool:
+    return any(box.x0 < other.x1 + pad and other.x0 < box.x1 + pad and
+               box.y0 < other.y1 + pad and other.y0 < box.y1 + pad for other in boxes)
+
+
+def label_points(ax, x, y, names, priority=None, fontsize: float = 8.0, marker_radius: float = 3.0):
+    """Label scatter points without overlap: a greedy placement, most important points first.
+
+    Each label tries eight positions around its point (right-above first) and takes the first
+    whose box overlaps no label already placed, no other point's marker and stays inside the
+    axes. A label that fits nowhere is left out, so crowded clusters keep only their most
+    important names (an empty name marks a point that is avoided but not labelled); the caller
+    decides importance (``priority``, larger first; default: the
+    distance from the centre of the cloud in standard units, so extremes are named first).
+
+    Returns
+    -------
+    list of matplotlib.text.Annotation
+        The labels placed, in placement order.
+    """
+    from matplotlib.transforms import Bbox
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    names = list(names)
+    if priority is None:
+        zx = (x - x.mean()) / (x.std() or 1.0)
+        zy = (y - y.mean()) / (y.std() or 1.0)
+        priority = np.hypot(zx, zy)
+    order = np.argsort(-np.asarray(priority, float), kind="stable")
+    figure = ax.figure
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    centres = ax.transData.transform(np.column_stack([x, y]))
+    markers = [Bbox.from_extents(cx - marker_radius, cy - marker_radius, cx + marker_radius, cy + marker_radius)
+               for cx, cy in centres]
+    placed, boxes = [], []
+    for index in order:
+        if not names[index]:
+            continue  # an unnamed point: an obstacle for the labels, not labelled itself
+        for offset, ha, va in _OFFSETS:
+            label = ax.annotate(names[index], (x[index], y[index]), xytext=offset, textcoords="offset points",
+                                ha=ha, va=va, fontsize=fontsize)
+            box = label.get_window_extent(renderer)
+            others = [m for k, m in enumerate(markers) if k != index]
+            if (box.x0 >= inside.x0 and box.x1 <= inside.x1 and box.y0 >= inside.y0 and box.y1 <= inside.y1
+                    and not _overlaps(box, boxes) and not _overlaps(box, others, pad=0.0)):
+                placed.append(label)
+                boxes.append(box)
+                break
+            label.remove()
+    return placed
 
 
 def plot_survey_items(table, threshold: float | None = None, value_label: str = "Respondents naming the problem (%)"):
@@ -129,22 +198,37 @@ def plot_group_means(means, unit: str, title: str):
     return fig
 
 
+def _beta_points(result):
+    """Initial log level and growth of each province from a β-convergence result."""
+    frame = getattr(result, "data", None)
+    if frame is not None and {"log_initial", "growth"} <= set(frame.columns):
+        return frame["log_initial"].to_numpy(float), frame["growth"].to_numpy(float)
+    data = result.result.model.data
+    return data.orig_exog["log_initial"].to_numpy(float), np.asarray(data.orig_endog, float)
+
+
 def plot_beta_convergence(result, labels, title: str):
-    """Growth against the initial log level, one labelled point per province, with the OLS line."""
+    """Growth against the initial log level, one point per province, with the OLS line.
+
+    Provinces are named where a label fits without overlap, those farthest from the fitted
+    line and at the ends of the initial level first (:func:`label_points`).
+    """
     import matplotlib.pyplot as plt
-    import numpy as np
 
     set_book_style()
-    data = result.result.model.data
-    x = data.orig_exog["log_initial"].to_numpy()
-    y = data.orig_endog.to_numpy()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.scatter(x, y, color=OKABE_ITO[0], s=18)
+    x, y = _beta_points(result)
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    ax.scatter(x, y, color=OKABE_ITO[0], s=18, zorder=3)
     grid = np.linspace(x.min(), x.max(), 50)
-    if list(result.result.params.index) == ["const", "log_initial"]:
-        ax.plot(grid, result.result.params["const"] + result.beta * grid, color=OKABE_ITO[5])
-    for xi, yi, name in zip(x, y, labels):
-        ax.annotate(name, (xi, yi), fontsize=6.5, xytext=(2, 2), textcoords="offset points")
+    params = result.result.params
+    if list(params.index) == ["const", "log_initial"]:
+        ax.plot(grid, params["const"] + result.beta * grid, color=OKABE_ITO[5])
+        residual = np.abs(y - (params["const"] + result.beta * x))
+    else:
+        residual = np.abs(y - y.mean())
+    spread = (x - np.median(x)) / (x.std() or 1.0)
+    ax.margins(x=0.12, y=0.1)
+    label_points(ax, x, y, labels, priority=residual / (residual.std() or 1.0) + np.abs(spread))
     ax.set_xlabel("Log of the initial value (log yuan)")
     ax.set_ylabel("Growth over the period (log points)")
     ax.set_title(title, loc="left", fontsize=11)
@@ -174,50 +258,57 @@ def plot_regression_diagnostics(frame, outcome: str, label_top: int = 5):
     right.set_xlabel("Leverage (hat value)")
     right.set_ylabel("Studentized residual")
     right.set_title("Influence (size = Cook's distance)", loc="left", fontsize=10)
-    for _, row in top.iterrows():
-        left.annotate(row["province"], (row["fitted"], row["residual"]), fontsize=7, xytext=(2, 2),
-                      textcoords="offset points")
-        right.annotate(row["province"], (row["leverage"], row["studentized"]), fontsize=7, xytext=(2, 2),
-                       textcoords="offset points")
     fig.tight_layout()
+    named = frame["province"].where(frame.index.isin(top.index), "")
+    for ax, (xcol, ycol) in [(left, ("fitted", "residual")), (right, ("leverage", "studentized"))]:
+        label_points(ax, frame[xcol], frame[ycol], named, priority=frame["cooks_distance"])
     return fig
 
 
 def plot_k_selection(selection, chosen: int):
-    """The k-selection criteria side by side, the chosen k marked."""
+    """The k-selection criteria as small multiples (two per row, readable in the text column),
+    the chosen k marked."""
     import matplotlib.pyplot as plt
 
     set_book_style()
     panels = [("silhouette", "Silhouette (higher better)"), ("calinski_harabasz", "Calinski–Harabasz (higher better)"),
               ("davies_bouldin", "Davies–Bouldin (lower better)"), ("gap", "Gap statistic (± s.e.)"),
               ("gmm_bic", "GMM BIC (lower better)")]
-    fig, axes = plt.subplots(1, len(panels), figsize=(12, 2.8))
-    for ax, (column, title) in zip(axes, panels):
+    ncols = 2
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(8, 2.4 * nrows + 0.4), squeeze=False)
+    flat = axes.ravel()
+    for ax, (column, title) in zip(flat, panels):
         if column == "gap":
             ax.errorbar(selection["k"], selection["gap"], yerr=selection["gap_se"], marker="o", color=OKABE_ITO[0],
                         capsize=3)
         else:
             ax.plot(selection["k"], selection[column], marker="o", color=OKABE_ITO[0])
         ax.axvline(chosen, color=OKABE_ITO[5], linestyle="--", linewidth=1)
-        ax.set_title(title, loc="left", fontsize=8.5)
+        ax.set_title(title, loc="left", fontsize=10)
+        ax.set_ylabel("criterion value")
+        ax.set_xticks(list(selection["k"]))
+    for ax in flat[len(panels):]:
+        ax.set_axis_off()
+    for ax in flat[max(0, len(panels) - ncols):len(panels)]:   # the lowest panel of each column
         ax.set_xlabel("Number of clusters k")
-    axes[0].set_ylabel("Criterion value (index)")
     fig.tight_layout()
     return fig
 
 
 def plot_dendrogram(z, title: str):
-    """Ward dendrogram of the standardized indicator matrix (rows labelled by province)."""
+    """Ward dendrogram of the standardized indicator matrix, drawn sideways so that every province
+    name is horizontal and readable."""
     import matplotlib.pyplot as plt
     from scipy.cluster.hierarchy import dendrogram, linkage
 
     set_book_style()
-    fig, ax = plt.subplots(figsize=(9, 3.8))
-    dendrogram(linkage(z.to_numpy(float), method="ward"), labels=list(z.index), ax=ax, leaf_font_size=7,
-               color_threshold=0, above_threshold_color=OKABE_ITO[0])
-    ax.set_ylabel("Ward linkage distance (standard units)")
+    fig, ax = plt.subplots(figsize=(7, 0.24 * len(z) + 1.2))
+    dendrogram(linkage(z.to_numpy(float), method="ward"), labels=list(z.index), ax=ax, leaf_font_size=9,
+               color_threshold=0, above_threshold_color=OKABE_ITO[0], orientation="left")
+    ax.set_xlabel("Ward linkage distance (standard units)")
     ax.set_title(title, loc="left", fontsize=11)
-    ax.grid(axis="x", visible=False)
+    ax.grid(axis="y", visible=False)
     fig.tight_layout()
     return fig
 

@@ -1,0 +1,290 @@
+"""The book's Sphinx extension: what the website needs beyond Jupyter Book's defaults.
+
+Registered in ``_config.yml`` (``sphinx.config.extensions``). It
+
+* adds the site's stylesheet and script (``book/_static/ruralrev.css``, ``ruralrev.js``): wide
+  tables scroll in their own box, captions wrap, long tokens break;
+* turns tables marked ``interactive`` by :func:`ruralrev.tables.myst_table` into sortable,
+  filterable tables with the DataTables bundle that ships inside ``itables`` (no network): the
+  bundle is written once to ``_static/ruralrev-datatables.js`` as a string and imported from a
+  ``blob:`` URL, which browsers allow from ``file://`` pages;
+* writes ``_static/ruralrev-search-text.js``, the text of every page, so that the search page
+  shows result snippets from ``file://`` too (browsers block Sphinx's ``fetch`` of the pages
+  there; ``ruralrev.js`` answers those requests from this file);
+* builds the **student edition** when ``RURALREV_EDITION=student``: every solution is removed
+  from the pages, and the title says which edition it is (sphinx-exercise's own
+  ``hide_solutions`` cannot be used: with gated ``{solution-start}`` directives it crashes the
+  build, executablebooks/sphinx-exercise#89);
+* provides the ``{chapter-guide}`` directive of the instructors page: one row per chapter with
+  level, prerequisites, reading and running time, exercises and those suited to a lab, read
+  from each chapter's front matter (``instructors:``), its text and its executed notebook.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import yaml
+
+__all__ = ["setup", "chapter_guide_rows", "chapter_title", "page_text", "front_matter", "toc_files", "STUDENT_ENV"]
+
+#: Environment variable that selects the student edition (``RURALREV_EDITION=student``).
+STUDENT_ENV = "RURALREV_EDITION"
+_WORDS_PER_MINUTE = 200
+_GUIDE_KEYS = ("level", "prerequisites", "lab")
+
+
+# ---- the student edition --------------------------------------------------------------------
+
+def _edition(app, config) -> None:
+    if os.environ.get(STUDENT_ENV, "").strip().lower() == "student":
+        config.ruralrev_edition = "student"
+        config.html_title = f"{config.html_title or config.project} (student edition)"
+
+
+def _solution_remover():
+    from sphinx.transforms import SphinxTransform
+
+    class RemoveSolutions(SphinxTransform):
+        """Drop every solution in the student edition (after sphinx-exercise merged the gated ones)."""
+
+        default_priority = 11  # sphinx-exercise's MergeGatedSolutions runs at 10
+
+        def apply(self):
+            if self.config.ruralrev_edition != "student":
+                return
+            from sphinx_exercise.nodes import solution_node
+
+            for node in list(self.document.findall(solution_node)):
+                node.parent.remove(node)
+
+    return RemoveSolutions
+
+
+# ---- page assets ----------------------------------------------------------------------------
+
+def _page_assets(app, pagename, templatename, context, doctree) -> None:
+    from .tables import INTERACTIVE_CLASS
+
+    if INTERACTIVE_CLASS in (context.get("body") or ""):
+        app.add_css_file("ruralrev-datatables.css")
+        app.add_js_file("ruralrev-datatables.js")
+    if pagename == "search":
+        app.add_js_file("ruralrev-search-text.js")
+
+
+def _itables_assets() -> tuple[str, str]:
+    from importlib.resources import files
+
+    folder = files("itables") / "html"
+    return (folder / "dt_bundle.js").read_text(encoding="utf-8"), (folder / "dt_bundle.css").read_text(encoding="utf-8")
+
+
+def _write_assets(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    static = Path(app.outdir) / "_static"
+    static.mkdir(parents=True, exist_ok=True)
+    script, style = _itables_assets()
+    (static / "ruralrev-datatables.js").write_text(
+        "// DataTables as bundled by itables (MIT); imported by ruralrev.js from a blob: URL.\n"
+        f"window.RURALREV_DATATABLES = {json.dumps(script)};\n", encoding="utf-8")
+    (static / "ruralrev-datatables.css").write_text(style, encoding="utf-8")
+    pages = {}
+    for page in sorted(Path(app.outdir).rglob("*.html")):
+        relative = page.relative_to(app.outdir).as_posix()
+        if relative.startswith(("_static/", "_sources/")) or relative in {"search.html", "genindex.html"}:
+            continue
+        pages[relative] = page_text(page.read_text(encoding="utf-8"))
+    (static / "ruralrev-search-text.js").write_text(
+        "// The text of every page, by path: search snippets from file:// (see ruralrev.js).\n"
+        f"window.RURALREV_PAGE_TEXT = {json.dumps(pages, ensure_ascii=False, sort_keys=True)};\n",
+        encoding="utf-8")
+
+
+class _ArticleText(HTMLParser):
+    """Text of a page's ``<article>``, keeping ``<section id>`` so anchors still resolve."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.depth = 0        # nesting inside <article>
+        self.skip = 0         # inside script/style/header links
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "article":
+            self.depth += 1
+            return
+        if not self.depth:
+            return
+        if tag in {"script", "style"} or "headerlink" in (attrs.get("class") or "").split():
+            self.skip += 1
+        elif tag == "section":
+            self.parts.append(f'<section id="{html.escape(attrs.get("id") or "", quote=True)}">')
+        elif tag in {"p", "li", "tr", "h1", "h2", "h3", "h4", "caption", "pre", "dt", "dd", "br"}:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag):
+        if tag == "article":
+            self.depth = max(0, self.depth - 1)
+        elif self.depth and tag in {"script", "style", "a"} and self.skip:
+            self.skip -= 1
+        elif self.depth and tag == "section":
+            self.parts.append("</section>")
+        elif self.depth and tag in {"td", "th"}:
+            self.parts.append(" ")
+
+    def handle_data(self, data):
+        if self.depth and not self.skip:
+            self.parts.append(html.escape(data, quote=False))
+
+
+def page_text(page_html: str) -> str:
+    """A built page reduced to ``<div role="main">`` holding its article's text and sections."""
+    parser = _ArticleText()
+    parser.feed(page_html)
+    body = re.sub(r"\s+", " ", "".join(parser.parts)).strip()
+    return f'<div role="main">{body}</div>'
+
+
+# ---- the instructors page's chapter guide ---------------------------------------------------
+
+def front_matter(source: Path) -> dict:
+    """The YAML front matter of a MyST notebook (empty if it has none)."""
+    text = Path(source).read_text(encoding="utf-8")
+    match = re.match(r"^---\n(.*?)\n---\n", text, re.S)
+    return (yaml.safe_load(match.group(1)) or {}) if match else {}
+
+
+def _body(source: Path) -> str:
+    return re.sub(r"^---\n.*?\n---\n", "", Path(source).read_text(encoding="utf-8"), flags=re.S)
+
+
+def chapter_title(source: Path) -> str:
+    """The chapter's title: the first level-1 heading of its MyST source."""
+    return next((line[2:].strip() for line in _body(source).splitlines() if line.startswith("# ")), Path(source).stem)
+
+
+def _words(source: Path) -> int:
+    prose = re.sub(r"```\{code-cell\}.*?\n```", " ", _body(source), flags=re.S)  # code is not read like prose
+    return len(re.findall(r"\w+", prose))
+
+
+def toc_files(toc: Path) -> list[str]:
+    """Every ``file`` of a Jupyter Book table of contents, in book order."""
+    spec = yaml.safe_load(Path(toc).read_text(encoding="utf-8"))
+    files = [spec["root"]]
+    for part in spec.get("parts", []):
+        files += [chapter["file"] for chapter in part.get("chapters", [])]
+    return [str(Path(f).with_suffix("")) for f in files]
+
+
+def _docname(output: Path) -> str:
+    from . import paths
+
+    try:
+        return Path(output).with_suffix("").relative_to(paths.ROOT).as_posix()
+    except ValueError:
+        return Path(output).with_suffix("").as_posix()
+
+
+def chapter_guide_rows(chapters=None) -> list[dict]:
+    """One record per chapter for the instructors page (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        A chapter without an ``instructors:`` block in its front matter, a missing key, or a
+        lab exercise label that is not an exercise of the chapter.
+    """
+    from . import exercises, paths, pipeline
+
+    rows = []
+    chapters = list(chapters if chapters is not None else pipeline.load_plan())
+    order = toc_files(paths.ROOT / "_toc.yml")
+    chapters.sort(key=lambda c: order.index(_docname(c.output)) if _docname(c.output) in order else len(order))
+    for chapter in chapters:
+        guide = front_matter(chapter.source).get("instructors")
+        if not isinstance(guide, dict) or any(key not in guide for key in _GUIDE_KEYS):
+            raise ValueError(f"{chapter.source}: front matter needs an 'instructors:' block with "
+                             f"{', '.join(_GUIDE_KEYS)}")
+        found = exercises.read_exercises(chapter.source, chapter.name)
+        labels = [e.label for e in found]
+        lab = list(guide["lab"] or [])
+        unknown = [label for label in lab if label not in labels]
+        if unknown:
+            raise ValueError(f"{chapter.source}: lab exercises {unknown} are not exercises of the chapter")
+        title, words = chapter_title(chapter.source), _words(chapter.source)
+        try:
+            seconds = json.loads(chapter.output.read_text(encoding="utf-8"))["metadata"]["ruralrev"]["seconds"]
+        except (OSError, ValueError, KeyError, TypeError):
+            seconds = None
+        rows.append({"name": chapter.name, "title": title, "level": guide["level"],
+                     "prerequisites": guide["prerequisites"],
+                     "read_minutes": 5 * max(1, math.ceil(words / _WORDS_PER_MINUTE / 5)),
+                     "run_seconds": seconds, "exercises": labels, "lab": lab,
+                     "docname": _docname(chapter.output),
+                     "source": chapter.source, "output": chapter.output})
+    return rows
+
+
+def _guide_markdown(rows: list[dict]) -> str:
+    from .tables import escape_markdown
+
+    def number(label: str) -> str:
+        return label.rsplit("-", 1)[-1]
+
+    lines = ["| chapter | level | prerequisites | read | run | exercises (lab) | run it |",
+             "| --- | --- | --- | ---: | ---: | --- | --- |"]
+    for row in rows:
+        docname = row["docname"]
+        run = f"{row['run_seconds']:.0f} s" if isinstance(row["run_seconds"], (int, float)) else "not run yet"
+        lab = ", ".join(number(label) for label in row["lab"]) or "none"
+        lines.append(" | ".join([
+            f"| {{doc}}`/{docname}`",
+            escape_markdown(row["level"], table_cell=True), escape_markdown(row["prerequisites"], table_cell=True),
+            f"{row['read_minutes']} min", run, f"{len(row['exercises'])} ({escape_markdown(lab, table_cell=True)})",
+            f"`ruralrev run {row['name']}` |"]))
+    return "\n".join(lines)
+
+
+def _chapter_guide_directive():
+    from docutils.parsers.rst import Directive
+    from docutils import nodes
+
+    class ChapterGuide(Directive):
+        """``{chapter-guide}``: the table of chapters for instructors (no arguments)."""
+
+        has_content = False
+
+        def run(self):
+            env = self.state.document.settings.env
+            rows = chapter_guide_rows()
+            for row in rows:
+                env.note_dependency(str(row["source"]))
+                if Path(row["output"]).exists():
+                    env.note_dependency(str(row["output"]))
+            container = nodes.container(classes=["ruralrev-chapter-guide"])
+            self.state.nested_parse(_guide_markdown(rows).splitlines(), self.content_offset, container)
+            return [container]
+
+    return ChapterGuide
+
+
+def setup(app):
+    app.add_config_value("ruralrev_edition", "full", "env")
+    app.connect("config-inited", _edition)
+    app.add_transform(_solution_remover())
+    app.connect("html-page-context", _page_assets)
+    app.connect("build-finished", _write_assets)
+    app.add_css_file("ruralrev.css")
+    app.add_js_file("ruralrev.js")
+    app.add_directive("chapter-guide", _chapter_guide_directive())
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,152 @@
+"""Every exercise has a collapsed solution, and every solution runs, so none can rot.
+
+Solutions are read from the chapters' MyST sources by :mod:`ruralrev.exercises`. Python blocks
+run in a fresh interpreter against the installed package (each solution's blocks in order, in
+an empty scratch folder). ``ruralrev run CHAPTER -p …`` commands run the chapter through the
+book's runner into a scratch folder, never over the book's own executed pages; they take a
+chapter's execution time each, so they are marked ``slow`` and run two at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from ruralrev import exercises, pipeline
+
+CHAPTERS = pipeline.load_plan()
+EXERCISES = [e for chapter in CHAPTERS for e in exercises.read_exercises(chapter.source, chapter.name)]
+PYTHON = [e for e in EXERCISES if any(b.language == "python" for b in e.blocks)]
+COMMANDS = [(e.label, argv) for e in EXERCISES for b in e.blocks if b.language == "bash"
+            for argv in exercises.commands(b)]
+ENV = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0",
+           **{name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
+
+# Runs one chapter through the runner into a scratch folder (the CLI writes into the book).
+_RUN_INTO = """
+import dataclasses, sys
+from pathlib import Path
+from ruralrev import pipeline
+name, folder, pairs = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
+chapter = {c.name: c for c in pipeline.load_plan()}[name]
+scratch = dataclasses.replace(chapter, output=folder / (name + ".ipynb"))
+pipeline.run_chapter(scratch, pipeline.parse_overrides(pairs, scratch), force=True)
+"""
+
+
+def test_every_chapter_has_exercises_with_unique_labels():
+    by_chapter = {chapter.name: [e for e in EXERCISES if e.chapter == chapter.name] for chapter in CHAPTERS}
+    assert [name for name, found in by_chapter.items() if not found] == []
+    labels = [e.label for e in EXERCISES]
+    assert len(labels) == len(set(labels))
+    assert [e.label for e in EXERCISES if not e.label.startswith(f"{e.chapter}-ex-")] == []
+
+
+def test_parser_refuses_an_exercise_without_a_collapsed_runnable_solution(tmp_path):
+    exercise = "```{exercise}\n:label: x-ex-1\n\nDo it.\n```\n\n"
+    cases = {
+        "no solution": exercise,
+        "not collapsed": exercise + "```{solution-start} x-ex-1\n```\n\n```python\nprint(1)\n```\n\n```{solution-end}\n```\n",
+        "no code": exercise + "```{solution-start} x-ex-1\n:class: dropdown\n```\n\nProse only.\n\n```{solution-end}\n```\n",
+        "in R": exercise + "```{solution-start} x-ex-1\n:class: dropdown\n```\n\n```r\n1\n```\n\n```{solution-end}\n```\n",
+    }
+    for name, text in cases.items():
+        source = tmp_path / "x.md"
+        source.write_text(text)
+        with pytest.raises(exercises.ExerciseError, match=r"x\.md:\d+"):
+            exercises.read_exercises(source)
+    good = exercise + "```{solution-start} x-ex-1\n:class: dropdown\n```\n\n```python\nprint(1)\n```\n\n```{solution-end}\n```\n"
+    source.write_text(good)
+    [found] = exercises.read_exercises(source)
+    assert (found.label, found.blocks[0].language, found.blocks[0].code) == ("x-ex-1", "python", "print(1)\n")
+
+
+def test_command_solutions_are_chapter_runs_with_valid_parameters():
+    chapters = {chapter.name: chapter for chapter in CHAPTERS}
+    for label, argv in COMMANDS:
+        assert argv[:2] == ["ruralrev", "run"] and argv[2] in chapters, (label, argv)
+        pairs = argv[3:]
+        assert all(flag == "-p" for flag in pairs[0::2]) and len(pairs) % 2 == 0, (label, argv)
+        chapter = chapters[argv[2]]
+        overrides = pipeline.parse_overrides(pairs[1::2], chapter)
+        pipeline.validate_parameters(chapter, {**chapter.parameters, **overrides})
+
+
+# Runs every Python solution in one interpreter (imports are paid once), each in a fresh namespace
+# so that a solution cannot lean on another's names; reports output or traceback per exercise.
+_RUN_PYTHON = """
+import contextlib, io, json, sys, traceback
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+results = {}
+for label, code in json.load(sys.stdin).items():
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, label, "exec"), {"__name__": "__main__"})
+        results[label] = [True, out.getvalue()]
+    except BaseException:
+        results[label] = [False, out.getvalue() + traceback.format_exc()]
+    plt.close("all")
+json.dump(results, sys.__stdout__)
+"""
+
+
+@pytest.fixture(scope="module")
+def python_runs(tmp_path_factory):
+    solutions = {e.label: "".join(b.code for b in e.blocks if b.language == "python") for e in PYTHON}
+    result = subprocess.run([sys.executable, "-c", _RUN_PYTHON], input=json.dumps(solutions), cwd=tmp_path_factory.mktemp("python"),
+                            env=ENV, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("exercise", PYTHON, ids=[e.label for e in PYTHON])
+def test_python_solution_runs(python_runs, exercise):
+    ok, output = python_runs[exercise.label]
+    assert ok, f"{exercise.label} (line {exercise.line}):\n{output[-3000:]}"
+    assert output.strip(), f"{exercise.label}: the solution prints nothing"
+
+
+def _digest(paths) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.read_bytes() if path.exists() else b"missing")
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def command_runs(tmp_path_factory):
+    """Run every command solution (two at a time), each into its own scratch folder."""
+    book = [chapter.output for chapter in CHAPTERS]
+    before = _digest(book)
+
+    def run(index_argv):
+        index, (label, argv) = index_argv
+        folder = tmp_path_factory.mktemp(f"{label}-{index}")
+        started = time.perf_counter()
+        result = subprocess.run([sys.executable, "-c", _RUN_INTO, argv[2], str(folder), *argv[3:][1::2]],
+                                env=ENV, capture_output=True, text=True, timeout=900)
+        made = folder / f"{argv[2]}.ipynb"
+        return result.returncode, result.stderr[-3000:], made.is_file(), time.perf_counter() - started
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(run, enumerate(COMMANDS)))
+    assert _digest(book) == before, "a solution command changed the book's executed pages"
+    return results
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("index", range(len(COMMANDS)), ids=[f"{label}:{' '.join(argv[2:])}" for label, argv in COMMANDS])
+def test_command_solution_runs(command_runs, index):
+    returncode, stderr, made, _ = command_runs[index]
+    assert returncode == 0, f"{COMMANDS[index]}:\n{stderr}"
+    assert made, f"{COMMANDS[index]} wrote no executed notebook"

@@ -1,0 +1,78 @@
+import matplotlib
+import numpy as np
+import pytest
+
+from ruralrev import data, inequality as ineq, plots
+
+matplotlib.use("Agg")
+
+
+def _boxes(ax):
+    renderer = ax.figure.canvas.get_renderer()
+    return [text.get_window_extent(renderer) for text in ax.texts]
+
+
+def _overlapping(boxes):
+    return [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1]
+
+
+def test_labels_never_overlap_and_extremes_are_named_first():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(1)
+    x = np.r_[rng.normal(0, 0.05, 40), 3.0]          # a tight cloud and one outlier
+    y = np.r_[rng.normal(0, 0.05, 40), 3.0]
+    names = [f"province {i}" for i in range(40)] + ["outlier"]
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.scatter(x, y)
+    ax.margins(0.2)
+    placed = plots.label_points(ax, x, y, names)
+    fig.canvas.draw()
+    boxes = _boxes(ax)
+    assert _overlapping(boxes) == []
+    inside = ax.get_window_extent(fig.canvas.get_renderer())
+    assert all(b.x0 >= inside.x0 and b.x1 <= inside.x1 and b.y0 >= inside.y0 and b.y1 <= inside.y1 for b in boxes)
+    assert placed[0].get_text() == "outlier"
+    assert 1 < len(placed) < 41                       # the crowded cloud keeps only some names
+    plt.close(fig)
+
+
+def test_unnamed_points_are_avoided_not_labelled():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.scatter([0, 1, 2], [0, 1, 2])
+    ax.margins(0.3)
+    placed = plots.label_points(ax, [0, 1, 2], [0, 1, 2], ["a", "", "c"])
+    assert sorted(t.get_text() for t in placed) == ["a", "c"]
+    plt.close(fig)
+
+
+def test_beta_convergence_scatter_names_provinces_without_overlap():
+    import matplotlib.pyplot as plt
+
+    panel = data.load_panel()
+    result = ineq.beta_convergence(panel, "rural_income", 2016, 2024)
+    fig = plots.plot_beta_convergence(result, list(result.result.model.data.row_labels), "t")
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert _overlapping(_boxes(ax)) == []
+    named = {t.get_text() for t in ax.texts}
+    assert len(named) >= 15 and {"Tibet", "Tianjin"} <= named    # the two farthest from the line
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("rows", [5, 7])
+def test_k_selection_panels_wrap_two_per_row(rows):
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    k = list(range(2, 2 + rows))
+    selection = pd.DataFrame({"k": k, "silhouette": np.linspace(.5, .3, rows), "calinski_harabasz": k,
+                              "davies_bouldin": k, "gap": k, "gap_se": [.1] * rows, "gmm_bic": k})
+    fig = plots.plot_k_selection(selection, 3)
+    visible = [ax for ax in fig.axes if ax.axison]
+    assert len(visible) == 5 and fig.get_size_inches()[0] <= 8
+    assert all(ax.get_xticklabels() for ax in visible)
+    plt.close(fig)
