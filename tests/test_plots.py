@@ -2,7 +2,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from ruralrev import data, inequality as ineq, plots
+from ruralrev import convergence, data, plots
 
 matplotlib.use("Agg")
 
@@ -53,7 +53,7 @@ def test_beta_convergence_scatter_names_provinces_without_overlap():
     import matplotlib.pyplot as plt
 
     panel = data.load_panel()
-    result = ineq.beta_convergence(panel, "rural_income", 2016, 2024)
+    result = convergence.beta_convergence(panel, "rural_income", 2016, 2024)
     fig = plots.plot_beta_convergence(result, list(result.result.model.data.row_labels), "t")
     fig.canvas.draw()
     ax = fig.axes[0]
