@@ -7,11 +7,6 @@ from ruralrev import data, dynamics, spatial
 
 
 @pytest.fixture(scope="module")
-def w():
-    return spatial.province_weights()
-
-
-@pytest.fixture(scope="module")
 def relative(w):
     return dynamics.relative_values(data.load_panel(), "rural_income", range(2016, 2025), list(w.id_order))
 

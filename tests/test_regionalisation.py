@@ -9,11 +9,6 @@ from ruralrev import clusters, data, pipeline, regionalisation as rg, spatial
 
 
 @pytest.fixture(scope="module")
-def w():
-    return spatial.province_weights()
-
-
-@pytest.fixture(scope="module")
 def z(w):
     panel = data.load_panel()
     indicators = {c.name: c for c in pipeline.load_plan()}["typology"].parameters["indicators"]

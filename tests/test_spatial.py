@@ -13,16 +13,6 @@ from libpysal import weights
 from ruralrev import data, models, spatial
 
 
-@pytest.fixture(scope="module")
-def panel():
-    return data.load_panel()
-
-
-@pytest.fixture(scope="module")
-def w():
-    return spatial.province_weights()
-
-
 def _moran_closed_form(y, w):
     """Moran's I written out: (n / S0) z'Wz / z'z with the weights as a dense matrix."""
     matrix, _ = w.full()

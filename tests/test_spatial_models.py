@@ -10,16 +10,6 @@ from ruralrev import data, inequality, spatial, spatial_models as sm
 
 
 @pytest.fixture(scope="module")
-def panel():
-    return data.load_panel()
-
-
-@pytest.fixture(scope="module")
-def w():
-    return spatial.province_weights()
-
-
-@pytest.fixture(scope="module")
 def income(panel, w):
     return sm.spatial_beta_convergence(panel, "rural_income", 2016, 2024, w)
 

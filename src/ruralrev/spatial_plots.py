@@ -165,12 +165,16 @@ def plot_transitions(chains, title: str):
     set_book_style()
     lags = list(chains.spatial_probabilities)
     columns = int(np.ceil(len(lags) / 2))
-    fig = plt.figure(figsize=(4 + 3 * columns, 6.6))
+    fig = plt.figure(figsize=(4 + 3 * columns, 6.6), layout="constrained")
     grid = fig.add_gridspec(2, columns + 1, width_ratios=[1.35] + [1] * columns)
     image = _matrix(fig.add_subplot(grid[:, 0]), chains.probabilities, chains.counts, "All provinces")
     for index, lag in enumerate(lags):
         ax = fig.add_subplot(grid[index // columns, 1 + index % columns])
         _matrix(ax, chains.spatial_probabilities[lag], chains.spatial_counts[lag], f"Neighbours in {lag}")
+        if index % columns:
+            ax.set_ylabel("")
+        if index // columns == 0 and len(lags) > columns:
+            ax.set_xlabel("")
     fig.colorbar(image, ax=fig.axes, shrink=0.6, label="Transition probability")
     fig.suptitle(title, x=0.01, ha="left", fontsize=11)
     return fig
