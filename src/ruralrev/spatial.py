@@ -99,7 +99,8 @@ def island_links() -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``province``, ``linked_to``, ``boundary_km``, ``nearest_centroid``, ``centroid_km``.
+        ``province``, ``linked_to``, ``boundary_km`` (border to border), ``linked_centroid_km``
+        (centroid to centroid), ``nearest_centroid``, ``centroid_km``.
     """
     from libpysal import weights
 
@@ -111,8 +112,10 @@ def island_links() -> pd.DataFrame:
         boundary = others.geometry.distance(shapes.geometry[island]) / 1000
         centroid = others.geometry.centroid.distance(shapes.geometry[island].centroid) / 1000
         rows.append({"province": island, "linked_to": boundary.idxmin(), "boundary_km": float(boundary.min()),
+                     "linked_centroid_km": float(centroid[boundary.idxmin()]),
                      "nearest_centroid": centroid.idxmin(), "centroid_km": float(centroid.min())})
-    return pd.DataFrame(rows, columns=["province", "linked_to", "boundary_km", "nearest_centroid", "centroid_km"])
+    return pd.DataFrame(rows, columns=["province", "linked_to", "boundary_km", "linked_centroid_km",
+                                       "nearest_centroid", "centroid_km"])
 
 
 @functools.lru_cache(maxsize=None)
