@@ -23,6 +23,7 @@ def test_regions_are_contiguous_and_deterministic(z, w, method):
     assert sorted(regions.unique()) == [1, 2, 3, 4]
     assert rg.is_contiguous(regions, w)
     assert regions.equals(rg.constrained_regions(z, w, 4, method))
+    assert w.transform == "R"   # the caller's weights are left row-standardised
     assert regions["Beijing"] == regions["Tianjin"] == 1   # the richest group is numbered 1
 
 

@@ -75,8 +75,13 @@ def constrained_regions(z: pd.DataFrame, w, n_regions: int, method: str = "skate
         from .spatial import quiet_import
 
         Skater = quiet_import("spopt.region").Skater
-        # Skater reads only the attribute columns of its frame, so no geometry is needed.
-        model = Skater(z.reset_index(drop=True), w, list(z.columns), n_clusters=n_regions, floor=floor)
+        from libpysal import weights
+
+        # Skater reads only the attribute columns of its frame, so no geometry is needed; it sets
+        # its weights to binary, so it gets a copy and the caller's weights keep their transform.
+        copy = weights.W({p: list(n) for p, n in w.neighbors.items()}, id_order=list(w.id_order),
+                         silence_warnings=True)
+        model = Skater(z.reset_index(drop=True), copy, list(z.columns), n_clusters=n_regions, floor=floor)
         model.solve()
         labels = model.labels_
     elif method == "ward":
