@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ruralrev import data, dynamics, spatial
+from ruralrev import data, dynamics
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from ruralrev import clusters, data, pipeline, regionalisation as rg, spatial
+from ruralrev import clusters, data, pipeline, regionalisation as rg
 
 
 @pytest.fixture(scope="module")

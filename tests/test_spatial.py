@@ -1,19 +1,18 @@
-"""Spatial weights, global and local autocorrelation, residual Moran's I.
+"""Spatial weights, global and local autocorrelation.
 
-Independent checks: esda's Moran's I and Geary's C against the closed forms written out here;
-the vectorised LISA p-values against esda's own conditional permutation; the FE residuals against
-a two-way demeaning done with ruralrev.models.absorb.
+Independent checks: esda's Moran's I and Geary's C against the closed forms written out here
+(:func:`moran_closed_form`, also used by the residual tests); the vectorised LISA p-values
+against esda's own conditional permutation.
 """
 
 import numpy as np
-import pandas as pd
 import pytest
 from libpysal import weights
 
-from ruralrev import data, models, spatial
+from ruralrev import data, spatial
 
 
-def _moran_closed_form(y, w):
+def moran_closed_form(y, w):
     """Moran's I written out: (n / S0) z'Wz / z'z with the weights as a dense matrix."""
     matrix, _ = w.full()
     z = np.asarray(y, float) - np.mean(y)
@@ -100,7 +99,7 @@ def test_smooth_gradient_gives_large_positive_i():
 def test_esda_moran_matches_the_closed_form_on_the_book_data(panel, w):
     y = spatial.wide_values(panel, "rural_income", [2024], "log")[2024].to_numpy()
     result = spatial.global_moran(y, w, permutations=9999)
-    assert result.I == pytest.approx(_moran_closed_form(y, w), abs=1e-12)
+    assert result.I == pytest.approx(moran_closed_form(y, w), abs=1e-12)
     assert result.expected == pytest.approx(-1 / 30)
     assert abs(result.z_norm - result.z_sim) < 0.3       # normal approximation vs permutations
     assert result.I > 0.5 and result.p_sim == pytest.approx(1 / 10000)
@@ -129,7 +128,7 @@ def test_autocorrelation_by_year_has_one_row_per_year(panel, w):
     values = spatial.wide_values(panel, "rural_income", range(2016, 2019), "log")
     table = spatial.autocorrelation_by_year(values, w, permutations=199)
     assert table["year"].tolist() == [2016, 2017, 2018]
-    assert table["I"].iloc[0] == pytest.approx(_moran_closed_form(values[2016], w))
+    assert table["I"].iloc[0] == pytest.approx(moran_closed_form(values[2016], w))
     no_geary = spatial.autocorrelation_by_year(values, w, permutations=199, with_geary=False)
     assert no_geary["geary_c"].isna().all()
     with pytest.raises(ValueError, match="order of the weights"):
@@ -185,55 +184,3 @@ def test_lisa_pvalues_match_esda_conditional_permutation(panel, w):
     assert standardised.abs().max() < 4
     assert abs(standardised.mean()) < 4 / np.sqrt(31)
     assert (ours.frame["p_sim"] < 0.05).sum() == pytest.approx((theirs.frame["p_sim"] < 0.05).sum(), abs=1)
-
-
-# --- residual Moran --------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def fe_result(panel):
-    return models.panel_fe(panel, "log_rural_income", ["urbanization_rate", "log_gdp_per_capita"],
-                           bootstrap_reps=0)
-
-
-def test_fe_residuals_are_the_two_way_demeaned_residuals(fe_result):
-    table, label = spatial.model_residuals(fe_result)
-    frame = fe_result.data
-    raw = frame["log_rural_income"] - frame[["urbanization_rate", "log_gdp_per_capita"]] @ fe_result.params
-    codes = [pd.factorize(frame["province"])[0], pd.factorize(frame["year"])[0]]
-    expected = models.absorb(raw.to_numpy(), codes).ravel()
-    merged = table.merge(frame[["province", "year"]].assign(expected=expected), on=["province", "year"])
-    np.testing.assert_allclose(merged["residual"], merged["expected"], atol=1e-10)
-    assert label == "fixed-effects residuals (province, year)"
-
-
-def test_residual_moran_by_year_and_mean(fe_result, w):
-    result = spatial.residual_moran(fe_result, permutations=999)
-    table, _ = spatial.model_residuals(fe_result)
-    assert result.by_year["year"].tolist() == list(range(2016, 2025))
-    first = table[table["year"] == 2016].set_index("province").loc[list(w.id_order), "residual"]
-    assert result.by_year["I"].iloc[0] == pytest.approx(_moran_closed_form(first, w))
-    assert result.mean_I == pytest.approx(result.by_year["I"].mean())
-    assert result.n_significant == int((result.by_year["p_sim"] < 0.05).sum())
-    assert ((result.by_year["p_sim"] > 0) & (result.by_year["p_sim"] <= 0.5)).all()
-
-
-def test_pooled_ols_and_cross_section_residuals(panel, fe_result, w):
-    import statsmodels.api as sm
-
-    pooled, label = spatial.model_residuals(fe_result, "pooled_ols")
-    frame = fe_result.data
-    ols = sm.OLS(frame["log_rural_income"], sm.add_constant(frame[["urbanization_rate", "log_gdp_per_capita"]])).fit()
-    np.testing.assert_allclose(pooled["residual"], ols.resid)
-    assert label == "pooled OLS residuals"
-    cross = models.cross_section(panel, "log_rural_income", ["urbanization_rate"], 2023)
-    result = spatial.residual_moran(cross, permutations=199)
-    assert result.by_year["year"].tolist() == [2023] and result.residuals == "OLS residuals"
-    y = cross.data.set_index("province").loc[list(w.id_order), "residual"]
-    assert result.by_year["I"].iloc[0] == pytest.approx(_moran_closed_form(y, w))
-
-
-def test_residual_moran_without_municipalities_uses_a_subset_of_the_weights(panel):
-    result = models.panel_fe(panel, "log_rural_income", ["urbanization_rate"], bootstrap_reps=0,
-                             exclude=["Beijing", "Tianjin", "Shanghai", "Chongqing"])
-    moran = spatial.residual_moran(result, permutations=199)
-    assert (moran.by_year["n"] == 27).all()

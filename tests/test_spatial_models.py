@@ -1,12 +1,14 @@
 """Spatial β-convergence: OLS against ruralrev.inequality, the LM tests against their closed form,
-Anselin's decision rule on constructed cases."""
+Anselin's decision rule on constructed cases. Residual Moran's I: the FE residuals against a
+two-way demeaning done with ruralrev.models.absorb, the statistic against its closed form."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import chi2
 
-from ruralrev import data, inequality, spatial, spatial_models as sm
+from ruralrev import inequality, models, spatial_models as sm
+from test_spatial import moran_closed_form
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +86,67 @@ def test_speed_and_half_life():
     speed, half_life = sm.speed_and_half_life(np.expm1(-0.02 * 10), 10)
     assert speed == pytest.approx(0.02) and half_life == pytest.approx(np.log(2) / 0.02)
     assert sm.speed_and_half_life(0.05, 8)[1] == np.inf
+
+
+# --- residual Moran --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def fe_result(panel):
+    return models.panel_fe(panel, "log_rural_income", ["urbanization_rate", "log_gdp_per_capita"],
+                           bootstrap_reps=0)
+
+
+def test_fe_residuals_are_the_two_way_demeaned_residuals(fe_result):
+    table, label = sm.model_residuals(fe_result)
+    frame = fe_result.data
+    raw = frame["log_rural_income"] - frame[["urbanization_rate", "log_gdp_per_capita"]] @ fe_result.params
+    codes = [pd.factorize(frame["province"])[0], pd.factorize(frame["year"])[0]]
+    expected = models.absorb(raw.to_numpy(), codes).ravel()
+    merged = table.merge(frame[["province", "year"]].assign(expected=expected), on=["province", "year"])
+    np.testing.assert_allclose(merged["residual"], merged["expected"], atol=1e-10)
+    assert label == "fixed-effects residuals (province, year)"
+
+
+def test_residual_moran_by_year_and_mean(fe_result, w):
+    result = sm.residual_moran(fe_result, permutations=999)
+    table, _ = sm.model_residuals(fe_result)
+    assert result.by_year["year"].tolist() == list(range(2016, 2025))
+    first = table[table["year"] == 2016].set_index("province").loc[list(w.id_order), "residual"]
+    assert result.by_year["I"].iloc[0] == pytest.approx(moran_closed_form(first, w))
+    assert result.mean_I == pytest.approx(result.by_year["I"].mean())
+    assert result.n_significant == int((result.by_year["p_sim"] < 0.05).sum())
+    assert ((result.by_year["p_sim"] > 0) & (result.by_year["p_sim"] <= 0.5)).all()
+
+
+def test_pooled_ols_and_cross_section_residuals(panel, fe_result, w):
+    import statsmodels.api as smapi
+
+    pooled, label = sm.model_residuals(fe_result, "pooled_ols")
+    frame = fe_result.data
+    exog = smapi.add_constant(frame[["urbanization_rate", "log_gdp_per_capita"]])
+    ols = smapi.OLS(frame["log_rural_income"], exog).fit()
+    np.testing.assert_allclose(pooled["residual"], ols.resid)
+    assert label == "pooled OLS residuals"
+    cross = models.cross_section(panel, "log_rural_income", ["urbanization_rate"], 2023)
+    result = sm.residual_moran(cross, permutations=199)
+    assert result.by_year["year"].tolist() == [2023] and result.residuals == "OLS residuals"
+    y = cross.data.set_index("province").loc[list(w.id_order), "residual"]
+    assert result.by_year["I"].iloc[0] == pytest.approx(moran_closed_form(y, w))
+
+
+def test_residual_moran_without_municipalities_uses_a_subset_of_the_weights(panel):
+    result = models.panel_fe(panel, "log_rural_income", ["urbanization_rate"], bootstrap_reps=0,
+                             exclude=["Beijing", "Tianjin", "Shanghai", "Chongqing"])
+    moran = sm.residual_moran(result, permutations=199)
+    assert (moran.by_year["n"] == 27).all()
+
+
+def test_residual_moran_table_has_model_and_pooled_rows(panel, fe_result):
+    cross = models.cross_section(panel, "log_rural_income", ["urbanization_rate"], 2023)
+    table = sm.residual_moran_table([fe_result, cross], permutations=199)
+    assert table["residuals"].tolist() == ["fixed-effects residuals (province, year)", "pooled OLS residuals",
+                                           "OLS residuals"]
+    assert table["years"].tolist() == [9, 9, 1]
+    fe = sm.residual_moran(fe_result, permutations=199)
+    assert table.loc[0, "mean I"] == pytest.approx(fe.mean_I)
+    assert table.loc[0, "years with p < 0.05"] == fe.n_significant

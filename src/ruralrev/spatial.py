@@ -9,8 +9,8 @@
   Geary's C with permutation pseudo p-values (esda, fixed seed).
 * :func:`local_moran` — local Moran (LISA) quadrants HH / LL / LH / HL, significant at α with an
   optional false-discovery-rate or Bonferroni correction.
-* :func:`residual_moran` — Moran's I of a fitted :mod:`ruralrev.models` result's residuals, year
-  by year (used by the disparities chapter).
+
+Moran's I of a regression's residuals is in :mod:`ruralrev.spatial_models`.
 
 References
 ----------
@@ -46,9 +46,6 @@ __all__ = [
     "LocalMoran",
     "local_moran",
     "conditional_pvalues",
-    "ResidualMoran",
-    "model_residuals",
-    "residual_moran",
 ]
 
 WEIGHT_KINDS = ("queen", "rook", "knn")
@@ -416,88 +413,3 @@ def local_moran(y, w, alpha: float = 0.05, correction: str = "none", permutation
                           "category": np.where(significant, quadrant, "not significant")})
     return LocalMoran(frame=frame, alpha=alpha, correction=correction, threshold=threshold,
                       permutations=permutations)
-
-
-@dataclass(frozen=True)
-class ResidualMoran:
-    """Moran's I of a model's residuals, one row per year in ``by_year``."""
-
-    residuals: str          # what was tested, e.g. "two-way FE residuals"
-    by_year: pd.DataFrame   # year, n, I, z_norm, p_norm, p_sim
-    mean_I: float           # mean of the yearly I
-    n_significant: int      # years with p_sim below alpha
-    alpha: float
-    permutations: int
-
-
-def model_residuals(result, residuals: str = "model") -> tuple[pd.DataFrame, str]:
-    r"""Residuals of a fitted :class:`ruralrev.models.ModelResult` with their province and year.
-
-    ``residuals="model"``: the model's own residuals — for a fixed-effects result the
-    idiosyncratic residuals :math:`\hat\varepsilon_{it} = y_{it} - x_{it}'\hat\beta - \hat\alpha_i -
-    \hat\tau_t` (linearmodels ``resids``), for a cross-section its OLS residuals.
-    ``"pooled_ols"``: residuals of OLS of the same outcome on the same regressors and a constant
-    over all the result's province-years, without fixed effects.
-
-    Returns
-    -------
-    (DataFrame, str)
-        Columns ``province``, ``year``, ``residual``; and a label naming the residuals.
-    """
-    frame = getattr(result, "data", None)
-    if frame is None or not {"province", "year"} <= set(frame.columns):
-        raise ValueError("the result carries no data frame with province and year")
-    if residuals == "pooled_ols":
-        import statsmodels.api as sm
-
-        regressors = [name for name in result.params.index if name != "const"]
-        exog = sm.add_constant(frame[regressors].astype(float))
-        fitted = sm.OLS(frame[result.outcome].astype(float), exog).fit()
-        return frame[["province", "year"]].assign(residual=fitted.resid.to_numpy()), "pooled OLS residuals"
-    if residuals != "model":
-        raise ValueError(f"residuals must be 'model' or 'pooled_ols', got {residuals!r}")
-    if hasattr(result.raw, "resids") and hasattr(result.raw, "estimated_effects"):
-        series = result.raw.resids
-        table = series.rename("residual").reset_index()
-        label = f"fixed-effects residuals ({result.fixed_effects})"
-        return table[["province", "year", "residual"]], label
-    if "residual" in frame.columns:
-        return frame[["province", "year", "residual"]].copy(), "OLS residuals"
-    raise ValueError("the result has neither fixed-effects nor OLS residuals")
-
-
-def residual_moran(result, kind: str = "queen", k: int = 4, permutations: int = 9999,
-                   seed: int = 20261123, alpha: float = 0.05, residuals: str = "model") -> ResidualMoran:
-    r"""Moran's I of a model's residuals in each year, with permutation p-values, and their mean.
-
-    For each year *t* the residuals :math:`e_{it}` of the provinces in the model (all 31, or the
-    subset the model kept, with the weights restricted to them) are tested with
-    :func:`global_moran` (seed ``seed`` every year). The summary is the mean of the yearly *I*
-    and the number of years with :math:`p_{sim} < \alpha`. Residual autocorrelation means
-    neighbouring provinces share what the regressors and fixed effects leave out: the standard
-    errors that assume independence across provinces within a year are then too small.
-
-    References
-    ----------
-    Anselin, L. (1988). *Spatial Econometrics: Methods and Models*. Kluwer, chapter 8.
-    """
-    from libpysal import weights
-
-    table, label = model_residuals(result, residuals)
-    full = province_weights(kind, k)
-    rows = []
-    for year, part in table.groupby("year"):
-        part = part.set_index("province")
-        order = [p for p in full.id_order if p in part.index]
-        w = full
-        if len(order) < len(full.id_order):
-            w = weights.w_subset(province_weights(kind, k, transform="b"), order, silence_warnings=True)
-            if w.islands:
-                raise ValueError(f"{year}: without the excluded provinces {w.islands} have no neighbour")
-        moran = global_moran(part.loc[order, "residual"].to_numpy(float), w, permutations, seed)
-        rows.append({"year": int(year), "n": moran.n, "I": moran.I, "z_norm": moran.z_norm,
-                     "p_norm": moran.p_norm, "p_sim": moran.p_sim})
-    by_year = pd.DataFrame(rows)
-    return ResidualMoran(residuals=label, by_year=by_year, mean_I=float(by_year["I"].mean()),
-                         n_significant=int((by_year["p_sim"] < alpha).sum()), alpha=alpha,
-                         permutations=permutations)

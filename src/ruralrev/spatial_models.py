@@ -1,10 +1,14 @@
-"""Spatial β-convergence: OLS with Lagrange-multiplier diagnostics, then SAR or SEM (spreg).
+"""Spatial regression: β-convergence with LM diagnostics, SAR and SEM (spreg); residual Moran's I.
 
 The cross-section of :func:`ruralrev.inequality.beta_convergence` — growth of log *y* between two
 years on its initial level — is estimated by OLS with the LM tests for a spatially lagged
 dependent variable and for spatially autocorrelated errors (and their robust forms); Anselin's
 decision rule (:func:`choose_model`) picks OLS, the spatial lag (SAR) or the spatial error (SEM)
 model; both spatial models are estimated (maximum likelihood or GMM) and reported beside OLS.
+
+:func:`residual_moran` and :func:`residual_moran_table` test the residuals of any fitted
+:class:`ruralrev.models.ModelResult` (fixed-effects panel or cross-section) for spatial
+autocorrelation year by year — the disparities chapter's regressions.
 
 References
 ----------
@@ -35,6 +39,10 @@ __all__ = [
     "ConvergenceEstimate",
     "SpatialConvergence",
     "spatial_beta_convergence",
+    "ResidualMoran",
+    "model_residuals",
+    "residual_moran",
+    "residual_moran_table",
 ]
 
 MODELS = {"OLS": "OLS (no spatial term)", "SAR": "spatial lag (SAR)", "SEM": "spatial error (SEM)"}
@@ -159,7 +167,7 @@ class SpatialConvergence:
     estimator: str               # "ML" or "GM" for the spatial models
     estimates: dict              # "OLS", "SAR", "SEM" -> ConvergenceEstimate
     tests: pd.DataFrame          # LM diagnostics of the OLS model
-    residual_moran: tuple        # (I, z, p) of the OLS residuals (normal approximation)
+    ols_residual_moran: tuple    # (I, z, p) of the OLS residuals (normal approximation)
     chosen: str
     reason: str
     n: int
@@ -243,5 +251,115 @@ def spatial_beta_convergence(panel: pd.DataFrame, variable: str, start: int, end
     estimates = {"OLS": _estimate("OLS", ols, years, False), "SAR": _estimate("SAR", lag, years, estimator == "ML"),
                  "SEM": _estimate("SEM", err, years, estimator == "ML")}
     return SpatialConvergence(variable=variable, start=start, end=end, estimator=estimator, estimates=estimates,
-                              tests=tests, residual_moran=tuple(float(v) for v in ols.moran_res), chosen=chosen,
+                              tests=tests, ols_residual_moran=tuple(float(v) for v in ols.moran_res), chosen=chosen,
                               reason=reason, n=len(frame))
+
+
+@dataclass(frozen=True)
+class ResidualMoran:
+    """Moran's I of a model's residuals, one row per year in ``by_year``."""
+
+    residuals: str          # what was tested, e.g. "two-way FE residuals"
+    by_year: pd.DataFrame   # year, n, I, z_norm, p_norm, p_sim
+    mean_I: float           # mean of the yearly I
+    n_significant: int      # years with p_sim below alpha
+    alpha: float
+    permutations: int
+
+
+def model_residuals(result, residuals: str = "model") -> tuple[pd.DataFrame, str]:
+    r"""Residuals of a fitted :class:`ruralrev.models.ModelResult` with their province and year.
+
+    ``residuals="model"``: the model's own residuals — for a fixed-effects result the
+    idiosyncratic residuals :math:`\hat\varepsilon_{it} = y_{it} - x_{it}'\hat\beta - \hat\alpha_i -
+    \hat\tau_t` (linearmodels ``resids``), for a cross-section its OLS residuals.
+    ``"pooled_ols"``: residuals of OLS of the same outcome on the same regressors and a constant
+    over all the result's province-years, without fixed effects.
+
+    Returns
+    -------
+    (DataFrame, str)
+        Columns ``province``, ``year``, ``residual``; and a label naming the residuals.
+    """
+    frame = getattr(result, "data", None)
+    if frame is None or not {"province", "year"} <= set(frame.columns):
+        raise ValueError("the result carries no data frame with province and year")
+    if residuals == "pooled_ols":
+        import statsmodels.api as sm
+
+        regressors = [name for name in result.params.index if name != "const"]
+        exog = sm.add_constant(frame[regressors].astype(float))
+        fitted = sm.OLS(frame[result.outcome].astype(float), exog).fit()
+        return frame[["province", "year"]].assign(residual=fitted.resid.to_numpy()), "pooled OLS residuals"
+    if residuals != "model":
+        raise ValueError(f"residuals must be 'model' or 'pooled_ols', got {residuals!r}")
+    if hasattr(result.raw, "resids") and hasattr(result.raw, "estimated_effects"):
+        series = result.raw.resids
+        table = series.rename("residual").reset_index()
+        label = f"fixed-effects residuals ({result.fixed_effects})"
+        return table[["province", "year", "residual"]], label
+    if "residual" in frame.columns:
+        return frame[["province", "year", "residual"]].copy(), "OLS residuals"
+    raise ValueError("the result has neither fixed-effects nor OLS residuals")
+
+
+def residual_moran(result, kind: str = "queen", k: int = 4, permutations: int = 9999,
+                   seed: int = 20261123, alpha: float = 0.05, residuals: str = "model") -> ResidualMoran:
+    r"""Moran's I of a model's residuals in each year, with permutation p-values, and their mean.
+
+    For each year *t* the residuals :math:`e_{it}` of the provinces in the model (all 31, or the
+    subset the model kept, with the weights restricted to them) are tested with
+    :func:`global_moran` (seed ``seed`` every year). The summary is the mean of the yearly *I*
+    and the number of years with :math:`p_{sim} < \alpha`. Residual autocorrelation means
+    neighbouring provinces share what the regressors and fixed effects leave out: the standard
+    errors that assume independence across provinces within a year are then too small.
+
+    References
+    ----------
+    Anselin, L. (1988). *Spatial Econometrics: Methods and Models*. Kluwer, chapter 8.
+    """
+    from libpysal import weights
+
+    from .spatial import global_moran, province_weights
+
+    table, label = model_residuals(result, residuals)
+    full = province_weights(kind, k)
+    rows = []
+    for year, part in table.groupby("year"):
+        part = part.set_index("province")
+        order = [p for p in full.id_order if p in part.index]
+        w = full
+        if len(order) < len(full.id_order):
+            w = weights.w_subset(province_weights(kind, k, transform="b"), order, silence_warnings=True)
+            if w.islands:
+                raise ValueError(f"{year}: without the excluded provinces {w.islands} have no neighbour")
+        moran = global_moran(part.loc[order, "residual"].to_numpy(float), w, permutations, seed)
+        rows.append({"year": int(year), "n": moran.n, "I": moran.I, "z_norm": moran.z_norm,
+                     "p_norm": moran.p_norm, "p_sim": moran.p_sim})
+    by_year = pd.DataFrame(rows)
+    return ResidualMoran(residuals=label, by_year=by_year, mean_I=float(by_year["I"].mean()),
+                         n_significant=int((by_year["p_sim"] < alpha).sum()), alpha=alpha,
+                         permutations=permutations)
+
+
+def residual_moran_table(results, kind: str = "queen", k: int = 4, permutations: int = 9999,
+                         seed: int = 20261123, alpha: float = 0.05, pooled_ols: bool = True) -> pd.DataFrame:
+    """Residual Moran's I of several fitted models, one row per model and kind of residual.
+
+    For each :class:`ruralrev.models.ModelResult` in ``results``: its own residuals and, with
+    ``pooled_ols`` and a fixed-effects model, those of pooled OLS on the same variables
+    (:func:`model_residuals`). Columns: ``model``, ``residuals``, ``years``, ``mean I``, ``min I``,
+    ``max I``, ``years with p < alpha``, ``smallest p``.
+    """
+    rows = []
+    for result in results:
+        kinds = ["model"]
+        if pooled_ols and hasattr(result.raw, "estimated_effects"):
+            kinds.append("pooled_ols")
+        for residuals in kinds:
+            moran = residual_moran(result, kind, k, permutations, seed, alpha, residuals)
+            table = moran.by_year
+            rows.append({"model": result.name, "residuals": moran.residuals, "years": len(table),
+                         "mean I": moran.mean_I, "min I": float(table["I"].min()), "max I": float(table["I"].max()),
+                         f"years with p < {alpha:g}": moran.n_significant, "smallest p": float(table["p_sim"].min())})
+    return pd.DataFrame(rows)
