@@ -394,7 +394,11 @@ def local_moran(y, w, alpha: float = 0.05, correction: str = "none", permutation
         raise ValueError(f"engine must be 'numpy' or 'esda', got {engine!r}")
     y = np.asarray(y, dtype=float)
     if engine == "esda":
-        result = esda.Moran_Local(y, w, transformation="r", permutations=permutations, seed=seed)
+        import warnings
+
+        with warnings.catch_warnings():  # esda 2.8 announces a future change of its default alternative
+            warnings.filterwarnings("ignore", message="The alternative hypothesis for conditional randomization")
+            result = esda.Moran_Local(y, w, transformation="r", permutations=permutations, seed=seed)
         pvalues = np.asarray(result.p_sim, dtype=float)
     else:
         result = esda.Moran_Local(y, w, transformation="r", permutations=0)
