@@ -19,3 +19,20 @@ def raw_data_dir():
     if not (paths.RAW_DATA / "MANIFEST.tsv").is_file():
         pytest.skip(f"raw NBS exports not available at {paths.RAW_DATA} (a reader's clone has no ../shared)")
     return paths.RAW_DATA
+
+
+@pytest.fixture(scope="session")
+def panel():
+    """The committed province-year panel (read once per test session)."""
+    from ruralrev import data
+
+    return data.load_panel()
+
+
+@pytest.fixture(scope="session")
+def w():
+    """Queen contiguity weights of the 31 provinces, row-standardised (the spatial tests' default).
+    Session-wide: tests must not change its transform."""
+    from ruralrev import spatial
+
+    return spatial.province_weights()

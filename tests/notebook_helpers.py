@@ -1,5 +1,6 @@
-"""Writing small MyST notebooks for runner tests."""
+"""Writing small MyST notebooks for runner tests, and running a book chapter with overrides."""
 
+import json
 from pathlib import Path
 
 HEADER = """---
@@ -20,3 +21,26 @@ def write_notebook(path: Path, body: str, parameters: str = "n = 1") -> Path:
     path.write_text(HEADER + f"\n```{{code-cell}} ipython3\n:tags: [parameters]\n\n{parameters}\n```\n\n"
                              f"```{{code-cell}} ipython3\n{body}\n```\n", encoding="utf-8")
     return path
+
+
+def glued_values(notebook: dict) -> dict:
+    """The values a notebook glued (``myst_nb.glue``), as their text, quotes stripped."""
+    values = {}
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            key = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if key:
+                values[key] = output["data"]["application/papermill.record/text/plain"].strip("'")
+    return values
+
+
+def run_chapter_with(tmp_path: Path, name: str, overrides: list[str]) -> dict:
+    """Execute a chapter of the book into ``tmp_path`` with ``name=value`` overrides; its glued values."""
+    from ruralrev import pipeline
+    from ruralrev.pipeline import Chapter
+
+    plan = {c.name: c for c in pipeline.load_plan()}
+    chapter = plan[name]
+    chapter = Chapter(chapter.name, chapter.source, tmp_path / f"{name}.ipynb", chapter.parameters, chapter.schema)
+    pipeline.run_chapter(chapter, pipeline.parse_overrides(overrides, chapter), force=True)
+    return glued_values(json.loads(chapter.output.read_text()))

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ruralrev import pipeline
-from notebook_helpers import write_notebook
+from notebook_helpers import glued_values as _glued, run_chapter_with as _run_with, write_notebook
 from ruralrev.pipeline import Chapter, RunError
 
 
@@ -88,24 +88,6 @@ def test_paper_001_runs_with_a_non_default_threshold(tmp_path):
     assert glued["threshold"] == "'40'"
     box = next(c for c in notebook["cells"] if "ruralrev-parameters" in c["metadata"].get("tags", []))
     assert "`threshold` = `40.0`" in "".join(box["source"])
-
-
-def _glued(notebook: dict) -> dict:
-    values = {}
-    for cell in notebook["cells"]:
-        for output in cell.get("outputs", []):
-            key = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            if key:
-                values[key] = output["data"]["application/papermill.record/text/plain"].strip("'")
-    return values
-
-
-def _run_with(tmp_path, name, overrides):
-    plan = {c.name: c for c in pipeline.load_plan()}
-    chapter = plan[name]
-    chapter = Chapter(chapter.name, chapter.source, tmp_path / f"{name}.ipynb", chapter.parameters, chapter.schema)
-    pipeline.run_chapter(chapter, pipeline.parse_overrides(overrides, chapter), force=True)
-    return _glued(json.loads(chapter.output.read_text()))
 
 
 @pytest.mark.slow

@@ -1,0 +1,168 @@
+"""Spatially constrained regions beside unconstrained clusters of the same indicators.
+
+A *region* here is a group of provinces that are alike on standardized indicators **and** form
+one connected piece of the map (under the book's contiguity weights). :func:`constrained_regions`
+builds them with SKATER (spopt) or with Ward's method restricted to joining neighbours
+(scikit-learn with a connectivity matrix); :func:`compare_partitions` sets them beside k-means
+clusters (:func:`ruralrev.clusters.fit_partition`) and measures agreement and the fit given up
+for contiguity.
+
+References
+----------
+Assunção, R. M., Neves, M. C., Câmara, G. and da Costa Freitas, C. (2006). Efficient
+regionalization techniques for socio-economic geographical units using minimum spanning trees.
+*International Journal of Geographical Information Science* 20(7), 797–811.
+Rey, Arribas-Bel and Wolf (2023), *Geographic Data Science with Python*, chapter 10.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["REGION_METHODS", "latest_complete_year", "constrained_regions", "match_labels", "is_contiguous", "r_squared",
+           "PartitionComparison", "compare_partitions"]
+
+REGION_METHODS = ("skater", "ward")
+
+
+def latest_complete_year(panel: pd.DataFrame, indicators: list[str], last: int) -> int:
+    """The latest year up to ``last`` in which every indicator covers all provinces
+    (:func:`ruralrev.clusters.feature_matrix` accepts it)."""
+    from . import clusters
+
+    for year in sorted({int(y) for y in panel["year"] if y <= last}, reverse=True):
+        try:
+            clusters.feature_matrix(panel, year, indicators)
+        except ValueError:
+            continue
+        return year
+    raise ValueError(f"no year up to {last} has all of {indicators} for every province")
+
+
+def _canonical(labels, first_column: np.ndarray) -> np.ndarray:
+    """Number groups 1..k by decreasing mean of the first indicator (group 1 = highest)."""
+    labels = np.asarray(labels)
+    unique = np.unique(labels)
+    order = unique[np.argsort([-first_column[labels == u].mean() for u in unique], kind="stable")]
+    mapping = {old: new for new, old in enumerate(order, start=1)}
+    return np.array([mapping[v] for v in labels])
+
+
+def constrained_regions(z: pd.DataFrame, w, n_regions: int, method: str = "skater",
+                        floor: int = 2) -> pd.Series:
+    r"""Contiguous regions of the provinces in ``z`` (z-scores, rows in ``w``'s order).
+
+    ``skater``: SKATER — the minimum spanning tree of the contiguity graph with edge costs
+    :math:`\lVert z_i - z_j\rVert`, cut ``n_regions − 1`` times, each time where the cut most
+    reduces the within-region sum of squares, no region smaller than ``floor`` provinces (spopt
+    ``Skater``). ``ward``: agglomerative clustering with Ward's linkage, allowed to join only
+    groups that share a border (scikit-learn ``AgglomerativeClustering(connectivity=W)``).
+
+    Returns
+    -------
+    Series
+        Region 1..``n_regions`` per province (1 = highest mean of the first indicator).
+    """
+    if list(z.index) != list(w.id_order):
+        raise ValueError("z must be indexed by province in the order of the weights")
+    if not 2 <= n_regions < len(z):
+        raise ValueError(f"n_regions must be between 2 and {len(z) - 1}, got {n_regions}")
+    x = z.to_numpy(float)
+    if method == "skater":
+        from .spatial import quiet_import
+
+        Skater = quiet_import("spopt.region").Skater
+        from libpysal import weights
+
+        # Skater reads only the attribute columns of its frame, so no geometry is needed; it sets
+        # its weights to binary, so it gets a copy and the caller's weights keep their transform.
+        copy = weights.W({p: list(n) for p, n in w.neighbors.items()}, id_order=list(w.id_order),
+                         silence_warnings=True)
+        model = Skater(z.reset_index(drop=True), copy, list(z.columns), n_clusters=n_regions, floor=floor)
+        model.solve()
+        labels = model.labels_
+    elif method == "ward":
+        from sklearn.cluster import AgglomerativeClustering
+
+        labels = AgglomerativeClustering(n_clusters=n_regions, linkage="ward",
+                                         connectivity=w.sparse).fit_predict(x)
+    else:
+        raise ValueError(f"method must be one of {REGION_METHODS}, got {method!r}")
+    return pd.Series(_canonical(labels, x[:, 0]), index=z.index, name="region")
+
+
+def match_labels(labels: pd.Series, reference: pd.Series) -> pd.Series:
+    """Renumber ``labels`` so that each group takes the number of the ``reference`` group it shares
+    most provinces with (one-to-one, maximising the total overlap: the Hungarian algorithm), so
+    that two maps of the partitions use the same colour for corresponding groups."""
+    from scipy.optimize import linear_sum_assignment
+
+    table = pd.crosstab(labels, reference)
+    rows, cols = linear_sum_assignment(-table.to_numpy())
+    mapping = {table.index[r]: table.columns[c] for r, c in zip(rows, cols)}
+    spare = iter(sorted(set(range(1, len(table.index) + len(table.columns) + 1)) - set(mapping.values())))
+    mapping.update({g: next(spare) for g in table.index if g not in mapping})
+    return labels.map(mapping).rename(labels.name)
+
+
+def is_contiguous(labels: pd.Series, w) -> bool:
+    """True when every group of ``labels`` is one connected piece of the neighbour graph ``w``."""
+    from scipy.sparse.csgraph import connected_components
+
+    graph = w.sparse
+    values = labels.reindex(w.id_order).to_numpy()
+    for group in np.unique(values):
+        members = np.flatnonzero(values == group)
+        pieces, _ = connected_components(graph[members][:, members], directed=False)
+        if pieces > 1:
+            return False
+    return True
+
+
+def r_squared(z: pd.DataFrame, labels) -> float:
+    r"""Share of the total sum of squares of ``z`` between groups: :math:`1 - W/T`."""
+    x = z.to_numpy(float)
+    labels = np.asarray(labels)
+    within = sum(((x[labels == g] - x[labels == g].mean(axis=0)) ** 2).sum() for g in np.unique(labels))
+    return float(1 - within / ((x - x.mean(axis=0)) ** 2).sum())
+
+
+@dataclass(frozen=True)
+class PartitionComparison:
+    """Constrained regions and unconstrained clusters of the same provinces and indicators."""
+
+    constrained: pd.Series      # region per province, numbered like the cluster it overlaps most
+    unconstrained: pd.Series    # k-means cluster per province
+    method: str
+    ari: float                  # adjusted Rand index between the two
+    r2_constrained: float
+    r2_unconstrained: float
+    clusters_contiguous: bool   # whether the k-means clusters happen to be contiguous
+    sizes: pd.DataFrame         # provinces per group, both partitions
+
+
+def compare_partitions(z: pd.DataFrame, w, k: int, method: str = "skater",
+                       seed: int = 20261123) -> PartitionComparison:
+    """Constrained regions (:func:`constrained_regions`) against k-means clusters with the same k.
+
+    The regions are renumbered to match the clusters they overlap most (:func:`match_labels`).
+
+    Agreement is the adjusted Rand index (Hubert and Arabie 1985): 1 for identical partitions,
+    about 0 for chance agreement. The between-group share of the sum of squares (:func:`r_squared`)
+    of each says how much homogeneity the contiguity constraint costs.
+    """
+    from sklearn.metrics import adjusted_rand_score
+
+    from . import clusters
+
+    unconstrained = pd.Series(clusters.fit_partition(z, "kmeans", k, seed), index=z.index, name="cluster")
+    constrained = match_labels(constrained_regions(z, w, k, method), unconstrained)
+    sizes = pd.DataFrame({"regions": constrained.value_counts().sort_index(),
+                          "clusters": unconstrained.value_counts().sort_index()}).fillna(0).astype(int)
+    return PartitionComparison(constrained=constrained, unconstrained=unconstrained, method=method,
+                               ari=float(adjusted_rand_score(unconstrained, constrained)),
+                               r2_constrained=r_squared(z, constrained), r2_unconstrained=r_squared(z, unconstrained),
+                               clusters_contiguous=is_contiguous(unconstrained, w), sizes=sizes)

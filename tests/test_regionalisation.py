@@ -1,0 +1,56 @@
+"""Contiguous regions: contiguity, determinism, agreement with k-means measured by sklearn's ARI."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from ruralrev import clusters, data, pipeline, regionalisation as rg
+
+
+@pytest.fixture(scope="module")
+def z(w):
+    panel = data.load_panel()
+    indicators = {c.name: c for c in pipeline.load_plan()}["typology"].parameters["indicators"]
+    year = rg.latest_complete_year(panel, indicators, 2024)
+    assert year == 2023   # sown area, the denominator of two indicators, ends in 2023
+    return clusters.feature_matrix(panel, year, indicators)[1].loc[list(w.id_order)]
+
+
+@pytest.mark.parametrize("method", rg.REGION_METHODS)
+def test_regions_are_contiguous_and_deterministic(z, w, method):
+    regions = rg.constrained_regions(z, w, 4, method)
+    assert sorted(regions.unique()) == [1, 2, 3, 4]
+    assert rg.is_contiguous(regions, w)
+    assert regions.equals(rg.constrained_regions(z, w, 4, method))
+    assert w.transform == "R"   # the caller's weights are left row-standardised
+    assert regions["Beijing"] == regions["Tianjin"] == 1   # the richest group is numbered 1
+
+
+def test_is_contiguous_detects_a_split_group(w):
+    labels = pd.Series(1, index=list(w.id_order))
+    labels[["Beijing", "Hainan"]] = 2
+    assert not rg.is_contiguous(labels, w)
+
+
+def test_comparison_with_kmeans(z, w):
+    comparison = rg.compare_partitions(z, w, 4, "skater", seed=20261123)
+    kmeans = clusters.fit_partition(z, "kmeans", 4, 20261123)
+    np.testing.assert_array_equal(comparison.unconstrained.to_numpy(), kmeans)
+    assert comparison.ari == pytest.approx(adjusted_rand_score(kmeans, comparison.constrained))
+    assert 0 < comparison.r2_constrained <= comparison.r2_unconstrained < 1
+    assert comparison.sizes.sum().tolist() == [31, 31]
+
+
+def test_r_squared_of_trivial_partitions(z):
+    assert rg.r_squared(z, np.arange(len(z))) == pytest.approx(1.0)
+    assert rg.r_squared(z, np.ones(len(z))) == pytest.approx(0.0)
+
+
+def test_match_labels_renumbers_to_the_most_overlapping_group():
+    labels = pd.Series([1, 1, 2, 2, 3], index=list("abcde"))
+    reference = pd.Series([2, 2, 3, 3, 1], index=list("abcde"))
+    assert rg.match_labels(labels, reference).tolist() == [2, 2, 3, 3, 1]
+    more = pd.Series([1, 2, 3, 4, 4], index=list("abcde"))
+    matched = rg.match_labels(more, pd.Series([1, 1, 2, 2, 2], index=list("abcde")))
+    assert matched.nunique() == 4 and matched["d"] == matched["e"]

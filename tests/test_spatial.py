@@ -1,0 +1,186 @@
+"""Spatial weights, global and local autocorrelation.
+
+Independent checks: esda's Moran's I and Geary's C against the closed forms written out here
+(:func:`moran_closed_form`, also used by the residual tests); the vectorised LISA p-values
+against esda's own conditional permutation.
+"""
+
+import numpy as np
+import pytest
+from libpysal import weights
+
+from ruralrev import data, spatial
+
+
+def moran_closed_form(y, w):
+    """Moran's I written out: (n / S0) z'Wz / z'z with the weights as a dense matrix."""
+    matrix, _ = w.full()
+    z = np.asarray(y, float) - np.mean(y)
+    return len(z) / matrix.sum() * (z @ matrix @ z) / (z @ z)
+
+
+def _geary_closed_form(y, w):
+    matrix, _ = w.full()
+    y = np.asarray(y, float)
+    squared = (y[:, None] - y[None, :]) ** 2
+    return (len(y) - 1) * (matrix * squared).sum() / (2 * matrix.sum() * ((y - y.mean()) ** 2).sum())
+
+
+# --- weights ---------------------------------------------------------------------------------
+
+def test_weights_are_in_book_order_symmetric_and_without_islands(w):
+    order = data.load_provinces()["province"].tolist()
+    assert w.n == 31 and list(w.id_order) == order
+    binary = spatial.province_weights(transform="b").full()[0]
+    assert np.array_equal(binary, binary.T)
+    assert w.islands == [] and min(w.cardinalities.values()) >= 1
+    np.testing.assert_allclose(w.full()[0].sum(axis=1), 1.0)
+
+
+def test_known_neighbours(w):
+    assert set(w.neighbors["Beijing"]) == {"Tianjin", "Hebei"}
+    assert set(w.neighbors["Shanghai"]) == {"Jiangsu", "Zhejiang"}
+    assert set(w.neighbors["Hainan"]) == {"Guangdong"}
+    assert "Hainan" in w.neighbors["Guangdong"]
+    assert set(w.neighbors["Chongqing"]) == {"Sichuan", "Guizhou", "Hunan", "Hubei", "Shaanxi"}
+
+
+def test_hainan_rule_is_nearest_border_not_nearest_centroid():
+    links = spatial.island_links()
+    assert links["province"].tolist() == ["Hainan"]
+    row = links.iloc[0]
+    assert row["linked_to"] == "Guangdong" and 10 < row["boundary_km"] < 40   # the Qiongzhou Strait
+    assert row["nearest_centroid"] == "Guangxi"
+
+
+def test_rook_equals_queen_on_this_map_and_knn_is_symmetric():
+    assert spatial.neighbour_lists("rook") == spatial.neighbour_lists("queen")
+    knn = spatial.neighbour_lists("knn", 4)
+    assert all(len(n) >= 4 for n in knn.values())
+    assert all(p in knn[q] for p, ns in knn.items() for q in ns)
+    with pytest.raises(ValueError, match="unknown weights kind 'hex'"):
+        spatial.neighbour_lists("hex")
+
+
+def test_neighbour_lists_are_cached_and_weights_are_fresh_objects():
+    assert spatial.neighbour_lists("queen") is spatial.neighbour_lists("queen")
+    first, second = spatial.province_weights(), spatial.province_weights()
+    first.transform = "b"
+    assert second.transform == "R" and first is not second
+
+
+def test_wide_values_growth_is_annual_log_change(panel):
+    growth = spatial.wide_values(panel, "rural_income", [2016, 2017], "growth")
+    level = spatial.wide_values(panel, "rural_income", [2016, 2017], "level")
+    assert list(growth.columns) == [2017]
+    np.testing.assert_allclose(growth[2017], 100 * np.log(level[2017] / level[2016]))
+    with pytest.raises(ValueError, match="transform must be"):
+        spatial.wide_values(panel, "rural_income", [2016], "cube")
+
+
+# --- global autocorrelation ------------------------------------------------------------------
+
+def test_checkerboard_gives_minus_one():
+    lattice = weights.lat2W(4, 4, rook=True)
+    board = np.array([(i + j) % 2 for i in range(4) for j in range(4)], float)
+    result = spatial.global_moran(board, lattice, permutations=999)
+    assert result.I == pytest.approx(-1.0)
+    assert result.p_sim == pytest.approx(1 / 1000)
+
+
+def test_smooth_gradient_gives_large_positive_i():
+    lattice = weights.lat2W(6, 6, rook=True)
+    gradient = np.array([i + j for i in range(6) for j in range(6)], float)
+    result = spatial.global_moran(gradient, lattice, permutations=999)
+    assert result.I > 0.8
+    assert result.p_sim == pytest.approx(1 / 1000)
+
+
+def test_esda_moran_matches_the_closed_form_on_the_book_data(panel, w):
+    y = spatial.wide_values(panel, "rural_income", [2024], "log")[2024].to_numpy()
+    result = spatial.global_moran(y, w, permutations=9999)
+    assert result.I == pytest.approx(moran_closed_form(y, w), abs=1e-12)
+    assert result.expected == pytest.approx(-1 / 30)
+    assert abs(result.z_norm - result.z_sim) < 0.3       # normal approximation vs permutations
+    assert result.I > 0.5 and result.p_sim == pytest.approx(1 / 10000)
+
+
+def test_geary_matches_the_closed_form(panel, w):
+    y = spatial.wide_values(panel, "rural_income", [2016], "log")[2016].to_numpy()
+    c, p = spatial.geary(y, w, permutations=999)
+    assert c == pytest.approx(_geary_closed_form(y, w), abs=1e-12)
+    assert c < 1 and p == pytest.approx(1 / 1000)
+
+
+def test_permutations_are_seeded_and_leave_numpy_state_alone(panel, w):
+    y = spatial.wide_values(panel, "rural_income", [2017, 2018], "growth")[2018].to_numpy()
+    np.random.seed(5)
+    before = np.random.random()
+    np.random.seed(5)
+    a = spatial.global_moran(y, w, permutations=999, seed=1)
+    assert np.random.random() == before
+    b = spatial.global_moran(y, w, permutations=999, seed=1)
+    c = spatial.global_moran(y, w, permutations=999, seed=2)
+    assert a == b and a.z_sim != c.z_sim
+
+
+def test_autocorrelation_by_year_has_one_row_per_year(panel, w):
+    values = spatial.wide_values(panel, "rural_income", range(2016, 2019), "log")
+    table = spatial.autocorrelation_by_year(values, w, permutations=199)
+    assert table["year"].tolist() == [2016, 2017, 2018]
+    assert table["I"].iloc[0] == pytest.approx(moran_closed_form(values[2016], w))
+    no_geary = spatial.autocorrelation_by_year(values, w, permutations=199, with_geary=False)
+    assert no_geary["geary_c"].isna().all()
+    with pytest.raises(ValueError, match="order of the weights"):
+        spatial.autocorrelation_by_year(values.iloc[::-1], w)
+
+
+# --- local autocorrelation -------------------------------------------------------------------
+
+def test_lisa_quadrants_on_a_small_constructed_map():
+    # 5 × 5 lattice (rook): a high 2 × 2 block top-left, one high cell alone bottom-right,
+    # the rest low. Cell ids run row by row.
+    lattice = weights.lat2W(5, 5, rook=True)
+    y = np.zeros(25)
+    y[[0, 1, 5, 6]] = 10.0          # the block
+    y[24] = 10.0                     # an isolated high value
+    result = spatial.local_moran(y, lattice, alpha=0.05, permutations=999)
+    quadrant = dict(zip(result.frame["province"], result.frame["quadrant"]))
+    assert [quadrant[i] for i in (0, 1, 5, 6)] == ["HH"] * 4
+    assert quadrant[24] == "HL"                                   # high among low neighbours
+    assert quadrant[2] == "LH" and quadrant[23] == "LH"           # low cells beside high ones
+    assert quadrant[12] == "LL" and quadrant[18] == "LL"          # low among low
+    assert result.frame.loc[0, "category"] == "HH"                # corner of the block: significant
+    assert set(result.frame["category"]) <= {"HH", "LL", "LH", "HL", "not significant"}
+
+
+def test_lisa_corrections_only_remove_provinces(panel, w):
+    y = spatial.wide_values(panel, "rural_income", [2024], "log")[2024].to_numpy()
+    plain = spatial.local_moran(y, w, 0.05, "none", permutations=999)
+    fdr = spatial.local_moran(y, w, 0.05, "fdr", permutations=999)
+    bonferroni = spatial.local_moran(y, w, 0.05, "bonferroni", permutations=999)
+    assert bonferroni.threshold == pytest.approx(0.05 / 31)
+    assert fdr.threshold <= 0.05
+    assert plain.frame["significant"].sum() >= fdr.frame["significant"].sum() >= 1
+    assert (plain.frame["p_sim"] == fdr.frame["p_sim"]).all()
+    assert plain.counts().sum() == 31
+    np.testing.assert_allclose(plain.frame["lag"], w.sparse @ plain.frame["z"])
+    with pytest.raises(ValueError, match="correction must be one of"):
+        spatial.local_moran(y, w, 0.05, "holm")
+
+
+@pytest.mark.slow
+def test_lisa_pvalues_match_esda_conditional_permutation(panel, w):
+    """esda's engine is compiled by numba on first use (slow), hence the slow mark."""
+    y = spatial.wide_values(panel, "rural_income", [2024], "log")[2024].to_numpy()
+    ours = spatial.local_moran(y, w, permutations=9999, seed=1)
+    theirs = spatial.local_moran(y, w, permutations=9999, seed=1, engine="esda")
+    np.testing.assert_allclose(ours.frame["Is"], theirs.frame["Is"])
+    # Two independent Monte Carlo estimates of the same p: their difference has standard deviation
+    # sqrt(2 p (1 - p) / R); allow 4 of them for each province, and no systematic shift overall.
+    difference = ours.frame["p_sim"] - theirs.frame["p_sim"]
+    mean_p = (ours.frame["p_sim"] + theirs.frame["p_sim"]) / 2
+    standardised = difference / np.sqrt(2 * mean_p * (1 - mean_p) / 9999)
+    assert standardised.abs().max() < 4
+    assert abs(standardised.mean()) < 4 / np.sqrt(31)
+    assert (ours.frame["p_sim"] < 0.05).sum() == pytest.approx((theirs.frame["p_sim"] < 0.05).sum(), abs=1)
