@@ -1,13 +1,13 @@
-"""Spatial β-convergence: OLS against ruralrev.inequality, the LM tests against their closed form,
+"""Spatial β-convergence: OLS against ruralrev.convergence, the LM tests against their closed form,
 Anselin's decision rule on constructed cases. Residual Moran's I: the FE residuals against a
-two-way demeaning done with ruralrev.models.absorb, the statistic against its closed form."""
+two-way demeaning done with ruralrev.wild_bootstrap.absorb, the statistic against its closed form."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import chi2
 
-from ruralrev import inequality, models, spatial_models as sm
+from ruralrev import convergence, models, spatial_models as sm, wild_bootstrap
 from test_spatial import moran_closed_form
 
 
@@ -17,7 +17,7 @@ def income(panel, w):
 
 
 def test_ols_beta_equals_the_disparities_chapter(panel, income):
-    reference = inequality.beta_convergence(panel, "rural_income", 2016, 2024)
+    reference = convergence.beta_convergence(panel, "rural_income", 2016, 2024)
     ols = income.estimates["OLS"]
     assert ols.beta == pytest.approx(reference.beta, abs=1e-10)
     assert ols.speed == pytest.approx(reference.speed) and ols.half_life == pytest.approx(reference.half_life)
@@ -101,7 +101,7 @@ def test_fe_residuals_are_the_two_way_demeaned_residuals(fe_result):
     frame = fe_result.data
     raw = frame["log_rural_income"] - frame[["urbanization_rate", "log_gdp_per_capita"]] @ fe_result.params
     codes = [pd.factorize(frame["province"])[0], pd.factorize(frame["year"])[0]]
-    expected = models.absorb(raw.to_numpy(), codes).ravel()
+    expected = wild_bootstrap.absorb(raw.to_numpy(), codes).ravel()
     merged = table.merge(frame[["province", "year"]].assign(expected=expected), on=["province", "year"])
     np.testing.assert_allclose(merged["residual"], merged["expected"], atol=1e-10)
     assert label == "fixed-effects residuals (province, year)"

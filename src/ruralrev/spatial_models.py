@@ -1,6 +1,6 @@
 """Spatial regression: β-convergence with LM diagnostics, SAR and SEM (spreg); residual Moran's I.
 
-The cross-section of :func:`ruralrev.inequality.beta_convergence` — growth of log *y* between two
+The cross-section of :func:`ruralrev.convergence.beta_convergence` — growth of log *y* between two
 years on its initial level — is estimated by OLS with the LM tests for a spatially lagged
 dependent variable and for spatially autocorrelated errors (and their robust forms); Anselin's
 decision rule (:func:`choose_model`) picks OLS, the spatial lag (SAR) or the spatial error (SEM)
