@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from notebook_helpers import glued_values
 from ruralrev import data, digital_gap as dg, digital_plots, pipeline, urban_rural as ur
 from ruralrev.pipeline import Chapter
 
@@ -45,21 +46,11 @@ def test_figures_draw_what_they_say():
     plt.close(fig)
 
 
-def _glued(notebook: dict) -> dict:
-    values = {}
-    for cell in notebook["cells"]:
-        for output in cell.get("outputs", []):
-            key = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            if key:
-                values[key] = output["data"]["application/papermill.record/text/plain"].strip("'")
-    return values
-
-
 def _run(tmp_path, overrides):
     chapter = PLAN["digital"]
     chapter = Chapter(chapter.name, chapter.source, tmp_path / "digital.ipynb", chapter.parameters, chapter.schema)
     pipeline.run_chapter(chapter, pipeline.parse_overrides(overrides, chapter), force=True)
-    return _glued(json.loads(chapter.output.read_text()))
+    return glued_values(json.loads(chapter.output.read_text()))
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ruralrev import pipeline
-from notebook_helpers import write_notebook
+from notebook_helpers import glued_values, write_notebook
 from ruralrev.pipeline import Chapter, RunError
 
 
@@ -91,13 +91,7 @@ def test_paper_001_runs_with_a_non_default_threshold(tmp_path):
 
 
 def _glued(notebook: dict) -> dict:
-    values = {}
-    for cell in notebook["cells"]:
-        for output in cell.get("outputs", []):
-            key = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            if key:
-                values[key] = output["data"]["application/papermill.record/text/plain"].strip("'")
-    return values
+    return glued_values(notebook)
 
 
 def _run_with(tmp_path, name, overrides):
