@@ -207,8 +207,10 @@ def _beta_points(result):
     return data.orig_exog["log_initial"].to_numpy(float), np.asarray(data.orig_endog, float)
 
 
-def plot_beta_convergence(result, labels, title: str):
+def plot_beta_convergence(result, labels, title: str, unit: str = "yuan"):
     """Growth against the initial log level, one point per province, with the OLS line.
+
+    ``unit`` is the unit of the variable (the x axis shows its log).
 
     Provinces are named where a label fits without overlap, those farthest from the fitted
     line and at the ends of the initial level first (:func:`label_points`).
@@ -229,7 +231,7 @@ def plot_beta_convergence(result, labels, title: str):
     spread = (x - np.median(x)) / (x.std() or 1.0)
     ax.margins(x=0.12, y=0.1)
     label_points(ax, x, y, labels, priority=residual / (residual.std() or 1.0) + np.abs(spread))
-    ax.set_xlabel("Log of the initial value (log yuan)")
+    ax.set_xlabel(f"Log of the initial value (log {unit})")
     ax.set_ylabel("Growth over the period (log points)")
     ax.set_title(title, loc="left", fontsize=11)
     fig.tight_layout()

@@ -1,0 +1,194 @@
+"""Broadband rates, coverage and break-flag handling (ruralrev.digital_gap) on the book's data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from inequality.theil import Theil
+
+from ruralrev import data, digital_gap as dg, inequality as ineq, models, quality
+
+RURAL = "rural_broadband_per_100_rural_residents"
+YEARS = range(2016, 2025)
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return data.load_panel()
+
+
+def _printed(indicator: str, year: int) -> pd.Series:
+    """Printed values of a published series in one year, from the observations table (text → float)."""
+    obs = data.load_observations()
+    part = obs[(obs["indicator"] == indicator) & (obs["year"] == year)]
+    return part.set_index("province")["value"].astype(float)
+
+
+def test_national_rate_2023_equals_the_printed_sums(panel):
+    result = dg.rural_broadband_national(panel, 2023)
+    rural, population = _printed("rural_broadband_users", 2023), _printed("rural_population", 2023)
+    assert result.provinces == 31 and result.not_published == ()
+    assert result.rural_subscriptions == pytest.approx(rural.sum())
+    assert result.rural_per_100 == pytest.approx(100 * rural.sum() / population.sum())
+    assert round(result.rural_per_100, 2) == 40.23
+    assert round(result.urban_per_100, 2) == 47.75
+    assert round(result.urban_rural_ratio, 3) == round(47.7517 / 40.2300, 3)
+    assert round(result.mobile_per_100_residents, 1) == 108.3
+
+
+def test_national_rate_is_the_population_weighted_mean_of_provincial_rates(panel):
+    for year in (2016, 2020, 2024):
+        part = panel[panel["year"] == year].dropna(subset=[RURAL])
+        rates = 100 * part["rural_broadband_users"] / part["rural_population"]  # the panel column is rounded
+        expected = np.average(rates, weights=part["rural_population"])
+        assert np.average(part[RURAL], weights=part["rural_population"]) == pytest.approx(expected, abs=0.005)
+        assert dg.rural_broadband_national(panel, year).rural_per_100 == pytest.approx(expected, rel=1e-12)
+
+
+def test_shanghai_left_out_of_numerator_and_denominator_where_unpublished(panel):
+    result = dg.rural_broadband_national(panel, 2016)
+    assert result.not_published == ("Shanghai",) and result.provinces == 30
+    others = panel[(panel["year"] == 2016) & (panel["province"] != "Shanghai")]
+    assert result.rural_population == pytest.approx(others["rural_population"].sum())
+    series = dg.national_series(panel, [2016, 2019])
+    assert list(series["not_published"]) == ["Shanghai", ""]
+
+
+def test_national_rate_on_a_subset_and_bad_input(panel):
+    two = dg.rural_broadband_national(panel, 2023, provinces=["Zhejiang", "Tibet"])
+    part = panel[(panel["year"] == 2023) & panel["province"].isin(["Zhejiang", "Tibet"])]
+    assert two.rural_per_100 == pytest.approx(100 * part["rural_broadband_users"].sum() / part["rural_population"].sum())
+    with pytest.raises(ValueError, match="outside the panel"):
+        dg.rural_broadband_national(panel, 2031)
+    with pytest.raises(ValueError, match="unknown province"):
+        dg.rural_broadband_national(panel, 2023, provinces=["Atlantis"])
+
+
+def test_population_weight_follows_the_registry_tags():
+    assert dg.DIGITAL_OUTCOMES == [RURAL, "urban_broadband_per_100_urban_residents", "mobile_internet_per_100_residents"]
+    assert [dg.population_weight(c) for c in dg.DIGITAL_OUTCOMES] == [
+        "rural_population", "urban_population", "total_population"]
+
+
+def test_common_provinces_drop_shanghai_only_while_it_is_unpublished(panel):
+    assert dg.common_provinces(panel, RURAL, YEARS) == sorted(set(panel["province"]) - {"Shanghai"})
+    assert len(dg.common_provinces(panel, RURAL, range(2019, 2025))) == 31
+
+
+def test_flagged_province_years_are_the_flags_closing_years(panel):
+    flags = quality.flags_for("rural_broadband_users")
+    pairs = dg.flagged_province_years(RURAL, YEARS)
+    assert len(pairs) == len(flags) == 36
+    assert set(zip(pairs["province"], pairs["year"])) == set(zip(flags["province"], flags["year_to"]))
+    assert dg.flagged_province_years(RURAL, [2016]).empty  # a change closes in its second year
+    assert len(dg.flagged_province_years(RURAL, range(2019, 2025))) == int((flags["year_to"] >= 2019).sum())
+
+
+def test_never_flagged_provinces(panel):
+    never = dg.never_flagged_provinces(panel, RURAL, YEARS)
+    assert never == ["Hebei", "Henan", "Hunan", "Jiangsu", "Jiangxi", "Jilin", "Shandong", "Sichuan", "Xinjiang",
+                     "Zhejiang"]
+    assert not set(never) & set(quality.flags_for(RURAL)["province"])
+
+
+def test_without_flagged_blanks_exactly_the_flagged_cells(panel):
+    out = dg.without_flagged(panel, RURAL, YEARS)
+    blanked = out[RURAL].isna() & panel[RURAL].notna()
+    assert int(blanked.sum()) == 36
+    assert set(zip(out.loc[blanked, "province"], out.loc[blanked, "year"])) == \
+        set(zip(*dg.flagged_province_years(RURAL, YEARS)[["province", "year"]].T.to_numpy()))
+    untouched = ~blanked
+    pd.testing.assert_frame_equal(out[untouched].drop(columns=RURAL), panel[untouched].drop(columns=RURAL))
+    assert int(dg.without_flagged(panel, f"log_{RURAL}", YEARS)[RURAL].isna().sum()) == int(panel[RURAL].isna().sum()) + 36
+
+
+def test_flag_kinds_on_the_real_flags(panel):
+    flags = quality.load_flags()
+    kinds = dg.broadband_flag_kinds(panel, flags[flags["series"] == "rural_broadband_users"])
+    assert kinds["kind"].value_counts().to_dict() == {"same direction": 26, "offset by urban": 10}
+    fujian = kinds[(kinds["province"] == "Fujian") & (kinds["year_to"] == 2020)].iloc[0]
+    assert fujian["kind"] == "offset by urban"
+    assert fujian["rural_change"] == pytest.approx(-210.9) and fujian["urban_change"] == pytest.approx(263.0)
+    assert (kinds.loc[kinds["rural_change"] < 0, "kind"] == "offset by urban").all()
+
+
+def test_flag_kinds_on_a_synthetic_reclassification():
+    rows = []
+    for province, (rural, urban) in {"A": ((100, 50), (200, 250)), "B": ((100, 150), (200, 220))}.items():
+        for year, r, u in zip((2020, 2021), rural, urban):
+            rows.append({"province": province, "year": year, "rural_broadband_users": r, "urban_broadband_users": u,
+                         "broadband_users": r + u, "rural_population": 1000.0, "urban_population": 1000.0,
+                         "mobile_internet_users": 1.0, RURAL: 100 * r / 1000})
+    flags = pd.DataFrame({"series": "rural_broadband_users", "province": ["A", "B"], "year_from": 2020,
+                          "year_to": 2021, "change_pct": [-50.0, 50.0]})
+    kinds = dg.broadband_flag_kinds(pd.DataFrame(rows), flags).set_index("province")
+    assert kinds.loc["A", "kind"] == "offset by urban" and kinds.loc["A", "offset_share"] == pytest.approx(1.0)
+    assert kinds.loc["B", "kind"] == "same direction"
+    assert kinds.loc["A", "total_change_pct"] == pytest.approx(0.0)
+    assert kinds.loc["A", "national_total_change_pct"] == pytest.approx(100 * (670 / 600 - 1))
+
+
+def test_fe_variants_samples_and_an_independent_wls_fit(panel):
+    import statsmodels.formula.api as smf
+
+    results = dg.fe_variants(panel, RURAL, ["log_rural_income"], YEARS, weights="rural_population", bootstrap_reps=0)
+    assert [r.nobs for r in results] == [276, 240, 90]
+    assert [r.n_clusters for r in results] == [31, 31, 10]
+    direct = models.panel_fe(panel, RURAL, ["log_rural_income"], years=YEARS, weights="rural_population",
+                             bootstrap_reps=0)
+    assert results[0].params["log_rural_income"] == pytest.approx(direct.params["log_rural_income"], rel=1e-12)
+    # the same without-flagged model by WLS with province and year dummies (statsmodels)
+    frame = dg.without_flagged(panel, RURAL, YEARS).dropna(subset=[RURAL, "rural_income", "rural_population"])
+    frame = frame.assign(y=frame[RURAL], x=np.log(frame["rural_income"]))
+    wls = smf.wls("y ~ x + C(province) + C(year)", data=frame, weights=frame["rural_population"]).fit()
+    assert results[1].params["log_rural_income"] == pytest.approx(wls.params["x"], rel=1e-8)
+
+
+def test_fe_grid_summary_and_verdict(panel):
+    grid = dg.fe_grid(panel, RURAL, "log_rural_income", YEARS, bootstrap_reps=199)
+    assert list(grid) == [("level", "unweighted"), ("level", "rural_population"), ("log", "unweighted"),
+                          ("log", "rural_population")]
+    table = dg.fe_summary(grid, "log_rural_income")
+    assert len(table) == 12 and set(table["weighting"]) == {"unweighted", "rural population"}
+    assert table["p_wild"].between(0, 1).all()
+    assert dg.fe_verdict(table).startswith(f"positive in {int((table['coef'] > 0).sum())} of 12")
+
+
+@pytest.mark.parametrize("p, expected", [
+    ([0.5, 0.6], "p < 0.05 in none of them"),
+    ([0.01, 0.02], "p < 0.05 in all 2, but of different signs"),
+    ([0.01, 0.6], "p < 0.05 in 1 of 2 (level, unweighted, a): not robust"),
+])
+def test_fe_verdict_cases(p, expected):
+    table = pd.DataFrame({"form": "level", "weighting": "unweighted", "sample": ["a", "b"], "coef": [1.0, -2.0],
+                          "p_wild": p})
+    assert expected in dg.fe_verdict(table)
+    with pytest.raises(ValueError, match="wild bootstrap"):
+        dg.fe_verdict(table.assign(p_wild=np.nan))
+
+
+def test_convergence_summary_against_pysal_and_direct_calls(panel):
+    from ruralrev import convergence
+
+    common = dg.common_provinces(panel, RURAL, YEARS)
+    row = dg.convergence_summary(panel, RURAL, {"all": common}, 2016, 2024, reps=199).iloc[0]
+    first = panel[(panel["year"] == 2016) & panel["province"].isin(common)]
+    # rural population is a whole number of 10,000 persons: replicate each province that many times
+    expanded = np.repeat(first[RURAL].to_numpy(), first["rural_population"].astype(int).to_numpy())
+    assert row["theil_first"] == pytest.approx(float(np.squeeze(Theil(expanded).T)), rel=1e-9)
+    assert row["gini_first"] == pytest.approx(ineq.gini(first[RURAL], first["rural_population"]), rel=1e-12)
+    beta = convergence.beta_convergence(panel[panel["province"].isin(common)], RURAL, 2016, 2024)
+    assert row["beta"] == pytest.approx(beta.beta) and row["provinces"] == 30
+    assert row["theil_ci_low"] < row["theil_change"] < row["theil_ci_high"]
+    assert row["theil_verdict"] == dg.change_verdict(row["theil_ci_low"], row["theil_ci_high"])
+
+
+def test_fe_verdict_same_sign():
+    table = pd.DataFrame({"form": "log", "weighting": "w", "sample": ["a", "b"], "coef": [-1.0, -2.0],
+                          "p_wild": [0.01, 0.02]})
+    assert dg.fe_verdict(table) == "negative in 2 of 2 estimates; p < 0.05 in all 2, all of the same sign"
+
+
+def test_change_verdict():
+    assert dg.change_verdict(-2, -1).startswith("fell")
+    assert dg.change_verdict(1, 2).startswith("rose")
+    assert "no tested change" in dg.change_verdict(-1, 1)
