@@ -34,10 +34,11 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .claim_checks import INTERNAL, KINDS, NO_COMPARISON, OFFICIAL, Context, nbs_rural_broadband_per_100, run
+from .claim_checks import (INTERNAL, KINDS, NO_COMPARISON, OFFICIAL, Context, Figure, national_figure,
+                           nbs_rural_broadband_per_100, run)
 
 __all__ = ["CHECKS", "CATEGORIES", "Headline", "load_ledger", "run_checks", "headline", "summary",
-           "ledger_table", "nbs_rural_broadband_per_100"]
+           "ledger_table", "Figure", "national_figure", "nbs_rural_broadband_per_100"]
 
 CHECKS = KINDS
 CATEGORIES = ("informative consistent", "informative inconsistent", "uninformative", "proxy",
