@@ -169,7 +169,7 @@ def ledger_table(checked: pd.DataFrame) -> pd.DataFrame:
     verdict = checked["verdict"] + checked["evidence"].map({"proxy": " (proxy)"}).fillna("")
     return pd.DataFrame({
         "Claim": checked["claim_id"], "Section": checked["section"],
-        "The paper says": "“" + checked["quote"] + "”",
+        "The paper says": "\"" + checked["quote"] + "\"",
         "Value": checked["value"].replace("", pd.NA), "Year": checked["year"].replace("", pd.NA),
         "Check": checked["check"], "Verdict": verdict,
         "Could the check fail?": could + ": " + checked["could_fail_reason"],
