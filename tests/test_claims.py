@@ -1,9 +1,14 @@
-"""The claims ledger of paper 001: nothing dropped, every check gives the verdict it should."""
+"""The claims ledgers: nothing dropped, every quote where the paper prints it, every check able to
+fail where it says it can (and failing on a false input), and headline counts that add up."""
 
+import re
+
+import numpy as np
 import pandas as pd
 import pytest
 
-from ruralrev import claims, data, papers
+from ruralrev import claim_checks, claims, data, papers
+from ruralrev.tables import myst_table
 
 #: Every quantitative statement of paper 001 outside Table 1, compiled by reading the text
 #: (section: values), plus one granularity claim per Table 1 block. The ledger must hold exactly these.
@@ -17,11 +22,25 @@ EXPECTED_001 = {
     "Table 1": ["", "", "", "", ""],
     "3.1": ["2025", "2035", "2050"],
 }
+SEEDS = {"000": "000_37fc765ec4b6d06a", "001": "001_7fadbb374eb89ef6", "002": "002_598e79ca07244105",
+         "003": "003_7b280bcd34d210ec", "004": "004_bbabff5391ca6d75"}
+_FLAG_COLUMNS = ["series", "province", "year_from", "year_to", "value_from", "value_to", "change_pct",
+                 "typical_change_pct", "national_change_pct", "rule"]
+NO_FLAGS = pd.DataFrame(columns=_FLAG_COLUMNS)
 
 
 @pytest.fixture(scope="module")
-def checked():
-    return claims.run_checks(claims.load_ledger("001"), papers.load_table("001_table1"), data.load_panel())
+def panel():
+    return data.load_panel()
+
+
+@pytest.fixture(scope="module")
+def checked(panel):
+    return claims.run_checks(claims.load_ledger("001"), papers.load_table("001_table1"), panel)
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
 
 
 def test_ledger_holds_every_compiled_claim(checked):
@@ -30,64 +49,245 @@ def test_ledger_holds_every_compiled_claim(checked):
     assert len(checked) == sum(len(v) for v in EXPECTED_001.values()) == 39
 
 
-def test_statements_appear_in_the_paper(seeds_dir):
-    text = (seeds_dir / "001_7fadbb374eb89ef6.txt").read_text(encoding="utf-8")
-    ledger = claims.load_ledger("001")
-    for row in ledger.itertuples():
-        if row.value and row.section != "Table 1":
+@pytest.mark.parametrize("paper", sorted(SEEDS))
+def test_every_quote_is_printed_in_its_section(seeds_dir, paper):
+    text = (seeds_dir / f"{SEEDS[paper]}.txt").read_text(encoding="utf-8")
+    for row in claims.load_ledger(paper).itertuples():
+        assert row.quote, row.claim_id
+        assert _squash(row.quote) in _squash(papers.section_text(text, row.section)), row.claim_id
+        if row.value:
             printed = row.value if row.value != "33530" else "33 530"
-            assert printed in text, row.claim_id
+            words = {"7": "Seven"}                                    # 004 prints the 7 as a word
+            assert words.get(printed, printed) in _squash(papers.section_text(text, row.section)), row.claim_id
 
 
-def test_verdicts(checked):
-    verdict = checked.set_index("claim_id")["verdict"]
-    assert verdict["001-03"] == "consistent"                 # 50.96 lies between 45.84 and 63.05
-    assert verdict["001-15"] == "consistent"                 # text 48.1 = Table 1 48.1
-    assert verdict["001-31"] == "inconsistent"               # 18.44 % is not k/1160 for any k
-    assert verdict["001-32"] == "inconsistent"               # the education block fits n = 33
-    assert verdict["001-07"] == "inconsistent (proxy)"       # official rural income: Central > West
-    assert verdict["001-10"] == "not checkable here"
-    assert claims.summary(checked) == "39 claims: 15 consistent, 5 inconsistent, 19 not checkable here"
+def test_problem_area_quotes_are_in_their_sections(seeds_dir):
+    text = (seeds_dir / f"{SEEDS['003']}.txt").read_text(encoding="utf-8")
+    for row in papers.load_table("003_problem_areas", value_column="none").itertuples():
+        assert _squash(row.quote) in _squash(papers.section_text(text, row.section)), row.section
+
+
+def test_section_text_bounds(seeds_dir):
+    text = (seeds_dir / f"{SEEDS['003']}.txt").read_text(encoding="utf-8")
+    s22 = papers.section_text(text, "2.2")
+    assert s22.startswith("2.2. Lack of Foundation") and "2.3." not in s22
+    assert "incomes" not in s22                     # 2.2 says nothing about incomes lagging
+    assert "2.4. Imbalance" in papers.section_text(text, "2")
+    assert "Abstract:" in papers.section_text(text, "Abstract")
+    with pytest.raises(ValueError, match="no heading numbered '9.9'"):
+        papers.section_text(text, "9.9")
+
+
+def test_categories_and_headline_of_paper_001(checked):
+    category = checked.set_index("claim_id")["category"]
+    assert category["001-03"] == "informative consistent"      # 50.96 lies between 45.84 and 63.05
+    assert category["001-15"] == "informative consistent"      # text 48.1 = Table 1 48.1
+    assert category["001-31"] == "informative inconsistent"    # 18.44 % is not k/1160 for any k
+    assert category["001-32"] == "informative inconsistent"    # the education block fits n = 33
+    assert category["001-18"] == "uninformative"               # 81.3 %: every one-decimal value fits n = 1160
+    assert category["001-23"] == "uninformative"               # 34 %: every whole value fits
+    assert category["001-33"] == "uninformative"               # medical block: 0 and 1 decimals only
+    assert category["001-07"] == "proxy"                       # official rural income: Central > West
+    assert category["001-10"] == "not checkable"
+    assert checked.set_index("claim_id").loc["001-07", "verdict"] == "inconsistent"
+    assert claims.headline(checked) == claims.Headline(39, 7, 4, 6, 3, 2, 1, 0, 19)
+    assert claims.summary(checked).startswith("39 claims: 7 informative and consistent, 4 informative and inconsistent, "
+                                              "6 uninformative")
+
+
+def test_culture_block_fits_only_beyond_2000(checked):
+    result = checked.set_index("claim_id").loc["001-36", "result"]
+    assert "smallest n that fits is 2,665" in result
+    searched_to_2000 = claims.run_checks(claims.load_ledger("001"), papers.load_table("001_table1"), max_n=2000,
+                                         panel=data.load_panel())
+    assert "none up to 2,000" in searched_to_2000.set_index("claim_id").loc["001-36", "result"]
+
+
+def test_headline_classes_add_up_for_every_paper(panel):
+    tables = {"001": papers.load_table("001_table1")}
+    for paper in SEEDS:
+        checked = claims.run_checks(claims.load_ledger(paper), tables.get(paper), panel)
+        h = claims.headline(checked)
+        assert (h.informative_consistent + h.informative_inconsistent + h.uninformative + h.proxy
+                + h.different_concept + h.not_checkable) == h.claims == len(checked)
+        assert h.proxy_consistent + h.proxy_inconsistent == h.proxy
+        # could_fail is missing exactly where no comparison is made
+        assert (checked["could_fail"].isna() == checked["category"].isin(["not checkable", "different concept"])).all()
 
 
 def test_bad_ledgers_are_refused(tmp_path):
     ledger = claims.load_ledger("001")
-    ledger.loc[0, "check"] = "vibes"
-    ledger.to_csv(tmp_path / "x_claims.csv", index=False)
+    bad = ledger.copy()
+    bad.loc[0, "check"] = "vibes"
+    bad.to_csv(tmp_path / "x_claims.csv", index=False)
     with pytest.raises(ValueError, match=r"x_claims.csv:2: claim 001-01 has unknown check 'vibes'"):
         claims.load_ledger("x", tmp_path)
+    bad = ledger.copy()
+    bad.loc[2, "evidence"] = "proxy"                            # a 'between' check is internal: direct
+    bad.to_csv(tmp_path / "z_claims.csv", index=False)
+    with pytest.raises(ValueError, match=r"z_claims.csv:4: claim 001-03: evidence 'proxy' does not fit check 'between'"):
+        claims.load_ledger("z", tmp_path)
     pd.DataFrame({"a": [1]}).to_csv(tmp_path / "y_claims.csv", index=False)
     with pytest.raises(ValueError, match="columns"):
         claims.load_ledger("y", tmp_path)
 
 
-#: Quantitative statements of the other papers, compiled by reading each text.
+#: Statements of the other papers, compiled by reading each text: the values (empty for a
+#: qualitative claim the official data reach).
 EXPECTED_OTHERS = {
     "000": [],                                            # no measurements in the text
-    "002": ["66.5", "9.24", "29.4", "20"],
-    "003": [],                                            # no numbers at all
+    "002": ["66.5", "9.24", "29.4", "20", "", ""],
+    "003": ["", "", ""],                                  # no numbers; three statements about the gap
     "004": ["6.112", "19.6", "21000", "53000", "7", "17", "56"],
 }
 
 
 @pytest.mark.parametrize("paper", sorted(EXPECTED_OTHERS))
 def test_other_ledgers_hold_every_compiled_claim(paper):
-    ledger = claims.load_ledger(paper)
-    assert ledger["value"].tolist() == EXPECTED_OTHERS[paper]
+    assert claims.load_ledger(paper)["value"].tolist() == EXPECTED_OTHERS[paper]
 
 
-def test_other_papers_checks():
-    p002 = claims.run_checks(claims.load_ledger("002")).set_index("claim_id")
-    assert p002.loc["002-04", "verdict"] == "consistent" and p002.loc["002-04", "result"] == "29.4 − 9.24 = 20.16"
+def test_paper_002_and_004_checks(panel):
+    p002 = claims.run_checks(claims.load_ledger("002"), panel=panel).set_index("claim_id")
+    assert p002.loc["002-04", "category"] == "informative consistent"
+    assert p002.loc["002-04", "result"] == "29.4 − 9.24 = 20.16"
+    assert p002.loc["002-01", "verdict"] == "different concept"
+    assert "paper: 66.5 per cent" in p002.loc["002-01", "result"] and "NBS 2023: 40.2" in p002.loc["002-01", "result"]
+    assert p002.loc["002-05", "category"] == "proxy" and "35.9 (2022) → 40.2 (2023), up" in p002.loc["002-05", "result"]
+    assert p002.loc["002-06", "category"] == "proxy" and "higher in 25 of 31 provinces" in p002.loc["002-06", "result"]
     p004 = claims.run_checks(claims.load_ledger("004")).set_index("claim_id")
     assert "implies 5.110 in the year before" in p004.loc["004-02", "result"]
-    assert p004.loc["004-02", "verdict"] == "not checkable here"
-    assert p004.loc["004-05", "verdict"] == "consistent"
-    assert claims.summary(claims.run_checks(claims.load_ledger("003"))) == "0 claims: the text states no quantitative claim"
+    assert p004.loc["004-02", "category"] == "not checkable"
+    # 7 full-coverage provinces: a count of 18 or more would fit neither reading; the 17 cannot fail
+    assert p004.loc["004-05", "category"] == "informative consistent"
+    assert "18 to 31" in p004.loc["004-05", "could_fail_reason"]
+    assert p004.loc["004-06", "category"] == "uninformative"
 
 
-def test_numbers_in_ledgers_appear_in_their_papers(seeds_dir):
-    for paper, stem in [("002", "002_598e79ca07244105"), ("004", "004_bbabff5391ca6d75")]:
-        text = (seeds_dir / f"{stem}.txt").read_text(encoding="utf-8")
-        for value in claims.load_ledger(paper)["value"]:
-            assert value in text, (paper, value)
+def test_paper_003_checks(panel):
+    p003 = claims.run_checks(claims.load_ledger("003"), panel=panel).set_index("claim_id")
+    assert p003.loc["003-01", "category"] == "informative consistent"
+    assert "ratio 2.54); higher in 31 of 31 provinces (ratio 1.86 to 3.27)" in p003.loc["003-01", "result"]
+    assert p003.loc["003-02", "category"] == "not checkable"
+    assert p003.loc["003-03", "category"] == "proxy"
+    assert claims.headline(p003) == claims.Headline(3, 1, 0, 0, 1, 1, 0, 0, 1)
+
+
+def test_nbs_rural_broadband_figure_by_hand(panel):
+    """Independent computation: 100 × Σ subscribers / Σ rural residents over the provinces (the
+    panel stores the per-province ratio to two decimals, so the two agree within 0.005)."""
+    year = panel[panel["year"] == 2023]
+    by_hand = 100 * year["rural_broadband_users"].sum() / year["rural_population"].sum()
+    figure = claims.nbs_rural_broadband_per_100(panel, 2023)
+    assert figure.value == pytest.approx(by_hand, abs=0.005) and round(figure.value, 1) == 40.2
+    assert figure.flagged == ("Inner Mongolia", "Shanghai") and figure.provinces == 31
+    rest = year[~year["province"].isin(figure.flagged)]
+    assert figure.value_unflagged == pytest.approx(100 * rest["rural_broadband_users"].sum()
+                                                   / rest["rural_population"].sum(), abs=0.005)
+
+
+# ---- every check kind fails on a constructed false input, and says it could ----------------------
+
+def _row(**fields):
+    base = {c: "" for c in claims._COLUMNS}
+    base.update(claim_id="t-1", unit="per cent", evidence="direct")
+    base.update(fields)
+    return pd.DataFrame([base])[claims._COLUMNS]
+
+
+def _toy_panel(**columns):
+    """Two provinces in two regions, two years; columns given as {name: [values by row]}."""
+    frame = pd.DataFrame({"province": ["Anhui", "Hebei", "Anhui", "Hebei"], "region": ["Central", "East"] * 2,
+                          "year": [2022, 2022, 2023, 2023]})
+    for name, values in columns.items():
+        frame[name] = np.asarray(values, dtype=float)
+    return frame
+
+
+TABLE = papers.load_table("001_table1")
+FALSE_INPUTS = {
+    "table": (_row(value="48.0", check="table", reference="Medical expenses are too high"), {}),
+    "between": (_row(value="70", check="between", reference="45.84;63.05"), {}),
+    "granularity": (_row(value="60.62", check="granularity", reference="33"), {}),
+    "granularity_block": (_row(check="granularity_block", reference="Governance of rural public education service|34"), {}),
+    "difference": (_row(value="25", unit="trillion yuan", check="difference", reference="29.4;9.24;0.05"), {}),
+    "count_bound": (_row(value="20", unit="provinces", check="count_bound", reference="20;15;31"), {}),
+    "official_order": (_row(year="2023", check="official_order", reference="East>Central", evidence="proxy"),
+                       {"rural_income": [20, 10, 20, 10], "rural_population": [1, 1, 1, 1]}),
+    "official_change": (_row(year="2023", check="official_change", evidence="proxy",
+                             reference="rural_income@rural_population|2022|2023|up"),
+                        {"rural_income": [20, 20, 19, 19], "rural_population": [1, 1, 1, 1]}),
+    "official_gap": (_row(year="2023", check="official_gap",
+                          reference="urban_income@urban_population>rural_income@rural_population|2023"),
+                     {"urban_income": [9, 9, 9, 9], "rural_income": [10, 10, 10, 10],
+                      "urban_population": [1, 1, 1, 1], "rural_population": [1, 1, 1, 1]}),
+}
+
+
+def test_every_comparing_kind_has_a_false_input():
+    assert set(FALSE_INPUTS) == set(claim_checks.INTERNAL + claim_checks.OFFICIAL)
+
+
+@pytest.mark.parametrize("kind", sorted(FALSE_INPUTS))
+def test_a_check_that_can_fail_fails_on_a_false_input(kind):
+    ledger, columns = FALSE_INPUTS[kind]
+    panel = _toy_panel(**columns) if columns else None
+    out = claims.run_checks(ledger, TABLE, panel, flags=NO_FLAGS).iloc[0]
+    assert out["verdict"] == "inconsistent", out["result"]
+    assert bool(out["could_fail"]) is True, out["could_fail_reason"]
+
+
+@pytest.mark.parametrize("kind,reference", [("none", ""), ("implied_prior", "6.112"),
+                                            ("different_concept", "nbs_rural_broadband_per_100|2023")])
+def test_kinds_without_a_comparison_never_claim_power(kind, reference, panel):
+    out = claims.run_checks(_row(value="19.6", check=kind, reference=reference, evidence="", settle="x"),
+                            panel=panel).iloc[0]
+    assert out["verdict"] in ("not checkable here", "different concept") and pd.isna(out["could_fail"])
+
+
+# ---- the could-fail rules on both sides of their thresholds ---------------------------------------
+
+@pytest.mark.parametrize("value,n,power", [
+    ("81.3", 999, True), ("81.3", 1000, False), ("81.3", 1160, False),   # one decimal: threshold 1,000
+    ("34", 99, True), ("34", 100, False), ("34", 80, False),             # whole: 100, and 80 reaches all too
+    ("18.44", 1160, True), ("18.44", 10_000, False)])                   # two decimals: 10,000
+def test_granularity_could_fail_around_its_threshold(value, n, power):
+    out = claims.run_checks(_row(value=value, check="granularity", reference=str(n))).iloc[0]
+    assert bool(out["could_fail"]) is power
+    assert out["category"] == ("uninformative" if not power else f"informative {out['verdict']}")
+
+
+@pytest.mark.parametrize("reference,power", [("45.84;63.05", True), ("0;100", False), ("0;99.99", True)])
+def test_between_could_fail_unless_the_range_is_everything(reference, power):
+    out = claims.run_checks(_row(value="50.96", check="between", reference=reference)).iloc[0]
+    assert bool(out["could_fail"]) is power
+
+
+@pytest.mark.parametrize("value,reference,power", [
+    ("7", "7;17;31", True),     # 7 full-coverage provinces: 18 to 31 would fit neither reading
+    ("17", "7;17;31", False),   # 17 over 50 %: any count 0..31 fits one reading
+    ("25", "20;25;31", True),   # with 20 inner, an outer count of 12 to 19 would fit neither
+    ("7", "7;31;31", False)])   # an outer group of all 31: every inner count nests
+def test_count_bound_could_fail_on_both_sides(value, reference, power):
+    out = claims.run_checks(_row(value=value, unit="provinces", check="count_bound", reference=reference)).iloc[0]
+    assert out["verdict"] == "consistent" and bool(out["could_fail"]) is power
+
+
+def test_a_flagged_break_that_decides_the_direction_makes_it_not_checkable():
+    panel = _toy_panel(rural_income=[10, 30, 12, 20], rural_population=[1, 1, 1, 1])   # 20 → 16 overall
+    flags = pd.DataFrame([["rural_income", "Hebei", 2022, 2023, 30, 20, -33.3, 3, 5, "province-break"]],
+                         columns=_FLAG_COLUMNS)                                         # Anhui alone: 10 → 12
+    ledger = _row(year="2023", check="official_change", evidence="proxy",
+                  reference="rural_income@rural_population|2022|2023|up")
+    out = claims.run_checks(ledger, panel=panel, flags=flags).iloc[0]
+    assert out["verdict"] == "not checkable here" and "flagged breaks decide" in out["result"]
+    assert claims.run_checks(ledger, panel=panel, flags=NO_FLAGS).iloc[0]["verdict"] == "inconsistent"
+
+
+def test_ledger_table_prints_missing_as_n_a(checked):
+    shown = claims.ledger_table(checked)
+    text = myst_table(shown, caption="x", label="tbl-x", source="y", interactive=True).data
+    block = text[text.index("| 001-32"):].splitlines()[0]
+    assert "| n/a |" in block
+    assert not re.search(r"\|\s*[–—-]\s*\|", text) and not re.search(r"\b(nan|None|<NA>)\b", text)
+    assert shown.loc[shown["Claim"] == "001-18", "Could the check fail?"].item().startswith("no: n = 1,160 ≥ 1,000")

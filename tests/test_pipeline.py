@@ -17,7 +17,7 @@ def _chapter(**parameters):
 
 def test_plan_lists_the_first_chapter_with_its_defaults():
     plan = {c.name: c for c in pipeline.load_plan()}
-    assert plan["paper_001"].parameters == {"threshold": 50.0}
+    assert plan["paper_001"].parameters == {"threshold": 50.0, "max_n": 5000}
     assert plan["paper_001"].output.as_posix().endswith("book/executed/paper_001.ipynb")
 
 
@@ -143,3 +143,15 @@ def test_a_downloaded_notebook_runs_from_another_folder(tmp_path, monkeypatch):
                                kernel_name="python3", cwd=str(elsewhere), progress_bar=False)
     glued = _glued(json.loads((elsewhere / "paper_003.out.ipynb").read_text()))
     assert glued["start"] == "2018"
+
+
+@pytest.mark.slow
+def test_paper_chapters_read_right_with_other_parameters(tmp_path):
+    """A narrower granularity search and an early year change the sentences, not just the numbers."""
+    glued = _run_with(tmp_path, "paper_001", ["max_n=2000"])
+    assert glued["culture_fit"] == "fits no sample size up to 2,000"
+    assert glued["edu_multiples"] == "every size up to 2,000 that fits is one of its multiples"
+    assert glued["n_unpowered"] == "2" and glued["n_blocks_bad"] == "3"
+    glued = _run_with(tmp_path, "paper_002", ["year=2016"])
+    assert glued["growth_phrase"].strip('"') == "the first year of the book's data"   # repr in double quotes
+    assert glued["mach_n"] == "26" and glued["mach_excluded"].startswith("The comparison leaves out Shanghai, Shanxi")

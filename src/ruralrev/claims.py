@@ -1,127 +1,176 @@
-"""Claims ledgers: every quantitative statement of a paper, with a check and a verdict.
+"""Claims ledgers: what each paper states, the check the book can make, and what that check is worth.
 
-A ledger is data (``data/papers/<paper>_claims.csv``): what the paper states, its value, unit,
-year, what it measures, the source the paper names, and which check applies. This module runs
-the checks and writes the verdict: ``consistent``, ``inconsistent`` or ``not checkable here``
-(with what would settle it). Checks:
+A ledger is data (``data/papers/<paper>_claims.csv``), one row per statement a paper makes that
+numbers could check: every quantitative statement, and the qualitative ones official statistics
+reach (e.g. "farmers who already have meagre incomes"). Columns:
 
-``table``              the value equals the cell of the paper's own table whose item starts
-                       with ``reference`` (internal consistency);
-``between``            an overall figure must lie between the group values it averages
-                       (``reference`` = ``low;high``);
-``granularity``        the printed percentage is attainable with the stated sample size
-                       (``reference`` = n), see :mod:`ruralrev.granularity`;
-``granularity_block``  the same for all percentages of one block of the paper's table
-                       (``reference`` = ``<block>|<stated n>``), reporting the sizes that fit;
-``official_order``     a regional ordering (``reference`` = ``A>B``) set against the same
-                       ordering of population-weighted rural income in the official snapshot
-                       for the claim's year — a proxy, and labelled as one;
-``difference``         a stated difference of two stated amounts (``reference`` = ``a;b;tolerance``,
-                       the tolerance relative, for "nearly" and "about");
-``implied_prior``      a growth rate: the earlier amount it implies, value / (1 + g), is derived
-                       and shown (``reference`` = the later amount); not checkable without it;
-``count_bound``        counts of provinces in nested groups must fit in the whole
-                       (``reference`` = ``a;b;total``: a + b ≤ total);
-``none``               no check possible with the book's data; ``settle`` says what would do.
+``claim_id, paper_id, section``   the claim and where the paper makes it;
+``quote``                         a short phrase of the paper, verbatim (tests find it in that section);
+``statement``                     the claim in the book's words;
+``value, unit, year``             the number as printed (empty for a qualitative claim or a table block);
+``measures, source_named``        what the number measures, and the source the paper names;
+``check, reference``              the check kind and its argument (:mod:`ruralrev.claim_checks`);
+``evidence``                      ``direct`` when the check tests what the claim names, ``proxy`` when
+                                  it tests a related but different quantity (official income for a
+                                  governance index), empty when no comparison is made;
+``settle``                        what would settle a claim the book cannot check.
+
+:func:`run_checks` adds ``verdict``, ``result``, ``could_fail`` (True, False or missing), its
+``could_fail_reason`` and ``category``, the class the chapters' headline counts use:
+
+* **informative consistent / informative inconsistent** — a direct check that could have failed;
+* **uninformative** — a check that could not have failed whatever the paper printed (a one-decimal
+  percentage against n ≥ 1,000): no evidence either way, counted apart;
+* **proxy** — a check that could have failed, against a related but different quantity;
+* **different concept** — an official figure set beside the paper's that measures something else;
+* **not checkable** — no comparison the book's data can make (or a break decides it).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from . import granularity, paths
+from . import paths
+from .claim_checks import (INTERNAL, KINDS, NO_COMPARISON, OFFICIAL, Context, Figure, national_figure,
+                           nbs_rural_broadband_per_100, run)
 
-__all__ = ["CHECKS", "load_ledger", "run_checks", "summary"]
+__all__ = ["CHECKS", "CATEGORIES", "Headline", "load_ledger", "run_checks", "headline", "summary",
+           "ledger_table", "Figure", "national_figure", "nbs_rural_broadband_per_100"]
 
-CHECKS = ("table", "between", "granularity", "granularity_block", "official_order", "difference",
-          "implied_prior", "count_bound", "none")
-_COLUMNS = ["claim_id", "paper_id", "section", "statement", "value", "unit", "year", "measures",
-            "source_named", "check", "reference", "settle"]
+CHECKS = KINDS
+CATEGORIES = ("informative consistent", "informative inconsistent", "uninformative", "proxy",
+              "different concept", "not checkable")
+_COLUMNS = ["claim_id", "paper_id", "section", "quote", "statement", "value", "unit", "year", "measures",
+            "source_named", "check", "reference", "evidence", "settle"]
 
 
 def load_ledger(paper: str, root: Path | None = None) -> pd.DataFrame:
-    """Load ``data/papers/<paper>_claims.csv`` (all text), checking its columns and check kinds."""
+    """Load ``data/papers/<paper>_claims.csv`` (all text), checking columns, check kinds and evidence.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and line: wrong columns, an unknown check, evidence that does not fit the
+        kind (internal checks are direct; official ones direct or proxy; no-comparison kinds
+        none), or duplicate claim ids.
+    """
     path = Path(root or paths.PAPERS_DATA) / f"{paper}_claims.csv"
     ledger = pd.read_csv(path, dtype=str, keep_default_na=False)
     if list(ledger.columns) != _COLUMNS:
         raise ValueError(f"{path}: columns {list(ledger.columns)}, expected {_COLUMNS}")
-    for line, (claim, check) in enumerate(zip(ledger["claim_id"], ledger["check"]), start=2):
-        if check not in CHECKS:
-            raise ValueError(f"{path}:{line}: claim {claim} has unknown check {check!r}")
+    allowed = {**{k: {"direct"} for k in INTERNAL}, **{k: {"direct", "proxy"} for k in OFFICIAL},
+               **{k: {""} for k in NO_COMPARISON}}
+    for line, row in enumerate(ledger.itertuples(index=False), start=2):
+        if row.check not in CHECKS:
+            raise ValueError(f"{path}:{line}: claim {row.claim_id} has unknown check {row.check!r}")
+        if row.evidence not in allowed[row.check]:
+            raise ValueError(f"{path}:{line}: claim {row.claim_id}: evidence {row.evidence!r} does not fit check "
+                             f"{row.check!r} (allowed: {sorted(allowed[row.check])})")
     if ledger["claim_id"].duplicated().any():
         raise ValueError(f"{path}: duplicate claim ids {ledger.loc[ledger['claim_id'].duplicated(), 'claim_id'].tolist()}")
     return ledger
 
 
-def _check_one(row, table: pd.DataFrame | None, panel: pd.DataFrame | None) -> tuple[str, str]:
-    kind, ref = row.check, row.reference
-    if kind == "none":
-        return "not checkable here", f"would need: {row.settle}"
-    if kind == "table":
-        match = table[table["item"].str.startswith(ref)]
-        if len(match) != 1:
-            raise ValueError(f"claim {row.claim_id}: {len(match)} table items start with {ref!r}")
-        printed = match["percent"].iloc[0]
-        same = float(printed) == float(row.value)
-        return ("consistent" if same else "inconsistent"), f"table prints {printed}"
-    if kind == "between":
-        low, high = (float(x) for x in ref.split(";"))
-        inside = low <= float(row.value) <= high
-        return ("consistent" if inside else "inconsistent"), f"group values {low:g} to {high:g}"
-    if kind == "granularity":
-        n = int(ref)
-        ok = granularity.attainable(row.value, n)
-        return ("consistent" if ok else "inconsistent"), f"{'attainable' if ok else 'not attainable'} with n = {n}"
-    if kind == "granularity_block":
-        name, _, stated = ref.partition("|")
-        block = table.loc[table["area"] == name, "percent"].tolist()
-        if not block or not stated.isdigit():
-            raise ValueError(f"claim {row.claim_id}: reference must be '<table block>|<stated n>', got {ref!r}")
-        check = granularity.check_block(block, stated_n=int(stated))
-        sizes = ", ".join(str(n) for n in check.sizes[:3]) if check.sizes else "none ≤ 2000"
-        verdict = "consistent" if check.stated_consistent else "inconsistent"
-        return verdict, f"{check.verdict} (sizes that fit: {sizes})"
-    if kind == "official_order":
-        from .inequality import group_means
-
-        higher, lower = ref.split(">")
-        year = int(row.year)
-        means = group_means(panel[panel["year"] == year], "rural_income", "rural_population", "region").iloc[0]
-        holds = means[higher] > means[lower]
-        return (("consistent" if holds else "inconsistent") + " (proxy)",
-                f"official rural income {year}: {higher} {means[higher]:,.0f} vs {lower} {means[lower]:,.0f} yuan")
-    if kind == "difference":
-        a, b, tolerance = (float(x) for x in ref.split(";"))
-        actual = a - b
-        ok = abs(actual - float(row.value)) <= tolerance * abs(actual)
-        return ("consistent" if ok else "inconsistent"), f"{a:g} − {b:g} = {actual:g}"
-    if kind == "implied_prior":
-        later = float(ref)
-        prior = later / (1 + float(row.value) / 100)
-        return "not checkable here", (f"derived: implies {prior:.3f} in the year before "
-                                      f"({later:g} / {1 + float(row.value) / 100:.3f}); would need: {row.settle}")
-    if kind == "count_bound":
-        a, b, total = (int(x) for x in ref.split(";"))
-        ok = a + b <= total
-        return ("consistent" if ok else "inconsistent"), f"{a} + {b} = {a + b} of {total} provinces"
-    raise ValueError(f"claim {row.claim_id}: unknown check {kind!r}")
+def _category(verdict: str, could_fail: bool | None, evidence: str) -> str:
+    if verdict == "not checkable here":
+        return "not checkable"
+    if verdict == "different concept":
+        return "different concept"
+    if could_fail is False:
+        return "uninformative"
+    if evidence == "proxy":
+        return "proxy"
+    return f"informative {verdict}"
 
 
-def run_checks(ledger: pd.DataFrame, table: pd.DataFrame | None = None,
-               panel: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The ledger with ``result`` (what the check found) and ``verdict`` for every claim."""
-    results = [_check_one(row, table, panel) for row in ledger.itertuples(index=False)]
-    return ledger.assign(verdict=pd.Series([v for v, _ in results], index=ledger.index, dtype=str),
-                         result=pd.Series([r for _, r in results], index=ledger.index, dtype=str))
+def run_checks(ledger: pd.DataFrame, table: pd.DataFrame | None = None, panel: pd.DataFrame | None = None,
+               flags: pd.DataFrame | None = None, max_n: int | None = None) -> pd.DataFrame:
+    """The ledger with ``verdict``, ``result``, ``could_fail``, ``could_fail_reason`` and ``category``.
+
+    Parameters
+    ----------
+    ledger : DataFrame
+        From :func:`load_ledger`.
+    table : DataFrame, optional
+        The paper's transcribed table (``table`` and ``granularity_block`` checks).
+    panel : DataFrame, optional
+        The official panel (``official_*`` and ``different_concept`` checks).
+    flags : DataFrame, optional
+        Break flags (default: the snapshot's, :func:`ruralrev.quality.flags_for`).
+    max_n : int, optional
+        Largest sample size the granularity checks search (default 5,000).
+    """
+    context = Context(table=table, panel=panel, flags=flags,
+                      **({} if max_n is None else {"max_n": int(max_n)}))
+    outcomes = [run(row, context) for row in ledger.itertuples(index=False)]
+    out = ledger.copy()
+    out["verdict"] = [o.verdict for o in outcomes]
+    out["result"] = [o.result for o in outcomes]
+    out["could_fail"] = pd.array([o.could_fail for o in outcomes], dtype="boolean")
+    out["could_fail_reason"] = [o.reason for o in outcomes]
+    out["category"] = [_category(o.verdict, o.could_fail, e) for o, e in zip(outcomes, ledger["evidence"])]
+    return out
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The counts of a checked ledger by class (:data:`CATEGORIES`), proxies split by verdict."""
+
+    claims: int
+    informative_consistent: int
+    informative_inconsistent: int
+    uninformative: int
+    proxy: int
+    proxy_consistent: int
+    proxy_inconsistent: int
+    different_concept: int
+    not_checkable: int
+
+    @property
+    def text(self) -> str:
+        """One sentence: ``N claims: a informative and consistent, …``."""
+        if self.claims == 0:
+            return "0 claims: the text states nothing the book's data could check"
+        return (f"{self.claims} claims: {self.informative_consistent} informative and consistent, "
+                f"{self.informative_inconsistent} informative and inconsistent, {self.uninformative} "
+                f"uninformative (the check could not have failed), {self.proxy} checked against a proxy "
+                f"({self.proxy_consistent} consistent, {self.proxy_inconsistent} inconsistent), "
+                f"{self.different_concept} set beside a different official concept, {self.not_checkable} "
+                "not checkable here")
+
+
+def headline(checked: pd.DataFrame) -> Headline:
+    """Count a checked ledger by :data:`CATEGORIES`; the classes add up to the number of claims."""
+    counts = checked["category"].value_counts() if len(checked) else pd.Series(dtype=int)
+    unknown = set(counts.index) - set(CATEGORIES)
+    if unknown:
+        raise ValueError(f"unknown categories {sorted(unknown)}")
+    proxies = checked[checked["category"] == "proxy"]
+    get = lambda c: int(counts.get(c, 0))  # noqa: E731
+    return Headline(len(checked), get("informative consistent"), get("informative inconsistent"),
+                    get("uninformative"), get("proxy"), int((proxies["verdict"] == "consistent").sum()),
+                    int((proxies["verdict"] == "inconsistent").sum()), get("different concept"),
+                    get("not checkable"))
 
 
 def summary(checked: pd.DataFrame) -> str:
-    """One line: ``N claims: a consistent, b inconsistent, c not checkable here``."""
-    if checked.empty:
-        return "0 claims: the text states no quantitative claim"
-    base = checked["verdict"].str.replace(" (proxy)", "", regex=False)
-    counts = base.value_counts()
-    return (f"{len(checked)} claims: {counts.get('consistent', 0)} consistent, "
-            f"{counts.get('inconsistent', 0)} inconsistent, {counts.get('not checkable here', 0)} not checkable here")
+    """:attr:`Headline.text` of a checked ledger."""
+    return headline(checked).text
+
+
+def ledger_table(checked: pd.DataFrame) -> pd.DataFrame:
+    """A checked ledger as the chapters show it: the quote, value, check, verdict, whether the
+    check could have failed (with why), what it found and the class it counts in. A missing
+    value (a qualitative claim, a table block) stays missing, so the table prints ``n/a``."""
+    could = checked["could_fail"].map(lambda v: "n/a" if pd.isna(v) else ("yes" if v else "no"))
+    verdict = checked["verdict"] + checked["evidence"].map({"proxy": " (proxy)"}).fillna("")
+    return pd.DataFrame({
+        "Claim": checked["claim_id"], "Section": checked["section"],
+        "The paper says": "\"" + checked["quote"] + "\"",
+        "Value": checked["value"].replace("", pd.NA), "Year": checked["year"].replace("", pd.NA),
+        "Check": checked["check"], "Verdict": verdict,
+        "Could the check fail?": could + ": " + checked["could_fail_reason"],
+        "What the check found": checked["result"], "Counted as": checked["category"]})

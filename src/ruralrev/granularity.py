@@ -1,10 +1,23 @@
-"""Granularity checks of reported percentages (a GRIM-style test).
+"""Granularity checks of reported percentages (a GRIM-style test), and when such a check has power.
 
 A percentage of *n* respondents can only take the values 100·c/n for whole counts c. Printed at
 *d* decimals, the value ``p`` is attainable with *n* respondents when some c in 0..n gives
-``|100·c/n − p| ≤ 0.5·10^-d`` (half a unit of the last printed digit). Applied to a block of
-percentages that share one denominator, the check lists every sample size that could produce
-the whole block, and tells whether the sample size a paper states is among them.
+
+.. math::
+
+    \\left| \\frac{100\\,c}{n} - p \\right| \\le \\tfrac12 \\, 10^{-d}
+
+(half a unit of the last printed digit; a value exactly half-way rounds either way). Applied to a
+block of percentages that share one denominator, the check lists every sample size that could
+produce the whole block, and tells whether the sample size a paper states is among them.
+
+**When the check cannot fail.** The attainable values 100·c/n are 100/n apart, and each printed
+value stands for an interval of width :math:`10^{-d}`. Once :math:`100/n \\le 10^{-d}` every
+interval holds an attainable value, so *every* percentage printed at *d* decimals is attainable
+and the check says nothing: for :math:`n \\ge 100 \\cdot 10^{d}` (1,000 for one decimal). A few
+smaller sizes also reach every value (n = 80 for whole percentages, because a value half-way
+rounds either way); :func:`covers_all` decides exactly, and :func:`full_coverage_n` finds the size
+from which on every n does.
 
 References
 ----------
@@ -18,7 +31,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["decimals", "attainable", "consistent_sizes", "BlockCheck", "check_block", "block_table"]
+import numpy as np
+
+__all__ = ["DEFAULT_MAX_N", "decimals", "attainable", "consistent_sizes", "covers_all", "full_coverage_n",
+           "could_fail", "BlockCheck", "check_block", "block_table"]
+
+#: Largest sample size searched by default.
+DEFAULT_MAX_N = 5000
 
 _EPS = 1e-9
 
@@ -46,50 +65,127 @@ def attainable(text: str, n: int) -> bool:
     return max(low, 0) <= min(high, n)
 
 
-def consistent_sizes(texts: list[str], sizes=range(1, 2001)) -> list[int]:
+def consistent_sizes(texts: list[str], sizes=range(1, DEFAULT_MAX_N + 1)) -> list[int]:
     """Every sample size in ``sizes`` that makes all printed percentages attainable."""
     return [n for n in sizes if all(attainable(t, n) for t in texts)]
 
 
+def covers_all(places: int, n: int) -> bool:
+    """Is every percentage from 0 to 100 printed at ``places`` decimals attainable with ``n``?
+
+    Marks, for each count c = 0..n, the printed values within half a unit of 100·c/n, and asks
+    whether all :math:`100 \\cdot 10^{d} + 1` printed values are marked.
+
+    >>> covers_all(1, 999), covers_all(1, 1000), covers_all(0, 80)
+    (False, True, True)
+    """
+    if n < 1 or places < 0:
+        raise ValueError(f"need n >= 1 and places >= 0, got n={n}, places={places}")
+    step = 10.0 ** -places
+    grid = round(100 / step)
+    points = 100 * np.arange(n + 1) / n
+    low = np.clip(np.ceil((points - step / 2) / step - _EPS).astype(int), 0, grid + 1)
+    high = np.clip(np.floor((points + step / 2) / step + _EPS).astype(int), -1, grid)
+    marks = np.zeros(grid + 2, dtype=int)
+    np.add.at(marks, low, 1)
+    np.add.at(marks, high + 1, -1)
+    return bool((np.cumsum(marks)[: grid + 1] > 0).all())
+
+
+def full_coverage_n(places: int) -> int:
+    """The sample size from which on every percentage printed at ``places`` decimals is attainable.
+
+    Starts from the size :math:`\\lceil 100 \\cdot 10^{d} \\rceil` at which the steps 100/n are no
+    wider than a printed unit (sufficient, see the module notes) and walks down while the next
+    smaller size still reaches every value.
+
+    >>> full_coverage_n(0), full_coverage_n(1), full_coverage_n(2)
+    (100, 1000, 10000)
+    """
+    n = math.ceil(100 * 10 ** places)
+    while n > 1 and covers_all(places, n - 1):
+        n -= 1
+    return n
+
+
+def could_fail(texts: list[str], n: int) -> tuple[bool, str]:
+    """Could a granularity check of values printed like ``texts`` against ``n`` have failed?
+
+    It could when some percentage printed at one of the texts' precisions is not attainable with
+    ``n`` (:func:`covers_all`); otherwise every value passes and the check is uninformative.
+    Returns the answer and the reason in words.
+    """
+    places = sorted({decimals(t) for t in texts})
+    failing = [d for d in places if not covers_all(d, n)]
+    if failing:
+        d = failing[-1]
+        return True, (f"some {_places(d)} percentages are not attainable with n = {n:,} "
+                      f"(every one is only from n = {full_coverage_n(d):,})")
+    d = places[-1]
+    threshold = full_coverage_n(d)
+    where = (f"n = {n:,} ≥ {threshold:,}, from which on" if n >= threshold
+             else f"n = {n:,} is one of the few sizes below {threshold:,} for which")
+    return False, f"{where} every {_places(d)} percentage is attainable: no value could fail"
+
+
+def _places(d: int) -> str:
+    return {0: "whole", 1: "one-decimal", 2: "two-decimal"}.get(d, f"{d}-decimal")
+
+
 @dataclass(frozen=True)
 class BlockCheck:
-    """Granularity of one block of percentages."""
+    """Granularity of one block of percentages, sizes searched from 1 to ``max_n``."""
 
     values: tuple[str, ...]
     smallest_n: int | None
     sizes: tuple[int, ...]
     stated_n: int | None
     stated_consistent: bool | None
+    max_n: int = DEFAULT_MAX_N
 
     @property
     def verdict(self) -> str:
         if self.smallest_n is None:
-            return "inconsistent: no sample size in range produces every value"
+            return f"inconsistent: no sample size up to {self.max_n:,} produces every value"
         if self.stated_n is None:
-            return f"consistent; the smallest n that fits is {self.smallest_n}"
+            return f"consistent; the smallest n that fits is {self.smallest_n:,}"
         if self.stated_consistent:
-            return f"consistent with the stated n = {self.stated_n}"
-        return (f"inconsistent with the stated n = {self.stated_n}; smallest n that fits is "
-                f"{self.smallest_n}")
+            return f"consistent with the stated n = {self.stated_n:,}"
+        return (f"inconsistent with the stated n = {self.stated_n:,}; smallest n that fits is "
+                f"{self.smallest_n:,}")
 
 
-def check_block(texts: list[str], stated_n: int | None = None, max_n: int = 2000) -> BlockCheck:
+def check_block(texts: list[str], stated_n: int | None = None, max_n: int = DEFAULT_MAX_N) -> BlockCheck:
     """Which sample sizes up to ``max_n`` fit a block, and does the stated one?"""
     sizes = consistent_sizes(texts, range(1, max_n + 1))
     stated = None if stated_n is None else all(attainable(t, stated_n) for t in texts)
     return BlockCheck(values=tuple(texts), smallest_n=sizes[0] if sizes else None, sizes=tuple(sizes),
-                      stated_n=stated_n, stated_consistent=stated)
+                      stated_n=stated_n, stated_consistent=stated, max_n=max_n)
 
 
-def block_table(table, stated_n: int, block: str = "area", value: str = "percent", max_n: int = 2000):
-    """One row per block of a transcribed table: how many values, printed decimals, the smallest
-    sample size that fits every value, and whether the stated one does."""
+def block_table(table, stated_n: int, block: str = "area", value: str = "percent", max_n: int = DEFAULT_MAX_N,
+                small_n: int = 2000):
+    """One row per block of a transcribed table.
+
+    Columns: ``block``; ``values`` (how many); ``decimals`` (printed, e.g. ``"0/1/2"``);
+    ``smallest_n`` (smallest size up to ``max_n`` that fits every value; missing if none);
+    ``beyond_small`` (that size exceeds ``small_n``: a search to ``small_n`` alone would have
+    missed it); ``sizes_fitting`` (how many sizes up to ``max_n`` fit); ``stated_n_fits``;
+    ``could_fail`` and ``could_fail_reason`` (:func:`could_fail` for the stated size).
+    """
     import pandas as pd
 
     rows = []
     for name, part in table.groupby(block, sort=False):
-        check = check_block(list(part[value]), stated_n=stated_n, max_n=max_n)
+        texts = list(part[value])
+        check = check_block(texts, stated_n=stated_n, max_n=max_n)
+        power, reason = could_fail(texts, stated_n)
         rows.append({"block": name, "values": len(part),
-                     "decimals": "/".join(sorted({str(decimals(t)) for t in part[value]})),
-                     "smallest_n": check.smallest_n, "stated_n_fits": bool(check.stated_consistent)})
-    return pd.DataFrame(rows)
+                     "decimals": "/".join(sorted({str(decimals(t)) for t in texts})),
+                     "smallest_n": check.smallest_n,
+                     "beyond_small": check.smallest_n is not None and check.smallest_n > small_n,
+                     "sizes_fitting": len(check.sizes), "stated_n_fits": bool(check.stated_consistent),
+                     "could_fail": power, "could_fail_reason": reason})
+    frame = pd.DataFrame(rows)
+    frame["smallest_n"] = frame["smallest_n"].astype("Int64")
+    return frame

@@ -21,10 +21,16 @@ __all__ = [
     "printed_rows",
     "compare_with_printed",
     "items_at_or_above",
+    "section_headings",
+    "section_text",
 ]
 
 _CITATION_COLUMNS = ["paper_id", "table", "section"]
 _NUMBER_AT_END = re.compile(r"^(?P<label>.*\S)\s+(?P<value>-?\d+(?:\.\d+)?)$")
+# A numbered heading as the plain-text papers print it: "2.2 Insufficient …", "2.3.2. Government
+# support", "### **2.3. Problems …**" (Markdown marks and a trailing dot allowed).
+_HEADING = re.compile(r"^[#* \t]*(?P<number>\d+(?:\.\d+)*)\.?\s+\**[A-Z]", re.M)
+_TABLE = re.compile(r"^Table\.?\s*(?P<number>\d+)\b", re.M)
 
 
 def load_papers(root: Path | None = None) -> pd.DataFrame:
@@ -120,3 +126,40 @@ def items_at_or_above(table: pd.DataFrame, threshold: float) -> pd.DataFrame:
         raise ValueError(f"threshold must be a percentage in [0, 100], got {threshold}")
     chosen = table[table["value"] >= threshold]
     return chosen.sort_values(["value", "area"], ascending=[False, True], kind="mergesort")
+
+
+def section_headings(text: str) -> list[tuple[str, int]]:
+    """The numbered headings of a paper's text: ``(number, offset)`` in order of appearance."""
+    return [(m["number"], m.start()) for m in _HEADING.finditer(text)]
+
+
+def section_text(text: str, section: str) -> str:
+    """The text of one section of a paper, its subsections included.
+
+    ``section`` is a heading number (``"2.2"``), ``"Abstract"`` (the text before the first
+    numbered heading) or ``"Table N"`` (from the line that starts the table's caption to the next
+    numbered heading). A numbered section runs from its heading to the next heading that is not
+    one of its subsections.
+
+    Raises
+    ------
+    ValueError
+        If the text has no such section.
+    """
+    headings = section_headings(text)
+    if section == "Abstract":
+        return text[: headings[0][1]] if headings else text
+    table = re.fullmatch(r"Table (\d+)", section)
+    if table:
+        match = next((m for m in _TABLE.finditer(text) if m["number"] == table.group(1)), None)
+        if match is None:
+            raise ValueError(f"no caption line for {section}")
+        end = next((offset for _, offset in headings if offset > match.start()), len(text))
+        return text[match.start(): end]
+    starts = [offset for number, offset in headings if number == section]
+    if not starts:
+        raise ValueError(f"no heading numbered {section!r}")
+    start = starts[0]
+    end = next((offset for number, offset in headings
+                if offset > start and not number.startswith(section + ".")), len(text))
+    return text[start:end]
