@@ -192,3 +192,18 @@ def test_change_verdict():
     assert dg.change_verdict(-2, -1).startswith("fell")
     assert dg.change_verdict(1, 2).startswith("rose")
     assert "no tested change" in dg.change_verdict(-1, 1)
+
+
+def test_ledger_and_chapter_compute_the_same_national_broadband_rate():
+    """The claims ledger (paper 002) and the digital chapter state one number two ways: equal up to
+    the rounding of the provincial rates the panel stores (a weighted mean of values rounded to
+    ``decimals`` moves by at most half a unit of the last decimal)."""
+    from ruralrev import claim_checks, data, digital_gap, indicators
+
+    panel = data.load_panel()
+    for year in (2019, 2023, 2024):
+        ledger = claim_checks.nbs_rural_broadband_per_100(panel, year)
+        chapter = digital_gap.rural_broadband_national(panel, year)
+        half_unit = 0.5 * 10 ** -indicators.get("rural_broadband_per_100_rural_residents").decimals
+        assert abs(ledger.value - chapter.rural_per_100) <= half_unit
+        assert ledger.provinces == chapter.provinces

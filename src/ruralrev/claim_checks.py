@@ -147,8 +147,9 @@ def nbs_rural_broadband_per_100(panel: pd.DataFrame, year: int, flags: pd.DataFr
     ``rural_broadband_per_100_rural_residents`` (equal to 100 × Σ subscribers / Σ rural residents).
     Subscriptions (accounts, mostly one per household, classed rural by the operators) per
     resident: not the share of rural residents who use the internet, which CNNIC's penetration
-    rate measures (users of any access, mobile included). The book's digital chapter may provide
-    the same figure; this function can then defer to it.
+    rate measures (users of any access, mobile included). The digital chapter computes the same
+    number as a ratio of sums (:func:`ruralrev.digital_gap.rural_broadband_national`); a test
+    keeps the two equal, and this one adds the value without the provinces flagged for a break.
     """
     return national_figure(panel, "rural_broadband_per_100_rural_residents", "rural_population", year, flags)
 
