@@ -246,7 +246,7 @@ def plot_coefficients(rows, xlabel: str, title: str, alpha: float = 0.05):
 
     set_book_style()
     rows = rows.iloc[::-1].reset_index(drop=True)           # first model on top
-    fig, ax = plt.subplots(figsize=(7, 0.42 * len(rows) + 1.3))
+    fig, ax = plt.subplots(figsize=(7, 0.42 * len(rows) + 1.6))
     position = np.arange(len(rows))
     ax.errorbar(rows["coef"], position, xerr=1.96 * rows["se"], fmt="none", ecolor=OKABE_ITO[0], capsize=3)
     significant = (rows["p_wild"] < alpha).to_numpy()
@@ -258,8 +258,8 @@ def plot_coefficients(rows, xlabel: str, title: str, alpha: float = 0.05):
     ax.set_yticks(position, rows["model"])
     ax.set_xlabel(xlabel)
     ax.set_title(title, loc="left", fontsize=11)
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
-    fig.tight_layout()
+    fig.legend(*ax.get_legend_handles_labels(), frameon=False, fontsize=8, loc="lower center", ncol=2)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 
