@@ -28,3 +28,20 @@ def test_sigma_convergence_falls_when_beta_is_negative():
     series = convergence.sigma_convergence(_toy_panel(-0.2), "y")
     assert list(series["year"]) == [2016, 2024]
     assert series["sd_log"].iloc[1] == pytest.approx(0.8 * series["sd_log"].iloc[0])
+
+
+def test_collinearity_of_the_conditional_regression_matches_statsmodels(panel):
+    import statsmodels.api as sm
+
+    fit = convergence.beta_convergence(panel, "rural_income", 2016, 2024,
+                                       controls=["urbanization_rate", "primary_share"])
+    table = convergence.collinearity(fit).set_index("regressor")
+    frame = fit.data
+    auxiliary = sm.OLS(frame["log_initial"], sm.add_constant(frame[["urbanization_rate", "primary_share"]])).fit()
+    assert table.loc["log_initial", "vif"] == pytest.approx(1 / (1 - auxiliary.rsquared), rel=1e-10)
+    assert table.loc["urbanization_rate", "corr_with_initial"] == pytest.approx(
+        np.corrcoef(frame["urbanization_rate"], frame["log_initial"])[0, 1], rel=1e-12)
+    assert table.loc["urbanization_rate", "corr_with_initial"] == pytest.approx(0.856, abs=1e-3)
+    assert fit.pvalue > 0.5                         # conditional convergence disappears on the book's data
+    with pytest.raises(ValueError, match="no controls"):
+        convergence.collinearity(convergence.beta_convergence(panel, "rural_income", 2016, 2024))

@@ -119,3 +119,31 @@ def test_regression_table_layout():
     assert table.iloc[2]["FE"] == f"[{fe.wild_pvalues['x']:.3f}]" and table.iloc[2]["OLS 2020"] == ""
     assert table.set_index("").loc["N"].tolist() == ["279", "31"]
     assert table.set_index("").loc["Standard errors"].tolist() == ["clustered by province", "HC3"]
+
+
+def test_coefficient_rows_and_verdicts_count_signs_and_significance():
+    panel = _simulated_panel(effect=0.8)
+    fits = [models.panel_fe(panel, "y", ["x", "z"], bootstrap_reps=199, seed=1, name="both"),
+            models.panel_fe(panel, "y", ["x"], bootstrap_reps=199, seed=1, name="x only")]
+    rows = models.coefficient_rows(fits, "z")
+    assert rows["model"].tolist() == ["both", "x only"] and np.isnan(rows.loc[1, "coef"])
+    assert rows.loc[0, "coef"] == pytest.approx(fits[0].params["z"])
+    verdict = models.coefficient_verdict(models.coefficient_rows(fits, "x"))
+    assert (verdict.n, verdict.positive, verdict.significant, verdict.sign, verdict.robust) == (2, 2, 2, "positive", True)
+    mixed = pd.DataFrame({"coef": [0.2, -0.1, 0.3], "p_wild": [0.01, 0.5, np.nan], "p": [0.01, 0.5, 0.02]})
+    v = models.coefficient_verdict(mixed)
+    assert (v.positive, v.negative, v.significant, v.sign, v.robust) == (2, 1, 1, "of changing sign", False)
+    assert models.coefficient_verdict(mixed, p_column="p").significant == 2
+    table = models.verdict_table(fits, ["x", "z"]).set_index("regressor")
+    assert table.loc["z", "models"] == 1 and bool(table.loc["x", "robust"])
+
+
+def test_change_correlations_on_the_book_data(panel):
+    moves = models.change_correlations(panel, "urbanization_rate", "rural_income", 2016, 2024)
+    first = panel[panel["year"] == 2016].set_index("province")
+    last = panel[panel["year"] == 2024].set_index("province")
+    du = last["urbanization_rate"] - first["urbanization_rate"]
+    assert moves["change_level"] == pytest.approx(np.corrcoef(du, last["rural_income"] - first["rural_income"])[0, 1])
+    assert (moves["initial_level"], moves["change_level"], moves["change_log"]) == pytest.approx(
+        (-0.818, -0.696, 0.474), abs=1e-3)
+    assert moves["n"] == 31

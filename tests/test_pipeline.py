@@ -103,14 +103,20 @@ def test_disparities_chapter_with_other_years_and_grouping(tmp_path):
     from ruralrev import data, inequality
 
     glued = _run_with(tmp_path, "disparities", ["start_year=2018", "end_year=2023", "grouping=municipality",
-                                                "bootstrap_reps=199"])
+                                                "bootstrap_reps=199", "inequality_reps=199", "ratio_year=2020"])
     panel = data.load_panel()
     expected = inequality.decomposition_series(panel, "rural_income", "rural_population", "municipality",
                                                range(2018, 2024))
     assert glued["theil_last"] == f"{expected['theil'].iloc[-1]:.4f}"
     assert glued["between_first"] == f"{100 * expected['theil_between_share'].iloc[0]:.0f}"
-    assert glued["central_vs_west"] == "(regions not selected)"
-    assert glued["reps"] == "199"
+    assert glued["pairs_phrase"] == "the only pair of groups" and glued["overlap_sentence"] == ""
+    # The paper comparison uses the NBS regions whatever the grouping, in the survey year (2020).
+    regions = inequality.group_means(panel, "rural_income", "rural_population", "region")
+    assert glued["central_vs_west"] == ("above" if regions.loc[2020, "Central"] > regions.loc[2020, "West"] else "below")
+    assert glued["compare_year"] == "2020" and glued["ratio_n"] == "31"
+    # 2018–2023 spans none of machinery's revisions (2016→2017, 2017→2018): it stays in the model.
+    assert "log machinery per rural resident" in glued["main_regressors"]
+    assert "199 replications" in glued["fe_key_inference"]
 
 
 @pytest.mark.slow

@@ -76,3 +76,15 @@ def test_k_selection_panels_wrap_two_per_row(rows):
     assert len(visible) == 5 and fig.get_size_inches()[0] <= 8
     assert all(ax.get_xticklabels() for ax in visible)
     plt.close(fig)
+
+
+def test_coefficient_plot_has_one_row_per_model_and_marks_significance():
+    import pandas as pd
+
+    rows = pd.DataFrame({"model": ["a", "b", "c"], "coef": [0.01, 0.004, -0.002], "se": [0.003, 0.004, 0.001],
+                         "p_wild": [0.01, 0.3, 0.04]})
+    fig = plots.plot_coefficients(rows, "Coefficient", "Title")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["c", "b", "a"]      # first model on top
+    filled, hollow = ax.collections[1], ax.collections[2]
+    assert len(filled.get_offsets()) == 2 and len(hollow.get_offsets()) == 1

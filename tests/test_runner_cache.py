@@ -93,8 +93,9 @@ def test_parameters_are_checked_against_the_schema_before_running(tmp_path):
     real = {c.name: c for c in pipeline.load_plan()}
     with pytest.raises(RunError, match=r"typology: parameter method='dbscan' is not one of"):
         pipeline.validate_parameters(real["typology"], {**real["typology"].parameters, "method": "dbscan"})
-    with pytest.raises(RunError, match=r"disparities: parameter ratio_year=2020 is above the maximum 2018"):
-        pipeline.validate_parameters(real["disparities"], {**real["disparities"].parameters, "ratio_year": 2020})
+    with pytest.raises(RunError, match=r"disparities: parameter ratio_year=2019 is not one of \[2016, 2017, 2018, 2020\]"):
+        pipeline.validate_parameters(real["disparities"], {**real["disparities"].parameters, "ratio_year": 2019})
+    pipeline.validate_parameters(real["disparities"], {**real["disparities"].parameters, "ratio_year": 2020})
     pipeline.validate_parameters(real["typology"], real["typology"].parameters)  # None defaults pass
 
 

@@ -1,7 +1,8 @@
 """The wild cluster restricted bootstrap, checked against independent implementations on the book's data.
 
-The model is the default fixed-effects model of the disparities chapter (its parameters read from
-``notebooks/params.yml``): log rural income on the ``fe_regressors``, province and year effects,
+The model is the disparities chapter's fixed-effects model with all its default ``fe_regressors``
+(parameters read from ``notebooks/params.yml``; the "as published" column of the chapter's break
+table, the page's main model drops the flagged ones): log rural income, province and year effects,
 2016–2024, errors clustered by province. The reference is ``wildboottest`` on a statsmodels OLS
 with dummy variables for the effects (WCR, Rademacher, "11" type); for population weights, which
 ``wildboottest`` ignores, the same OLS on rows scaled by sqrt(w) and a brute-force loop of

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .inequality import coefficient_of_variation, gini, theil_decomposition, theil_t
 
-__all__ = ["sigma_convergence", "beta_convergence", "BetaConvergence"]
+__all__ = ["sigma_convergence", "beta_convergence", "BetaConvergence", "collinearity"]
 
 
 def sigma_convergence(panel: pd.DataFrame, variable: str, weight: str | None = None,
@@ -49,6 +49,7 @@ class BetaConvergence:
     n: int
     r2: float
     result: object      # the statsmodels results, for tables and diagnostics
+    data: pd.DataFrame | None = None   # per province: growth, log_initial and the controls
 
 
 def beta_convergence(panel: pd.DataFrame, variable: str, start: int, end: int,
@@ -92,4 +93,30 @@ def beta_convergence(panel: pd.DataFrame, variable: str, start: int, end: int,
     return BetaConvergence(beta=beta, se=float(result.bse["log_initial"]),
                            pvalue=float(result.pvalues["log_initial"]), speed=float(speed),
                            half_life=float(half_life), years=horizon, n=int(result.nobs),
-                           r2=float(result.rsquared), result=result)
+                           r2=float(result.rsquared), result=result, data=frame)
+
+
+def collinearity(fit: BetaConvergence) -> pd.DataFrame:
+    r"""How much a conditional β-convergence regression can tell the initial level from its controls.
+
+    One row per regressor (``log_initial`` first): its correlation with the log initial level
+    across provinces and its variance inflation factor :math:`1/(1-R_j^2)` among the regressors.
+    A control strongly correlated with :math:`\ln y_{i,0}` leaves little variation to estimate β
+    from, and a control that is itself an outcome of development (urbanization, the structure of
+    the economy) absorbs part of the convergence it is meant to condition on.
+
+    References
+    ----------
+    Sala-i-Martin, X. (1996). The classical approach to convergence analysis. *Economic Journal*
+    106(437), 1019–1036 (conditional convergence and the choice of controls).
+    """
+    from .models import vif
+
+    if fit.data is None:
+        raise ValueError("the fit carries no data frame")
+    names = [c for c in fit.data.columns if c != "growth"]
+    if len(names) < 2:
+        raise ValueError("an absolute β-convergence regression has no controls")
+    return pd.DataFrame({"regressor": names,
+                         "corr_with_initial": [float(fit.data[n].corr(fit.data["log_initial"])) for n in names],
+                         "vif": vif(fit.data, names).to_numpy()})

@@ -37,7 +37,7 @@ import pandas as pd
 
 from .inequality import gini, theil_t
 
-__all__ = ["InequalityBootstrap", "bootstrap_inequality", "theil_from_weights", "gini_from_weights"]
+__all__ = ["InequalityBootstrap", "ChangeTest", "bootstrap_inequality", "theil_from_weights", "gini_from_weights"]
 
 _STATISTICS = ("theil_first", "theil_last", "theil_change", "theil_pct_change",
                "gini_first", "gini_last", "gini_change", "gini_pct_change")
@@ -63,6 +63,41 @@ def gini_from_weights(y: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class ChangeTest:
+    r"""Whether a first-to-last change is a tested statement, and how narrowly.
+
+    ``beyond_zero`` is the share of replicates at or beyond zero on the other side of the
+    estimate (a one-sided bootstrap p-value). The interval excludes zero when it is below the
+    tail :math:`(1-\text{level})/2`; the exclusion is ``marginal`` when ``beyond_zero`` exceeds half
+    that tail — the interval at the stricter level :math:`1-(1-\text{level})/2` (97.5 % for a 95 %
+    interval) would include zero. ``verdict`` says it in words: "fell", "fell, but only just",
+    "did not change detectably" (or "rose", "rose, but only just").
+    """
+
+    measure: str
+    estimate: float
+    ci_low: float
+    ci_high: float
+    level: float
+    beyond_zero: float
+
+    @property
+    def excludes_zero(self) -> bool:
+        return bool(self.ci_high < 0 or self.ci_low > 0)
+
+    @property
+    def marginal(self) -> bool:
+        return self.excludes_zero and self.beyond_zero > (1 - self.level) / 4
+
+    @property
+    def verdict(self) -> str:
+        if not self.excludes_zero:
+            return "did not change detectably"
+        word = "fell" if self.estimate < 0 else "rose"
+        return f"{word}, but only just" if self.marginal else word
+
+
+@dataclass(frozen=True)
 class InequalityBootstrap:
     """Result of :func:`bootstrap_inequality`.
 
@@ -82,8 +117,15 @@ class InequalityBootstrap:
 
     def change_excludes_zero(self, measure: str = "theil") -> bool:
         """True when the interval of the first-to-last change of ``measure`` excludes 0."""
+        return self.change_test(measure).excludes_zero
+
+    def change_test(self, measure: str = "theil") -> ChangeTest:
+        """The :class:`ChangeTest` of the first-to-last change of ``measure`` (``theil`` or ``gini``)."""
         row = self.table.loc[f"{measure}_change"]
-        return bool(row["ci_high"] < 0 or row["ci_low"] > 0)
+        draws = self.draws[f"{measure}_change"]
+        beyond = float((draws >= 0).mean() if row["estimate"] < 0 else (draws <= 0).mean())
+        return ChangeTest(measure=measure, estimate=float(row["estimate"]), ci_low=float(row["ci_low"]),
+                          ci_high=float(row["ci_high"]), level=self.level, beyond_zero=beyond)
 
 
 def bootstrap_inequality(panel: pd.DataFrame, variable: str, weight: str | None, first: int, last: int,

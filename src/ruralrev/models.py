@@ -1,7 +1,8 @@
 """Regressions on the province panel, and the one table formatter every model table uses.
 
 * :func:`panel_fe` — fixed-effects regression (province and year effects by default, or province
-  and region × year effects), unweighted or population-weighted (WLS), with standard errors
+  and region × year effects; province effects optionally split at series breaks,
+  :func:`province_segments`), unweighted or population-weighted (WLS), with standard errors
   clustered by province (linearmodels), plus wild cluster restricted bootstrap p-values
   (:func:`ruralrev.wild_bootstrap.wild_cluster_bootstrap`), which stay reliable with only 31
   clusters.
@@ -9,6 +10,10 @@
 * :func:`vif` — variance inflation factors.
 * :func:`regression_table` — coefficients with stars, standard errors in brackets, bootstrap
   p-values, N, R², fixed-effect and standard-error rows.
+* :func:`coefficient_rows`, :func:`coefficient_verdict` — one coefficient across several models,
+  as numbers and as a verdict (sign and significance in how many of them).
+* :func:`change_correlations` — how a regressor's change across provinces relates to the outcome's
+  change in levels and in logs (why a level model and a log model can disagree).
 
 Variable names may carry a ``log_`` prefix (``log_gdp_per_capita``): the natural log of the panel
 column is used (:func:`ruralrev.indicators.values`); table labels come from the indicator registry. The estimates describe associations within provinces over time; none of these
@@ -28,11 +33,17 @@ from .wild_bootstrap import WildClusterBootstrap, wild_cluster_bootstrap
 __all__ = [
     "ModelResult",
     "model_frame",
+    "province_segments",
     "panel_fe",
     "cross_section",
     "vif",
     "from_statsmodels",
     "regression_table",
+    "coefficient_rows",
+    "CoefficientVerdict",
+    "coefficient_verdict",
+    "verdict_table",
+    "change_correlations",
 ]
 
 
@@ -95,10 +106,39 @@ def model_frame(panel: pd.DataFrame, outcome: str, regressors: list[str], years=
     return frame
 
 
+def province_segments(frame: pd.DataFrame, split_at: pd.DataFrame) -> pd.Series:
+    r"""Label of each row's province *segment*: the province, cut at each of its breaks.
+
+    ``split_at`` lists breaks as ``province`` and ``year_to`` (the first year on the new footing,
+    as in :func:`ruralrev.quality.flags_for`). A province with breaks at :math:`\tau_1 < \tau_2`
+    has three segments: years before :math:`\tau_1`, from :math:`\tau_1` to :math:`\tau_2 - 1`,
+    and from :math:`\tau_2`. Fixed effects by segment,
+
+    .. math:: \alpha_{i,s(t)},\qquad s(t) = \#\{\tau \in \mathcal B_i : \tau \le t\},
+
+    absorb a level shift of any variable at a province's break — what province effects (constant
+    over time) and year effects (common to all provinces) cannot do — so a coefficient is
+    identified only from changes within a segment. Provinces without breaks keep one segment.
+
+    References
+    ----------
+    Perron, P. (1989). The great crash, the oil-price shock, and the unit root hypothesis.
+    *Econometrica* 57(6), 1361–1401 (level-shift dummies at known break dates).
+    """
+    missing = {"province", "year_to"} - set(split_at.columns)
+    if missing:
+        raise ValueError(f"split_at needs the columns province and year_to (missing {sorted(missing)})")
+    segment = np.zeros(len(frame), dtype=int)
+    for province, year in split_at[["province", "year_to"]].drop_duplicates().itertuples(index=False):
+        segment += ((frame["province"] == province) & (frame["year"] >= year)).to_numpy(dtype=int)
+    return (frame["province"].astype(str) + "#" + pd.Series(segment, index=frame.index).astype(str)).rename("segment")
+
+
 def panel_fe(panel: pd.DataFrame, outcome: str, regressors: list[str], years=None,
              effects: str = "province+year", exclude: list[str] | None = None,
              bootstrap_reps: int = 9999, seed: int = 20261123, name: str | None = None,
-             se_type: str = "clustered", weights: str | None = None) -> ModelResult:
+             se_type: str = "clustered", weights: str | None = None,
+             split_at: pd.DataFrame | None = None) -> ModelResult:
     r"""Fixed-effects panel regression with province-clustered errors and wild bootstrap p-values.
 
     .. math:: y_{it} = x_{it}'\beta + \alpha_i + \tau_t + \varepsilon_{it}
@@ -111,7 +151,9 @@ def panel_fe(panel: pd.DataFrame, outcome: str, regressors: list[str], years=Non
     (``se_type="robust"``, shown for comparison). The wild cluster restricted bootstrap
     (:func:`ruralrev.wild_bootstrap.wild_cluster_bootstrap`: the null imposed, the fixed effects
     re-absorbed in every draw, the same weights) runs with clustered errors only;
-    ``bootstrap_reps = 0`` skips it.
+    ``bootstrap_reps = 0`` skips it. With ``split_at`` (breaks as ``province``, ``year_to``) the
+    province effects become province-segment effects (:func:`province_segments`); errors stay
+    clustered by province.
 
     References
     ----------
@@ -128,18 +170,27 @@ def panel_fe(panel: pd.DataFrame, outcome: str, regressors: list[str], years=Non
     province = pd.factorize(frame["province"], sort=True)[0]
     weight_values = None if weights is None else indexed[weights]
     if effects == "province+year":
-        model = PanelOLS(indexed[outcome], exog, entity_effects=True, time_effects=True, weights=weight_values)
-        codes = [province, pd.factorize(frame["year"])[0]]
-        label = "province, year"
+        second, label = frame["year"].astype(str), "year"
     elif effects == "province+region_year":
-        region_year = pd.DataFrame({"region_year": pd.factorize(frame["region"] + frame["year"].astype(str))[0]},
-                                   index=indexed.index)
-        model = PanelOLS(indexed[outcome], exog, entity_effects=True, other_effects=region_year,
-                         weights=weight_values)
-        codes = [province, region_year["region_year"].to_numpy()]
-        label = "province, region × year"
+        second, label = frame["region"] + frame["year"].astype(str), "region × year"
     else:
         raise ValueError(f"effects must be 'province+year' or 'province+region_year', got {effects!r}")
+    first_label = "province"
+    first_codes = province
+    if split_at is not None:
+        segments = province_segments(frame, split_at)
+        first_codes = pd.factorize(segments, sort=True)[0]
+        first_label = f"province split at breaks ({segments.nunique()} segments)"
+    codes = [first_codes, pd.factorize(second)[0]]
+    if split_at is None and effects == "province+year":
+        model = PanelOLS(indexed[outcome], exog, entity_effects=True, time_effects=True, weights=weight_values)
+    elif split_at is None:
+        other = pd.DataFrame({"second": codes[1]}, index=indexed.index)
+        model = PanelOLS(indexed[outcome], exog, entity_effects=True, other_effects=other, weights=weight_values)
+    else:
+        other = pd.DataFrame({"first": codes[0], "second": codes[1]}, index=indexed.index)
+        model = PanelOLS(indexed[outcome], exog, other_effects=other, weights=weight_values)
+    label = f"{first_label}, {label}"
     if se_type == "clustered":
         fitted = model.fit(cov_type="clustered", cluster_entity=True)
         se_label = "clustered by province"
@@ -261,3 +312,92 @@ def regression_table(results: list[ModelResult], labels: dict[str, str] | None =
     table = pd.DataFrame([values for _, values in rows], columns=[r.name for r in results])
     table.insert(0, "", [label for label, _ in rows])
     return table
+
+
+def coefficient_rows(results: list[ModelResult], variable: str) -> pd.DataFrame:
+    """One coefficient across several models, as numbers: one row per model with ``model``,
+    ``coef``, ``se``, ``p`` (conventional), ``p_wild`` (NaN when not computed or not in the model),
+    ``nobs``, ``fixed_effects`` and ``weights`` — what a sentence comparing the models reads."""
+    rows = []
+    for r in results:
+        present = variable in r.params.index
+        has_wild = present and r.wild_pvalues is not None and variable in r.wild_pvalues.index
+        rows.append({"model": r.name, "coef": float(r.params[variable]) if present else np.nan,
+                     "se": float(r.se[variable]) if present else np.nan,
+                     "p": float(r.pvalues[variable]) if present else np.nan,
+                     "p_wild": float(r.wild_pvalues[variable]) if has_wild else np.nan,
+                     "nobs": r.nobs, "fixed_effects": r.fixed_effects, "weights": r.weights or "none"})
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class CoefficientVerdict:
+    """Sign and significance of one coefficient across specifications (:func:`coefficient_verdict`)."""
+
+    n: int
+    positive: int
+    negative: int
+    significant: int        # p below alpha
+    low: float
+    high: float
+    alpha: float
+
+    @property
+    def robust(self) -> bool:
+        """Same sign and significant in every specification."""
+        return self.significant == self.n and (self.positive == self.n or self.negative == self.n)
+
+    @property
+    def sign(self) -> str:
+        """"positive", "negative" or "of changing sign"."""
+        return "positive" if self.positive == self.n else "negative" if self.negative == self.n else "of changing sign"
+
+
+def coefficient_verdict(rows: pd.DataFrame, alpha: float = 0.05, p_column: str = "p_wild") -> CoefficientVerdict:
+    """Count the specifications of :func:`coefficient_rows` in which the coefficient is positive,
+    negative and significant (``p_column`` below ``alpha``: the wild bootstrap p by default, ``"p"``
+    for the conventional one; a missing p counts as not significant); models without the
+    coefficient are skipped."""
+    rows = rows.dropna(subset=["coef"])
+    if rows.empty:
+        raise ValueError("no model has the coefficient")
+    return CoefficientVerdict(n=len(rows), positive=int((rows["coef"] > 0).sum()),
+                              negative=int((rows["coef"] < 0).sum()),
+                              significant=int((rows[p_column] < alpha).sum()),
+                              low=float(rows["coef"].min()), high=float(rows["coef"].max()), alpha=alpha)
+
+
+def verdict_table(results: list[ModelResult], regressors: list[str], alpha: float = 0.05,
+                  p_column: str = "p_wild") -> pd.DataFrame:
+    """:func:`coefficient_verdict` of each regressor over ``results``, one row per regressor:
+    ``regressor``, ``label``, ``models``, ``positive``, ``negative``, ``significant``, ``low``,
+    ``high``, ``sign`` and ``robust`` (same sign and significant in every model)."""
+    rows = []
+    for name in regressors:
+        v = coefficient_verdict(coefficient_rows(results, name), alpha, p_column)
+        rows.append({"regressor": name, "label": _registry_label(name), "models": v.n, "positive": v.positive,
+                     "negative": v.negative, "significant": v.significant, "low": v.low, "high": v.high,
+                     "sign": v.sign, "robust": v.robust})
+    return pd.DataFrame(rows)
+
+
+def change_correlations(panel: pd.DataFrame, regressor: str, outcome: str, start: int, end: int) -> pd.Series:
+    r"""Across provinces, the correlation of a regressor's change :math:`\Delta x_i = x_{i,end} -
+    x_{i,start}` with the outcome's initial level :math:`y_{i,start}`, its change in levels
+    :math:`\Delta y_i` and its change in logs :math:`\Delta\ln y_i`.
+
+    With year effects, a level model compares each province's change in yuan with the common
+    change, a log model its growth rate with the common rate. When the regressor rises most where
+    the outcome starts lowest, the two can disagree in sign: those provinces gain fewer yuan but
+    grow faster. Returns ``initial_level``, ``change_level``, ``change_log`` (Pearson correlations)
+    and ``n``.
+    """
+    first = panel[panel["year"] == start].set_index("province")
+    last = panel[panel["year"] == end].set_index("province")
+    dx = indicators.values(last, regressor) - indicators.values(first, regressor)
+    y0, y1 = indicators.values(first, outcome), indicators.values(last, outcome)
+    frame = pd.DataFrame({"dx": dx, "y0": y0, "dy": y1 - y0, "dlog": np.log(y1 / y0)}).dropna()
+    if len(frame) < 3:
+        raise ValueError(f"too few provinces with {regressor} and {outcome} in {start} and {end}")
+    return pd.Series({"initial_level": frame["dx"].corr(frame["y0"]), "change_level": frame["dx"].corr(frame["dy"]),
+                      "change_log": frame["dx"].corr(frame["dlog"]), "n": float(len(frame))})

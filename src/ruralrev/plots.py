@@ -14,7 +14,7 @@ import numpy as np
 
 __all__ = ["OKABE_ITO", "REGION_ORDER", "REGION_COLOURS", "set_book_style", "label_points",
            "plot_survey_items", "plot_decomposition", "plot_group_means", "plot_beta_convergence",
-           "plot_regression_diagnostics", "plot_k_selection", "plot_dendrogram", "plot_rank_intervals",
+           "plot_regression_diagnostics", "plot_coefficients", "plot_k_selection", "plot_dendrogram", "plot_rank_intervals",
            "plot_roadmap"]
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
@@ -235,6 +235,33 @@ def plot_beta_convergence(result, labels, title: str, unit: str = "yuan"):
     ax.set_ylabel("Growth over the period (log points)")
     ax.set_title(title, loc="left", fontsize=11)
     fig.tight_layout()
+    return fig
+
+
+def plot_coefficients(rows, xlabel: str, title: str, alpha: float = 0.05):
+    """One coefficient across specifications: estimate and 95 % interval (± 1.96 clustered s.e.),
+    one row per model; filled markers where the wild bootstrap p-value is below ``alpha``.
+
+    ``rows`` is the output of :func:`ruralrev.models.coefficient_rows`.
+    """
+    import matplotlib.pyplot as plt
+
+    set_book_style()
+    rows = rows.iloc[::-1].reset_index(drop=True)           # first model on top
+    fig, ax = plt.subplots(figsize=(7, 0.42 * len(rows) + 1.6))
+    position = np.arange(len(rows))
+    ax.errorbar(rows["coef"], position, xerr=1.96 * rows["se"], fmt="none", ecolor=OKABE_ITO[0], capsize=3)
+    significant = (rows["p_wild"] < alpha).to_numpy()
+    ax.scatter(rows["coef"][significant], position[significant], color=OKABE_ITO[0], zorder=3, s=30,
+               label=f"wild bootstrap p < {alpha:g}")
+    ax.scatter(rows["coef"][~significant], position[~significant], facecolor="white", edgecolor=OKABE_ITO[0],
+               zorder=3, s=30, label=f"wild bootstrap p ≥ {alpha:g}")
+    ax.axvline(0, color="0.4", linewidth=0.8, linestyle="--")
+    ax.set_yticks(position, rows["model"])
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, loc="left", fontsize=11)
+    fig.legend(*ax.get_legend_handles_labels(), frameon=False, fontsize=8, loc="lower center", ncol=2)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 

@@ -202,10 +202,10 @@ def _published_inputs(code: str) -> list[str]:
     return list(dict.fromkeys(c for name in ind.inputs for c in _published_inputs(name)))
 
 
-def flags_for(code: str, root: Path | None = None) -> pd.DataFrame:
+def flags_for(code: str, root: Path | None = None, flags: pd.DataFrame | None = None) -> pd.DataFrame:
     """The flags of one indicator: its own, or for a derived one (``log_`` included) those of the
-    published series in its formula."""
-    flags = load_flags(root)
+    published series in its formula; from ``flags`` when given, else the committed ones."""
+    flags = load_flags(root) if flags is None else flags
     return flags[flags["series"].isin(_published_inputs(code))].reset_index(drop=True)
 
 

@@ -1,0 +1,129 @@
+r"""The composition effect: how the rural/all-residents income ratio moves with urbanization alone.
+
+All-residents per-capita income is a weighted mean of the urban and rural figures,
+
+.. math:: y_a = s\,y_u + (1-s)\,y_r,
+
+with *s* the urban share of the household survey's weights (close to, but not equal to, the
+urban share of resident population: :func:`ruralrev.data.urban_income_share_estimate`). The ratio
+:math:`R = y_r / y_a` therefore changes when *s* changes even if neither urban nor rural income
+does:
+
+.. math::
+
+    \left.\frac{\partial R}{\partial s}\right|_{y_u,\,y_r}
+    = -\frac{y_r\,(y_u - y_r)}{y_a^2} = -R\,\frac{y_u - y_r}{y_a},
+
+negative whenever urban income exceeds rural income. A regression of *R* on the urbanization rate
+picks up this accounting term besides anything urbanization does to incomes; this module computes
+its size province by province (per percentage point of urbanization, i.e. divided by 100) where the
+official urban income exists, to set beside a coefficient.
+
+Two evaluations: at the survey's own mix (the observed :math:`y_a`, which needs no *s*) and at
+resident-population shares (:math:`y_a` rebuilt with *s* = urbanization rate / 100). They differ
+by how far the survey weights are from the population shares.
+
+References
+----------
+Kuznets, S. (1955). Economic growth and income inequality. *American Economic Review* 45(1),
+1–28 (the shift of population between a rural and an urban sector as a force on aggregate
+figures at unchanged sector incomes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ratio_derivative", "CompositionEffect", "composition_effect", "compare"]
+
+
+def ratio_derivative(rural, urban, all_income) -> np.ndarray:
+    r""":math:`\partial (y_r/y_a)/\partial s = -y_r (y_u - y_r)/y_a^2` at fixed urban and rural income
+    (per unit of the urban share *s*; divide by 100 for a percentage point)."""
+    rural, urban, all_income = (np.asarray(v, dtype=float) for v in (rural, urban, all_income))
+    if (all_income <= 0).any() or (rural <= 0).any():
+        raise ValueError("incomes must be positive")
+    return -rural * (urban - rural) / all_income ** 2
+
+
+@dataclass(frozen=True)
+class CompositionEffect:
+    """Result of :func:`composition_effect`.
+
+    ``rows``: one row per province-year with official urban income — ``province``, ``year``,
+    ``rural``, ``urban``, ``all``, ``ratio`` (rural / all), ``survey_urban_share`` (per cent,
+    :math:`100\\,(y_a-y_r)/(y_u-y_r)`), ``urbanization_rate`` (per cent), ``effect`` (the
+    derivative at the survey's mix, per percentage point) and ``effect_resident`` (at
+    resident-population shares). ``mean`` is the mean ``effect``; ``weighted_mean`` weights it by
+    ``weight`` (when given); ``low`` and ``high`` span both evaluations over all rows.
+    """
+
+    rows: pd.DataFrame
+    mean: float
+    weighted_mean: float
+    low: float
+    high: float
+    weight: str | None
+
+    @property
+    def n(self) -> int:
+        """Province-years with an official urban income."""
+        return len(self.rows)
+
+    @property
+    def years(self) -> tuple:
+        """The years with an official urban income."""
+        return tuple(sorted(int(y) for y in self.rows["year"].unique()))
+
+
+def composition_effect(panel: pd.DataFrame, weight: str | None = None, years=None,
+                       urban: str = "urban_income") -> CompositionEffect:
+    """The composition effect of urbanization on the rural/all-residents income ratio, per
+    percentage point, for every province-year with an official urban income (see the module notes).
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Province panel with ``rural_income``, ``all_income``, ``urbanization_rate`` (per cent) and
+        the official urban income in column ``urban`` (missing where not published; never estimated).
+    weight : str, optional
+        Column weighting the mean effect (e.g. ``rural_population``, as in a weighted regression).
+    years : iterable of int, optional
+        Restrict to these years.
+    """
+    chosen = panel if years is None else panel[panel["year"].isin(list(years))]
+    columns = ["province", "year", "rural_income", urban, "all_income", "urbanization_rate"] + ([weight] if weight else [])
+    frame = chosen[columns].dropna().reset_index(drop=True)
+    if frame.empty:
+        raise ValueError(f"no province-year has an official {urban} in the chosen years")
+    y_r, y_u, y_a = frame["rural_income"], frame[urban], frame["all_income"]
+    share = frame["urbanization_rate"] / 100
+    resident_all = share * y_u + (1 - share) * y_r
+    rows = pd.DataFrame({
+        "province": frame["province"], "year": frame["year"].astype(int),
+        "rural": y_r, "urban": y_u, "all": y_a, "ratio": y_r / y_a,
+        "survey_urban_share": 100 * (y_a - y_r) / (y_u - y_r),
+        "urbanization_rate": frame["urbanization_rate"],
+        "effect": ratio_derivative(y_r, y_u, y_a) / 100,
+        "effect_resident": ratio_derivative(y_r, y_u, resident_all) / 100,
+    })
+    weighted = float(np.average(rows["effect"], weights=frame[weight])) if weight else float("nan")
+    both = rows[["effect", "effect_resident"]].to_numpy()
+    return CompositionEffect(rows=rows, mean=float(rows["effect"].mean()), weighted_mean=weighted,
+                             low=float(both.min()), high=float(both.max()), weight=weight)
+
+
+def compare(effect: float, coef: float, se: float, z: float = 1.96) -> str:
+    r"""Where a regression coefficient's interval :math:`\hat b \pm z\,\mathrm{se}` lies relative to
+    the composition effect: ``"above"`` (the whole interval above it: the ratio fell by less than
+    the population mix alone implies, or rose), ``"below"`` (it fell by more) or ``"includes"``
+    (the estimate cannot be told apart from the mix alone)."""
+    low, high = coef - z * se, coef + z * se
+    if low > effect:
+        return "above"
+    if high < effect:
+        return "below"
+    return "includes"

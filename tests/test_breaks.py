@@ -1,0 +1,116 @@
+"""Break flags of the regressors and the fixed-effects model with province effects split at breaks.
+
+The split model is checked against an independent implementation on the book's data: statsmodels
+OLS with dummy variables for every province segment and year (coefficients), and ``wildboottest``
+on that dummy design (the wild cluster bootstrap p-value, draw for draw with the same seed). A
+simulation checks that the split does what it is for: a level shift in a regressor that has
+nothing to do with the outcome biases the model that keeps it and not the model that splits.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from wildboottest.wildboottest import wildboottest
+
+from ruralrev import breaks, models
+
+DEFAULT = ["urbanization_rate", "log_gdp_per_capita", "primary_share",
+           "log_machinery_per_rural_capita", "log_electricity_per_rural_capita"]
+YEARS = range(2016, 2025)
+
+
+def test_flags_of_the_default_regressors():
+    exposure = breaks.regressor_breaks(DEFAULT, YEARS)
+    table = exposure.table.set_index("regressor")
+    assert table["flags"].to_dict() == {"urbanization_rate": 0, "log_gdp_per_capita": 0, "primary_share": 1,
+                                        "log_machinery_per_rural_capita": 5, "log_electricity_per_rural_capita": 35}
+    assert table.loc["log_electricity_per_rural_capita", "provinces"] == 23
+    assert bool(table.loc["log_electricity_per_rural_capita", "national"])
+    assert not table.loc["log_machinery_per_rural_capita", "national"]
+    # Shanghai 2019 → 2020: −99.1 % is the largest break on a log scale (Hainan's +193.7 % is smaller).
+    assert table.loc["log_electricity_per_rural_capita", "largest_change_pct"] == pytest.approx(-99.1)
+    assert exposure.clean == ["urbanization_rate", "log_gdp_per_capita"]
+    assert set(exposure.flags["regressor"]) == set(exposure.flagged)
+
+
+def test_a_flag_counts_only_when_the_model_spans_it():
+    # Machinery's revisions are 2016→2017 and 2017→2018: a model from 2018 does not span them.
+    later = breaks.regressor_breaks(DEFAULT, range(2018, 2025)).table.set_index("regressor")["flags"]
+    assert later["log_machinery_per_rural_capita"] == 0
+    # A model on 2016–2018 and 2020 compares 2018 with 2020, across primary VA's 2019→2020 break.
+    gap = breaks.regressor_breaks(["primary_share"], [2016, 2017, 2018, 2020]).table
+    assert gap["flags"].tolist() == [1]
+    assert breaks.regressor_breaks(["primary_share"], [2016, 2017, 2018]).table["flags"].tolist() == [0]
+
+
+def test_specification_under_each_handling():
+    drop = breaks.specification(DEFAULT, YEARS, "drop")
+    assert drop.regressors == ["urbanization_rate", "log_gdp_per_capita"] and drop.split_at is None
+    assert drop.dropped == ["primary_share", "log_machinery_per_rural_capita", "log_electricity_per_rural_capita"]
+    split = breaks.specification(DEFAULT, YEARS, "split")
+    assert split.regressors == DEFAULT and len(split.split_at) == 40          # 1 + 5 + 35 flags, one shared
+    assert not split.split_at.duplicated().any()
+    assert breaks.specification(DEFAULT, YEARS, "keep").split_at is None
+    with pytest.raises(ValueError, match="every regressor has break flags in 2016–2024"):
+        breaks.specification(["log_electricity_per_rural_capita"], YEARS, "drop")
+    with pytest.raises(ValueError, match="handling must be one of"):
+        breaks.specification(DEFAULT, YEARS, "ignore")
+
+
+def test_province_segments_cut_at_each_break():
+    frame = pd.DataFrame({"province": ["A"] * 5 + ["B"] * 5, "year": list(range(2016, 2021)) * 2})
+    splits = pd.DataFrame({"province": ["A", "A"], "year_to": [2018, 2020]})
+    segments = models.province_segments(frame, splits)
+    assert segments.tolist() == ["A#0", "A#0", "A#1", "A#1", "A#2"] + ["B#0"] * 5
+    with pytest.raises(ValueError, match="province and year_to"):
+        models.province_segments(frame, pd.DataFrame({"province": ["A"]}))
+
+
+def _dummy_design(frame, splits, regressors):
+    segments = models.province_segments(frame, splits)
+    return pd.concat([frame[regressors], pd.get_dummies(segments, prefix="s", dtype=float),
+                      pd.get_dummies(frame["year"], prefix="y", drop_first=True, dtype=float)], axis=1)
+
+
+def test_split_model_matches_dummy_ols_and_wildboottest_on_the_book_data(panel):
+    spec = breaks.specification(DEFAULT, YEARS, "split")
+    fit = spec.fit(panel, "log_rural_income", years=YEARS, bootstrap_reps=999, seed=7)
+    assert fit.fixed_effects == "province split at breaks (71 segments), year" and fit.nobs == 279
+    frame = fit.data
+    design = _dummy_design(frame, spec.split_at, DEFAULT)
+    ols = sm.OLS(frame["log_rural_income"], design).fit()
+    np.testing.assert_allclose(fit.params[DEFAULT].to_numpy(), ols.params[DEFAULT].to_numpy(), rtol=1e-7)
+    cluster = pd.factorize(frame["province"], sort=True)[0]
+    library = wildboottest(ols.model, B=999, cluster=cluster, param="urbanization_rate", seed=7, show=False,
+                           parallel=False)
+    assert abs(float(library["p-value"].iloc[0]) - fit.wild_pvalues["urbanization_rate"]) <= 1 / 999 + 1e-12
+
+
+def test_splitting_removes_the_bias_of_a_level_shift_in_a_regressor():
+    rng = np.random.default_rng(11)
+    rows = []
+    shifted = {f"P{i:02d}": rng.choice([-3.0, 3.0]) for i in range(10)}       # ten provinces redefine x
+    for i in range(31):
+        province = f"P{i:02d}"
+        alpha = rng.normal()
+        for year in range(2016, 2025):
+            x = rng.normal() + 0.3 * (year - 2016)
+            y = 0.5 * x + alpha + 0.1 * (year - 2016) + rng.normal(0, 0.2)
+            step = shifted.get(province, 0.0) if year >= 2020 else 0.0
+            rows.append({"province": province, "year": year, "region": "R", "y": y, "x": x + step})
+    frame = pd.DataFrame(rows)
+    splits = pd.DataFrame({"province": list(shifted), "year_to": 2020})
+    kept = models.panel_fe(frame, "y", ["x"], bootstrap_reps=0)
+    split = models.panel_fe(frame, "y", ["x"], bootstrap_reps=0, split_at=splits)
+    assert abs(kept.params["x"] - 0.5) > 0.15             # the step attenuates the coefficient
+    assert abs(split.params["x"] - 0.5) < 0.05
+
+
+def test_break_variants_are_named_and_weighted(panel):
+    fits = breaks.break_variants(panel, "log_rural_income", DEFAULT, years=YEARS, bootstrap_reps=0,
+                                 weights="rural_population")
+    assert [f.name for f in fits] == ["flagged regressors dropped, weighted", "province effects split at breaks, weighted",
+                                      "all regressors as published, weighted"]
+    assert [len(f.params) for f in fits] == [2, 5, 5]
+    assert all(f.weights == "rural_population" for f in fits)

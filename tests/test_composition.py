@@ -1,0 +1,54 @@
+"""The composition effect of urbanization on the rural/all-residents income ratio.
+
+The closed form is checked against sympy's symbolic derivative (an independent implementation of
+the calculus) and against finite differences on the book's data; the book's numbers are pinned.
+"""
+
+import numpy as np
+import pytest
+import sympy
+
+from ruralrev import composition
+
+
+def test_derivative_equals_sympy_at_the_survey_share():
+    s, y_u, y_r = sympy.symbols("s y_u y_r", positive=True)
+    ratio = y_r / (s * y_u + (1 - s) * y_r)
+    derivative = sympy.lambdify((s, y_u, y_r), sympy.diff(ratio, s))
+    rng = np.random.default_rng(5)
+    rural, urban = rng.uniform(5_000, 30_000, 50), rng.uniform(20_000, 80_000, 50)
+    share = rng.uniform(0.2, 0.9, 50)
+    all_income = share * urban + (1 - share) * rural
+    np.testing.assert_allclose(composition.ratio_derivative(rural, urban, all_income),
+                               derivative(share, urban, rural), rtol=1e-12)
+
+
+def test_book_numbers_and_finite_differences(panel):
+    effect = composition.composition_effect(panel, weight="rural_population")
+    rows = effect.rows
+    assert effect.n == 111 and effect.years == (2016, 2017, 2018, 2020)
+    np.testing.assert_allclose(rows["ratio"], panel.set_index(["province", "year"]).loc[
+        list(zip(rows["province"], rows["year"])), "rural_all_income_ratio"].to_numpy(), rtol=1e-6)
+    assert (rows["effect"] < 0).all() and (rows["effect_resident"] < 0).all()
+    assert effect.mean == pytest.approx(-0.004606, abs=2e-6)
+    assert effect.weighted_mean == pytest.approx(-0.004739, abs=2e-6)
+    assert (effect.low, effect.high) == pytest.approx((-0.009146, -0.002777), abs=2e-6)
+    # At resident shares, a central difference of the ratio in the urbanization rate (percentage points).
+    h, s = 0.01, rows["urbanization_rate"]
+
+    def ratio_at(points):
+        return rows["rural"] / ((points / 100) * rows["urban"] + (1 - points / 100) * rows["rural"])
+    np.testing.assert_allclose((ratio_at(s + h) - ratio_at(s - h)) / (2 * h), rows["effect_resident"], rtol=1e-6)
+    # The survey's implicit urban share sits below the resident share (survey weights ≠ population shares).
+    assert (rows["urbanization_rate"] - rows["survey_urban_share"]).mean() == pytest.approx(5.67, abs=0.01)
+
+
+def test_compare_places_an_interval_against_the_effect():
+    assert composition.compare(-0.0046, -0.0012, 0.0014) == "above"
+    assert composition.compare(-0.0046, -0.0100, 0.0010) == "below"
+    assert composition.compare(-0.0047, -0.0035, 0.0016) == "includes"
+
+
+def test_no_official_urban_income_in_the_years_is_refused(panel):
+    with pytest.raises(ValueError, match="no province-year has an official urban_income"):
+        composition.composition_effect(panel, years=[2022, 2023])
