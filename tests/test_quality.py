@@ -119,6 +119,15 @@ def test_derived_indicators_inherit_the_flags_of_their_inputs(flags):
     assert quality.flags_for("rural_income").empty
 
 
+def test_flagged_indicators_by_number_of_provinces(flags):
+    codes = ["rural_income", "machinery_per_rural_capita", "primary_share", "electricity_per_rural_capita",
+             "irrigation_ratio"]
+    assert quality.flagged_indicators(codes, min_provinces=5) == ["machinery_per_rural_capita",
+                                                                    "electricity_per_rural_capita"]
+    assert quality.flagged_indicators(codes) == codes[1:]
+    assert quality.flagged_indicators(codes, min_provinces=30) == []
+
+
 def test_the_summary_counts_every_flag(flags):
     table = quality.summary(flags)
     assert table["flags"].sum() == len(flags)

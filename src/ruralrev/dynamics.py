@@ -4,8 +4,9 @@
   (population-weighted: the mean per *person*, not per province).
 * :func:`kernel_densities` — the cross-sectional density of relative values, year by year.
 * :func:`markov_chains` — a quantile Markov chain of the provinces' classes and the spatial Markov
-  chain conditioned on the neighbours' class (giddy), with transition counts, ergodic
-  distributions and homogeneity tests.
+  chain conditioned on the neighbours' class, with transition counts, ergodic distributions
+  (:func:`stationary_distribution`) and homogeneity tests (:func:`homogeneity_test`). Counted in
+  numpy; the tests check every number against giddy's ``Spatial_Markov``.
 
 References
 ----------
@@ -16,6 +17,7 @@ Rey, S. J. (2001). Spatial empirics for economic growth and convergence. *Geogra
 Rey, S. J., Kang, W. and Wolf, L. (2016). The properties of tests for spatial effects in discrete
 Markov chain models of regional income distribution dynamics. *Journal of Geographical Systems*
 18(4), 377–398.
+Kemeny, J. G. and Snell, J. L. (1976). *Finite Markov Chains*. Springer.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ __all__ = [
     "relative_values",
     "kernel_densities",
     "MarkovChains",
+    "quantile_classes",
+    "stationary_distribution",
+    "homogeneity_test",
     "markov_chains",
 ]
 
@@ -109,6 +114,20 @@ class MarkovChains:
     n_transitions: int
     class_counts: pd.DataFrame     # provinces in each class, by year
 
+    def class_table(self) -> pd.DataFrame:
+        """One row per class: its upper bound (NaN for the highest class, which has none), the
+        provinces in it in the first and the last year, the transitions out of it, and its
+        long-run (ergodic) share in per cent."""
+        first, last = self.class_counts.columns[0], self.class_counts.columns[-1]
+        return pd.DataFrame({
+            "Class": self.counts.index,
+            "upper bound (ratio)": [*self.cutoffs, np.nan],
+            f"provinces {first}": self.class_counts[first].to_numpy(),
+            f"provinces {last}": self.class_counts[last].to_numpy(),
+            "transitions from": self.counts.sum(axis=1).to_numpy(),
+            "ergodic share (%)": 100 * self.ergodic.to_numpy(),
+        })
+
     def thin_rows(self, minimum: int = MIN_ROW_COUNT) -> pd.DataFrame:
         """Rows (neighbours' class, from class) of the chains with fewer than ``minimum`` transitions;
         neighbours' class ``"all"`` is the non-spatial chain."""
@@ -122,66 +141,149 @@ def _class_names(k: int) -> list[str]:
     return [f"Q{i}" for i in range(1, k + 1)]
 
 
-def _ergodic(probabilities: np.ndarray) -> np.ndarray:
-    """Stationary distribution of an irreducible chain (giddy ``steady_state``); NaN if a row is empty
-    or the chain has more than one recurrent class."""
-    from giddy.ergodic import steady_state
+def quantile_classes(values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""Classes 0 … k − 1 of ``values`` by the ``k`` quantiles of all of them pooled.
 
-    if np.isnan(probabilities).any() or (probabilities.sum(axis=1) == 0).any():
-        return np.full(len(probabilities), np.nan)
-    state = np.asarray(steady_state(probabilities), dtype=float)
-    return state.ravel() if state.ndim == 1 or 1 in state.shape else np.full(len(probabilities), np.nan)
+    The upper bound of class *c* is the pooled quantile :math:`q_{(c+1)/k}` (linear interpolation
+    between order statistics); a value *x* is in class *c* when :math:`q_{c/k} < x \le q_{(c+1)/k}`.
+    Returns the class of each value (same shape) and the ``k`` − 1 inner cut-offs.
+
+    Raises
+    ------
+    ValueError
+        If ties make two quantiles equal (fewer than ``k`` distinct classes).
+    """
+    values = np.asarray(values, dtype=float)
+    bounds = np.quantile(values.ravel(), np.arange(1, k + 1) / k)
+    if len(np.unique(bounds)) < k:
+        raise ValueError(f"too many ties for {k} quantile classes")
+    return np.searchsorted(bounds, values, side="left"), bounds[:-1]
+
+
+def stationary_distribution(probabilities: np.ndarray) -> np.ndarray:
+    r"""The stationary distribution :math:`\pi' = \pi' P`, :math:`\sum_i \pi_i = 1`, of a chain with one
+    recurrent class; NaN if a row is empty (no transitions from that class) or the chain has more
+    than one recurrent class (the long run then depends on where it starts).
+
+    The recurrent classes are the strongly connected components of the transition graph that no
+    transition leaves (Kemeny and Snell 1976, chapter 2); with one of them the solution is unique.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    p = np.asarray(probabilities, dtype=float)
+    k = len(p)
+    if np.isnan(p).any() or (p.sum(axis=1) == 0).any():
+        return np.full(k, np.nan)
+    _, component = connected_components(p > 0, directed=True, connection="strong")
+    origin, target = np.nonzero(p > 0)
+    recurrent = set(component.tolist()) - set(component[origin][component[origin] != component[target]].tolist())
+    if len(recurrent) != 1:                       # recurrent classes: components that nothing leaves
+        return np.full(k, np.nan)
+    inside = component == recurrent.pop()         # transient states have no long-run mass
+    size = int(inside.sum())
+    system = np.vstack([p[np.ix_(inside, inside)].T - np.eye(size), np.ones(size)])
+    state = np.zeros(k)
+    state[inside] = np.linalg.lstsq(system, np.r_[np.zeros(size), 1.0], rcond=None)[0]
+    return state
+
+
+def homogeneity_test(tables: np.ndarray) -> dict:
+    r"""Bickenbach and Bode's (2003) tests that *m* transition-count tables share one chain.
+
+    With :math:`n_{ij|r}` the transitions from *i* to *j* in regime *r* (here: neighbours' class),
+    :math:`\hat p_{ij|r} = n_{ij|r}/n_{i|r}` and :math:`\hat p_{ij}` from the pooled counts,
+
+    .. math::
+
+        Q = \sum_r \sum_i \sum_{j:\,\hat p_{ij}>0} n_{i|r}
+            \frac{(\hat p_{ij|r} - \hat p_{ij})^2}{\hat p_{ij}},\qquad
+        LR = 2 \sum_r \sum_i \sum_{j:\,n_{ij|r}>0} n_{ij|r} \ln\frac{\hat p_{ij|r}}{\hat p_{ij}},
+
+    both :math:`\chi^2` with :math:`\sum_i (b_i - 1)(a_i - 1)` degrees of freedom, :math:`b_i` the
+    regimes with transitions from *i* and :math:`a_i` the non-zero :math:`\hat p_{ij}` (rows with
+    no transitions at all contribute nothing).
+
+    Returns
+    -------
+    dict
+        ``Q``, ``Q_p``, ``LR``, ``LR_p``, ``df``.
+    """
+    from scipy.stats import chi2
+
+    tables = np.asarray(tables, dtype=float)
+    pooled = tables.sum(axis=0)
+    rows = pooled.sum(axis=1, keepdims=True)
+    p = np.divide(pooled, rows, out=np.zeros_like(pooled), where=rows > 0)
+    regime_rows = tables.sum(axis=2, keepdims=True)
+    p_r = np.divide(tables, regime_rows, out=np.zeros_like(tables), where=regime_rows > 0)
+    positive = p > 0
+    q = float((regime_rows * np.where(positive, (p_r - p) ** 2 / np.where(positive, p, 1.0), 0.0)).sum())
+    used = (tables > 0) & positive
+    lr = 2.0 * float(np.where(used, tables * np.log(np.where(used, p_r, 1.0) / np.where(positive, p, 1.0)), 0.0).sum())
+    observed = rows.ravel() > 0
+    b = (regime_rows[:, :, 0] > 0).sum(axis=0)
+    a = positive.sum(axis=1)
+    df = int(((b - 1) * (a - 1))[observed].sum())
+    return {"Q": q, "Q_p": float(chi2.sf(q, df)), "LR": lr, "LR_p": float(chi2.sf(lr, df)), "df": df}
 
 
 def markov_chains(relative: pd.DataFrame, w, k: int = 4) -> MarkovChains:
-    r"""Quantile Markov chain of relative values and the spatial Markov chain (giddy ``Spatial_Markov``).
+    r"""Quantile Markov chain of relative values and the spatial Markov chain conditioned on the
+    neighbours' class (Rey 2001).
 
-    The classes are the ``k`` quantiles of all province-years pooled (fixed cut-offs, so that a
-    province that keeps its relative position keeps its class). Transitions from year *t* to
-    *t* + 1 are counted; the transition probabilities are their row shares,
+    The classes are the ``k`` quantiles of all province-years pooled (:func:`quantile_classes`:
+    fixed cut-offs, so that a province that keeps its relative position keeps its class).
+    Transitions from year *t* to *t* + 1 are counted; the transition probabilities are their row
+    shares,
 
     .. math:: \hat p_{ij} = \frac{n_{ij}}{\sum_j n_{ij}},\qquad \pi' = \pi' P \ \ \text{(ergodic)},
 
     and in the spatial chain the same counts are split by the class of the province's spatial lag
-    (its neighbours' weighted mean, ``k`` pooled quantiles) at *t*. The Q and LR statistics test
-    that the transition probabilities do not depend on the neighbours' class (Bickenbach and Bode
-    2003). With *n* provinces and *T* years there are only *n*(*T* − 1) transitions to share among
-    :math:`k^2` (or :math:`k^3`) cells: see :meth:`MarkovChains.thin_rows`.
+    (its neighbours' mean under row-standardised ``w``, ``k`` pooled quantiles) at *t*. The Q and
+    LR statistics test that the transition probabilities do not depend on the neighbours' class
+    (:func:`homogeneity_test`). With *n* provinces and *T* years there are only *n*(*T* − 1)
+    transitions to share among :math:`k^2` (or :math:`k^3`) cells: see :meth:`MarkovChains.thin_rows`.
+
+    The counting is plain numpy (giddy's ``Spatial_Markov`` costs seconds of imports and
+    compilation); ``tests/test_dynamics.py`` checks every field against giddy on the book's data.
 
     References
     ----------
     Rey (2001); Bickenbach, F. and Bode, E. (2003). Evaluating the Markov property in studies of
     economic convergence. *International Regional Science Review* 26(3), 363–392.
     """
-    from giddy.markov import Spatial_Markov
-
     if list(relative.index) != list(w.id_order):
         raise ValueError("relative values must be indexed by province in the order of the weights")
     if not 2 <= k <= 7:
         raise ValueError(f"k must be between 2 and 7, got {k}")
     if relative.shape[1] < 2:
         raise ValueError("a Markov chain needs at least two years")
-    w.transform = "r"
-    chain = Spatial_Markov(relative.to_numpy(float), w, k=k, m=k, fixed=True, fill_empty_classes=False)
+    values = relative.to_numpy(float)
+    matrix = w.sparse.tocsr()
+    lag = (matrix @ values) / np.asarray(matrix.sum(axis=1))          # neighbours' mean (row-standardised)
+    classes, cutoffs = quantile_classes(values, k)
+    lag_classes, lag_cutoffs = quantile_classes(lag, k)
+    tables = np.zeros((k, k, k), dtype=int)                            # neighbours' class, from, to
+    np.add.at(tables, (lag_classes[:, :-1].ravel(), classes[:, :-1].ravel(), classes[:, 1:].ravel()), 1)
     names = _class_names(k)
-    counts = pd.DataFrame(chain.transitions, index=names, columns=names).astype(int)
-    probabilities = pd.DataFrame(chain.p, index=names, columns=names)
+    pooled = tables.sum(axis=0)
+    rows = pooled.sum(axis=1, keepdims=True)
+    counts = pd.DataFrame(pooled, index=names, columns=names)
+    probabilities = pd.DataFrame(np.divide(pooled, rows, out=np.zeros(pooled.shape), where=rows > 0),
+                                 index=names, columns=names)
     spatial_counts, spatial_probabilities, spatial_ergodic = {}, {}, {}
-    for lag, name in enumerate(names):
-        table = np.asarray(chain.T[lag], dtype=float)
-        rows = table.sum(axis=1, keepdims=True)
-        shares = np.divide(table, rows, out=np.full_like(table, np.nan), where=rows > 0)
-        spatial_counts[name] = pd.DataFrame(table, index=names, columns=names).astype(int)
+    for index, name in enumerate(names):
+        table = tables[index].astype(float)
+        sums = table.sum(axis=1, keepdims=True)
+        shares = np.divide(table, sums, out=np.full_like(table, np.nan), where=sums > 0)
+        spatial_counts[name] = pd.DataFrame(tables[index], index=names, columns=names)
         spatial_probabilities[name] = pd.DataFrame(shares, index=names, columns=names)
-        spatial_ergodic[name] = _ergodic(shares)
-    classes = pd.DataFrame(chain.class_ids, index=relative.index, columns=relative.columns)
-    class_counts = pd.DataFrame({year: classes[year].value_counts().reindex(range(k), fill_value=0).to_numpy()
-                                 for year in relative.columns}, index=names)
+        spatial_ergodic[name] = stationary_distribution(shares)
+    class_counts = pd.DataFrame({year: np.bincount(classes[:, t], minlength=k)
+                                 for t, year in enumerate(relative.columns)}, index=names)
     return MarkovChains(
-        k=k, cutoffs=np.asarray(chain.cutoffs, dtype=float), lag_cutoffs=np.asarray(chain.lag_cutoffs, dtype=float),
-        counts=counts, probabilities=probabilities, ergodic=pd.Series(_ergodic(chain.p), index=names),
+        k=k, cutoffs=cutoffs, lag_cutoffs=lag_cutoffs, counts=counts, probabilities=probabilities,
+        ergodic=pd.Series(stationary_distribution(probabilities.to_numpy()), index=names),
         spatial_counts=spatial_counts, spatial_probabilities=spatial_probabilities,
-        spatial_ergodic=pd.DataFrame(spatial_ergodic, index=names).T,
-        homogeneity={"Q": float(chain.Q), "Q_p": float(chain.Q_p_value), "LR": float(chain.LR),
-                     "LR_p": float(chain.LR_p_value), "df": int(chain.dof_hom)},
-        n_transitions=int(counts.to_numpy().sum()), class_counts=class_counts)
+        spatial_ergodic=pd.DataFrame(spatial_ergodic, index=names).T, homogeneity=homogeneity_test(tables),
+        n_transitions=int(pooled.sum()), class_counts=class_counts)

@@ -57,7 +57,7 @@ import pandas as pd
 from . import data, indicators
 
 __all__ = ["TAU", "EXTREME", "RULES", "COLUMNS", "ACCEPTED", "QualityError", "changes", "detect", "load_flags",
-           "flagged_series", "flags_for", "summary", "quiet_series"]
+           "flagged_series", "flags_for", "flagged_indicators", "summary", "quiet_series"]
 
 TAU = 0.2
 EXTREME = float(np.log(5))
@@ -207,6 +207,15 @@ def flags_for(code: str, root: Path | None = None, flags: pd.DataFrame | None = 
     published series in its formula; from ``flags`` when given, else the committed ones."""
     flags = load_flags(root) if flags is None else flags
     return flags[flags["series"].isin(_published_inputs(code))].reset_index(drop=True)
+
+
+def flagged_indicators(codes, min_provinces: int = 1, root: Path | None = None) -> list[str]:
+    """The indicators among ``codes`` (in their order) whose flags — their own or those of the
+    published series in their formula (:func:`flags_for`) — cover at least ``min_provinces``
+    provinces: the ones an analysis drops to show its results without them."""
+    flags = load_flags(root)
+    return [code for code in codes
+            if flags.loc[flags["series"].isin(_published_inputs(code)), "province"].nunique() >= min_provinces]
 
 
 def summary(flags: pd.DataFrame) -> pd.DataFrame:

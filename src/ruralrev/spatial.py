@@ -6,9 +6,10 @@
   (:func:`island_links`: Guangdong, across the Qiongzhou Strait). The neighbour lists are built
   once per process.
 * :func:`global_moran`, :func:`geary`, :func:`autocorrelation_by_year` — global Moran's I and
-  Geary's C with permutation pseudo p-values (esda, fixed seed).
-* :func:`local_moran` — local Moran (LISA) quadrants HH / LL / LH / HL, significant at α with an
-  optional false-discovery-rate or Bonferroni correction.
+  Geary's C with permutation pseudo p-values (esda, fixed seed; the permutations are evaluated in
+  one matrix product by :mod:`ruralrev.spatial_permutation`, with esda's own draws).
+* :func:`local_moran`, :func:`local_morans` — local Moran (LISA) quadrants HH / LL / LH / HL,
+  significant at α with an optional false-discovery-rate or Bonferroni correction.
 
 Moran's I of a regression's residuals is in :mod:`ruralrev.spatial_models`.
 
@@ -29,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .spatial_permutation import conditional_pvalues, folded_p_value, legacy_permutations
+
 __all__ = [
     "WEIGHT_KINDS",
     "quiet_import",
@@ -45,8 +48,10 @@ __all__ = [
     "autocorrelation_by_year",
     "LocalMoran",
     "local_moran",
+    "local_morans",
     "conditional_pvalues",
 ]
+ENGINES = ("numpy", "esda")
 
 WEIGHT_KINDS = ("queen", "rook", "knn")
 
@@ -230,7 +235,12 @@ class GlobalMoran:
     n: int
 
 
-def global_moran(y, w, permutations: int = 9999, seed: int = 20261123) -> GlobalMoran:
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+
+
+def global_moran(y, w, permutations: int = 9999, seed: int = 20261123, engine: str = "numpy") -> GlobalMoran:
     r"""Global Moran's I of ``y`` under weights ``w`` (row-standardised), with permutation inference.
 
     .. math::
@@ -240,27 +250,40 @@ def global_moran(y, w, permutations: int = 9999, seed: int = 20261123) -> Global
 
     The pseudo p-value is :math:`(M+1)/(R+1)`, with *M* the number of the *R* random permutations
     of *y* over the provinces whose *I* is at least as extreme, in the direction of the observed
-    *I* (esda's convention); the permutations are drawn with ``seed``.
+    *I* (esda's convention); the permutations are drawn with ``seed``. *I*, its expectation and
+    the normal approximation are esda's (``Moran``); ``engine="numpy"`` evaluates esda's own
+    permutations in one matrix product (:mod:`ruralrev.spatial_permutation`), ``"esda"`` lets esda
+    loop over them — the same numbers, as the tests check.
 
     References
     ----------
     Moran, P. A. P. (1950). Notes on continuous stochastic phenomena. *Biometrika* 37, 17–23.
     Cliff, A. D. and Ord, J. K. (1981). *Spatial Processes: Models and Applications*. Pion.
     """
-    esda = quiet_import("esda")
+    from .spatial_permutation import moran_simulations
 
+    esda = quiet_import("esda")
+    _check_engine(engine)
     y = np.asarray(y, dtype=float)
     if permutations < 99:
         raise ValueError(f"use at least 99 permutations, got {permutations}")
-    with _numpy_seed(seed):
-        result = esda.Moran(y, w, transformation="r", permutations=permutations)
+    if engine == "esda":
+        with _numpy_seed(seed):
+            result = esda.Moran(y, w, transformation="r", permutations=permutations)
+        simulated, p_sim = result.sim, float(result.p_sim)
+    else:
+        result = esda.Moran(y, w, transformation="r", permutations=0)
+        simulated = moran_simulations(y - y.mean(), result.w.sparse, legacy_permutations(len(y), permutations, seed))
+        p_sim = folded_p_value(simulated, result.I)
+    sd = float(np.std(simulated))
     return GlobalMoran(I=float(result.I), expected=float(result.EI), z_norm=float(result.z_norm),
-                       p_norm=float(result.p_norm), z_sim=float(result.z_sim), p_sim=float(result.p_sim),
-                       sd_sim=float(result.seI_sim), permutations=permutations, n=len(y))
+                       p_norm=float(result.p_norm), z_sim=float((result.I - simulated.sum() / permutations) / sd),
+                       p_sim=p_sim, sd_sim=sd, permutations=permutations, n=len(y))
 
 
-def geary(y, w, permutations: int = 9999, seed: int = 20261123) -> tuple[float, float]:
-    r"""Geary's C and its permutation pseudo p-value (esda ``Geary``).
+def geary(y, w, permutations: int = 9999, seed: int = 20261123, engine: str = "numpy") -> tuple[float, float]:
+    r"""Geary's C and its permutation pseudo p-value (esda ``Geary``; ``engine`` as in
+    :func:`global_moran`).
 
     .. math::
 
@@ -274,11 +297,18 @@ def geary(y, w, permutations: int = 9999, seed: int = 20261123) -> tuple[float, 
     Geary, R. C. (1954). The contiguity ratio and statistical mapping. *The Incorporated
     Statistician* 5(3), 115–145.
     """
-    esda = quiet_import("esda")
+    from .spatial_permutation import geary_simulations
 
-    with _numpy_seed(seed):
-        result = esda.Geary(np.asarray(y, dtype=float), w, transformation="r", permutations=permutations)
-    return float(result.C), float(result.p_sim)
+    esda = quiet_import("esda")
+    _check_engine(engine)
+    y = np.asarray(y, dtype=float)
+    if engine == "esda":
+        with _numpy_seed(seed):
+            result = esda.Geary(y, w, transformation="r", permutations=permutations)
+        return float(result.C), float(result.p_sim)
+    result = esda.Geary(y, w, transformation="r", permutations=0)
+    simulated = geary_simulations(y, result.w.sparse, result.den, legacy_permutations(len(y), permutations, seed))
+    return float(result.C), folded_p_value(simulated, result.C)
 
 
 def autocorrelation_by_year(values: pd.DataFrame, w, permutations: int = 9999,
@@ -300,48 +330,6 @@ def autocorrelation_by_year(values: pd.DataFrame, w, permutations: int = 9999,
                      "p_norm": moran.p_norm, "z_sim": moran.z_sim, "p_sim": moran.p_sim,
                      "sd_sim": moran.sd_sim, "geary_c": c, "geary_p_sim": c_p, "n": moran.n})
     return pd.DataFrame(rows)
-
-
-def conditional_pvalues(z, w, local, permutations: int = 9999, seed: int = 20261123) -> np.ndarray:
-    r"""Pseudo p-values of local Moran statistics under conditional randomisation.
-
-    For each province *i* its own value is held fixed and its :math:`|N_i|` neighbours' values
-    are drawn without replacement from the other *n* − 1 provinces, *R* times:
-
-    .. math::
-
-        I_i^{(r)} = (n-1)\,\frac{z_i \sum_{j} w_{ij} z_{\pi_r(j)}}{\sum_k z_k^2},\qquad
-        p_i = \frac{\min(M_i,\,R - M_i) + 1}{R + 1}
-
-    with :math:`M_i` the number of draws with :math:`I_i^{(r)} \ge I_i` (esda's folded, one-sided
-    convention). This is esda's algorithm in vectorised numpy: esda's own engine is compiled by
-    numba on first use, which costs more time than the whole chapter; the tests check these
-    p-values against ``esda.Moran_Local(...).p_sim`` on the book's data.
-
-    References
-    ----------
-    Anselin (1995); Sokal, R. R., Oden, N. L. and Thomson, B. A. (1998). Local spatial
-    autocorrelation in a biological model. *Geographical Analysis* 30(4), 331–354.
-    """
-    z = np.asarray(z, dtype=float)
-    local = np.asarray(local, dtype=float)
-    n = len(z)
-    sparse = w.sparse.tocsr()
-    cardinality = np.diff(sparse.indptr)
-    if (cardinality == 0).any():
-        raise ValueError("every province needs at least one neighbour")
-    rng = np.random.default_rng(seed)
-    draws = rng.permuted(np.tile(np.arange(n - 1), (permutations, 1)), axis=1)[:, : cardinality.max()]
-    scale = (n - 1) / (z @ z)
-    pvalues = np.empty(n)
-    for i in range(n):
-        row = slice(sparse.indptr[i], sparse.indptr[i + 1])
-        ids = draws[:, : cardinality[i]]
-        ids = ids + (ids >= i)                      # skip province i itself
-        simulated = scale * z[i] * (z[ids] @ sparse.data[row])
-        larger = int((simulated >= local[i]).sum())
-        pvalues[i] = (min(larger, permutations - larger) + 1) / (permutations + 1)
-    return pvalues
 
 
 @dataclass(frozen=True)
@@ -384,14 +372,21 @@ def local_moran(y, w, alpha: float = 0.05, correction: str = "none", permutation
     discovery rate: a new application to account for multiple and dependent tests in local
     statistics of spatial association. *Geographical Analysis* 38(2), 180–208.
     """
+    return local_morans(y, w, alpha, (correction,), permutations, seed, engine)[correction]
+
+
+def local_morans(y, w, alpha: float = 0.05, corrections=CORRECTIONS, permutations: int = 9999,
+                 seed: int = 20261123, engine: str = "numpy") -> dict[str, LocalMoran]:
+    """:func:`local_moran` under each of ``corrections``, from one set of permutations
+    (``{correction: LocalMoran}``): the corrections change the threshold, not the p-values."""
     esda = quiet_import("esda")
 
-    if correction not in CORRECTIONS:
-        raise ValueError(f"correction must be one of {CORRECTIONS}, got {correction!r}")
+    unknown = [c for c in corrections if c not in CORRECTIONS]
+    if unknown:
+        raise ValueError(f"correction must be one of {CORRECTIONS}, got {unknown[0]!r}")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
-    if engine not in ("numpy", "esda"):
-        raise ValueError(f"engine must be 'numpy' or 'esda', got {engine!r}")
+    _check_engine(engine)
     y = np.asarray(y, dtype=float)
     if engine == "esda":
         import warnings
@@ -403,17 +398,16 @@ def local_moran(y, w, alpha: float = 0.05, correction: str = "none", permutation
     else:
         result = esda.Moran_Local(y, w, transformation="r", permutations=0)
         pvalues = conditional_pvalues(result.z, result.w, result.Is, permutations, seed)
-    if correction == "fdr":
-        threshold = float(esda.fdr(pvalues, alpha))
-    elif correction == "bonferroni":
-        threshold = alpha / len(y)
-    else:
-        threshold = alpha
+    thresholds = {"none": alpha, "bonferroni": alpha / len(y)}
     quadrant = pd.Series(result.q).map(QUADRANTS).to_numpy()
-    significant = pvalues <= threshold
     frame = pd.DataFrame({"province": list(w.id_order), "value": y, "z": result.z,
                           "lag": np.asarray(result.w.sparse @ result.z), "Is": result.Is, "quadrant": quadrant,
-                          "p_sim": pvalues, "significant": significant,
-                          "category": np.where(significant, quadrant, "not significant")})
-    return LocalMoran(frame=frame, alpha=alpha, correction=correction, threshold=threshold,
-                      permutations=permutations)
+                          "p_sim": pvalues})
+    found = {}
+    for correction in corrections:
+        threshold = float(esda.fdr(pvalues, alpha)) if correction == "fdr" else thresholds[correction]
+        significant = pvalues <= threshold
+        found[correction] = LocalMoran(
+            frame=frame.assign(significant=significant, category=np.where(significant, quadrant, "not significant")),
+            alpha=alpha, correction=correction, threshold=threshold, permutations=permutations)
+    return found
