@@ -1,5 +1,7 @@
 """Clustering methods and partitions, on data whose answer is known."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -59,6 +61,18 @@ def test_k_for_maps_follows_the_gap_and_falls_back_to_the_silhouette():
     flat = cl.k_selection(noise, range(1, 6), references=20)
     assert flat.gap.no_structure
     assert flat.for_maps() == (flat.choose("silhouette"), "silhouette") and flat.for_maps()[0] > 1
+    # The statement is true in every branch.
+    assert separated.statement() == "The gap statistic picks k = 4. The maps use that k."
+    assert separated.statement(4).endswith("set by the k parameter: the same number.")
+    assert separated.statement(2).endswith("set by the k parameter instead.")
+    k_flat = flat.for_maps()[0]
+    assert flat.statement().startswith("The gap statistic picks k = 1: no cluster structure")
+    assert f"the maps use k = {k_flat}, the silhouette's choice; the data do not require" in flat.statement()
+    assert "set by the k parameter; the data do not require it" in flat.statement(3)
+    rising = cl.KSelection(table=flat.table, gap=replace(flat.gap, k=5, rule_met=False))
+    assert rising.for_maps() == (k_flat, "silhouette")
+    assert rising.statement().startswith("No k up to 5 satisfies the gap rule")
+    assert rising.statement().endswith("the gap statistic does not settle the number of groups on this grid.")
 
 
 def test_first_component_contiguity():

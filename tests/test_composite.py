@@ -268,3 +268,19 @@ def test_province_flags_at_a_cross_section():
     assert comparability.province_flags_at(flags, 2023)["province"].tolist() == ["Jilin"]
     assert comparability.province_flags_at(flags, 2022)["province"].tolist() == ["Jilin", "Hainan"]
     assert comparability.province_flags_at(flags, 2019).empty
+
+
+def test_flag_summary_for_pooling_and_for_a_cross_section():
+    flags = {"electricity": _flags([("rural_electricity", "Shanghai", 2019, 2020, 1102.0, 10.2, -99.1, "national-break"),
+                                    ("rural_electricity", "Jiangsu", 2019, 2020, 1949.1, 479.6, -75.4, "national-break"),
+                                    ("rural_electricity", "Jilin", 2022, 2023, 58.8, 87.1, 48.1, "province-break"),
+                                    ("rural_electricity", "Hainan", 2022, 2023, 46.1, 76.2, 65.2, "province-break"),
+                                    ("rural_electricity", "Hainan", 2021, 2022, 62.7, 46.1, -26.4, "province-break")]),
+             "income": _flags([])}
+    table = comparability.flag_summary(flags, 2023).set_index("indicator")
+    assert table.loc["electricity"].to_dict() == {"national_breaks": "2019→2020", "province_flags": 3,
+                                                  "provinces": 2, "at_year": "Hainan, Jilin"}
+    assert table.loc["income"].to_dict() == {"national_breaks": "", "province_flags": 0, "provinces": 0,
+                                             "at_year": ""}
+    with pytest.raises(ValueError, match="flags of income lack"):
+        comparability.flag_summary({"income": pd.DataFrame({"series": []})}, 2023)

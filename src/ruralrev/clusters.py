@@ -145,6 +145,27 @@ class KSelection:
             return self.gap.k, "gap"
         return self.choose("silhouette"), "silhouette"
 
+    def statement(self, k: int | None = None) -> str:
+        """What a page says about its number of groups, for every outcome of :meth:`for_maps`:
+        the gap statistic's verdict, the k mapped and why, and whether the data require it."""
+        used, rule = self.for_maps(k)
+        verdict = self.gap.verdict()
+        opening = verdict[0].upper() + verdict[1:] + "."
+        spread = "read the maps as a description of how the provinces spread, not as types of province"
+        if rule == "gap":
+            return f"{opening} The maps use that k."
+        if rule == "silhouette":
+            if self.gap.no_structure:
+                return (f"{opening} A map of one group shows nothing, so the maps use k = {used}, the silhouette's "
+                        f"choice; the data do not require this partition: {spread}.")
+            return (f"{opening} The maps use k = {used}, the silhouette's choice; the gap statistic does not settle "
+                    "the number of groups on this grid.")
+        if self.gap.no_structure:
+            return f"{opening} The maps use k = {used}, set by the k parameter; the data do not require it: {spread}."
+        if self.gap.rule_met and self.gap.k == used:
+            return f"{opening} The maps use k = {used}, set by the k parameter: the same number."
+        return f"{opening} The maps use k = {used}, set by the k parameter instead."
+
 
 def k_selection(z, ks=range(1, 9), method: str = "kmeans", references: int = 100,
                 seed: int = 20261123, n_init: int = 10) -> KSelection:

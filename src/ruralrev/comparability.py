@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["FLAG_COLUMNS", "break_steps", "comparable_years", "province_flags_at"]
+__all__ = ["FLAG_COLUMNS", "break_steps", "comparable_years", "province_flags_at", "flag_summary"]
 
 #: Columns a flag table must carry (``national_change_pct`` is optional).
 FLAG_COLUMNS = ("series", "province", "year_from", "year_to", "value_from", "value_to", "change_pct", "rule")
@@ -101,3 +101,26 @@ def province_flags_at(flags: pd.DataFrame, year: int) -> pd.DataFrame:
         raise ValueError(f"flag table lacks column(s) {missing}; expected {list(FLAG_COLUMNS)}")
     touching = (flags["year_from"] == year) | (flags["year_to"] == year)
     return flags[touching & (flags["rule"] == "province-break")].reset_index(drop=True)
+
+
+def flag_summary(flags_by_code: dict[str, pd.DataFrame], year: int) -> pd.DataFrame:
+    """One row per indicator: what its break flags mean for pooling years and for a cross-section.
+
+    ``flags_by_code`` maps an indicator code to its flags (e.g. ``ruralrev.quality.flags_for``).
+    Columns: ``indicator``; ``national_breaks`` (steps flagged as national breaks, e.g.
+    ``"2019→2020"``, empty when none); ``province_flags`` (number of province-level flags, any
+    year) and ``provinces`` (how many provinces they touch); ``at_year`` (provinces whose own
+    step starts or ends in ``year``, :func:`province_flags_at`, comma-separated).
+    """
+    rows = []
+    for code, flags in flags_by_code.items():
+        missing = [c for c in FLAG_COLUMNS if c not in flags.columns]
+        if missing:
+            raise ValueError(f"flags of {code} lack column(s) {missing}")
+        national = flags[flags["rule"] == "national-break"]
+        own = flags[flags["rule"] == "province-break"]
+        steps = sorted({(int(a), int(b)) for a, b in zip(national["year_from"], national["year_to"])})
+        rows.append({"indicator": code, "national_breaks": ", ".join(f"{a}→{b}" for a, b in steps),
+                     "province_flags": len(own), "provinces": own["province"].nunique(),
+                     "at_year": ", ".join(sorted(province_flags_at(flags, year)["province"].unique()))})
+    return pd.DataFrame(rows)
