@@ -1,5 +1,7 @@
 """Clustering methods and partitions, on data whose answer is known."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -49,3 +51,80 @@ def test_agreement_table():
     table = cl.agreement_table({"x": a, "y": a[::-1].copy()}, reference=a)
     assert table.set_index("Method").loc["x", "x"] == pytest.approx(1.0)
     assert table.set_index("Method").loc["x", "NBS regions"] == pytest.approx(1.0)
+
+
+def test_k_for_maps_follows_the_gap_and_falls_back_to_the_silhouette():
+    separated = cl.k_selection(_blobs(4), range(1, 6), references=20)
+    assert separated.gap.k == 4 and separated.for_maps() == (4, "gap")
+    assert separated.for_maps(5) == (5, "parameter")
+    noise = pd.DataFrame(np.random.default_rng(0).uniform(0, 1, (40, 3)))
+    flat = cl.k_selection(noise, range(1, 6), references=20)
+    assert flat.gap.no_structure
+    assert flat.for_maps() == (flat.choose("silhouette"), "silhouette") and flat.for_maps()[0] > 1
+    # The statement is true in every branch.
+    assert separated.statement() == "The gap statistic picks k = 4. The maps use that k."
+    assert separated.statement(4).endswith("set by the k parameter: the same number.")
+    assert separated.statement(2).endswith("set by the k parameter instead.")
+    k_flat = flat.for_maps()[0]
+    assert flat.statement().startswith("The gap statistic picks k = 1: no cluster structure")
+    assert f"the maps use k = {k_flat}, the silhouette's choice; the data do not require" in flat.statement()
+    assert "set by the k parameter; the data do not require it" in flat.statement(3)
+    rising = cl.KSelection(table=flat.table, gap=replace(flat.gap, k=5, rule_met=False))
+    assert rising.for_maps() == (k_flat, "silhouette")
+    assert rising.statement().startswith("No k up to 5 satisfies the gap rule")
+    assert rising.statement().endswith("the gap statistic does not settle the number of groups on this grid.")
+
+
+def test_first_component_contiguity():
+    # Three groups along a line: every cluster is one interval of the first component.
+    rng = np.random.default_rng(3)
+    line = pd.DataFrame(np.column_stack([np.repeat([0.0, 5.0, 10.0], 10) + rng.normal(0, 0.3, 30),
+                                         rng.normal(0, 0.3, 30)]))
+    labels = np.repeat([1, 2, 3], 10)
+    gradient = cl.first_component(line, labels)
+    assert gradient.contiguous and gradient.share > 0.95
+    # Scores rise with the first column, and agree with scikit-learn's PCA up to the sign.
+    assert np.corrcoef(gradient.scores, line[0])[0, 1] > 0.99
+    # Two groups apart on the second axis only, the first axis longer: not slices of the first component.
+    across = pd.DataFrame(np.column_stack([np.tile(np.linspace(-10, 10, 15), 2),
+                                           np.repeat([0.0, 3.0], 15) + rng.normal(0, 0.1, 30)]))
+    split = np.repeat([1, 2], 15)
+    assert not cl.first_component(across, split).contiguous
+
+
+def test_composition_and_its_description():
+    labels = np.array([1, 1, 2, 2, 2, 2])
+    regions = pd.Categorical(["East", "East", "East", "Central", "Central", "West"],
+                             categories=["East", "Central", "West", "Northeast"])
+    table = cl.composition(labels, regions)
+    assert list(table.columns) == ["East", "Central", "West", "Northeast", "provinces"]
+    assert table.loc["cluster 1"].tolist() == [2, 0, 0, 0, 2]
+    assert table.loc["all"].tolist() == [3, 2, 1, 0, 6]
+    assert cl.describe_composition(table) == ["cluster 1: 2 of the 3 East",
+                                              "cluster 2: 1 of the 3 East, all 2 Central, all 1 West"]
+
+
+def test_the_book_partition_of_2023_by_region():
+    """The silhouette's two clusters of 2023 (the page's default): seven East provinces against
+    the rest, the seven highest on the first principal component."""
+    from ruralrev import data
+
+    panel = data.load_panel()
+    raw, z = cl.feature_matrix(panel, 2023, cl.DEFAULT_INDICATORS)
+    labels = cl.fit_partition(z, "kmeans", 2)
+    regions = panel[panel["year"] == 2023].set_index("province").loc[z.index, "region"]
+    table = cl.composition(labels, regions.to_numpy())
+    assert table.loc["cluster 1"].to_dict() == {"East": 7, "Central": 0, "West": 0, "Northeast": 0, "provinces": 7}
+    assert table.loc["all", "East"] == 10
+    gradient = cl.first_component(z, labels)
+    assert gradient.contiguous
+    assert set(gradient.scores.nlargest(7).index) == set(z.index[labels == 1])
+
+
+def test_silhouette_reading_thresholds():
+    assert [cl.silhouette_reading(v) for v in (0.9, 0.71, 0.6, 0.51, 0.39, 0.26, 0.25, -0.2)] == [
+        "a strong structure", "a strong structure", "a reasonable structure", "a reasonable structure",
+        "a weak structure that could be artificial", "a weak structure that could be artificial",
+        "no substantial structure", "no substantial structure"]
+    with pytest.raises(ValueError):
+        cl.silhouette_reading(1.5)

@@ -163,9 +163,10 @@ def test_containment_can_fail_when_the_monte_carlo_is_not_centred(index):
     year = max(index.years)
     rows = (index.scores["year"] == year).to_numpy()
     matrix = index.normalized.to_numpy() + 1e-6
-    weights = np.random.default_rng(20261123).dirichlet(20 * 9 * index.weights.to_numpy(), size=300)
+    k = len(index.weights)
+    weights = np.random.default_rng(20261123).dirichlet(20 * k * index.weights.to_numpy(), size=300)
     method = TOPSIS(normalizations.vector_normalization)
-    ranks = np.column_stack([pd.Series(method(matrix, w, np.ones(9))[rows]).rank(ascending=False, method="min")
+    ranks = np.column_stack([pd.Series(method(matrix, w, np.ones(k))[rows]).rank(ascending=False, method="min")
                              for w in weights])
     low, high = np.percentile(ranks, 5, axis=1), np.percentile(ranks, 95, axis=1)
     published = index.year(year)["rank"].to_numpy()
@@ -174,11 +175,37 @@ def test_containment_can_fail_when_the_monte_carlo_is_not_centred(index):
 
 def test_rank_intervals_shrink_to_the_published_ranks_as_the_weights_concentrate(index):
     year = max(index.years)
-    tight = cp.rank_uncertainty(index, year, draws=200, seed=1, concentration=1e6)
+    tight = cp.rank_uncertainty(index, year, draws=200, seed=1, concentration=1e10)
     assert (tight["rank_p05"] == tight["rank"]).all() and (tight["rank_p95"] == tight["rank"]).all()
     loose = cp.rank_uncertainty(index, year, draws=200, seed=1, concentration=2.0)
     assert (loose["rank_p95"] - loose["rank_p05"]).sum() > 0
     assert loose.equals(cp.rank_uncertainty(index, year, draws=200, seed=1, concentration=2.0))
+
+
+def test_index_indicators_carry_no_national_break():
+    """The index pools years, so none of its indicators may change definition nationally inside
+    the pool. Rural electricity use (national break in 2020) would fail this; it is left out."""
+    from ruralrev import quality
+
+    for code in cp.INDEX_INDICATORS:
+        assert not (quality.flags_for(code)["rule"] == "national-break").any(), code
+    assert (quality.flags_for("electricity_per_rural_capita")["rule"] == "national-break").sum() >= 10
+    assert "electricity_per_rural_capita" not in cp.INDEX_INDICATORS
+
+
+def test_contributions_are_weighted_normalised_values(index):
+    year = max(index.years)
+    contributions = index.contributions(year)
+    rows = (index.scores["year"] == year).to_numpy()
+    expected = index.normalized[rows].to_numpy() * index.weights.to_numpy()
+    np.testing.assert_allclose(contributions.to_numpy(), expected)
+    assert list(contributions.index) == list(index.year(year).index)
+    # Closeness from the contributions: ||w m|| / (||w (1 - m)|| + ||w m||).
+    to_worst = np.sqrt((contributions ** 2).sum(axis=1))
+    to_best = np.sqrt(((index.weights.to_numpy() - contributions) ** 2).sum(axis=1))
+    np.testing.assert_allclose((to_worst / (to_worst + to_best)).to_numpy(), index.year(year)["closeness"].to_numpy())
+    with pytest.raises(ValueError, match="not among the pooled years"):
+        index.contributions(1999)
 
 
 def test_obstacles_on_the_index_scale(index):
@@ -224,3 +251,36 @@ def test_comparable_years_around_a_series_break():
     assert comparability.break_steps(flags, "rural_electricity") == [(2019, 2020)]
     with pytest.raises(ValueError, match="lacks column"):
         comparability.comparable_years(flags.drop(columns="rule"), "rural_electricity", years)
+    # The run holding a given year, rather than the longest.
+    assert comparability.comparable_years(flags, "rural_electricity", years, containing=2017) == [2016, 2017, 2018, 2019]
+    assert comparability.comparable_years(flags, ["rural_electricity", "machinery_power"], years,
+                                          containing=2018) == [2018, 2019]
+    with pytest.raises(ValueError, match="2030 is not among the candidate years"):
+        comparability.comparable_years(flags, "rural_electricity", years, containing=2030)
+
+
+def test_province_flags_at_a_cross_section():
+    flags = _flags([("rural_electricity", "Shanghai", 2019, 2020, 1102.0, 10.2, -99.1, "national-break"),
+                    ("rural_electricity", "Jilin", 2022, 2023, 58.8, 87.1, 48.1, "province-break"),
+                    ("rural_electricity", "Hainan", 2021, 2022, 62.7, 46.1, -26.4, "province-break")])
+    # A national break leaves a cross-section comparable; a province's own step touching the year does not.
+    assert comparability.province_flags_at(flags, 2020).empty
+    assert comparability.province_flags_at(flags, 2023)["province"].tolist() == ["Jilin"]
+    assert comparability.province_flags_at(flags, 2022)["province"].tolist() == ["Jilin", "Hainan"]
+    assert comparability.province_flags_at(flags, 2019).empty
+
+
+def test_flag_summary_for_pooling_and_for_a_cross_section():
+    flags = {"electricity": _flags([("rural_electricity", "Shanghai", 2019, 2020, 1102.0, 10.2, -99.1, "national-break"),
+                                    ("rural_electricity", "Jiangsu", 2019, 2020, 1949.1, 479.6, -75.4, "national-break"),
+                                    ("rural_electricity", "Jilin", 2022, 2023, 58.8, 87.1, 48.1, "province-break"),
+                                    ("rural_electricity", "Hainan", 2022, 2023, 46.1, 76.2, 65.2, "province-break"),
+                                    ("rural_electricity", "Hainan", 2021, 2022, 62.7, 46.1, -26.4, "province-break")]),
+             "income": _flags([])}
+    table = comparability.flag_summary(flags, 2023).set_index("indicator")
+    assert table.loc["electricity"].to_dict() == {"national_breaks": "2019→2020", "province_flags": 3,
+                                                  "provinces": 2, "at_year": "Hainan, Jilin"}
+    assert table.loc["income"].to_dict() == {"national_breaks": "", "province_flags": 0, "provinces": 0,
+                                             "at_year": ""}
+    with pytest.raises(ValueError, match="flags of income lack"):
+        comparability.flag_summary({"income": pd.DataFrame({"series": []})}, 2023)

@@ -66,3 +66,42 @@ def test_k_selection_starts_at_one_and_reports_the_gap():
     assert selection.table["k"].tolist() == [1, 2, 3, 4]
     assert np.isnan(selection.table.loc[0, "silhouette"]) and selection.choose("silhouette") == 2
     assert selection.choose("gap") == selection.gap.k == 2
+
+
+def test_gap_rules_of_r_cluster_maxse_by_hand():
+    """The three rules on two curves, computed by hand as R's cluster::maxSE (SE.factor = 1) does."""
+    # A slow steady rise (the shape of the book's 2023 curve): no step exceeds its s.e.
+    slow = pd.DataFrame({"k": range(1, 9), "gap": [0.42, 0.44, 0.48, 0.47, 0.49, 0.55, 0.63, 0.64],
+                         "gap_se": [0.10, 0.08, 0.08, 0.08, 0.08, 0.08, 0.09, 0.09]})
+    # Tibs2001SEmax: 0.42 >= 0.44 - 0.08 -> k = 1.
+    assert gap.choose_k_gap(slow) == gap.choose_k_gap(slow, "Tibs2001SEmax") == 1
+    # firstSEmax: first fall after k = 3 (0.48 -> 0.47), so m = 3; 0.42 >= 0.48 - 0.08 -> k = 1.
+    assert gap.choose_k_gap(slow, "firstSEmax") == 1
+    # globalSEmax: m = 8 (0.64); the smallest k with gap >= 0.64 - 0.09 = 0.55 is k = 6.
+    assert gap.choose_k_gap(slow, "globalSEmax") == 6
+    # A jump at k = 3 after a dip (three separated groups in a triangle, below).
+    jump = pd.DataFrame({"k": [1, 2, 3, 4], "gap": [-0.43, -0.36, 2.19, 2.01], "gap_se": [0.11, 0.11, 0.12, 0.11]})
+    assert gap.choose_k_gap(jump) == 1                          # -0.43 >= -0.36 - 0.11
+    assert gap.choose_k_gap(jump, "firstSEmax") == 3 and gap.choose_k_gap(jump, "globalSEmax") == 3
+    with pytest.raises(ValueError, match="unknown gap rule"):
+        gap.choose_k_gap(jump, "elbow")
+
+
+def test_tibshiranis_rule_stops_early_on_three_groups_in_a_triangle():
+    """A known weakness of the first-k rule, kept visible: three well-separated groups at the
+    corners of a triangle leave the gap at k = 2 no higher than at k = 1, so the rule stops at 1;
+    the rules that look for the maximum find 3. The largest step (k = 2 -> 3) is many s.e."""
+    rng = np.random.default_rng(5)
+    centres = np.array([[0, 0], [8, 0], [4, 7]], float)
+    x = np.vstack([c + rng.normal(0, 0.6, (12, 2)) for c in centres])
+    result = gap.gap_statistic(x, range(1, 6), references=20)
+    assert result.k == 1 and result.k_by("firstSEmax") == 3 and result.k_by("globalSEmax") == 3
+    step = result.largest_step()
+    assert step["k"] == 2 and step["ratio"] > 10
+
+
+def test_largest_step_by_hand():
+    table = pd.DataFrame({"k": [1, 2, 3], "gap": [0.1, 0.3, 0.35], "gap_se": [0.05, 0.1, 0.02]})
+    result = gap.GapStatistic(table=table, k=1, rule_met=True, references=2, n_init=1, seed=0)
+    # Steps: 0.2 / 0.1 = 2 (k = 1 -> 2), 0.05 / 0.02 = 2.5 (k = 2 -> 3).
+    assert result.largest_step() == pytest.approx({"k": 2, "rise": 0.05, "se": 0.02, "ratio": 2.5})

@@ -125,7 +125,7 @@ def test_typology_chapter_with_ward_and_four_clusters(tmp_path):
 
     glued = _run_with(tmp_path, "typology", ["method=ward", "k=4", "bootstrap_reps=20", "gap_references=10",
                                              "mc_draws=50", "year=2022"])
-    assert glued["k"] == "4" and glued["year"] == "2022" and glued["k_rule"] == "the k parameter"
+    assert glued["k"] == "4" and glued["year"] == "2022" and "set by the k parameter" in glued["k_statement"]
     panel = data.load_panel()
     raw, z = clusters.feature_matrix(panel, 2022, clusters.DEFAULT_INDICATORS)
     labels = clusters.fit_partition(z, "ward", 4)

@@ -81,3 +81,32 @@ def test_coassignment_of_clear_clusters():
     result = st.cluster_bootstrap(_three_blobs(), "kmeans", 3, reps=30, seed=3)
     assert (result.province["coassignment"] > 0.95).all()
     assert np.nanmax(result.coassignment.to_numpy()) <= 1
+
+
+def test_reference_sets_are_the_gap_statistics():
+    from ruralrev import gap
+
+    z = _three_blobs()
+    drawn = gap.reference_sets(z, 3, seed=9)
+    assert len(drawn) == 3 and drawn[0].shape == z.shape
+    # The gap statistic's expected log W over the same sets (k = 1: total sum of squares).
+    table = gap.gap_statistic(z, range(1, 3), references=3, seed=9).table
+    expected = np.mean([np.log(((d - d.mean(axis=0)) ** 2).sum()) for d in drawn])
+    assert table.loc[0, "expected_log_w"] == pytest.approx(expected)
+
+
+def test_stability_without_clusters_depends_on_the_shape_of_the_cloud():
+    """No reference set has clusters. In an elongated cloud k-means cuts the long axis the same way
+    in every resample (stable: the check has no power there); in a round one it does not."""
+    rng = np.random.default_rng(0)
+    elongated = pd.DataFrame(rng.uniform(0, 1, (40, 3)) * [10.0, 1.0, 1.0])
+    long = st.reference_stability(elongated, "kmeans", 2, sets=3, reps=40, seed=1)
+    assert long.n_stable == 3 and long.median_weakest > 0.85
+    assert list(long.table.columns) == ["set", "weakest", "strongest", "reading"]
+    angles = rng.uniform(0, 2 * np.pi, 60)
+    radii = np.sqrt(rng.uniform(0, 1, 60))
+    disc = pd.DataFrame(np.column_stack([radii * np.cos(angles), radii * np.sin(angles)]))
+    round_ = st.reference_stability(disc, "kmeans", 3, sets=3, reps=40, seed=1)
+    assert round_.median_weakest < long.median_weakest
+    with pytest.raises(ValueError, match="at least one reference set"):
+        st.reference_stability(disc, "kmeans", 2, sets=0)

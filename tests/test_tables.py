@@ -96,6 +96,7 @@ def test_format_by_unit_uses_each_rows_unit():
     out = format_by_unit(frame, "Unit")
     assert out["Cluster 1"].tolist() == ["7", "58.3", "21,578", "1.23"]
     assert unit_kind("100 million yuan") is None and unit_kind("%") == "percent"
+    assert unit_kind("log(yuan per person)") is None     # a log is not money (12 vs 11 would hide the gap)
 
 
 def test_myst_table_is_numbered_captioned_and_sourced():

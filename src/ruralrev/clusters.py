@@ -28,6 +28,12 @@ __all__ = [
     "profiles",
     "agreement",
     "agreement_table",
+    "SILHOUETTE_READING",
+    "silhouette_reading",
+    "Gradient",
+    "first_component",
+    "composition",
+    "describe_composition",
 ]
 
 #: The documented default set (names of panel columns; ``log_`` takes the natural log).
@@ -125,6 +131,41 @@ class KSelection:
         """k chosen by one criterion (see :func:`choose_k`)."""
         return self.gap.k if rule == "gap" else choose_k(self.table, rule)
 
+    def for_maps(self, k: int | None = None) -> tuple[int, str]:
+        """The number of groups a page maps, and the rule that set it.
+
+        ``k`` when given (rule ``"parameter"``); otherwise the gap statistic's k when its rule is
+        met with k > 1 (``"gap"``); otherwise the silhouette's k (``"silhouette"``). In that last
+        case the data do not require the partition that is mapped (the gap picks one group, or no
+        k on the grid meets its rule), and the page must say so.
+        """
+        if k is not None:
+            return int(k), "parameter"
+        if self.gap.rule_met and self.gap.k > 1:
+            return self.gap.k, "gap"
+        return self.choose("silhouette"), "silhouette"
+
+    def statement(self, k: int | None = None) -> str:
+        """What a page says about its number of groups, for every outcome of :meth:`for_maps`:
+        the gap statistic's verdict, the k mapped and why, and whether the data require it."""
+        used, rule = self.for_maps(k)
+        verdict = self.gap.verdict()
+        opening = verdict[0].upper() + verdict[1:] + "."
+        spread = "read the maps as a description of how the provinces spread, not as types of province"
+        if rule == "gap":
+            return f"{opening} The maps use that k."
+        if rule == "silhouette":
+            if self.gap.no_structure:
+                return (f"{opening} A map of one group shows nothing, so the maps use k = {used}, the silhouette's "
+                        f"choice; the data do not require this partition: {spread}.")
+            return (f"{opening} The maps use k = {used}, the silhouette's choice; the gap statistic does not settle "
+                    "the number of groups on this grid.")
+        if self.gap.no_structure:
+            return f"{opening} The maps use k = {used}, set by the k parameter; the data do not require it: {spread}."
+        if self.gap.rule_met and self.gap.k == used:
+            return f"{opening} The maps use k = {used}, set by the k parameter: the same number."
+        return f"{opening} The maps use k = {used}, set by the k parameter instead."
+
 
 def k_selection(z, ks=range(1, 9), method: str = "kmeans", references: int = 100,
                 seed: int = 20261123, n_init: int = 10) -> KSelection:
@@ -158,6 +199,28 @@ def k_selection(z, ks=range(1, 9), method: str = "kmeans", references: int = 100
     gap = gap_statistic(x, ks, references, seed, n_init)
     table = pd.DataFrame(rows).merge(gap.table[["k", "gap", "gap_se"]], on="k")
     return KSelection(table=table, gap=gap)
+
+
+#: Kaufman and Rousseeuw's reading of the silhouette coefficient (the largest average silhouette
+#: width over k): lower bounds, highest first.
+SILHOUETTE_READING = ((0.71, "a strong structure"), (0.51, "a reasonable structure"),
+                      (0.26, "a weak structure that could be artificial"), (-1.0, "no substantial structure"))
+
+
+def silhouette_reading(coefficient: float) -> str:
+    r"""Kaufman and Rousseeuw's reading of a silhouette coefficient
+    :math:`SC = \max_k \bar s(k)`, with :math:`s(i) = (b_i - a_i)/\max(a_i, b_i)` (mean distance
+    to the own cluster :math:`a_i`, to the nearest other :math:`b_i`): above 0.70 a strong
+    structure, 0.51–0.70 reasonable, 0.26–0.50 weak and possibly artificial, at most 0.25 none.
+
+    References
+    ----------
+    Kaufman, L. and Rousseeuw, P. J. (1990). *Finding Groups in Data: An Introduction to Cluster
+    Analysis*. Wiley, chapter 2 (silhouettes and the silhouette coefficient).
+    """
+    if not -1 <= coefficient <= 1:
+        raise ValueError(f"a silhouette coefficient lies in [-1, 1], got {coefficient}")
+    return next(label for lower, label in SILHOUETTE_READING if coefficient >= lower)
 
 
 def choose_k(selection: pd.DataFrame, rule: str = "gap") -> int:
@@ -194,3 +257,71 @@ def agreement(labels, reference) -> float:
     from sklearn.metrics import adjusted_rand_score
 
     return float(adjusted_rand_score(np.asarray(reference), np.asarray(labels)))
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """Result of :func:`first_component`: the share of the variance on the first principal
+    component, each observation's score on it (oriented so that it rises with the first
+    indicator) and whether every cluster is one interval of those scores (``contiguous``)."""
+
+    share: float
+    scores: pd.Series
+    contiguous: bool
+
+
+def first_component(z: pd.DataFrame, labels) -> Gradient:
+    r"""Is a partition a set of slices of the first principal component?
+
+    With scores :math:`t_i = (x_i - \bar x)^\top v_1` on the leading eigenvector of the covariance
+    of the standardized indicators, the partition is *contiguous* when, sorted by :math:`t_i`,
+    every cluster occupies one run of consecutive observations (k − 1 changes of label). A
+    contiguous partition of data without clusters is a description of their main gradient cut
+    into ranges, not a set of types.
+
+    References
+    ----------
+    Jolliffe, I. T. (2002). *Principal Component Analysis*, 2nd ed. Springer, chapter 9 (principal
+    components and cluster analysis).
+    """
+    from sklearn.decomposition import PCA
+
+    x = np.asarray(z, dtype=float)
+    labels = np.asarray(labels)
+    pca = PCA(n_components=1).fit(x)
+    scores = pca.transform(x)[:, 0]
+    if np.corrcoef(scores, x[:, 0])[0, 1] < 0:
+        scores = -scores
+    ordered = labels[np.argsort(scores, kind="mergesort")]
+    changes = int((ordered[1:] != ordered[:-1]).sum())
+    index = z.index if isinstance(z, pd.DataFrame) else None
+    return Gradient(share=float(pca.explained_variance_ratio_[0]), scores=pd.Series(scores, index=index),
+                    contiguous=changes == len(np.unique(labels)) - 1)
+
+
+def composition(labels, reference, name: str = "NBS region") -> pd.DataFrame:
+    """Cross-tabulation of clusters (rows ``cluster 1`` ...) by a reference classification
+    (columns in its categorical order when it has one), with row totals ``provinces`` and a
+    last row ``all`` of column totals."""
+    reference = pd.Series(reference, name=name)
+    if not isinstance(reference.dtype, pd.CategoricalDtype):
+        reference = reference.astype("category")
+    table = pd.crosstab(pd.Series(np.asarray(labels), name="cluster"), reference.reset_index(drop=True),
+                        dropna=False)
+    table.index = [f"cluster {c}" for c in table.index]
+    table.columns = [str(c) for c in table.columns]
+    table.loc["all"] = table.sum()
+    table["provinces"] = table.sum(axis=1)
+    return table
+
+
+def describe_composition(table: pd.DataFrame) -> list[str]:
+    """One phrase per cluster of a :func:`composition` table, e.g. ``"cluster 1: 7 of the 10
+    East"`` or ``"cluster 2: 3 of the 10 East, all 6 Central"``."""
+    totals = table.loc["all"].drop("provinces")
+    phrases = []
+    for cluster, row in table.drop(index="all").drop(columns="provinces").iterrows():
+        parts = [f"all {n} {region}" if n == totals[region] else f"{n} of the {totals[region]} {region}"
+                 for region, n in row.items() if n > 0]
+        phrases.append(f"{cluster}: {', '.join(parts)}")
+    return phrases

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["FLAG_COLUMNS", "break_steps", "comparable_years"]
+__all__ = ["FLAG_COLUMNS", "break_steps", "comparable_years", "province_flags_at", "flag_summary"]
 
 #: Columns a flag table must carry (``national_change_pct`` is optional).
 FLAG_COLUMNS = ("series", "province", "year_from", "year_to", "value_from", "value_to", "change_pct", "rule")
@@ -33,8 +33,10 @@ def break_steps(flags: pd.DataFrame, series, min_provinces: int = 1) -> list[tup
     return sorted((int(a), int(b)) for (a, b), n in counts.items() if n >= min_provinces)
 
 
-def comparable_years(flags: pd.DataFrame, series, years, min_provinces: int = 1) -> list[int]:
-    """The longest run of ``years`` that no flagged break of ``series`` cuts (the later run on a tie).
+def comparable_years(flags: pd.DataFrame, series, years, min_provinces: int = 1,
+                     containing: int | None = None) -> list[int]:
+    """The longest run of ``years`` that no flagged break of ``series`` cuts (the later run on a
+    tie), or the run that holds the year ``containing``.
 
     Parameters
     ----------
@@ -46,6 +48,9 @@ def comparable_years(flags: pd.DataFrame, series, years, min_provinces: int = 1)
         Candidate years (need not be consecutive: a run is a set of listed years between breaks).
     min_provinces : int
         Ignore steps flagged in fewer provinces.
+    containing : int, optional
+        Return the run holding this year (which must be among ``years``) instead of the longest:
+        the years that can be pooled with it.
 
     Returns
     -------
@@ -59,6 +64,8 @@ def comparable_years(flags: pd.DataFrame, series, years, min_provinces: int = 1)
     ...                       "change_pct": [-99.1], "rule": ["jump"]})
     >>> comparable_years(flags, "rural_electricity", range(2016, 2025))
     [2020, 2021, 2022, 2023, 2024]
+    >>> comparable_years(flags, "rural_electricity", range(2016, 2025), containing=2018)
+    [2016, 2017, 2018, 2019]
     """
     years = sorted(int(y) for y in years)
     if not years:
@@ -71,4 +78,49 @@ def comparable_years(flags: pd.DataFrame, series, years, min_provinces: int = 1)
             current = []
         current.append(year)
     runs.append(current)
+    if containing is not None:
+        holding = [run for run in runs if int(containing) in run]
+        if not holding:
+            raise ValueError(f"{containing} is not among the candidate years {years}")
+        return holding[0]
     return max(reversed(runs), key=len)
+
+
+def province_flags_at(flags: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Province-level breaks whose step starts or ends in ``year``.
+
+    A cross-section of one year compares provinces, not years, so a *national* break (every
+    province changes definition together, rule ``national-break``) leaves it internally
+    comparable. A break of one province alone (rule ``province-break``: a revision, a
+    redefinition, an error) puts that province's value in ``year`` on one side of a step the
+    other provinces do not share, when ``year`` is either end of the step; those are the rows
+    returned.
+    """
+    missing = [c for c in FLAG_COLUMNS if c not in flags.columns]
+    if missing:
+        raise ValueError(f"flag table lacks column(s) {missing}; expected {list(FLAG_COLUMNS)}")
+    touching = (flags["year_from"] == year) | (flags["year_to"] == year)
+    return flags[touching & (flags["rule"] == "province-break")].reset_index(drop=True)
+
+
+def flag_summary(flags_by_code: dict[str, pd.DataFrame], year: int) -> pd.DataFrame:
+    """One row per indicator: what its break flags mean for pooling years and for a cross-section.
+
+    ``flags_by_code`` maps an indicator code to its flags (e.g. ``ruralrev.quality.flags_for``).
+    Columns: ``indicator``; ``national_breaks`` (steps flagged as national breaks, e.g.
+    ``"2019→2020"``, empty when none); ``province_flags`` (number of province-level flags, any
+    year) and ``provinces`` (how many provinces they touch); ``at_year`` (provinces whose own
+    step starts or ends in ``year``, :func:`province_flags_at`, comma-separated).
+    """
+    rows = []
+    for code, flags in flags_by_code.items():
+        missing = [c for c in FLAG_COLUMNS if c not in flags.columns]
+        if missing:
+            raise ValueError(f"flags of {code} lack column(s) {missing}")
+        national = flags[flags["rule"] == "national-break"]
+        own = flags[flags["rule"] == "province-break"]
+        steps = sorted({(int(a), int(b)) for a, b in zip(national["year_from"], national["year_to"])})
+        rows.append({"indicator": code, "national_breaks": ", ".join(f"{a}→{b}" for a, b in steps),
+                     "province_flags": len(own), "provinces": own["province"].nunique(),
+                     "at_year": ", ".join(sorted(province_flags_at(flags, year)["province"].unique()))})
+    return pd.DataFrame(rows)

@@ -16,7 +16,15 @@ published normalisation, so the intervals are centred on the published ranks.
 
 The pool can be restricted to explicit ``years`` and ``indicators``; see
 :func:`ruralrev.comparability.comparable_years` for the years over which a series with a break
-can be pooled.
+can be pooled, and :mod:`ruralrev.index_variants` for the index under alternative pools and
+indicator sets.
+
+Rural electricity use per rural resident is not among the index indicators (its registry entry
+carries no ``index_*`` tag): the series counts electricity consumed in rural areas, rural
+industry included, so it measures rural economic activity rather than living standards; and it
+is not comparable across years (a national definitional break in 2020, province-level breaks
+after it). An earlier version filed it under living standards and pooled it over 2016–2023,
+where the break alone gave it the largest entropy weight.
 """
 
 from __future__ import annotations
@@ -174,6 +182,15 @@ class CompositeIndex:
         if part.empty:
             raise ValueError(f"{year} is not among the pooled years {list(self.years)}")
         return part.set_index("province")
+
+    def contributions(self, year: int) -> pd.DataFrame:
+        r"""Weighted normalised values :math:`w_j m_{ij}` of each province (rows) and indicator in
+        one year: how far each indicator carries the province towards the ideal :math:`w`."""
+        rows = (self.scores["year"] == year).to_numpy()
+        if not rows.any():
+            raise ValueError(f"{year} is not among the pooled years {list(self.years)}")
+        frame = self.normalized[rows].set_axis(self.scores.loc[rows, "province"].to_numpy())
+        return frame * self.weights.reindex(frame.columns).to_numpy()
 
     def obstacles(self, year: int) -> pd.DataFrame:
         """Obstacle degrees (per cent) of each province in one year, on the index's own scale."""

@@ -17,8 +17,17 @@ the principal components of the data (their method b), and every k-means fit —
 on each reference set — takes the best of the same ``n_init`` initialisations, so that
 :math:`W_k` and :math:`W_k^{*b}` are minimised equally well.
 
+The rule above is Tibshirani et al.'s ("Tibs2001SEmax" in R's ``cluster::maxSE``). It stops at
+the first k whose gap is within one standard error of the next, so a gap curve that rises slowly
+but steadily gives k = 1. Two other rules of ``cluster::maxSE`` are available for comparison
+(:func:`choose_k_gap`): "firstSEmax" (Maechler's default in ``clusGap``: the first local maximum
+of the gap, then the smallest k within one s.e. of it) and "globalSEmax" (Dudoit and Fridlyand
+2002: the same from the global maximum).
+
 References
 ----------
+Dudoit, S. and Fridlyand, J. (2002). A prediction-based resampling method for estimating the
+number of clusters in a dataset. *Genome Biology* 3(7), research0036.
 Tibshirani, R., Walther, G. and Hastie, T. (2001). Estimating the number of clusters in a data
 set via the gap statistic. *Journal of the Royal Statistical Society B* 63(2), 411–423.
 """
@@ -31,7 +40,10 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-__all__ = ["GapStatistic", "gap_statistic", "choose_k_gap", "within_dispersion"]
+__all__ = ["GAP_RULES", "GapStatistic", "gap_statistic", "choose_k_gap", "within_dispersion", "reference_sets"]
+
+#: Rules for reading the gap curve, named as in R's ``cluster::maxSE``; the first is Tibshirani's.
+GAP_RULES = ("Tibs2001SEmax", "firstSEmax", "globalSEmax")
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,23 @@ class GapStatistic:
         """True when the rule picks k = 1: the data are not more clustered than the reference."""
         return self.k == 1
 
+    def k_by(self, rule: str = "Tibs2001SEmax") -> int:
+        """k chosen from this gap curve by another rule of :data:`GAP_RULES`."""
+        return choose_k_gap(self.table, rule)
+
+    def largest_step(self) -> dict:
+        r"""The largest rise of the gap from one k to the next, in standard errors:
+        :math:`\max_k (\mathrm{Gap}(k+1) - \mathrm{Gap}(k)) / s_{k+1}`. Tibshirani's rule stops at
+        the first k where this ratio is at most 1; when it is at most 1 everywhere, no single step
+        to more clusters stands out. Returns ``k`` (the step from k to k + 1), ``rise``, ``se``
+        and ``ratio``."""
+        table = self.table.sort_values("k")
+        rise = table["gap"].diff().shift(-1).iloc[:-1]
+        se = table["gap_se"].shift(-1).iloc[:-1]
+        ratio = rise / se
+        at = ratio.idxmax()
+        return {"k": int(table.loc[at, "k"]), "rise": float(rise[at]), "se": float(se[at]), "ratio": float(ratio[at])}
+
     def verdict(self) -> str:
         """One sentence saying what the gap statistic found."""
         if not self.rule_met:
@@ -69,6 +98,23 @@ class GapStatistic:
 def within_dispersion(x: np.ndarray, labels: np.ndarray) -> float:
     r"""Pooled within-cluster sum of squares :math:`W_k = \sum_r\sum_{i\in C_r}\lVert x_i-\bar x_r\rVert^2`."""
     return float(sum(((x[labels == g] - x[labels == g].mean(axis=0)) ** 2).sum() for g in np.unique(labels)))
+
+
+def reference_sets(z, references: int, seed: int) -> list[np.ndarray]:
+    r"""Data sets without clusters, shaped like ``z``: uniform over the box aligned with its
+    principal components (Tibshirani et al.'s method b).
+
+    With :math:`X = U S V^\top` the SVD of the centred data, each set draws every column of
+    :math:`XV` uniformly between that column's minimum and maximum and rotates back with
+    :math:`V^\top` (the mean is not added back: the within-cluster dispersion ignores it).
+    """
+    x = np.asarray(z, dtype=float)
+    rng = np.random.default_rng(seed)
+    centred = x - x.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    rotated = centred @ vt.T
+    low, high = rotated.min(axis=0), rotated.max(axis=0)
+    return [rng.uniform(low, high, size=rotated.shape) @ vt for _ in range(references)]
 
 
 def _log_w(x: np.ndarray, k: int, n_init: int, seed: int) -> float:
@@ -107,18 +153,13 @@ def gap_statistic(z, ks=range(1, 9), references: int = 100, seed: int = 20261123
         raise ValueError(f"ks must be consecutive integers between 1 and {len(x) - 1}, got {ks}")
     if references < 2:
         raise ValueError(f"the gap statistic needs at least 2 reference sets, got {references}")
-    rng = np.random.default_rng(seed)
-    centred = x - x.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    rotated = centred @ vt.T
-    low, high = rotated.min(axis=0), rotated.max(axis=0)
-    reference_sets = [rng.uniform(low, high, size=rotated.shape) @ vt for _ in range(references)]
+    drawn = reference_sets(x, references, seed)
     rows = []
     with threadpool_limits(limits=1):   # hundreds of tiny fits: OpenMP threads only add overhead
         for k in ks:
             observed = _log_w(x, k, n_init, seed)
             logs = np.array([_log_w(reference, k, n_init, seed + b + 1)
-                             for b, reference in enumerate(reference_sets)])
+                             for b, reference in enumerate(drawn)])
             rows.append({"k": k, "log_w": observed, "expected_log_w": logs.mean(), "gap": logs.mean() - observed,
                          "gap_se": logs.std(ddof=0) * np.sqrt(1 + 1 / references)})
     table = pd.DataFrame(rows)
@@ -135,7 +176,24 @@ def _one_se_rule(table: pd.DataFrame) -> tuple[int, bool]:
     return int(ks[-1]), False
 
 
-def choose_k_gap(table: pd.DataFrame) -> int:
-    """Smallest k with Gap(k) ≥ Gap(k+1) − s(k+1) in a table with ``k``, ``gap``, ``gap_se``
-    columns; the largest k tried if none qualifies."""
-    return _one_se_rule(table)[0]
+def choose_k_gap(table: pd.DataFrame, rule: str = "Tibs2001SEmax") -> int:
+    """k chosen from a table with ``k``, ``gap``, ``gap_se`` columns (consecutive k).
+
+    ``"Tibs2001SEmax"``: the smallest k with Gap(k) ≥ Gap(k+1) − s(k+1), the largest k tried if
+    none qualifies. ``"firstSEmax"``: m = the first k with Gap(k+1) ≤ Gap(k) (the last k if the
+    curve never falls), then the smallest k with Gap(k) ≥ Gap(m) − s(m). ``"globalSEmax"``: the
+    same with m the k of the largest gap. As R's ``cluster::maxSE`` with ``SE.factor = 1``.
+    """
+    if rule == "Tibs2001SEmax":
+        return _one_se_rule(table)[0]
+    if rule not in GAP_RULES:
+        raise ValueError(f"unknown gap rule {rule!r}; use one of {GAP_RULES}")
+    values = table.sort_values("k").reset_index(drop=True)
+    gap, se = values["gap"].to_numpy(), values["gap_se"].to_numpy()
+    if rule == "firstSEmax":
+        falls = np.flatnonzero(np.diff(gap) <= 0)
+        m = int(falls[0]) if len(falls) else len(gap) - 1
+    else:
+        m = int(np.argmax(gap))
+    within = np.flatnonzero(gap[:m] >= gap[m] - se[m])
+    return int(values.loc[within[0] if len(within) else m, "k"])

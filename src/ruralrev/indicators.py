@@ -282,8 +282,9 @@ REGISTRY: list[Indicator] = [
              "rural_electricity × 10^8 / (rural_population × 10^4)",
              lambda x: x.rural_electricity * 1e8 / (x.rural_population * 1e4),
              "Rural electricity consumption (rural industry included) per rural resident; inherits the 2020 "
-             "break of rural electricity.", decimals=2,
-             tags=("infrastructure", "per_capita", "index_living"), direction=1),
+             "break of rural electricity. Not in the composite index: it mixes household use with rural "
+             "industry, and it is not comparable across years.", decimals=2,
+             tags=("infrastructure", "per_capita"), direction=1),
     _derived("grain_per_rural_capita", "Grain output per rural resident", "Grain per rural resident",
              "kg per person", "grain_output × 10^7 / (rural_population × 10^4)",
              lambda x: x.grain_output * 1e7 / (x.rural_population * 1e4),

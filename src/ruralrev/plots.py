@@ -358,7 +358,8 @@ def plot_rank_intervals(ranks, point_rank, title: str):
     ax.set_yticks(list(y), order.index, fontsize=7.5)
     ax.set_xlabel("Rank (1 = most developed)")
     ax.set_title(title, loc="left", fontsize=11)
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    # Best ranks sit top left, worst bottom right: the top right corner is empty.
+    ax.legend(frameon=False, fontsize=8, loc="upper right")
     ax.grid(axis="y", visible=False)
     fig.tight_layout()
     return fig

@@ -21,6 +21,14 @@ method and k, and reports two different things from the same resamples:
   the mean of that share over its original cluster mates. This says which *provinces* wander,
   not which *clusters* hold.
 
+Stability is not evidence of clusters: k-means cuts data without any cluster structure the same
+way in every resample when the data are elongated (Hennig 2007 shows clusters that are stable
+only because of the inflexibility of the clustering method). :func:`reference_stability` measures this on the data at
+hand: the same bootstrap on the gap statistic's reference sets (uniform over the data's
+principal-component box, :func:`ruralrev.gap.reference_sets`), which have no clusters by
+construction. When their clusters read as stable too, the Jaccard bootstrap cannot tell the
+data's partition from a cut through a structureless cloud of the same shape.
+
 References
 ----------
 Hennig, C. (2007). Cluster-wise assessment of cluster stability. *Computational Statistics &
@@ -39,6 +47,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from .clusters import fit_partition
+from .gap import reference_sets
 
 __all__ = [
     "DISSOLVED",
@@ -48,6 +57,8 @@ __all__ = [
     "jaccard_to_best_match",
     "ClusterBootstrap",
     "cluster_bootstrap",
+    "ReferenceStability",
+    "reference_stability",
 ]
 
 #: A resample whose best Jaccard similarity is at most this dissolves the cluster (Hennig 2007).
@@ -194,3 +205,59 @@ def cluster_bootstrap(z: pd.DataFrame, method: str, k: int, reps: int = 200, see
     return ClusterBootstrap(clusters=summary, jaccard=jaccard, province=pd.DataFrame(rows),
                             coassignment=pd.DataFrame(share, index=names, columns=names),
                             ari=np.array(aris), reps=reps, seed=seed)
+
+
+
+@dataclass(frozen=True)
+class ReferenceStability:
+    """Result of :func:`reference_stability`.
+
+    ``table`` has one row per reference set: ``set``, the smallest and largest mean Jaccard of
+    its clusters (``weakest``, ``strongest``) and Hennig's reading of the weakest.
+    """
+
+    table: pd.DataFrame
+    method: str
+    k: int
+    reps: int
+    seed: int
+
+    @property
+    def median_weakest(self) -> float:
+        """Median over the reference sets of the weakest cluster's mean Jaccard."""
+        return float(self.table["weakest"].median())
+
+    @property
+    def n_stable(self) -> int:
+        """Reference sets whose every cluster reads as stable (mean Jaccard ≥ 0.75)."""
+        return int((self.table["weakest"] >= RECOVERED).sum())
+
+
+def reference_stability(z: pd.DataFrame, method: str, k: int, sets: int = 5, reps: int = 100,
+                        seed: int = 20261123) -> ReferenceStability:
+    r"""The cluster-wise Jaccard bootstrap on data sets without clusters, shaped like ``z``.
+
+    Draws ``sets`` reference sets as the gap statistic does (:func:`ruralrev.gap.reference_sets`,
+    same ``seed``: they are its first reference sets), partitions each with ``method`` and ``k``
+    and runs :func:`cluster_bootstrap` on it (``reps`` resamples, seed ``seed + s``). A reference
+    set has no cluster structure, so the mean Jaccard
+
+    .. math:: \bar\gamma_C = \frac1B\sum_b \gamma_{C,b}
+
+    of its clusters says how stable a mere cut of a cloud of this shape is: the power of the
+    stability check on these data.
+
+    References
+    ----------
+    Hennig (2007); Tibshirani, Walther and Hastie (2001), for the reference distribution.
+    """
+    if sets < 1:
+        raise ValueError(f"at least one reference set is needed, got {sets}")
+    names = list(z.index)
+    rows = []
+    for s, reference in enumerate(reference_sets(z, sets, seed), start=1):
+        result = cluster_bootstrap(pd.DataFrame(reference, index=names), method, k, reps, seed + s)
+        weakest = float(result.clusters["mean_jaccard"].min())
+        rows.append({"set": s, "weakest": weakest, "strongest": float(result.clusters["mean_jaccard"].max()),
+                     "reading": hennig_reading(weakest)})
+    return ReferenceStability(table=pd.DataFrame(rows), method=method, k=k, reps=reps, seed=seed)

@@ -142,6 +142,8 @@ def format_value(value: object, kind: str | None = None, missing: str = MISSING)
 def unit_kind(unit: str) -> str | None:
     """The precision kind suggested by a unit: ``%`` → percent, ``yuan`` → money, counts → count."""
     unit = (unit or "").strip().lower()
+    if unit.startswith("log("):   # a log of yuan is not money: whole numbers would hide the differences
+        return None
     if unit in {"%", "per cent", "percent"} or unit.startswith("%"):
         return "percent"
     if unit in {"count", "provinces", "number"}:

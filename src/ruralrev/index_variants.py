@@ -1,0 +1,144 @@
+r"""The composite index under alternative pools of years and indicator sets.
+
+An entropy weight rewards dispersion across the pooled province-years, so a series break (a
+province whose level changes with a definition) enters the weights as if it were information.
+This module decides which years may be pooled with the year a page ranks, builds the index on
+several such choices, and compares the results: weights side by side and agreement of the ranks.
+
+Pool rules for :func:`pool_years` (always within the years in which every indicator covers every
+province, and always the run that holds the ranked year):
+
+``"comparable"``
+    no flagged break of any input series, national or provincial, falls inside the pool
+    (:func:`ruralrev.comparability.comparable_years` on all flags);
+``"national"``
+    only national breaks (rule ``national-break``: every province changes together) cut the pool;
+    single-province revisions are ignored;
+``"all"``
+    every complete year, breaks ignored (the literature's usual recipe).
+
+Rank agreement uses Spearman's rank correlation (``scipy.stats.spearmanr``),
+
+.. math:: \rho = 1 - \frac{6\sum_i d_i^2}{n(n^2-1)}
+
+(without ties), with :math:`d_i` the difference of province *i*'s ranks under two variants.
+
+References
+----------
+OECD/JRC (2008). *Handbook on Constructing Composite Indicators: Methodology and User Guide*,
+sections 4 (data quality and comparability over time) and 7 (robustness of the ranks to the
+construction choices).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from .comparability import FLAG_COLUMNS, comparable_years
+from .composite import CompositeIndex, pooled_index
+
+__all__ = ["POOL_RULES", "complete_years", "pool_years", "build_variants", "weights_table", "rank_agreement",
+           "span"]
+
+POOL_RULES = ("comparable", "national", "all")
+
+
+def complete_years(panel: pd.DataFrame, indicators) -> list[int]:
+    """Years in which every indicator has a value for every province of the panel."""
+    codes = list(indicators)
+    provinces = panel["province"].nunique()
+    counts = panel.groupby("year")[codes].count()
+    return [int(y) for y, row in counts.iterrows() if (row == provinces).all()]
+
+
+def _default_flags_of(code: str) -> pd.DataFrame:
+    from .quality import flags_for
+
+    return flags_for(code)
+
+
+def pool_years(panel: pd.DataFrame, indicators, year: int, rule: str = "comparable",
+               flags_of: Callable[[str], pd.DataFrame] | None = None) -> tuple[int, ...]:
+    """The years an index of ``indicators`` may pool with ``year``, by ``rule`` (module notes).
+
+    Parameters
+    ----------
+    panel : DataFrame
+        The province panel.
+    indicators : iterable of str
+        Indicator codes (a dict's keys will do).
+    year : int
+        The year the index ranks; it must be complete for every indicator.
+    rule : {"comparable", "national", "all"}
+        Which breaks cut the pool.
+    flags_of : callable, optional
+        Code → its break flags (columns of :data:`ruralrev.comparability.FLAG_COLUMNS`); by
+        default :func:`ruralrev.quality.flags_for` (the committed flags of the published series
+        in the indicator's formula).
+
+    Returns
+    -------
+    tuple of int
+    """
+    if rule not in POOL_RULES:
+        raise ValueError(f"rule must be one of {POOL_RULES}, got {rule!r}")
+    complete = complete_years(panel, indicators)
+    if int(year) not in complete:
+        raise ValueError(f"{year}: not every index indicator covers every province (complete years: {complete})")
+    if rule == "all":
+        return tuple(complete)
+    flags_of = flags_of or _default_flags_of
+    frames = [flags_of(code) for code in indicators]
+    flags = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(FLAG_COLUMNS))
+    if rule == "national":
+        flags = flags[flags["rule"] == "national-break"]
+    series = sorted(set(flags["series"]))
+    return tuple(comparable_years(flags, series, complete, containing=int(year)))
+
+
+def build_variants(panel: pd.DataFrame, year: int, specs: dict[str, tuple[dict, str]],
+                   flags_of: Callable[[str], pd.DataFrame] | None = None) -> dict[str, CompositeIndex]:
+    """One :func:`ruralrev.composite.pooled_index` per entry of ``specs`` (name → (indicators with
+    directions, pool rule)), each pooled over :func:`pool_years` of its indicators and rule."""
+    return {name: pooled_index(panel, indicators, pool_years(panel, indicators, year, rule, flags_of))
+            for name, (indicators, rule) in specs.items()}
+
+
+def span(years) -> str:
+    """``2016–2023`` for a run of years, ``2023`` for one year."""
+    years = sorted(int(y) for y in years)
+    return str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+
+
+def weights_table(variants: dict[str, CompositeIndex]) -> pd.DataFrame:
+    """Entropy weights of every variant (columns) by indicator (rows, in order of first
+    appearance); an indicator a variant leaves out is missing (NaN) there."""
+    codes = list(dict.fromkeys(code for index in variants.values() for code in index.weights.index))
+    return pd.DataFrame({name: index.weights.reindex(codes) for name, index in variants.items()}, index=codes)
+
+
+def rank_agreement(variants: dict[str, CompositeIndex], year: int, reference: str) -> pd.DataFrame:
+    """How far each variant's ranks in ``year`` move from those of the ``reference`` variant.
+
+    One row per variant: ``years`` (pooled span), ``indicators`` (count), ``spearman`` (rank
+    correlation with the reference, scipy), ``largest_shift`` (largest absolute rank change),
+    ``shifted`` (the province with it; the first in alphabetical order on a tie) and
+    ``mean_shift`` (mean absolute rank change).
+    """
+    from scipy.stats import spearmanr
+
+    if reference not in variants:
+        raise ValueError(f"reference {reference!r} is not among the variants {list(variants)}")
+    base = variants[reference].year(year)["rank"]
+    rows = []
+    for name, index in variants.items():
+        ranks = index.year(year)["rank"].reindex(base.index)
+        shift = (ranks - base).abs().sort_index()
+        rows.append({"variant": name, "years": span(index.years), "indicators": len(index.weights),
+                     "spearman": float(spearmanr(ranks, base).statistic), "largest_shift": int(shift.max()),
+                     "shifted": shift.idxmax() if shift.max() > 0 else "none",
+                     "mean_shift": float(np.mean(shift))})
+    return pd.DataFrame(rows)

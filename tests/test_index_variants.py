@@ -1,0 +1,118 @@
+"""The composite index under alternative pools and indicator sets: pool rules on a hand-made flag
+table, and the book's data (the electricity break drives the weights of the pooled index)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ruralrev import comparability, data
+from ruralrev import composite as cp
+from ruralrev import index_variants as iv
+
+
+def _flags(rows):
+    return pd.DataFrame(rows, columns=list(comparability.FLAG_COLUMNS))
+
+
+FLAGS = {
+    "a": _flags([("series_a", "P1", 2017, 2018, 1.0, 2.0, 100.0, "province-break")]),
+    "b": _flags([("series_b", "P1", 2019, 2020, 1.0, 0.5, -50.0, "national-break"),
+                 ("series_b", "P2", 2019, 2020, 1.0, 0.4, -60.0, "national-break")]),
+}
+
+
+def _panel(years=range(2016, 2024)):
+    rows = [{"province": p, "year": y, "region": "East", "a": 1.0 + y + i, "b": 2.0 * i + y % 3}
+            for i, p in enumerate(["P1", "P2", "P3"]) for y in years]
+    return pd.DataFrame(rows)
+
+
+def test_pool_rules_on_a_hand_made_flag_table():
+    panel = _panel()
+    flags_of = FLAGS.__getitem__
+    both = {"a": 1, "b": 1}
+    # a cuts 2017|2018, b cuts 2019|2020: runs 2016-17 | 2018-19 | 2020-23.
+    assert iv.pool_years(panel, both, 2023, "comparable", flags_of) == (2020, 2021, 2022, 2023)
+    assert iv.pool_years(panel, both, 2018, "comparable", flags_of) == (2018, 2019)
+    assert iv.pool_years(panel, both, 2016, "comparable", flags_of) == (2016, 2017)
+    # Only b's national break cuts under "national"; nothing cuts under "all".
+    assert iv.pool_years(panel, both, 2018, "national", flags_of) == (2016, 2017, 2018, 2019)
+    assert iv.pool_years(panel, both, 2018, "all", flags_of) == tuple(range(2016, 2024))
+    assert iv.pool_years(panel, {"a": 1}, 2023, "national", flags_of) == tuple(range(2016, 2024))
+    with pytest.raises(ValueError, match="rule must be one of"):
+        iv.pool_years(panel, both, 2023, "some", flags_of)
+
+
+def test_pool_years_only_from_complete_years():
+    panel = _panel()
+    panel.loc[(panel["year"] == 2023) & (panel["province"] == "P2"), "b"] = np.nan
+    assert iv.complete_years(panel, ["a", "b"]) == list(range(2016, 2023))
+    assert iv.pool_years(panel, {"a": 1, "b": 1}, 2022, "all", FLAGS.__getitem__) == tuple(range(2016, 2023))
+    with pytest.raises(ValueError, match="2023: not every index indicator covers every province"):
+        iv.pool_years(panel, {"a": 1, "b": 1}, 2023, "all", FLAGS.__getitem__)
+
+
+def test_span():
+    assert iv.span([2023]) == "2023" and iv.span((2023, 2016, 2020)) == "2016–2023"
+
+
+# --- the book's data -----------------------------------------------------------------------------
+
+ELECTRICITY = "electricity_per_rural_capita"
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return data.load_panel()
+
+
+@pytest.fixture(scope="module")
+def variants(panel):
+    nine = {**cp.INDEX_INDICATORS, ELECTRICITY: 1}
+    specs = {"published": (cp.INDEX_INDICATORS, "comparable"), "eight, all": (cp.INDEX_INDICATORS, "all"),
+             "nine, national": (nine, "national"), "nine, all": (nine, "all")}
+    return iv.build_variants(panel, 2023, specs)
+
+
+def test_the_book_pools(panel, variants):
+    # Index inputs are flagged (machinery 2017-18, grain 2017, fertiliser 2019 and 2022, irrigation
+    # 2021): only 2022-2023 pool with 2023. Electricity's national break is 2019 -> 2020.
+    assert variants["published"].years == (2022, 2023)
+    assert variants["eight, all"].years == tuple(range(2016, 2024))
+    assert variants["nine, national"].years == (2020, 2021, 2022, 2023)
+    nine = {**cp.INDEX_INDICATORS, ELECTRICITY: 1}
+    assert iv.pool_years(panel, nine, 2023, "comparable") == (2023,)   # province breaks 2022 -> 2023
+    assert iv.pool_years(panel, cp.INDEX_INDICATORS, 2019, "comparable") == (2019, 2020)
+
+
+def test_the_electricity_break_drives_the_pooled_weights(variants):
+    weights = iv.weights_table(variants)
+    assert list(weights.columns) == list(variants)
+    assert weights.loc[ELECTRICITY, "nine, all"] == pytest.approx(0.366, abs=5e-4)
+    assert weights.loc[ELECTRICITY, "nine, national"] == pytest.approx(0.089, abs=5e-4)
+    assert weights[["published", "eight, all"]].loc[ELECTRICITY].isna().all()
+    assert weights.sum().to_numpy() == pytest.approx(1.0)
+    for name, index in variants.items():
+        pd.testing.assert_series_equal(weights[name].dropna(), index.weights, check_names=False)
+
+
+def test_rank_agreement_against_the_closed_form(variants):
+    table = iv.rank_agreement(variants, 2023, "published").set_index("variant")
+    assert table.loc["published", "spearman"] == pytest.approx(1.0)
+    assert table.loc["published", "largest_shift"] == 0 and table.loc["published", "shifted"] == "none"
+    base = variants["published"].year(2023)["rank"]
+    other = variants["nine, all"].year(2023)["rank"].reindex(base.index)
+    assert base.is_unique and other.is_unique          # no ties: the closed form applies
+    d = (other - base).to_numpy(float)
+    n = len(d)
+    assert table.loc["nine, all", "spearman"] == pytest.approx(1 - 6 * (d ** 2).sum() / (n * (n ** 2 - 1)))
+    assert table.loc["nine, all", "largest_shift"] == int(np.abs(d).max())
+    assert table.loc["nine, all", "years"] == "2016–2023" and table.loc["nine, all", "indicators"] == 9
+    with pytest.raises(ValueError, match="reference"):
+        iv.rank_agreement(variants, 2023, "nothing")
+
+
+def test_every_published_rank_lies_inside_its_interval_on_the_page_pool(variants):
+    """The page's index (eight indicators, 2022-2023): each published rank inside its 90 % interval."""
+    ranks = cp.rank_uncertainty(variants["published"], 2023, draws=1000, seed=20261123)
+    assert ranks["inside"].all(), ranks[~ranks["inside"]]
