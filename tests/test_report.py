@@ -22,4 +22,4 @@ def test_tables_and_figures_are_listed_with_their_cell_and_source(tmp_path):
         {"chapter": "demo", "kind": "table", "label": "tbl-demo", "caption": "Rural income (yuan).", "cell": 1,
          "reads": "NBS panel."},
         {"chapter": "demo", "kind": "figure", "label": "fig-demo", "caption": "A map.", "cell": 2,
-         "reads": "see the chapter's data cells"}]
+         "reads": "(not declared)"}]

@@ -361,8 +361,7 @@ def parse_overrides(pairs: list[str], chapter: Chapter) -> dict[str, Any]:
             overrides[name] = parse_value(text, chapter.spec(name))
         except ValueError as exc:
             problems.append(f"{chapter.name}: parameter {name}={text!r}: {exc}")
-    if not problems:
-        problems = check(chapter, {**chapter.parameters, **overrides})
+    problems += check(chapter, {**chapter.parameters, **overrides})
     if problems:
         raise ParameterError(problems)
     return overrides

@@ -132,7 +132,21 @@ def kill_tree(process: subprocess.Popen) -> None:
         except psutil.Error:
             pass
     process.wait()
-    psutil.wait_procs([p for p in tree.values() if p.pid != process.pid], timeout=2)
+    others = [p for p in tree.values() if p.pid != process.pid]
+    deadline = time.monotonic() + 2
+    while others and time.monotonic() < deadline:  # gone, or a zombie waiting for its new parent
+        others = [p for p in others if _alive(p)]
+        if others:
+            time.sleep(0.02)
+
+
+def _alive(proc) -> bool:
+    import psutil
+
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 class _Progress:
