@@ -160,5 +160,5 @@ def read_items(notebook: dict) -> Items:
         if figure:
             figures.append(Figure(figure.get("name", ""), _text(figure.get("caption", "")), number,
                                   reads_text(cell, parameters), " ".join(images),
-                                  json.dumps(data, sort_keys=True) if data else ""))
+                                  json.dumps(data[0] if len(data) == 1 else data, sort_keys=True) if data else ""))
     return Items(tuple(glued), tuple(tables), tuple(figures), tuple(other))

@@ -271,7 +271,9 @@ def run_chapters(names: list[str] | None = None, overrides: list[str] | None = N
     for chapter in chosen:
         try:
             if parameters is not None and chapter.name in parameters:
-                values[chapter.name] = parameters[chapter.name]
+                given = parameters[chapter.name]
+                order = [*[k for k in chapter.parameters if k in given], *[k for k in given if k not in chapter.parameters]]
+                values[chapter.name] = {k: given[k] for k in order}  # the page lists them in params.yml order
                 validate_parameters(chapter, values[chapter.name])
             else:
                 values[chapter.name] = {**chapter.parameters, **parse_overrides(overrides or [], chapter)}

@@ -147,15 +147,19 @@ def compare(chapter: str, published: Items, recomputed: Items) -> list[Row]:
 
 
 def verify_book(*, root: Path | None = None, params_file: Path | None = None, jobs: int = 1,
-                scratch: Path | None = None, stream=sys.stderr, names: list[str] | None = None) -> list[Row]:
+                scratch: Path | None = None, stream=sys.stderr, names: list[str] | None = None,
+                published: Path | None = None) -> list[Row]:
     """Re-execute the chapters (all by default) into ``scratch`` and compare them with their pages.
 
+    ``published`` is the folder of the published pages (default: each chapter's ``output``).
     Raises :class:`UsageError` if a chapter has no published page (build the book first).
     """
-    from .runner import run_chapters, select
+    from .runner import retarget, run_chapters, select
 
     root = root or paths.ROOT
     chapters = select(load_plan(params_file, root), names or [], root)
+    if published is not None:
+        chapters = retarget(chapters, published)
     rows, parameters = [], {}
     for chapter in chapters:
         if not chapter.output.is_file():
@@ -165,7 +169,7 @@ def verify_book(*, root: Path | None = None, params_file: Path | None = None, jo
         recorded = notebook.get("metadata", {}).get("ruralrev", {}).get("parameters", {})
         command = page_command(notebook)
         parameters[chapter.name] = command_parameters(command, chapter)
-        shown = lambda values: " ".join(f"{k}={format_value(v)}" for k, v in values.items())  # noqa: E731
+        shown = lambda values: " ".join(f"{k}={format_value(values[k])}" for k in sorted(values))  # noqa: E731
         rows.append(Row(chapter.name, "parameters given by the page's command", shown(recorded),
                         shown(parameters[chapter.name])))
     owned = scratch is None
