@@ -61,7 +61,7 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def _publish(chapters, stream) -> list[str]:
+def _publish(chapters, stream, failed=()) -> list[str]:
     """Stale banners, the generated pages, then the HTML; returns the stale chapters."""
     from . import publish, report, verify
     from .pipeline import environment_digest
@@ -69,6 +69,8 @@ def _publish(chapters, stream) -> list[str]:
     environment = environment_digest()
     present = [c for c in chapters if c.output.is_file()]
     missing = [c.name for c in chapters if not c.output.is_file()]
+    if missing and set(missing) <= set(failed):
+        raise RunError(f"{', '.join(missing)} failed and has no earlier page to keep: the HTML was not built")
     if missing:
         raise RunError(f"no executed copy of {', '.join(missing)}: run `ruralrev build` (without --no-run) first")
     stale = publish.mark_stale(present, environment)
@@ -91,7 +93,7 @@ def _build(args, stream) -> int:
         if not args.no_run:
             results = run_chapters(None, args.parameter, jobs=args.jobs, force=args.force, stream=stream)
             failed = [r.name for r in results if r.state == "failed"]
-        _publish(load_plan(), stream)
+        _publish(load_plan(), stream, failed)
     if failed:
         print(f"ruralrev: {len(failed)} chapter(s) failed ({', '.join(failed)}); their pages keep the last good "
               "run and are marked stale", file=stream)
