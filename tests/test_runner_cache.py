@@ -112,10 +112,20 @@ def test_a_killed_run_leaves_the_previous_output_and_cache_intact(tmp_path):
             f"runner.run_chapters(['slow'], ['n=60'], params_file=Path({str(plan)!r}), root=Path({str(tmp_path)!r}))")
     process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(6)                                                     # the kernel is sleeping in the cell
+    import psutil
+
+    parent = psutil.Process(process.pid)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any("ipykernel" in " ".join(p.cmdline())
+                                                  for p in parent.children(recursive=True)):
+        time.sleep(0.2)
+    time.sleep(2)                                                     # the kernel is sleeping in the cell
     assert process.poll() is None, "the run ended before it could be killed"
-    os.killpg(process.pid, signal.SIGKILL)
+    family = parent.children(recursive=True)
+    os.killpg(process.pid, signal.SIGKILL)                            # no chance to clean up
     process.wait()
+    time.sleep(3)                                                     # workers die with the runner, kernels after
+    assert [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
     assert output.read_bytes() == good                               # previous output untouched
     assert json.loads(output.read_text())["cells"]                   # and readable
     assert pipeline.cached_key(output) == good_key                   # cache still describes it

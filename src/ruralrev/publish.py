@@ -31,6 +31,11 @@ __all__ = ["STALE_TAG", "is_stale", "mark_stale", "pages_digest", "build_book"]
 
 STALE_TAG = "ruralrev-stale"
 _DIGEST = ".ruralrev-pages.sha256"
+#: ``jupyter-book`` itself, minus the 3 s that importing ``rfc3987_syntax`` costs: jsonschema builds
+#: that package's grammar at import only to offer an IRI format check that the book's
+#: configuration schema never uses (jsonschema skips the check when the import fails).
+_JUPYTER_BOOK = ("import sys\nsys.modules['rfc3987_syntax'] = None\nfrom jupyter_book.cli.main import main\n"
+                 "main(args=sys.argv[1:], prog_name='jupyter-book')")
 _BANNER = ("```{warning}\n**This page is stale.** Its inputs (the notebook, the data snapshot, the `ruralrev` "
            "package or the pinned versions) changed after it was executed, and it has not been re-executed "
            "successfully since: the results below are those of its last successful run. `ruralrev build` "
@@ -89,7 +94,7 @@ def build_book(root: Path | None = None, stream=sys.stderr, builder: str = "html
             and stamp.read_text(encoding="utf-8").strip() == digest:
         print(f"book: no page changed since the last build; HTML kept → {html / 'index.html'}", file=stream, flush=True)
         return html
-    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root), "--builder", builder,
+    command = [sys.executable, "-c", _JUPYTER_BOOK, "build", str(root), "--builder", builder,
                "--warningiserror", "--keep-going", "--quiet"]
     print("book: jupyter-book build (warnings are errors) …", file=stream, flush=True)
     started = time.perf_counter()

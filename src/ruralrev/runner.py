@@ -212,7 +212,8 @@ def summary_line(results: list[ChapterResult]) -> str:
 def _start(chapter: Chapter, parameters: dict, key: str, scratch: Path, reports: Path) -> subprocess.Popen:
     job = {"name": chapter.name, "source": str(chapter.source), "output": str(chapter.output),
            "parameters": parameters, "key": key, "target": str(scratch / f"{chapter.name}.ipynb"),
-           "failed_copy": str(reports / f"{chapter.name}.ipynb"), "result": str(scratch / f"{chapter.name}.json")}
+           "failed_copy": str(reports / f"{chapter.name}.ipynb"), "result": str(scratch / f"{chapter.name}.json"),
+           "parent": os.getpid()}
     job_file = scratch / f"{chapter.name}.job.json"
     job_file.write_text(json.dumps(job), encoding="utf-8")
     env = {**os.environ, **KERNEL_ENV, "PYTHONUNBUFFERED": "1"}

@@ -17,8 +17,23 @@ from pathlib import Path
 __all__ = ["main"]
 
 
+def _die_with_parent(parent: int) -> None:
+    """On Linux, end this worker if the runner dies, even by SIGKILL (its kernel then follows:
+    ipykernel exits when its parent process is gone)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import os
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the runner died before the request took effect
+        os._exit(1)
+
+
 def main(job_file: str) -> int:
     job = json.loads(Path(job_file).read_text(encoding="utf-8"))
+    _die_with_parent(job["parent"])
     result = Path(job["result"])
     started = time.perf_counter()
     try:
