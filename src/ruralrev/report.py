@@ -106,7 +106,9 @@ def write_reproducibility_page(chapters, target: Path | None = None, stale=()) -
     records["seconds"] = records["seconds"].map(lambda s: f"{s:.1f}" if isinstance(s, (int, float)) else "–")
     records["reproduce"] = [f"`ruralrev run {name}`" for name in records["chapter"]]
     listing = tables_and_figures(chapters)
-    listing["label"] = [f"{{numref}}`{label}`" for label in listing["label"]]
+    # {ref} with an explicit title: a {numref} would make Sphinx unpickle every chapter's doctree
+    # to number it, seconds on every rebuild of this page.
+    listing["label"] = [f"{{ref}}`{label} <{label}>`" for label in listing["label"]]
     numbers = glued_numbers(chapters)
     numbers["name"] = [f"`{name}`" for name in numbers["name"]]
     text = "\n".join([
