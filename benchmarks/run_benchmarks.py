@@ -127,6 +127,19 @@ def import_time() -> float:
     return statistics.median(values)
 
 
+README_START, README_END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+
+
+def update_readme(lines: list[str]) -> None:
+    """Copy the results (machine line, table and ratios) into the README between its markers."""
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    head, _, rest = text.partition(README_START)
+    _, _, tail = rest.partition(README_END)
+    body = "\n".join(line for line in lines[2:] if line is not None).strip()
+    readme.write_text(f"{head}{README_START}\n{body}\n{README_END}{tail}", encoding="utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -175,6 +188,7 @@ def main() -> int:
         "",
     ]
     (ROOT / "benchmarks" / "results.md").write_text("\n".join(lines), encoding="utf-8")
+    update_readme(lines)
     print("\n".join(lines))
     return 0
 
