@@ -50,7 +50,7 @@ def test_finish_hides_parameter_cells_and_adds_the_box():
     assert [c["metadata"].get("tags") for c in done["cells"]] == [
         ["parameters", "remove-cell"], ["injected-parameters", "remove-cell"], ["ruralrev-parameters"], None]
     assert "- `x` = `2`" in done["cells"][2]["source"]
-    assert "ruralrev run demo -p x=2\n" in done["cells"][2]["source"]
+    assert "ruralrev build demo -p x=2\n" in done["cells"][2]["source"]
     assert "start_time" not in done["metadata"]["papermill"]
     assert "papermill" not in done["cells"][1]["metadata"]
 

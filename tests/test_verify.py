@@ -74,7 +74,7 @@ def test_verify_passes_untouched_and_names_the_numbers_a_data_change_moves(tmp_p
     runner.run_chapters(params_file=plan, root=tmp_path, parameters={
         "demo": {"label": "other words", "scale": 2.0, "names": ["a", "c"], "limit": None}})
     page = read_notebook(tmp_path / "book" / "executed" / "demo.ipynb")
-    assert verify.page_command(page) == ("ruralrev run demo -p 'label=other words' -p scale=2.0 -p names=a,c "
+    assert verify.page_command(page) == ("ruralrev build demo -p 'label=other words' -p scale=2.0 -p names=a,c "
                                          "-p limit=null")
     found = items.read_items(page)
     assert [(g.name, g.value) for g in found.glued] == [("total", "'11.0'"), ("largest", "'c'"),

@@ -1,7 +1,7 @@
 """The ``ruralrev`` command.
 
     ruralrev run [CHAPTER ...] [-p name=value ...]   execute chapters (all by default)
-    ruralrev build [-p name=value ...]               execute every chapter, then build the HTML
+    ruralrev build [CHAPTER ...] [-p name=value ...] execute chapters (all by default), then build the HTML
     ruralrev verify [CHAPTER ...]                     re-execute everything and compare with the book
     ruralrev data build --raw ../shared/data          rebuild the official-statistics snapshot
     ruralrev data check                               validate the committed snapshot
@@ -38,7 +38,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="re-run chapters whose inputs have not changed")
     run.add_argument("--into", metavar="DIR", help="write the executed notebooks into DIR instead of book/executed")
 
-    build = commands.add_parser("build", help="execute every chapter, then build the HTML book")
+    build = commands.add_parser("build", help="execute the chapters (all by default), then build the HTML book")
+    build.add_argument("chapters", nargs="*", help="chapter names or notebook paths (default: all)")
     build.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE")
     build.add_argument("--no-run", action="store_true", help="render the existing executed copies")
     build.add_argument("-j", "--jobs", type=int, default=cores, help="chapters run in parallel (default: the cores)")
@@ -61,7 +62,7 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def _publish(chapters, stream, failed=()) -> list[str]:
+def _publish(chapters, stream, failed=(), started_sphinx=None) -> list[str]:
     """Stale banners, the generated pages, then the HTML; returns the stale chapters."""
     from . import publish, report, verify
     from .pipeline import environment_digest
@@ -77,7 +78,7 @@ def _publish(chapters, stream, failed=()) -> list[str]:
     report.write_reproducibility_page(present, stale=stale)
     report.write_headline_map(environment=environment)
     verify.placeholder_page()
-    publish.build_book(stream=stream)
+    publish.build_book(stream=stream, started_sphinx=started_sphinx)
     if stale:
         print(f"book: {len(stale)} stale page(s), marked with a banner: {', '.join(stale)}", file=stream, flush=True)
     return stale
@@ -88,12 +89,22 @@ def _build(args, stream) -> int:
     from .params import load_plan
     from .runner import run_chapters
 
+    from . import publish
+    from .runner import kill_tree
+
+    sphinx = []  # Sphinx starts loading while the first chapter runs (a spare core waits on the kernel)
     with checkout_lock():
-        failed = []
-        if not args.no_run:
-            results = run_chapters(None, args.parameter, jobs=args.jobs, force=args.force, stream=stream)
-            failed = [r.name for r in results if r.state == "failed"]
-        _publish(load_plan(), stream, failed)
+        try:
+            failed = []
+            if not args.no_run:
+                results = run_chapters(args.chapters, args.parameter, jobs=args.jobs, force=args.force,
+                                       stream=stream, before_execute=lambda: sphinx.append(publish.start_sphinx()))
+                failed = [r.name for r in results if r.state == "failed"]
+            _publish(load_plan(), stream, failed, sphinx[0] if sphinx else None)
+        finally:
+            for process in sphinx:
+                if process.poll() is None:
+                    kill_tree(process)
     if failed:
         print(f"ruralrev: {len(failed)} chapter(s) failed ({', '.join(failed)}); their pages keep the last good "
               "run and are marked stale", file=stream)

@@ -245,13 +245,14 @@ def format_value(value: Any) -> str:
     return text
 
 
-def command_line(chapter: Chapter, parameters: dict[str, Any]) -> str:
-    """The shell command that re-runs ``chapter`` with exactly ``parameters``.
+def command_line(chapter: Chapter, parameters: dict[str, Any], verb: str = "build") -> str:
+    """The shell command that re-runs ``chapter`` with exactly ``parameters`` (and, for the
+    default verb ``build``, re-renders the book).
 
     Every parameter is written (lists included), each ``-p name=value`` quoted for a POSIX
     shell, so that ``shlex.split`` and the CLI read back the same values.
     """
-    parts = ["ruralrev", "run", chapter.name]
+    parts = ["ruralrev", verb, chapter.name]
     for name, value in parameters.items():
         parts += ["-p", shlex.quote(f"{name}={format_value(value)}")]
     return " ".join(parts)

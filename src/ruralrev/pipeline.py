@@ -65,11 +65,11 @@ def _parameters_box(chapter: Chapter, parameters: dict[str, Any], source: str = 
         *lines,
         "",
         "**Reproduce this page** from a clone of the project, in its environment "
-        "(`python3.11 tasks.py env`, then `source .venv/bin/activate`):",
+        "(`python3.11 tasks.py env`, then `source .venv/bin/activate`): this command re-executes it with "
+        "exactly these parameters and re-renders the book.",
         "",
         "```bash",
         command_line(chapter, parameters),
-        "ruralrev build --no-run",
         "```",
         "",
         f"The {{download}}`executed notebook <{name}.ipynb>` re-runs with these parameters from any folder "

@@ -27,15 +27,20 @@ from .errors import RunError
 from .params import Chapter
 from .pipeline import BOX_TAG, inputs_key, read_notebook, tree_digest, write_notebook
 
-__all__ = ["STALE_TAG", "is_stale", "mark_stale", "pages_digest", "build_book"]
+__all__ = ["STALE_TAG", "is_stale", "mark_stale", "pages_digest", "start_sphinx", "build_book"]
 
 STALE_TAG = "ruralrev-stale"
 _DIGEST = ".ruralrev-pages.sha256"
-#: ``jupyter-book`` itself, minus the 3 s that importing ``rfc3987_syntax`` costs: jsonschema builds
-#: that package's grammar at import only to offer an IRI format check that the book's
-#: configuration schema never uses (jsonschema skips the check when the import fails).
-_JUPYTER_BOOK = ("import sys\nsys.modules['rfc3987_syntax'] = None\nfrom jupyter_book.cli.main import main\n"
-                 "main(args=sys.argv[1:], prog_name='jupyter-book')")
+#: ``jupyter-book`` itself, started ahead: it imports Sphinx and the book's extensions, then waits
+#: for ``go`` on its input (so the imports overlap a chapter's execution). It also skips the 3 s
+#: that importing ``rfc3987_syntax`` costs: jsonschema builds that package's grammar at import only
+#: to offer an IRI format check that the book's configuration never uses (it skips the check
+#: when the import fails).
+_JUPYTER_BOOK = ("import sys\nsys.modules['rfc3987_syntax'] = None\n"
+                 "import jupyter_book.cli.main, jupyter_book.sphinx, sphinx.application, myst_nb, sphinx_book_theme\n"
+                 "import sphinxcontrib.bibtex, sphinx_design, sphinx_togglebutton, sphinx_copybutton\n"
+                 "if sys.stdin.readline().strip() == 'go':\n"
+                 "    jupyter_book.cli.main.main(args=sys.argv[1:], prog_name='jupyter-book')\n")
 _BANNER = ("```{warning}\n**This page is stale.** Its inputs (the notebook, the data snapshot, the `ruralrev` "
            "package or the pinned versions) changed after it was executed, and it has not been re-executed "
            "successfully since: the results below are those of its last successful run. `ruralrev build` "
@@ -81,30 +86,40 @@ def pages_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
-def build_book(root: Path | None = None, stream=sys.stderr, builder: str = "html", force: bool = False) -> Path:
+def start_sphinx(root: Path | None = None, builder: str = "html") -> subprocess.Popen:
+    """Start ``jupyter-book build`` now; it loads Sphinx and waits until :func:`build_book` says go."""
+    root = root or paths.ROOT
+    command = [sys.executable, "-c", _JUPYTER_BOOK, "build", str(root), "--builder", builder,
+               "--warningiserror", "--keep-going", "--quiet"]
+    return subprocess.Popen(command, cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+
+
+def build_book(root: Path | None = None, stream=sys.stderr, builder: str = "html", force: bool = False,
+               started_sphinx: subprocess.Popen | None = None) -> Path:
     """Render the executed notebooks into static HTML with warnings as errors; return the HTML dir.
 
     Sphinx is skipped when no page source changed since the last successful HTML build (unless
-    ``force``). ``builder="linkcheck"`` checks the external links instead (needs the network)."""
+    ``force``). ``started_sphinx`` is a :func:`start_sphinx` process to use (stopped if Sphinx is
+    skipped). ``builder="linkcheck"`` checks the external links instead (needs the network)."""
+    from .runner import kill_tree
+
     root = root or paths.ROOT
     html = root / "_build" / builder
     stamp = root / "_build" / _DIGEST
     digest = pages_digest(root) if builder == "html" else ""
     if builder == "html" and not force and (html / "index.html").is_file() and stamp.is_file() \
             and stamp.read_text(encoding="utf-8").strip() == digest:
+        if started_sphinx is not None:
+            kill_tree(started_sphinx)
         print(f"book: no page changed since the last build; HTML kept → {html / 'index.html'}", file=stream, flush=True)
         return html
-    command = [sys.executable, "-c", _JUPYTER_BOOK, "build", str(root), "--builder", builder,
-               "--warningiserror", "--keep-going", "--quiet"]
     print("book: jupyter-book build (warnings are errors) …", file=stream, flush=True)
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               stdin=subprocess.DEVNULL, start_new_session=True)
+    process = started_sphinx or start_sphinx(root, builder)
     try:
-        output, _ = process.communicate()
+        output, _ = process.communicate("go\n")
     except BaseException:  # Ctrl-C or SIGTERM: stop Sphinx before returning, so nothing is written after
-        from .runner import kill_tree
-
         kill_tree(process)
         stamp.unlink(missing_ok=True)
         raise

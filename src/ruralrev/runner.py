@@ -243,7 +243,8 @@ def _collect(chapter: Chapter, process: subprocess.Popen, scratch: Path, started
 def run_chapters(names: list[str] | None = None, overrides: list[str] | None = None, *,
                  params_file: Path | None = None, root: Path | None = None, jobs: int = 1,
                  force: bool = False, into: Path | None = None, stream=sys.stderr,
-                 parameters: dict[str, dict[str, Any]] | None = None) -> list[ChapterResult]:
+                 parameters: dict[str, dict[str, Any]] | None = None,
+                 before_execute=None) -> list[ChapterResult]:
     """Run the named chapters (all by default), up to ``jobs`` at a time, in worker processes.
 
     Parameters
@@ -259,6 +260,8 @@ def run_chapters(names: list[str] | None = None, overrides: list[str] | None = N
         Write the executed copies into this folder instead of their ``output`` paths.
     parameters
         Full parameter values per chapter name (instead of defaults and ``overrides``).
+    before_execute
+        Called once, without arguments, when some chapter must run, just before it starts.
 
     Returns the results in book order. Every parameter of every chapter is checked before
     anything runs (:class:`ParameterError`); an unwritable output folder is a
@@ -298,6 +301,8 @@ def run_chapters(names: list[str] | None = None, overrides: list[str] | None = N
             queue.append(chapter)
     progress.flush_done(results)
     if queue:
+        if before_execute is not None:
+            before_execute()
         _execute(queue, values, keys, results, progress, max(1, jobs), Path(into or root / "_build") / "reports",
                  len(chosen))
     progress.close()

@@ -55,15 +55,15 @@ class Row:
 
 
 def page_command(notebook: dict) -> str:
-    """The ``ruralrev run …`` line of a page's parameters box."""
+    """The ``ruralrev build NAME …`` (or ``ruralrev run NAME …``) line of a page's parameters box."""
     for cell in notebook.get("cells", []):
         if BOX_TAG in cell.get("metadata", {}).get("tags", []):
             source = cell.get("source", "")
             source = "".join(source) if isinstance(source, list) else source
             for line in source.splitlines():
-                if line.strip().startswith("ruralrev run "):
+                if line.strip().startswith(("ruralrev build ", "ruralrev run ")):
                     return line.strip()
-    raise UsageError("the page has no parameters box with a 'ruralrev run' command")
+    raise UsageError("the page has no parameters box with a 'ruralrev build' command")
 
 
 def command_parameters(command: str, chapter: Chapter) -> dict:
@@ -71,7 +71,7 @@ def command_parameters(command: str, chapter: Chapter) -> dict:
     from .cli import parser
 
     args = parser().parse_args(shlex.split(command)[1:])
-    if args.command != "run" or args.chapters != [chapter.name]:
+    if args.command not in {"run", "build"} or getattr(args, "no_run", False) or args.chapters != [chapter.name]:
         raise UsageError(f"{chapter.name}: the page's command {command!r} does not run this chapter alone")
     return {**chapter.parameters, **parse_overrides(args.parameter, chapter)}
 
