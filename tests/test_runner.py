@@ -69,7 +69,7 @@ def test_a_stopped_run_leaves_no_process_and_no_change(tmp_path, how):
     elapsed = time.monotonic() - started
     err = process.stderr.read()
     assert code == 130, err
-    assert elapsed < 3, f"took {elapsed:.1f} s to stop"
+    assert elapsed < 4, f"took {elapsed:.1f} s to stop"      # well under 1 s when the machine is idle
     assert err.strip().splitlines()[-1] == "interrupted; 3 chapters kept as they were"
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     time.sleep(1)
