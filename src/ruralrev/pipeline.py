@@ -198,9 +198,17 @@ def execute(chapter: Chapter, parameters: dict[str, Any], key: str, target: Path
         scratch_out = Path(scratch) / f"{chapter.name}.ipynb"
         scratch_in.write_text(json.dumps(source_nb), encoding="utf-8")
         try:
-            papermill.execute_notebook(str(scratch_in), str(scratch_out), parameters=parameters,
-                                       kernel_name="python3", cwd=str(chapter.source.parent),
-                                       progress_bar=False, log_output=False, report_mode=False)
+            for attempt in (1, 2):
+                try:
+                    papermill.execute_notebook(str(scratch_in), str(scratch_out), parameters=parameters,
+                                               kernel_name="python3", cwd=str(chapter.source.parent),
+                                               progress_bar=False, log_output=False, report_mode=False)
+                    break
+                except RuntimeError as exc:
+                    # A kernel that died while starting (e.g. a port taken between jupyter_client
+                    # choosing it and the kernel binding it, on a busy machine) ran no code: retry once.
+                    if attempt == 2 or "died before replying to kernel_info" not in str(exc):
+                        raise
         except PapermillExecutionError as exc:
             executed = read_notebook(scratch_out)
             if failed_copy is not None:
