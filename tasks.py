@@ -1,21 +1,29 @@
 #!/usr/bin/env python3
-"""The project's two entry points, runnable with nothing but Python 3.11.
+"""The project's entry points, runnable with nothing but Python 3.11.
 
-    python3 tasks.py book   # install into .venv (once), execute every notebook, build the HTML book
-    python3 tasks.py test   # install into .venv (once), run the test suite
-    python3 tasks.py student  # the book, then the student edition without solutions (_build/student)
+    python3.11 tasks.py book     # install into .venv (once), execute every notebook, build the HTML book
+    python3.11 tasks.py test     # install into .venv (once), run the test suite
+    python3.11 tasks.py student  # the book, then the student edition without solutions (_build/student)
+    python3.11 tasks.py lab      # install into .venv (once), start JupyterLab on the chapters
+    python3.11 tasks.py env      # only install (or update) .venv
 
-Both create ``.venv`` with the exact versions in ``constraints.txt`` the first time (and again
+The first run creates ``.venv`` with the exact versions in ``constraints.txt`` (and again
 whenever ``pyproject.toml`` or ``constraints.txt`` change), so a fresh machine needs no other
-setup. Extra arguments after ``test`` go to pytest; after ``book`` to ``ruralrev build``.
+setup. The installer is uv (installed first from PyPI with pip, at the version the lock pins),
+which installs the lock several times faster than pip; ``RURALREV_INSTALLER=pip`` uses pip
+alone, and a failing uv falls back to pip. Extra arguments after ``test`` go to pytest; after
+``book`` to ``ruralrev build``; after ``lab`` to ``jupyter lab``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -23,6 +31,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".ruralrev-install-stamp"
+#: JupyterLab opens the MyST chapters (.md) as notebooks through jupytext.
+LAB_SETTINGS = {"@jupyterlab/docmanager-extension:plugin": {
+    "defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}
 
 
 def _install_key() -> str:
@@ -32,36 +43,75 @@ def _install_key() -> str:
     return digest.hexdigest()
 
 
-def ensure_environment() -> None:
+def _pip(*args: str) -> list[str]:
+    return [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q", *args]
+
+
+def _install_with_uv() -> bool:
+    """Install the lock with uv; False (after saying why) if uv cannot be used here."""
+    try:
+        subprocess.run(_pip("-c", "constraints.txt", "uv"), cwd=ROOT, check=True)
+        subprocess.run([str(BIN / "uv"), "pip", "install", "--quiet", "--python", str(BIN / "python"),
+                        "-c", "constraints.txt", "-e", ".[test]"], cwd=ROOT, check=True)
+        return True
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"tasks: uv could not install the lock ({exc}); installing with pip instead", flush=True)
+        return False
+
+
+def ensure_environment(installer: str | None = None) -> None:
     """Create ``.venv`` and install the pinned environment unless it is already current."""
     if sys.version_info[:2] != (3, 11):
         sys.exit(f"ruralrev needs Python 3.11 (this is {sys.version.split()[0]}); run it with python3.11")
     key = _install_key()
     if STAMP.exists() and STAMP.read_text() == key:
         return
+    installer = installer or os.environ.get("RURALREV_INSTALLER", "uv")
+    if installer not in {"uv", "pip"}:
+        sys.exit(f"RURALREV_INSTALLER must be 'uv' or 'pip', not {installer!r}")
+    started = time.perf_counter()
     if not (BIN / "python").exists():
         print("tasks: creating .venv", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    print("tasks: installing pinned dependencies (constraints.txt)", flush=True)
-    pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run(pip + ["-c", "constraints.txt", "-e", ".[test]"], cwd=ROOT, check=True)
+    print(f"tasks: installing pinned dependencies (constraints.txt) with {installer}", flush=True)
+    if installer == "pip" or not _install_with_uv():
+        subprocess.run(_pip("-c", "constraints.txt", "-e", ".[test]"), cwd=ROOT, check=True)
     STAMP.write_text(key)
+    print(f"tasks: environment ready in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def _lab_settings() -> None:
+    """JupyterLab settings of this environment only (never the user's): .md chapters open as notebooks."""
+    folder = VENV / "share" / "jupyter" / "lab" / "settings"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "overrides.json").write_text(json.dumps(LAB_SETTINGS, indent=2) + "\n", encoding="utf-8")
 
 
 def student_edition(env: dict) -> int:
     """Build the book, then the student edition: the same pages with every solution removed
     (sphinx-exercise's hide_solutions, switched on by RURALREV_EDITION=student in ruralrev.site)."""
-    built = subprocess.run([str(BIN / "ruralrev"), "build"], cwd=ROOT, env=env).returncode
+    built = _run([str(BIN / "ruralrev"), "build"], env)
     if built:
         return built
     print("tasks: building the student edition (no solutions) into _build/student/_build/html", flush=True)
-    return subprocess.run([str(BIN / "jupyter-book"), "build", ".", "--path-output", "_build/student",
-                           "--warningiserror", "--keep-going", "--quiet"],
-                          cwd=ROOT, env=dict(env, RURALREV_EDITION="student")).returncode
+    return _run([str(BIN / "jupyter-book"), "build", ".", "--path-output", "_build/student",
+                 "--warningiserror", "--keep-going", "--quiet"], dict(env, RURALREV_EDITION="student"))
+
+
+def _run(cmd: list[str], env: dict) -> int:
+    """Run a command in the project folder and return its exit code.
+
+    Ctrl-C reaches the command too (same process group); SIGINT or SIGTERM sent to this script
+    alone are passed on. Either way the command stops itself cleanly and its exit code is returned.
+    """
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda number, frame: process.send_signal(number))
+    return process.wait()
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"book", "test", "env", "student"}:
+    if not argv or argv[0] not in {"book", "test", "env", "student", "lab"}:
         print(__doc__)
         return 2
     ensure_environment()
@@ -73,9 +123,13 @@ def main(argv: list[str]) -> int:
         return student_edition(env)
     if task == "book":
         cmd = [str(BIN / "ruralrev"), "build", *rest]
+    elif task == "lab":
+        _lab_settings()
+        cmd = [str(BIN / "jupyter"), "lab", f"--notebook-dir={ROOT}", "--ServerApp.default_url=/lab/tree/notebooks",
+               *rest]
     else:
         cmd = [str(BIN / "python"), "-m", "pytest", *rest]
-    return subprocess.run(cmd, cwd=ROOT, env=env).returncode
+    return _run(cmd, env)
 
 
 if __name__ == "__main__":

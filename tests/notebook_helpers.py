@@ -36,11 +36,11 @@ def glued_values(notebook: dict) -> dict:
 
 def run_chapter_with(tmp_path: Path, name: str, overrides: list[str]) -> dict:
     """Execute a chapter of the book into ``tmp_path`` with ``name=value`` overrides; its glued values."""
+    from dataclasses import replace
+
     from ruralrev import pipeline
-    from ruralrev.pipeline import Chapter
 
     plan = {c.name: c for c in pipeline.load_plan()}
-    chapter = plan[name]
-    chapter = Chapter(chapter.name, chapter.source, tmp_path / f"{name}.ipynb", chapter.parameters, chapter.schema)
+    chapter = replace(plan[name], output=tmp_path / f"{name}.ipynb")   # schema and rules kept
     pipeline.run_chapter(chapter, pipeline.parse_overrides(overrides, chapter), force=True)
     return glued_values(json.loads(chapter.output.read_text()))

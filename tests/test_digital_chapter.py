@@ -1,28 +1,20 @@
 """The digital chapter: parameters in step with params.yml, figures, and runs with two parameter sets."""
 
-import ast
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from notebook_helpers import glued_values
-from ruralrev import data, digital_gap as dg, digital_plots, pipeline, urban_rural as ur
-from ruralrev.pipeline import Chapter
+from ruralrev import data, digital_gap as dg, digital_plots, params, pipeline, urban_rural as ur
 
 PLAN = {c.name: c for c in pipeline.load_plan()}
 
 
-def _parameters_cell(chapter) -> dict:
-    import jupytext
-
-    cell = next(c for c in jupytext.read(chapter.source).cells if "parameters" in c.metadata.get("tags", []))
-    return {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(cell.source).body}
-
-
 def test_parameters_cell_matches_params_yml_and_the_registry():
     chapter = PLAN["digital"]
-    assert _parameters_cell(chapter) == chapter.parameters
+    assert params.notebook_defaults(chapter.source) == chapter.parameters   # (all chapters: test_params.py)
     assert chapter.schema["outcome"]["choices"] == dg.DIGITAL_OUTCOMES
     assert chapter.schema["ratio_year"]["choices"] == list(ur.URBAN_INCOME_YEARS)
 
@@ -48,7 +40,7 @@ def test_figures_draw_what_they_say():
 
 def _run(tmp_path, overrides):
     chapter = PLAN["digital"]
-    chapter = Chapter(chapter.name, chapter.source, tmp_path / "digital.ipynb", chapter.parameters, chapter.schema)
+    chapter = replace(chapter, output=tmp_path / "digital.ipynb")   # schema and rules kept
     pipeline.run_chapter(chapter, pipeline.parse_overrides(overrides, chapter), force=True)
     return glued_values(json.loads(chapter.output.read_text()))
 

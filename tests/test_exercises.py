@@ -2,9 +2,10 @@
 
 Solutions are read from the chapters' MyST sources by :mod:`ruralrev.exercises`. Python blocks
 run in a fresh interpreter against the installed package (each solution's blocks in order, in
-an empty scratch folder). ``ruralrev run CHAPTER -p …`` commands run the chapter through the
-book's runner into a scratch folder, never over the book's own executed pages; they take a
-chapter's execution time each, so they are marked ``slow`` and run two at a time.
+an empty scratch folder). ``ruralrev run CHAPTER -p …`` commands run as written, through the
+``ruralrev`` command, with ``--into`` a scratch folder so that they never write over the book's
+own executed pages; they take a chapter's execution time each, so they are marked ``slow`` and
+run two at a time.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -29,16 +31,7 @@ COMMANDS = [(e.label, argv) for e in EXERCISES for b in e.blocks if b.language =
 ENV = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0",
            **{name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
 
-# Runs one chapter through the runner into a scratch folder (the CLI writes into the book).
-_RUN_INTO = """
-import dataclasses, sys
-from pathlib import Path
-from ruralrev import pipeline
-name, folder, pairs = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
-chapter = {c.name: c for c in pipeline.load_plan()}[name]
-scratch = dataclasses.replace(chapter, output=folder / (name + ".ipynb"))
-pipeline.run_chapter(scratch, pipeline.parse_overrides(pairs, scratch), force=True)
-"""
+RURALREV = str(Path(sys.executable).parent / "ruralrev")  # the command a reader types, from this environment
 
 
 def test_every_chapter_has_exercises_with_unique_labels():
@@ -133,7 +126,7 @@ def command_runs(tmp_path_factory):
         index, (label, argv) = index_argv
         folder = tmp_path_factory.mktemp(f"{label}-{index}")
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-c", _RUN_INTO, argv[2], str(folder), *argv[3:][1::2]],
+        result = subprocess.run([RURALREV, *argv[1:], "--into", str(folder)],
                                 env=ENV, capture_output=True, text=True, timeout=900)
         made = folder / f"{argv[2]}.ipynb"
         return result.returncode, result.stderr[-3000:], made.is_file(), time.perf_counter() - started

@@ -145,13 +145,20 @@ def test_composite_and_clusters_read_the_registry():
 
 
 def _indicator_lists(spec):
-    """Every list in params.yml (a choice list, or a list default) that names an indicator."""
+    """Every list in params.yml (a shared choice list, a schema's choices or its list items'
+    choices, or a list default) that names an indicator."""
     known = set(indicators.codes())
+
+    def names_indicators(items):
+        return any(isinstance(i, str) and (i in known or i.startswith("log_")) for i in items)
+
+    for name, items in (spec.get("choices") or {}).items():
+        if names_indicators(items):
+            yield "choices", name, items
     for chapter, entry in spec["notebooks"].items():
         for name, rules in (entry.get("schema") or {}).items():
-            for key in ("choices", "item_choices"):
-                items = rules.get(key) or []
-                if any(isinstance(i, str) and (i in known or i.startswith("log_")) for i in items):
+            for key, items in (("choices", rules.get("choices")), ("items.choices", (rules.get("items") or {}).get("choices"))):
+                if items and names_indicators(items):
                     yield chapter, f"{name}.{key}", items
         for name, value in (entry.get("parameters") or {}).items():
             if isinstance(value, list) and any(isinstance(i, str) and i in known | {f"log_{k}" for k in known}
@@ -162,16 +169,25 @@ def _indicator_lists(spec):
 def test_params_yml_indicator_lists_follow_the_registry():
     spec = yaml.safe_load(paths.PARAMS_FILE.read_text(encoding="utf-8"))
     found = list(_indicator_lists(spec))
-    assert len(found) >= 4  # data.indicator, disparities.outcome/weight/fe_regressors, typology.indicators
+    # the shared lists, data.indicator, disparities.outcome/weight/fe_regressors, typology.indicators, ...
+    assert len(found) >= 8
     for chapter, where, items in found:
         for item in items:
             try:
                 indicators.get(item)
             except indicators.UnknownIndicator:
                 pytest.fail(f"params.yml {chapter}.{where}: {item!r} is not in ruralrev.indicators")
-    choices = spec["notebooks"]["data"]["schema"]["indicator"]["choices"]
-    assert choices == indicators.codes(), "the data chapter's choice list must be every panel indicator, in order"
-    weights = spec["notebooks"]["disparities"]["schema"]["weight"]["choices"]
+    shared = spec["choices"]
+    assert shared["panel_fields"] == indicators.codes(), "choices.panel_fields must be every panel indicator, in order"
+    assert shared["model_variables"] == indicators.codes() + [f"log_{c}" for c in indicators.codes()]
+    schemas = {name: entry["schema"] for name, entry in spec["notebooks"].items()}
+    assert schemas["data"]["indicator"]["choices"] == shared["panel_fields"]
+    for chapter, name in (("disparities", "fe_regressors"), ("typology", "indicators")):
+        assert schemas[chapter][name]["items"]["choices"] == shared["model_variables"], (chapter, name)
+    for chapter in ("disparities", "spatial"):
+        assert schemas[chapter]["outcome"]["choices"] == shared["per_capita_outcomes"], chapter
+    assert set(shared["per_capita_outcomes"]) <= set(indicators.codes(tag="per_capita"))
+    weights = schemas["disparities"]["weight"]["choices"]
     assert set(weights) <= set(indicators.codes(tag="weight"))
 
 

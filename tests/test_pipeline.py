@@ -1,5 +1,6 @@
 """The runner: parameters, the page it writes, failures that name the cell and keep the last good page."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -8,7 +9,6 @@ import pytest
 from ruralrev import pipeline
 from notebook_helpers import glued_values as _glued, run_chapter_with as _run_with, write_notebook
 from ruralrev.pipeline import Chapter, RunError
-
 
 
 def _chapter(**parameters):
@@ -27,15 +27,17 @@ def test_overrides_are_typed_and_checked():
         "year": 2020, "threshold": 40.0, "method": "ward"}
     with pytest.raises(RunError, match=r"demo: unknown parameter 'yaer' \(known: method, threshold, year\)"):
         pipeline.parse_overrides(["yaer=2020"], chapter)
-    with pytest.raises(RunError, match=r"year='twenty' is str, expected int"):
+    with pytest.raises(RunError, match=r"year='twenty': expected an integer"):
         pipeline.parse_overrides(["year=twenty"], chapter)
     with pytest.raises(RunError, match="name=value"):
         pipeline.parse_overrides(["year"], chapter)
 
 
 def test_unknown_chapter_is_named():
+    from ruralrev import runner
+
     with pytest.raises(RunError, match="no chapter 'paper_999'"):
-        pipeline.run_chapters(["paper_999"])
+        runner.run_chapters(["paper_999"])
 
 
 def test_finish_hides_parameter_cells_and_adds_the_box():
@@ -44,10 +46,11 @@ def test_finish_hides_parameter_cells_and_adds_the_box():
         {"cell_type": "code", "metadata": {"tags": ["injected-parameters"], "papermill": {}}, "source": "x = 2"},
         {"cell_type": "markdown", "metadata": {}, "source": "text"},
     ]}
-    done = pipeline._finish(notebook, {"x": 2}, "demo")
+    done = pipeline._finish(notebook, {"x": 2}, _chapter(x=1))
     assert [c["metadata"].get("tags") for c in done["cells"]] == [
         ["parameters", "remove-cell"], ["injected-parameters", "remove-cell"], ["ruralrev-parameters"], None]
     assert "- `x` = `2`" in done["cells"][2]["source"]
+    assert "ruralrev build demo -p x=2\n" in done["cells"][2]["source"]
     assert "start_time" not in done["metadata"]["papermill"]
     assert "papermill" not in done["cells"][1]["metadata"]
 
@@ -73,7 +76,7 @@ def test_failing_notebook_names_cell_and_keeps_previous_output(tmp_path):
 def test_paper_001_runs_with_a_non_default_threshold(tmp_path):
     plan = {c.name: c for c in pipeline.load_plan()}
     chapter = plan["paper_001"]
-    chapter = Chapter(chapter.name, chapter.source, tmp_path / "paper_001.ipynb", chapter.parameters)
+    chapter = dataclasses.replace(chapter, output=tmp_path / "paper_001.ipynb")
     pipeline.run_chapter(chapter, pipeline.parse_overrides(["threshold=40"], chapter))
     notebook = json.loads(chapter.output.read_text())
     glued = {}

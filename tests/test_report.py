@@ -22,4 +22,19 @@ def test_tables_and_figures_are_listed_with_their_cell_and_source(tmp_path):
         {"chapter": "demo", "kind": "table", "label": "tbl-demo", "caption": "Rural income (yuan).", "cell": 1,
          "reads": "NBS panel."},
         {"chapter": "demo", "kind": "figure", "label": "fig-demo", "caption": "A map.", "cell": 2,
-         "reads": "see the chapter's data cells"}]
+         "reads": "(not declared)"}]
+
+
+def test_every_figure_cell_declares_the_data_it_reads():
+    """The reproducibility page's 'reads' column comes from each figure cell's ``reads`` metadata."""
+    import jupytext
+
+    from ruralrev import params
+
+    missing = []
+    for chapter in params.load_plan():
+        for cell in jupytext.read(chapter.source).cells:
+            figure = cell.metadata.get("mystnb", {}).get("figure")
+            if figure and not str(cell.metadata.get("reads", "")).strip():
+                missing.append(f"{chapter.name}: {figure.get('name')}")
+    assert missing == []

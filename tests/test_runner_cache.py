@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from notebook_helpers import write_notebook
-from ruralrev import paths, pipeline
+from ruralrev import paths, pipeline, runner
 from ruralrev.pipeline import Chapter, RunError
 
 
@@ -20,7 +20,8 @@ def _notebook(path: Path, body: str = "print(n * 2)") -> Path:
     return write_notebook(path, body)
 
 
-def _plan(tmp_path: Path, names=("one", "two"), body="print(n * 2)", schema="") -> Path:
+def _plan(tmp_path: Path, names=("one", "two"), body="print(n * 2)",
+          schema="    schema:\n      n: {type: int}\n") -> Path:
     entries = []
     for name in names:
         _notebook(tmp_path / f"{name}.md", body)
@@ -78,22 +79,23 @@ def test_parallel_equals_serial(tmp_path):
     (tmp_path / "s").mkdir(); (tmp_path / "p").mkdir()
     serial_plan = _plan(tmp_path / "s", names=("a", "b", "c"))
     parallel_plan = _plan(tmp_path / "p", names=("a", "b", "c"))
-    serial = pipeline.run_chapters(params_file=serial_plan, jobs=1, root=serial_plan.parent)
-    parallel = pipeline.run_chapters(params_file=parallel_plan, jobs=2, root=parallel_plan.parent)
-    assert [name for name, *_ in serial] == [name for name, *_ in parallel] == ["a", "b", "c"]
+    serial = runner.run_chapters(params_file=serial_plan, jobs=1, root=serial_plan.parent)
+    parallel = runner.run_chapters(params_file=parallel_plan, jobs=2, root=parallel_plan.parent)
+    assert [r.name for r in serial] == [r.name for r in parallel] == ["a", "b", "c"]
+    assert {r.state for r in serial + parallel} == {"re-executed"}
     for name in "abc":
         assert _outputs(tmp_path / "s" / "out" / f"{name}.ipynb") == _outputs(tmp_path / "p" / "out" / f"{name}.ipynb")
 
 
 def test_parameters_are_checked_against_the_schema_before_running(tmp_path):
-    plan = _plan(tmp_path, names=("one",), schema="    schema:\n      n: {min: 0, max: 5}\n")
-    with pytest.raises(RunError, match=r"one: parameter n=9 is above the maximum 5"):
-        pipeline.run_chapters(["one"], ["n=9"], params_file=plan, root=tmp_path)
+    plan = _plan(tmp_path, names=("one",), schema="    schema:\n      n: {type: int, min: 0, max: 5}\n")
+    with pytest.raises(RunError, match=r"one: parameter n=9: above the maximum 5"):
+        runner.run_chapters(["one"], ["n=9"], params_file=plan, root=tmp_path)
     assert not (tmp_path / "out").exists()                           # nothing ran
     real = {c.name: c for c in pipeline.load_plan()}
-    with pytest.raises(RunError, match=r"typology: parameter method='dbscan' is not one of"):
+    with pytest.raises(RunError, match=r"typology: parameter method=dbscan: expected one of kmeans, ward, gmm"):
         pipeline.validate_parameters(real["typology"], {**real["typology"].parameters, "method": "dbscan"})
-    with pytest.raises(RunError, match=r"disparities: parameter ratio_year=2019 is not one of \[2016, 2017, 2018, 2020\]"):
+    with pytest.raises(RunError, match=r"disparities: parameter ratio_year=2019: expected one of 2016, 2017, 2018, 2020"):
         pipeline.validate_parameters(real["disparities"], {**real["disparities"].parameters, "ratio_year": 2019})
     pipeline.validate_parameters(real["disparities"], {**real["disparities"].parameters, "ratio_year": 2020})
     pipeline.validate_parameters(real["typology"], real["typology"].parameters)  # None defaults pass
@@ -107,14 +109,24 @@ def test_a_killed_run_leaves_the_previous_output_and_cache_intact(tmp_path):
     output = chapters[0].output
     good = output.read_bytes()
     good_key = pipeline.cached_key(output)
-    code = (f"from pathlib import Path; from ruralrev import pipeline; "
-            f"pipeline.run_chapters(['slow'], ['n=60'], params_file=Path({str(plan)!r}), root=Path({str(tmp_path)!r}))")
+    code = (f"from pathlib import Path; from ruralrev import runner; "
+            f"runner.run_chapters(['slow'], ['n=60'], params_file=Path({str(plan)!r}), root=Path({str(tmp_path)!r}))")
     process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(6)                                                     # the kernel is sleeping in the cell
+    import psutil
+
+    parent = psutil.Process(process.pid)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any("ipykernel" in " ".join(p.cmdline())
+                                                  for p in parent.children(recursive=True)):
+        time.sleep(0.2)
+    time.sleep(2)                                                     # the kernel is sleeping in the cell
     assert process.poll() is None, "the run ended before it could be killed"
-    os.killpg(process.pid, signal.SIGKILL)
+    family = parent.children(recursive=True)
+    os.killpg(process.pid, signal.SIGKILL)                            # no chance to clean up
     process.wait()
+    time.sleep(3)                                                     # workers die with the runner, kernels after
+    assert [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
     assert output.read_bytes() == good                               # previous output untouched
     assert json.loads(output.read_text())["cells"]                   # and readable
     assert pipeline.cached_key(output) == good_key                   # cache still describes it

@@ -10,10 +10,26 @@ Modules, one job each:
 ``granularity`` GRIM-type test of printed percentages, and when it has power
 ``tables``     numbered, captioned tables for the book
 ``plots``      figure style (colour-blind-safe, readable in dark mode)
-``pipeline``   the papermill runner that executes the chapters
+``params``     the parameters file: chapters, schemas, values on the command line
+``pipeline``   one chapter executed by papermill, its parameters box and cache key
+``runner``     many chapters in worker processes: progress, failures, a clean stop
+``lock``       one build at a time in a checkout
+``publish``    stale-page banners and the HTML build (skipped when no page changed)
+``items``      the glued numbers, tables and figures of an executed notebook
+``figdata``    the data behind each figure, recorded beside its image
+``verify``     ``ruralrev verify``: re-execute everything and compare with the published book
 ``report``     the reproducibility page, the list of tables and figures, the headline map
 ``files``      atomic writes (temporary file, then rename)
 ``cli``        the ``ruralrev`` command
 """
 
+import os as _os
+import sys as _sys
+
 __version__ = "0.1.0"
+
+# In a kernel started by the runner, record each figure's data beside its image (see figdata).
+if _os.environ.get("RURALREV_FIGURE_DATA") == "1" and "IPython" in _sys.modules:
+    from . import figdata as _figdata
+
+    _figdata.register()

@@ -1,12 +1,16 @@
 """The ``ruralrev`` command.
 
     ruralrev run [CHAPTER ...] [-p name=value ...]   execute chapters (all by default)
-    ruralrev build [-p name=value ...]               execute every chapter, then build the HTML
+    ruralrev build [CHAPTER ...] [-p name=value ...] execute chapters (all by default), then build the HTML
+    ruralrev verify [CHAPTER ...]                     re-execute everything and compare with the book
     ruralrev data build --raw ../shared/data          rebuild the official-statistics snapshot
     ruralrev data check                               validate the committed snapshot
     ruralrev linkcheck                                check external links (internal ones are tested)
 
-Every failure prints one line starting with ``ruralrev:`` and exits with status 1.
+Every problem is printed as one line starting with ``ruralrev:``, never a traceback. Exit
+status: 0 success; 1 a chapter, the HTML build or a verification failed; 2 the command was
+refused before anything ran (bad parameter, unknown chapter, unwritable folder, another build
+running); 130 interrupted (SIGINT or SIGTERM).
 """
 
 from __future__ import annotations
@@ -14,26 +18,39 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
-from . import pipeline
+from .errors import Interrupted, ParameterError, RunError, UsageError
+
+__all__ = ["main", "parser"]
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ruralrev", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+def parser() -> argparse.ArgumentParser:
+    """The command-line grammar (also used to read a page's reproduce command back)."""
+    top = argparse.ArgumentParser(prog="ruralrev", description=__doc__.split("\n")[0])
+    commands = top.add_subparsers(dest="command", required=True)
+    cores = os.cpu_count() or 1
 
     run = commands.add_parser("run", help="execute chapters through papermill")
     run.add_argument("chapters", nargs="*", help="chapter names or notebook paths (default: all)")
     run.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE")
     run.add_argument("-j", "--jobs", type=int, default=1, help="chapters run in parallel (default 1)")
     run.add_argument("--force", action="store_true", help="re-run chapters whose inputs have not changed")
+    run.add_argument("--into", metavar="DIR", help="write the executed notebooks into DIR instead of book/executed")
 
-    build = commands.add_parser("build", help="execute every chapter, then build the HTML book")
+    build = commands.add_parser("build", help="execute the chapters (all by default), then build the HTML book")
+    build.add_argument("chapters", nargs="*", help="chapter names or notebook paths (default: all)")
     build.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE")
     build.add_argument("--no-run", action="store_true", help="render the existing executed copies")
-    build.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
-                       help="chapters run in parallel (default: the number of cores)")
+    build.add_argument("-j", "--jobs", type=int, default=cores, help="chapters run in parallel (default: the cores)")
     build.add_argument("--force", action="store_true", help="re-run chapters whose inputs have not changed")
+
+    verify = commands.add_parser("verify", help="re-execute every chapter from a clean state and compare it "
+                                                "with the published book")
+    verify.add_argument("chapters", nargs="*", help="chapter names (default: all)")
+    verify.add_argument("-j", "--jobs", type=int, default=cores, help="chapters run in parallel (default: the cores)")
+    verify.add_argument("--keep", metavar="DIR", help="keep the re-executed notebooks in DIR")
+    verify.add_argument("--no-html", action="store_true", help="write the report but do not re-render the book")
 
     commands.add_parser("linkcheck", help="check the book's external links (needs the network)")
 
@@ -42,41 +59,153 @@ def _parser() -> argparse.ArgumentParser:
     data_build = data_commands.add_parser("build", help="rebuild data/ from the raw NBS exports")
     data_build.add_argument("--raw", required=True, help="folder holding nbs-exports/ and MANIFEST.tsv")
     data_commands.add_parser("check", help="validate the committed snapshot")
-    return parser
+    return top
+
+
+def _publish(chapters, stream, failed=(), started_sphinx=None) -> list[str]:
+    """Stale banners, the generated pages, then the HTML; returns the stale chapters."""
+    from . import publish, report, verify
+    from .pipeline import environment_digest
+
+    environment = environment_digest()
+    present = [c for c in chapters if c.output.is_file()]
+    missing = [c.name for c in chapters if not c.output.is_file()]
+    if missing and set(missing) <= set(failed):
+        raise RunError(f"{', '.join(missing)} failed and has no earlier page to keep: the HTML was not built")
+    if missing:
+        raise RunError(f"no executed copy of {', '.join(missing)}: run `ruralrev build` (without --no-run) first")
+    stale = publish.mark_stale(present, environment)
+    report.write_reproducibility_page(present, stale=stale)
+    report.write_headline_map(environment=environment)
+    verify.placeholder_page()
+    publish.build_book(stream=stream, started_sphinx=started_sphinx)
+    if stale:
+        print(f"book: {len(stale)} stale page(s), marked with a banner: {', '.join(stale)}", file=stream, flush=True)
+    return stale
+
+
+def _build(args, stream) -> int:
+    from .lock import checkout_lock
+    from .params import load_plan
+    from .runner import run_chapters
+
+    from . import publish
+    from .runner import kill_tree
+
+    sphinx = []  # Sphinx starts loading while the first chapter runs (a spare core waits on the kernel)
+    with checkout_lock():
+        try:
+            failed = []
+            if not args.no_run:
+                results = run_chapters(args.chapters, args.parameter, jobs=args.jobs, force=args.force,
+                                       stream=stream, before_execute=lambda: sphinx.append(publish.start_sphinx()))
+                failed = [r.name for r in results if r.state == "failed"]
+            _publish(load_plan(), stream, failed, sphinx[0] if sphinx else None)
+        finally:
+            for process in sphinx:
+                if process.poll() is None:
+                    kill_tree(process)
+    if failed:
+        print(f"ruralrev: {len(failed)} chapter(s) failed ({', '.join(failed)}); their pages keep the last good "
+              "run and are marked stale", file=stream)
+        return 1
+    return 0
+
+
+def _verify(args, stream) -> int:
+    from . import verify
+    from .lock import checkout_lock
+
+    with checkout_lock():
+        rows, elapsed = verify.timed_verify(jobs=args.jobs, scratch=Path(args.keep) if args.keep else None,
+                                            stream=stream, names=args.chapters)
+        verify.print_report(rows, stream)
+        page, csv_path = verify.write_report(rows, elapsed=elapsed)
+        if not args.no_html and not args.chapters:
+            from . import publish
+
+            publish.build_book(stream=stream)
+    different = sum(not r.equal for r in rows)
+    print(f"verify: {len(rows)} items compared in {elapsed:.0f} s, "
+          + ("all equal" if not different else f"{different} differ") + f"; report {page}, CSV {csv_path}",
+          file=stream, flush=True)
+    return 1 if different else 0
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM stops the command the way Ctrl-C does (children first)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    import signal
+    import threading
+
+    args = parser().parse_args(argv)
+    if threading.current_thread() is not threading.main_thread():
+        return _main(args, sys.stderr)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _main(args, sys.stderr)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args, stream) -> int:
     try:
         if args.command == "run":
-            pipeline.run_chapters(args.chapters, args.parameter, jobs=args.jobs, force=args.force)
-        elif args.command == "build":
-            from . import report
+            from .runner import run_chapters
 
-            if not args.no_run:
-                pipeline.run_chapters(None, args.parameter, jobs=args.jobs, force=args.force)
-            report.write_reproducibility_page(pipeline.load_plan())
-            report.write_headline_map()
-            pipeline.build_book()
-        elif args.command == "linkcheck":
-            pipeline.build_book(builder="linkcheck")
+            if args.into:
+                results = run_chapters(args.chapters, args.parameter, jobs=args.jobs, force=args.force,
+                                       into=Path(args.into), stream=stream)
+            else:
+                from .lock import checkout_lock
+
+                with checkout_lock():
+                    results = run_chapters(args.chapters, args.parameter, jobs=args.jobs, force=args.force,
+                                           stream=stream)
+            return 1 if any(r.state == "failed" for r in results) else 0
+        if args.command == "build":
+            return _build(args, stream)
+        if args.command == "verify":
+            return _verify(args, stream)
+        if args.command == "linkcheck":
+            from .publish import build_book
+
+            build_book(builder="linkcheck")
         elif args.command == "data":
-            from pathlib import Path
-
             from . import data, snapshot
 
             if args.data_command == "build":
                 build = snapshot.build_snapshot(Path(args.raw))
                 for path in build.files:
-                    print(f"data: wrote {path}", file=sys.stderr)
+                    print(f"data: wrote {path}", file=stream)
                 print(f"data: {build.n_flags} year-on-year breaks flagged in data/official/quality.csv; "
                       f"broadband urban + rural − total at most {build.broadband_identity_gap:.2f} (10,000s); "
-                      f"table 2-6 against the exports at most {build.yearbook_gap:.2f} yuan", file=sys.stderr)
+                      f"table 2-6 against the exports at most {build.yearbook_gap:.2f} yuan", file=stream)
             else:
                 panel = data.load_panel()
-                print(f"data: snapshot valid ({len(panel)} province-years)", file=sys.stderr)
-    except (pipeline.RunError, ValueError, FileNotFoundError) as exc:
-        print(f"ruralrev: {exc}", file=sys.stderr)
+                print(f"data: snapshot valid ({len(panel)} province-years)", file=stream)
+    except Interrupted as exc:
+        print(str(exc), file=stream, flush=True)
+        return 130
+    except KeyboardInterrupt:
+        print("interrupted", file=stream, flush=True)
+        return 130
+    except ParameterError as exc:
+        for problem in exc.problems:
+            print(f"ruralrev: {problem}", file=stream)
+        print("ruralrev: nothing was run", file=stream)
+        return 2
+    except UsageError as exc:
+        print(f"ruralrev: {exc}", file=stream)
+        return 2
+    except (RunError, ValueError, FileNotFoundError) as exc:
+        print(f"ruralrev: {exc}", file=stream)
+        return 1
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"ruralrev: {exc.strerror or exc}{where}", file=stream)
         return 1
     return 0
 

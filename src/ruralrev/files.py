@@ -3,6 +3,8 @@
 The temporary file sits beside the target (same file system, so the rename is atomic) with a
 hidden ``.<name>.*.tmp`` name; it is removed if the writing fails. A process killed mid-write
 leaves the previous file untouched and at most a stale temporary, which the runner cleans up.
+The file gets the permissions of an ordinary new file (``0666`` less the umask), not the
+owner-only mode of a temporary file, so a published page is readable by everyone.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ def atomic_path(target: Path, suffix: str = ".tmp"):
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
     os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         yield Path(tmp)
         os.replace(tmp, target)

@@ -28,7 +28,8 @@ of other indicators, ``×``, ``/``, ``+``, ``−``, ``^``, ``ln``) and the same 
 of the panel frame ``x``; the tests evaluate the text and compare it with the function. Then run
 ``ruralrev data build --raw ../shared/data`` (the quality gates may stop it: read the message),
 add a hand-computed value for a derived indicator to ``tests/test_indicators.py``, add the code to
-the ``data`` chapter's choice list in ``notebooks/params.yml``, run the tests and commit ``data/``
+the shared choice lists ``panel_fields`` and ``model_variables`` (with its ``log_`` name) at the
+top of ``notebooks/params.yml``, run the tests and commit ``data/``
 with the code.
 
 ``log_<code>`` is a derived indicator for every positive one: the natural log (:func:`get`,

@@ -9,8 +9,6 @@ chapter and cell that make it and the data it reads (its source line).
 
 from __future__ import annotations
 
-import json
-import re
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -18,12 +16,15 @@ from pathlib import Path
 import pandas as pd
 
 from . import files, paths
+from .items import read_items
+from .params import format_value
+from .pipeline import read_notebook
 
-__all__ = ["chapter_records", "tables_and_figures", "write_reproducibility_page", "PACKAGES"]
+__all__ = ["chapter_records", "tables_and_figures", "glued_numbers", "write_reproducibility_page",
+           "write_headline_map", "PACKAGES"]
 
 PACKAGES = ["ruralrev", "numpy", "pandas", "scipy", "statsmodels", "linearmodels", "scikit-learn",
             "inequality", "geopandas", "shapely", "matplotlib", "papermill", "jupyter-book"]
-_TABLE = re.compile(r"```\{table\} (?P<caption>.*)\n:name: (?P<label>[a-z0-9-]+)\n(?:.|\n)*?\*Source:\* (?P<source>.*)")
 
 
 def _git_commit() -> str:
@@ -44,42 +45,47 @@ def data_checksum() -> str:
     return tree_digest(paths.DATA)
 
 
-def chapter_records(chapters) -> pd.DataFrame:
-    """One row per chapter: name, source, parameters, seconds of the last execution, inputs key."""
+def _write_if_changed(target: Path, text: str) -> Path:
+    """Write only when the text differs, so an unchanged page keeps its time stamp for Sphinx."""
+    if target.is_file() and target.read_text(encoding="utf-8") == text:
+        return target
+    return files.write_text(target, text)
+
+
+def chapter_records(chapters, stale=()) -> pd.DataFrame:
+    """One row per chapter: name, source, state, parameters, seconds of the last execution, inputs key."""
     rows = []
     for chapter in chapters:
-        meta = json.loads(chapter.output.read_text(encoding="utf-8"))["metadata"].get("ruralrev", {})
+        meta = read_notebook(chapter.output)["metadata"].get("ruralrev", {})
         rows.append({"chapter": chapter.name, "source": chapter.source.relative_to(paths.ROOT).as_posix(),
-                     "parameters": ", ".join(f"{k}={v!r}" for k, v in meta.get("parameters", {}).items()),
+                     "state": "stale" if chapter.name in stale else "current",
+                     "parameters": ", ".join(f"{k}={format_value(v, chapter.spec(k))}"
+                                            for k, v in meta.get("parameters", {}).items()),
                      "seconds": meta.get("seconds"), "inputs": meta.get("inputs_sha256", "")[:12]})
     return pd.DataFrame(rows)
 
 
 def tables_and_figures(chapters) -> pd.DataFrame:
-    """Every numbered table and figure: chapter, kind, label, caption, code cell, data source."""
+    """Every numbered table and figure: chapter, kind, label, caption, code cell, the data it reads.
+
+    A table reads what its source line says; a figure what its cell's ``reads`` metadata says,
+    with the page's parameters filled in (see :mod:`ruralrev.items`)."""
     rows = []
     for chapter in chapters:
-        notebook = json.loads(chapter.output.read_text(encoding="utf-8"))
-        code_cell = 0
-        for cell in notebook["cells"]:
-            if cell["cell_type"] != "code":
-                continue
-            tags = cell.get("metadata", {}).get("tags", [])
-            if "injected-parameters" not in tags:
-                code_cell += 1
-            figure = cell.get("metadata", {}).get("mystnb", {}).get("figure")
-            if figure:
-                rows.append({"chapter": chapter.name, "kind": "figure", "label": figure["name"],
-                             "caption": figure["caption"], "cell": code_cell, "reads": "see the chapter's data cells"})
-            for output in cell.get("outputs", []):
-                text = output.get("data", {}).get("text/markdown")
-                if text is None:
-                    continue
-                text = "".join(text) if isinstance(text, list) else text
-                for match in _TABLE.finditer(text):
-                    rows.append({"chapter": chapter.name, "kind": "table", "label": match["label"],
-                                 "caption": match["caption"], "cell": code_cell, "reads": match["source"].strip()})
+        found = read_items(read_notebook(chapter.output))
+        entries = [(t.cell, 0, {"kind": "table", "label": t.label, "caption": t.caption, "cell": t.cell,
+                                "reads": t.source}) for t in found.tables]
+        entries += [(f.cell, 1, {"kind": "figure", "label": f.label, "caption": f.caption, "cell": f.cell,
+                                 "reads": f.reads or "(not declared)"}) for f in found.figures]
+        rows += [{"chapter": chapter.name, **entry} for _, _, entry in sorted(entries, key=lambda e: e[:2])]
     return pd.DataFrame(rows, columns=["chapter", "kind", "label", "caption", "cell", "reads"])
+
+
+def glued_numbers(chapters) -> pd.DataFrame:
+    """Every number quoted in the prose (glued): chapter, name, code cell, value as printed."""
+    rows = [{"chapter": chapter.name, "name": g.name, "cell": g.cell, "value": g.value.strip("'")}
+            for chapter in chapters for g in read_items(read_notebook(chapter.output)).glued]
+    return pd.DataFrame(rows, columns=["chapter", "name", "cell", "value"])
 
 
 def _versions() -> pd.DataFrame:
@@ -92,16 +98,20 @@ def _versions() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_reproducibility_page(chapters, target: Path | None = None) -> Path:
-    """Write the reproducibility page (temporary file, then rename) and return its path."""
+def write_reproducibility_page(chapters, target: Path | None = None, stale=()) -> Path:
+    """Write the reproducibility page (temporary file, then rename; only if it changed) and return its path."""
     from .tables import markdown_table
 
     target = target or paths.ROOT / "book" / "executed" / "reproducibility.md"
-    records = chapter_records(chapters)
+    records = chapter_records(chapters, stale)
     records["seconds"] = records["seconds"].map(lambda s: f"{s:.1f}" if isinstance(s, (int, float)) else "–")
     records["reproduce"] = [f"`ruralrev run {name}`" for name in records["chapter"]]
     listing = tables_and_figures(chapters)
-    listing["label"] = [f"{{numref}}`{label}`" for label in listing["label"]]
+    # {ref} with an explicit title: a {numref} would make Sphinx unpickle every chapter's doctree
+    # to number it, seconds on every rebuild of this page.
+    listing["label"] = [f"{{ref}}`{label} <{label}>`" for label in listing["label"]]
+    numbers = glued_numbers(chapters)
+    numbers["name"] = [f"`{name}`" for name in numbers["name"]]
     text = "\n".join([
         "# Reproducibility",
         "",
@@ -113,6 +123,11 @@ def write_reproducibility_page(chapters, target: Path | None = None) -> Path:
         "- Random seeds: the `seed` parameter of each chapter (default 20261123).",
         "",
         "## Chapters",
+        "",
+        "A chapter is *stale* when its inputs changed after its last successful run (its page then",
+        "carries a warning banner). Every page's own parameters box gives the exact command with all",
+        "of its parameters; `ruralrev verify` re-executes every chapter and compares every number below",
+        "(see {doc}`verification`).",
         "",
         "```{table} Chapters with the parameters and time of their last execution (seconds, on the machine that built this page).",
         ":name: tbl-repro-chapters",
@@ -131,7 +146,8 @@ def write_reproducibility_page(chapters, target: Path | None = None) -> Path:
         "## List of tables and figures",
         "",
         "Every numbered table and figure of the book, the chapter and code cell that make it, and the",
-        "data it reads (for tables, the source line printed under it).",
+        "data it reads (for tables, the source line printed under it; for figures, what the figure's cell",
+        "declares it reads, with the page's parameters filled in).",
         "",
         "```{table} Tables and figures of the book.",
         ":name: tbl-repro-list",
@@ -139,12 +155,30 @@ def write_reproducibility_page(chapters, target: Path | None = None) -> Path:
         markdown_table(listing.rename(columns=str.capitalize)),
         "```",
         "",
+        "## List of numbers in the text",
+        "",
+        "Every number the prose quotes is glued from the code cell that computes it, never typed: the",
+        "chapter, the glue name, the code cell (numbered as in the source notebook) and the value shown.",
+        "",
+        "```{table} Numbers quoted in the text of the book.",
+        ":name: tbl-repro-numbers",
+        "",
+        markdown_table(numbers.rename(columns=str.capitalize)),
+        "```",
+        "",
     ])
-    return files.write_text(target, text)
+    return _write_if_changed(target, text)
 
 
-def write_headline_map(target: Path | None = None) -> Path:
-    """The landing page's map: rural per-capita disposable income in the snapshot's latest year."""
+def write_headline_map(target: Path | None = None, environment: str | None = None) -> Path:
+    """The landing page's map: rural per-capita disposable income in the snapshot's latest year.
+
+    Redrawn only when ``environment`` (the digest of data, package and pins) differs from the
+    one recorded beside the image, so a no-change build does not pay for it."""
+    target = target or paths.ROOT / "book" / "executed" / "figures" / "headline-map.png"
+    stamp = target.with_name(f".{target.name}.inputs")
+    if environment and target.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8") == environment:
+        return target
     import matplotlib
 
     matplotlib.use("Agg")
@@ -152,7 +186,6 @@ def write_headline_map(target: Path | None = None) -> Path:
 
     from . import data, maps
 
-    target = target or paths.ROOT / "book" / "executed" / "figures" / "headline-map.png"
     panel = data.load_panel()
     year = int(panel.loc[panel["rural_income"].notna(), "year"].max())
     ax = maps.choropleth(data.indicator_values(panel, "rural_income", year),
@@ -162,4 +195,6 @@ def write_headline_map(target: Path | None = None) -> Path:
     with files.atomic_path(target, suffix=".png") as tmp:
         ax.figure.savefig(tmp, dpi=150, metadata={"Software": None})
     plt.close(ax.figure)
+    if environment:
+        files.write_text(stamp, environment)
     return target

@@ -1,0 +1,146 @@
+"""The runner as a user meets it: a clean stop, failures that list every chapter, a lock, tidy output."""
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from notebook_helpers import write_notebook
+from ruralrev import cli, params, paths, publish, runner
+from ruralrev.pipeline import environment_digest
+from ruralrev.errors import BuildLocked, UsageError
+from ruralrev.lock import checkout_lock
+
+
+def _project(root: Path, bodies: dict[str, str]) -> Path:
+    """A small project root: notebooks/params.yml, one notebook per body, outputs in book/executed."""
+    (root / "notebooks").mkdir(parents=True, exist_ok=True)
+    entries = []
+    for name, body in bodies.items():
+        write_notebook(root / "notebooks" / f"{name}.md", body)
+        entries.append(f"  {name}:\n    source: notebooks/{name}.md\n    output: book/executed/{name}.ipynb\n"
+                       "    parameters:\n      n: 1\n    schema:\n      n: {type: int, min: 0}\n")
+    (root / "notebooks" / "params.yml").write_text("notebooks:\n" + "".join(entries), encoding="utf-8")
+    return root
+
+
+def _ruralrev(root: Path, *args: str, **popen) -> subprocess.Popen:
+    env = {**os.environ, "RURALREV_ROOT": str(root)}
+    return subprocess.Popen([sys.executable, "-m", "ruralrev.cli", *args], cwd=root, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+
+
+def _snapshot(folder: Path) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["SIGINT to the process group", "SIGTERM"])
+def test_a_stopped_run_leaves_no_process_and_no_change(tmp_path, how):
+    root = _project(tmp_path, {name: "import time\ntime.sleep(n)\nprint('slept', n)" for name in ("a", "b", "c")})
+    first = _ruralrev(root, "run", "-j", "2", "-p", "n=0")
+    assert first.wait(timeout=300) == 0, first.stderr.read()
+    before = _snapshot(root / "book" / "executed")
+    process = _ruralrev(root, "run", "-j", "2", "--force", "-p", "n=120", start_new_session=True)
+    parent = psutil.Process(process.pid)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # wait until both kernels are executing their cells
+        kernels = [p for p in parent.children(recursive=True) if "ipykernel" in " ".join(p.cmdline())]
+        if len(kernels) == 2:
+            break
+        time.sleep(0.2)
+    assert len(kernels) == 2, "the kernels did not start"
+    time.sleep(3)
+    family = parent.children(recursive=True)
+    assert len(family) >= 4                                   # two workers and their kernels
+    started = time.monotonic()
+    if how == "SIGTERM":
+        process.send_signal(signal.SIGTERM)
+    else:
+        os.killpg(process.pid, signal.SIGINT)                 # what Ctrl-C in a terminal does
+    code = process.wait(timeout=10)
+    elapsed = time.monotonic() - started
+    err = process.stderr.read()
+    assert code == 130, err
+    assert elapsed < 4, f"took {elapsed:.1f} s to stop"      # well under 1 s when the machine is idle
+    assert err.strip().splitlines()[-1] == "interrupted; 3 chapters kept as they were"
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    time.sleep(1)
+    alive = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert alive == []
+    assert _snapshot(root / "book" / "executed") == before   # nothing replaced, no temporary left
+
+
+@pytest.mark.slow
+def test_a_failing_chapter_is_listed_with_the_others_and_its_page_goes_stale(tmp_path, monkeypatch):
+    root = _project(tmp_path, {"a": "print('a', n)", "b": "print('b', n)"})
+    first = _ruralrev(root, "run", "-j", "2")
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    assert [line.split()[:3] for line in err.splitlines()[:2]] == [["[1/2]", "a", "re-executed"],
+                                                                   ["[2/2]", "b", "re-executed"]]
+    assert "Kernel is running" not in err and "[IPKernelApp]" not in err
+    page = root / "book" / "executed" / "b.ipynb"
+    assert stat.S_IMODE(page.stat().st_mode) & 0o044 == 0o044    # readable by group and others
+    good = page.read_bytes()
+    write_notebook(root / "notebooks" / "b.md", "value = 1 / (n - 1)")
+    second = _ruralrev(root, "run", "-j", "2")
+    out, err = second.communicate(timeout=300)
+    assert second.returncode == 1
+    lines = err.strip().splitlines()
+    assert lines[0].split()[:3] == ["[1/2]", "a", "unchanged"]
+    assert lines[1].split()[:3] == ["[2/2]", "b", "FAILED"]
+    assert lines[2] == "summary: 1 unchanged (a), 1 failed (b)"
+    assert "notebooks/b.md failed in code cell 2 ('value = 1 / (n - 1)'): ZeroDivisionError" in lines[3]
+    assert "Traceback" not in err
+    assert page.read_bytes() == good                              # the last good page is kept
+    assert (root / "_build" / "reports" / "b.ipynb").is_file()   # with the failed run beside it
+    monkeypatch.setattr(paths, "ROOT", root)
+    monkeypatch.setattr(paths, "DATA", root / "data")
+    chapters = params.load_plan(root / "notebooks" / "params.yml", root)
+
+    assert publish.mark_stale(chapters, environment_digest()) == ["b"]
+    cells = json.loads(page.read_text())["cells"]
+    assert sum(publish.STALE_TAG in c["metadata"].get("tags", []) for c in cells) == 1
+    write_notebook(root / "notebooks" / "b.md", "print('b', n)")
+    assert publish.mark_stale(chapters, environment_digest()) == []  # the old source again: current
+    assert page.read_bytes() == good
+
+
+def test_a_second_build_in_the_same_checkout_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    with checkout_lock(tmp_path, "ruralrev build"):
+        with pytest.raises(BuildLocked, match=r"another build is running in this checkout \(pid \d+: ruralrev build"):
+            with checkout_lock(tmp_path):
+                pass
+        assert cli.main(["build", "--no-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ruralrev: another build is running in this checkout") and "Traceback" not in err
+    with checkout_lock(tmp_path):                                 # released with its holder
+        pass
+
+
+def test_an_unwritable_output_folder_is_one_message_before_anything_runs(tmp_path):
+    root = _project(tmp_path, {"a": "print(n)"})
+    (root / "book").write_text("a file where the output folder should be")
+    with pytest.raises(UsageError, match=r"cannot write the executed notebooks to .*book/executed: .*nothing was run"):
+        runner.run_chapters(params_file=root / "notebooks" / "params.yml", root=root)
+    if os.geteuid() != 0:                                         # permissions do not bind root
+        (root / "book").unlink()
+        (root / "book" / "executed").mkdir(parents=True)
+        (root / "book" / "executed").chmod(0o500)
+        with pytest.raises(UsageError, match="cannot write"):
+            runner.run_chapters(params_file=root / "notebooks" / "params.yml", root=root)
+
+
+def test_the_summary_names_every_chapter():
+    results = [runner.ChapterResult("a", "re-executed", 1.0), runner.ChapterResult("b", "unchanged"),
+               runner.ChapterResult("c", "failed", 2.0, "boom"), runner.ChapterResult("d", "unchanged")]
+    assert runner.summary_line(results) == "summary: 1 re-executed (a), 2 unchanged (b, d), 1 failed (c)"

@@ -1,0 +1,138 @@
+"""``ruralrev verify`` on a small book (passes untouched, names what moved after a data change) and on the real one."""
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from notebook_helpers import HEADER
+from ruralrev import items, params, runner, verify
+from ruralrev.pipeline import read_notebook
+
+BODY = '''
+```{code-cell} ipython3
+:tags: [parameters]
+
+label = "two words"
+scale = 1.0
+names = ["a", "b", "c"]
+limit = None
+```
+
+```{code-cell} ipython3
+import csv
+import pandas as pd
+from myst_nb import glue
+from ruralrev.tables import myst_table
+
+rows = [r for r in csv.DictReader(open("../data/values.csv")) if r["name"] in names]
+values = [scale * float(r["value"]) for r in rows]
+glue("total", f"{sum(values):.1f}", display=False)
+glue("largest", rows[values.index(max(values))]["name"], display=False)
+glue("label", label, display=False)
+myst_table(pd.DataFrame({"name": [r["name"] for r in rows], "value": values}), caption="Values (units).",
+           label="tbl-demo", source="data/values.csv")
+```
+
+```{code-cell} ipython3
+---
+mystnb:
+  figure:
+    caption: The values.
+    name: fig-demo
+reads: "data/values.csv: names {names}"
+---
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots(figsize=(3, 2))
+ax.bar([r["name"] for r in rows], values)
+ax.set_ylabel("value (units)")
+```
+'''
+
+
+def _small_book(root: Path) -> Path:
+    (root / "notebooks").mkdir(parents=True)
+    (root / "data").mkdir()
+    (root / "data" / "values.csv").write_text("name,value\na,1.5\nb,2.5\nc,4.0\n", encoding="utf-8")
+    (root / "notebooks" / "demo.md").write_text(HEADER + BODY, encoding="utf-8")
+    (root / "notebooks" / "params.yml").write_text(
+        "notebooks:\n  demo:\n    source: notebooks/demo.md\n    output: book/executed/demo.ipynb\n"
+        "    parameters:\n      label: two words\n      scale: 1.0\n      names: [a, b, c]\n      limit: null\n"
+        "    schema:\n      label: {type: str}\n      scale: {type: float, min: 0}\n"
+        "      names: {type: list, items: {type: str, choices: [a, b, c]}}\n"
+        "      limit: {type: int, nullable: true}\n", encoding="utf-8")
+    return root / "notebooks" / "params.yml"
+
+
+@pytest.mark.slow
+def test_verify_passes_untouched_and_names_the_numbers_a_data_change_moves(tmp_path):
+    plan = _small_book(tmp_path)
+    runner.run_chapters(params_file=plan, root=tmp_path, parameters={
+        "demo": {"label": "other words", "scale": 2.0, "names": ["a", "c"], "limit": None}})
+    page = read_notebook(tmp_path / "book" / "executed" / "demo.ipynb")
+    assert verify.page_command(page) == ("ruralrev build demo -p 'label=other words' -p scale=2.0 -p names=a,c "
+                                         "-p limit=null")
+    found = items.read_items(page)
+    assert [(g.name, g.value) for g in found.glued] == [("total", "'11.0'"), ("largest", "'c'"),
+                                                        ("label", "'other words'")]
+    assert found.figures[0].reads == "data/values.csv: names ['a', 'c']" and found.figures[0].data
+
+    rows = verify.verify_book(root=tmp_path, params_file=plan, jobs=1, stream=io.StringIO())
+    assert [r for r in rows if not r.equal] == []
+    kinds = {r.item.split()[0] for r in rows}
+    assert {"number", "table", "figure", "parameters"} <= kinds
+    assert len([r for r in rows if r.item.startswith("table tbl-demo [row")]) == 4   # 2 rows × 2 columns
+
+    (tmp_path / "data" / "values.csv").write_text("name,value\na,1.5\nb,2.5\nc,4.5\n", encoding="utf-8")
+    env = {**os.environ, "RURALREV_ROOT": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "ruralrev.cli", "verify", "--no-html", "-j", "1"], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    with open(tmp_path / "book" / "executed" / "verification.csv", encoding="utf-8") as handle:
+        moved = {(r["item"], r["published"], r["recomputed"]) for r in csv.DictReader(handle) if r["equal"] == "no"}
+    assert ("number total (cell 2)", "'11.0'", "'12.0'") in moved
+    assert ("table tbl-demo [row 2, value]", "8.00", "9.00") in moved
+    assert any(item.startswith("figure fig-demo: data axes[0].bars[1]") and (old, new) == ("8.0", "9.0")
+               for item, old, new in moved)
+    assert not any(item.startswith("number largest") or item.startswith("number label") for item, _, _ in moved)
+    assert "demo: number total (cell 2): published \"'11.0'\", recomputed \"'12.0'\"" in result.stderr
+    assert (tmp_path / "book" / "executed" / "verification.md").read_text().count("does not reproduce") == 1
+
+
+def _current_book() -> bool:
+    from ruralrev import params, publish
+    from ruralrev.pipeline import environment_digest
+
+    chapters = params.load_plan()
+    if not all(c.output.is_file() for c in chapters):
+        return False
+    environment = environment_digest()
+    return not any(publish.is_stale(c, read_notebook(c.output), environment) for c in chapters)
+
+
+@pytest.mark.slow
+def test_the_whole_book_verifies_and_every_page_command_round_trips(tmp_path):
+    """Every chapter's page command, read back by the CLI, re-run from a clean state: every item equal.
+
+    Uses the published book when it is current (``.ci/run`` builds it first); otherwise builds
+    a published copy into a scratch folder first."""
+    published = None
+    if not _current_book():
+        published = tmp_path / "published"
+        results = runner.run_chapters(jobs=os.cpu_count() or 1, into=published, stream=io.StringIO())
+        assert all(r.state == "re-executed" for r in results)
+    rows = verify.verify_book(jobs=os.cpu_count() or 1, scratch=tmp_path / "again", published=published,
+                              stream=io.StringIO())
+    different = [r for r in rows if not r.equal]
+    assert different == []
+    per_chapter = {entry["chapter"]: entry for entry in verify.summary(rows)}
+    assert set(per_chapter) == {c.name for c in params.load_plan()}
+    assert all(entry["numbers"] > 0 for entry in per_chapter.values())
+    assert sum(entry["figures"] for entry in per_chapter.values()) >= 16
+    commands = [r for r in rows if r.item == "parameters given by the page's command"]
+    assert len(commands) == len(per_chapter) and all(r.equal for r in commands)
