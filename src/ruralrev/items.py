@@ -27,8 +27,9 @@ from .figdata import MIME as FIGURE_DATA
 
 __all__ = ["Glued", "Table", "Figure", "Other", "Items", "read_items", "parse_table", "reads_text"]
 
-_TABLE = re.compile(r"```\{table\} (?P<caption>.*)\n:name: (?P<label>[a-z0-9-]+)\n\n(?P<body>(?:\|.*\n?)+)```"
-                    r"(?:\s*\*Source:\* (?P<source>.*))?")
+# Options after :name: (``:class: ruralrev-interactive`` for an interactive table) are allowed.
+_TABLE = re.compile(r"```\{table\} (?P<caption>.*)\n:name: (?P<label>[a-z0-9-]+)\n(?::[\w-]+:.*\n)*\n"
+                    r"(?P<body>(?:\|.*\n?)+)```(?:\s*\*Source:\* (?P<source>.*))?")
 _GLUE_PREFIX = "application/papermill.record/"
 _IMAGES = ("image/png", "image/jpeg", "image/svg+xml")
 
@@ -145,9 +146,9 @@ def read_items(notebook: dict) -> Items:
                 glued.append(Glued(meta["name"], number, _text(value)))
                 continue
             markdown = payload.get("text/markdown")
-            if markdown is not None and "```{table}" in _text(markdown):
-                tables += [Table(t.label, t.caption, number, t.source, t.header, t.rows)
-                           for t in parse_table(_text(markdown))]
+            parsed = parse_table(_text(markdown)) if markdown is not None and "```{table}" in _text(markdown) else []
+            if parsed:  # a table the parser cannot read stays an "other" output, compared as text
+                tables += [Table(t.label, t.caption, number, t.source, t.header, t.rows) for t in parsed]
                 continue
             if figure and "image/png" in payload:
                 images.append(hashlib.sha256(_text(payload["image/png"]).encode()).hexdigest())
