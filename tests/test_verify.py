@@ -136,3 +136,44 @@ def test_the_whole_book_verifies_and_every_page_command_round_trips(tmp_path):
     assert sum(entry["figures"] for entry in per_chapter.values()) >= 16
     commands = [r for r in rows if r.item == "parameters given by the page's command"]
     assert len(commands) == len(per_chapter) and all(r.equal for r in commands)
+
+
+def test_every_table_myst_table_writes_is_read_back_cell_by_cell():
+    """Plain and interactive tables (an extra ``:class:`` option) alike: none escapes the comparison."""
+    import pandas as pd
+
+    from ruralrev.tables import myst_table
+
+    frame = pd.DataFrame({"name": ["a", "b|c"], "value": [1.5, 2.25]})
+    for interactive in (False, True):
+        markdown = myst_table(frame, caption="Values (units).", label="tbl-x", source="data/x.csv",
+                              interactive=interactive).data
+        [table] = items.parse_table(markdown)
+        assert (table.label, table.caption, table.source) == ("tbl-x", "Values (units).", "data/x.csv")
+        assert table.header == ("name", "value") and len(table.rows) == 2 and table.rows[1][0] == "b|c"
+
+
+def test_a_categorical_map_records_which_provinces_take_each_colour():
+    """A category map has no colour values to record: each category's colour, its number of
+    provinces and a digest of their outlines stand for them, so a province that moves is seen."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from ruralrev import figdata, maps
+
+    def record(values):
+        ax = maps.choropleth(pd.Series(values), "Clusters", "", categorical=True)
+        try:
+            return figdata.extract(ax.figure)["axes"][0]
+        finally:
+            plt.close(ax.figure)
+
+    before = record({"Beijing": "cluster 1", "Hebei": "cluster 2", "Shanxi": "cluster 1"})
+    after = record({"Beijing": "cluster 1", "Hebei": "cluster 1", "Shanxi": "cluster 2"})
+    assert before["title_left"] == "Clusters" and before["legend"][:2] == ["cluster 1", "cluster 2"]
+    assert [c["paths"] for c in before["collections"][:2]] == [2, 1]
+    assert before["collections"][0]["facecolors"] == after["collections"][0]["facecolors"]
+    assert before["collections"][0]["outline_sha256"] != after["collections"][0]["outline_sha256"]

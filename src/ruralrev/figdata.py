@@ -3,8 +3,11 @@
 When the runner executes a chapter it sets ``RURALREV_FIGURE_DATA=1`` in the kernel; importing
 ``ruralrev`` there calls :func:`register`, which adds a display format to IPython: every
 matplotlib figure a cell shows carries, next to its PNG, a JSON record (:data:`MIME`) of what
-is drawn — per axes its title and labels, each line's points, each collection's offsets and
-colour values (a choropleth's province values), each bar's rectangle, each text and image.
+is drawn — per axes its titles, labels and legend, each line's points, each collection's offsets
+and colour values (a choropleth's province values; for a collection drawn in one colour, as a
+categorical map draws each category, its colour, its number of shapes and a digest of their
+outlines, so a province that changes category is named by its collection), each bar's
+rectangle, each text and image.
 The book ignores this format (it renders the PNG); ``ruralrev verify`` compares it, so a moved
 number is named even where a PNG only says "different".
 """
@@ -38,11 +41,17 @@ def _values(array) -> Any:
 
 
 def _axes(ax) -> dict:
+    import numpy as np
     from matplotlib.patches import Rectangle
+
+    from matplotlib.colors import to_hex
 
     record = {"title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
               "xticklabels": [t.get_text() for t in ax.get_xticklabels()],
               "yticklabels": [t.get_text() for t in ax.get_yticklabels()]}
+    for loc in ("left", "right"):
+        if ax.get_title(loc=loc):
+            record[f"title_{loc}"] = ax.get_title(loc=loc)
     lines = [_values(line.get_xydata()) for line in ax.get_lines()]
     collections = []
     for collection in ax.collections:
@@ -52,11 +61,19 @@ def _axes(ax) -> dict:
             entry["offsets"] = _values(offsets)
         if collection.get_array() is not None:
             entry["array"] = _values(collection.get_array())
+        elif not entry and len(collection.get_paths()):
+            vertices = [path.vertices for path in collection.get_paths()]
+            entry = {"facecolors": sorted({to_hex(c, keep_alpha=True) for c in collection.get_facecolors()}),
+                     "paths": len(vertices),
+                     "outline_sha256": hashlib.sha256(b"".join(np.round(v, 6).tobytes() for v in vertices)).hexdigest()}
         if entry:
             collections.append(entry)
     bars = [[_number(p.get_x()), _number(p.get_y()), _number(p.get_width()), _number(p.get_height())]
             for p in ax.patches if isinstance(p, Rectangle)]
     texts = [t.get_text() for t in ax.texts if t.get_text()]
+    legend = ax.get_legend()
+    if legend is not None:
+        record["legend"] = [t.get_text() for t in legend.get_texts()]
     images = [_values(image.get_array()) for image in ax.get_images()]
     for key, value in (("lines", lines), ("collections", collections), ("bars", bars), ("texts", texts),
                        ("images", images)):
