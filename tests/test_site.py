@@ -38,11 +38,14 @@ def _chapters_in_toc():
     return [by_docname[page] for page in _pages() if page in by_docname]
 
 
+_STRAIGHT = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
+
+
 def _text(page_html: str) -> str:
     """Visible text of a page, whitespace normalised, quotes straightened (Sphinx curls them)."""
     body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page_html, flags=re.S)
     text = html.unescape(re.sub(r"<[^>]+>", " ", body))
-    text = text.translate(str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"}))
+    text = text.translate(_STRAIGHT)
     return re.sub(r"\s+", " ", text)
 
 
@@ -173,7 +176,9 @@ def _visible(markdown: str) -> str | None:
     """What a Markdown fragment should show (None when it holds a role that renders otherwise)."""
     if _ROLE.search(markdown):
         return None
-    return re.sub(r"\s+", " ", unescape_markdown(markdown.replace("`", "")).replace("\\|", "|"))
+    text = unescape_markdown(markdown.replace("`", "")).replace("\\|", "|")
+    # quotes straightened as _text straightens the page's (a glued value may hold curly quotes)
+    return re.sub(r"\s+", " ", text.translate(_STRAIGHT))
 
 
 def _sources_of_tables():
