@@ -122,13 +122,26 @@ def _update_rows(results: dict[str, list[float]], notes: list[str]) -> list[str]
         else:
             lines.insert(max(i for i, line in enumerate(lines) if line.startswith("| (")) + 1, row)
     for note in notes:
-        key = note.split(":")[0]
-        found = [i for i, line in enumerate(lines) if line.startswith(key)]
+        found = [i for i, line in enumerate(lines) if line.startswith("- ") and _key(line) == _key(note)]
         if found:
             lines[found[0]] = note
         else:
             lines.insert(max(i for i, line in enumerate(lines) if line.startswith("- ")) + 1, note)
     return lines + [""]
+
+
+def _key(note: str) -> str:
+    """What a note is about: its first three words ("- (g) CPU", "- (b) /", "- import of")."""
+    return " ".join(note.split()[:3])
+
+
+def _earlier_notes(new: list[str]) -> list[str]:
+    """Notes of the results file that this run does not write again (a scenario not run, such as
+    (f) without ``--install``, or a note written by hand), kept and marked as from an earlier run."""
+    path = ROOT / "benchmarks" / "results.md"
+    old = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("- ")] if path.is_file() else []
+    keys, tag = {_key(note) for note in new}, " (an earlier run)"
+    return [line if line.endswith(tag) else line + tag for line in old if _key(line) not in keys]
 
 
 def install_time(installer: str) -> float:
@@ -241,8 +254,8 @@ def main() -> int:
         f"- (a) / (d) = {a / d:.2f} (goal: at most 1, i.e. no slower than Jupyter Book's own execution)",
         f"- import of ruralrev and ruralrev.data: {import_time():.2f} s (goal: under 1 s)",
         *notes,
-        "",
     ]
+    lines += [*_earlier_notes([line for line in lines if line.startswith("- ")]), ""]
     _write(lines)
     return 0
 
