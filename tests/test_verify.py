@@ -136,6 +136,12 @@ def test_the_whole_book_verifies_and_every_page_command_round_trips(tmp_path):
     assert sum(entry["figures"] for entry in per_chapter.values()) >= 16
     commands = [r for r in rows if r.item == "parameters given by the page's command"]
     assert len(commands) == len(per_chapter) and all(r.equal for r in commands)
+    # ... and each page's command is the one its schema writes (the worker knows the schema: a
+    # choice such as correction=none is written bare, not quoted as if it could be null)
+    for chapter in params.load_plan():
+        page = read_notebook(published / chapter.output.name if published else chapter.output)
+        recorded = page["metadata"]["ruralrev"]["parameters"]   # written with sorted keys
+        assert verify.page_command(page) == params.command_line(chapter, {k: recorded[k] for k in chapter.parameters})
 
 
 def test_every_table_myst_table_writes_is_read_back_cell_by_cell():

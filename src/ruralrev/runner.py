@@ -211,6 +211,7 @@ def summary_line(results: list[ChapterResult]) -> str:
 
 def _start(chapter: Chapter, parameters: dict, key: str, scratch: Path, reports: Path) -> subprocess.Popen:
     job = {"name": chapter.name, "source": str(chapter.source), "output": str(chapter.output),
+           "defaults": chapter.parameters, "schema": chapter.schema, "rules": list(chapter.rules),
            "parameters": parameters, "key": key, "target": str(scratch / f"{chapter.name}.ipynb"),
            "failed_copy": str(reports / f"{chapter.name}.ipynb"), "result": str(scratch / f"{chapter.name}.json"),
            "parent": os.getpid()}

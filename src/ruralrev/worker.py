@@ -41,7 +41,9 @@ def main(job_file: str) -> int:
         from .params import Chapter
         from .pipeline import execute
 
-        chapter = Chapter(job["name"], Path(job["source"]), Path(job["output"]))
+        # with its schema: the page's parameters box writes each value as its type reads back
+        chapter = Chapter(job["name"], Path(job["source"]), Path(job["output"]), job["defaults"], job["schema"],
+                          tuple(job["rules"]))
         seconds = execute(chapter, job["parameters"], job["key"], Path(job["target"]), Path(job["failed_copy"]))
         outcome = {"ok": True, "seconds": seconds}
     except RunError as exc:
