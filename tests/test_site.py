@@ -274,3 +274,32 @@ def test_student_edition_has_the_exercises_but_no_solutions(tmp_path):
             line = max(exercise.blocks[-1].code.splitlines(), key=len).strip()   # a telling line of the solution
             assert html.escape(line, quote=False)[:40] not in _text(page), (exercise.label, line)
     assert "student edition" in (student / "book" / "intro.html").read_text(encoding="utf-8")
+
+
+@built
+def test_no_page_loads_mathjax_from_the_network():
+    """Pages with mathematics load MathJax from ``_static/mathjax``, never from a CDN."""
+    for page in HTML.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "cdn.jsdelivr.net" not in text and "mathjax@" not in text, page
+        if "MathJax.js" in text:
+            assert (HTML / "_static" / "mathjax" / "MathJax.js").is_file()
+
+
+def test_mathematics_renders_from_the_local_mathjax(tmp_path):
+    """A one-page Sphinx project with MyST dollar maths, built with the book's extension."""
+    (tmp_path / "conf.py").write_text(
+        "extensions = ['myst_parser', 'ruralrev.site']\nmyst_enable_extensions = ['dollarmath']\n", encoding="utf-8")
+    (tmp_path / "index.md").write_text("# Maths\n\nInline $y = s\\,x$ and\n\n$$\\bar y = \\sum_i w_i y_i$$\n",
+                                       encoding="utf-8")
+    out = tmp_path / "html"
+    run = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(tmp_path), str(out)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert f'src="_static/{site.MATHJAX_PATH}"' in page
+    assert "MathJax.Hub.Config" in page and "cdn.jsdelivr" not in page
+    config = json.loads(re.search(r"MathJax\.Hub\.Config\((.*?)\)</script>", page, re.S).group(1))
+    assert "math" in config["tex2jax"]["processClass"].split("|")
+    assert (out / "_static" / "mathjax" / "MathJax.js").is_file()
+    assert (out / "_static" / "mathjax" / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()

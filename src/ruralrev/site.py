@@ -17,7 +17,11 @@ Registered in ``_config.yml`` (``sphinx.config.extensions``). It
   build, executablebooks/sphinx-exercise#89);
 * provides the ``{chapter-guide}`` directive of the instructors page: one row per chapter with
   level, prerequisites, reading and running time, exercises and those suited to a lab, read
-  from each chapter's front matter (``instructors:``), its text and its executed notebook.
+  from each chapter's front matter (``instructors:``), its text and its executed notebook;
+* renders mathematics offline: MathJax 2.7 as shipped by the ``jupyter-server-mathjax`` wheel
+  (a pinned dependency) is copied to ``_static/mathjax`` and loaded from there, instead of
+  Sphinx's default MathJax 3 from a CDN, which an offline reader (and a ``file://`` page with the
+  network refused) cannot fetch.
 """
 
 from __future__ import annotations
@@ -38,6 +42,38 @@ __all__ = ["setup", "chapter_guide_rows", "chapter_title", "page_text", "front_m
 STUDENT_ENV = "RURALREV_EDITION"
 _WORDS_PER_MINUTE = 200
 _GUIDE_KEYS = ("level", "prerequisites", "lab")
+
+
+#: MathJax entry point, relative to ``_static`` (see :func:`_offline_mathjax`).
+MATHJAX_PATH = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
+
+
+def _mathjax_source() -> Path:
+    import jupyter_server_mathjax
+
+    return Path(jupyter_server_mathjax.__file__).parent / "static"
+
+
+def _offline_mathjax(app) -> None:
+    """Point Sphinx at the local MathJax 2 and give it MyST's classes (MathJax 2 config keys).
+
+    Runs after MyST-Parser has written its MathJax 3 options, and translates them: only elements
+    of the classes MyST marks are typeset (``tex2jax.processClass``).
+    """
+    v3 = app.config.mathjax3_config or {}
+    classes = v3.get("options", {}).get("processHtmlClass", "tex2jax_process|mathjax_process|math|output_area")
+    app.config.mathjax_path = MATHJAX_PATH
+    app.config.mathjax3_config = None
+    app.config.mathjax2_config = {"tex2jax": {"processClass": classes, "ignoreClass": "tex2jax_ignore|mathjax_ignore"},
+                                  "showMathMenu": False, "messageStyle": "none"}
+
+
+def _copy_mathjax(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    import shutil
+
+    shutil.copytree(_mathjax_source(), Path(app.outdir) / "_static" / "mathjax", dirs_exist_ok=True)
 
 
 # ---- the student edition --------------------------------------------------------------------
@@ -284,6 +320,8 @@ def setup(app):
     app.add_transform(_solution_remover())
     app.connect("html-page-context", _page_assets)
     app.connect("build-finished", _write_assets)
+    app.connect("builder-inited", _offline_mathjax, priority=900)  # after MyST-Parser's own MathJax options
+    app.connect("build-finished", _copy_mathjax)
     app.add_css_file("ruralrev.css")
     app.add_js_file("ruralrev.js")
     app.add_directive("chapter-guide", _chapter_guide_directive())
