@@ -179,6 +179,11 @@ def test_population_share_estimate_misses_official_urban_income(panel):
     early = estimate[estimate["year"] <= 2018]
     assert early["error_pct"].min() == pytest.approx(-16.03, abs=0.01)
     assert early["error_pct"].max() == pytest.approx(0.40, abs=0.01)
+    # the error sits in the urban share the survey's three means imply, against the resident share
+    assert estimate["share_gap_pp"].median() == pytest.approx(-5.94, abs=0.01)
+    assert estimate["share_gap_pp"].min() == pytest.approx(-11.64, abs=0.01)
+    row = estimate.iloc[0]
+    assert (abs(row["share_gap_pp"]) < 1e-9) == (abs(row["estimate"] - row["official"]) < 1e-6)
 
 
 def test_indicator_values_refuses_unknown_names_and_years(panel):

@@ -43,10 +43,9 @@ def _constraints(ind: indicators.Indicator) -> dict:
 
 
 def _years(observations: pd.DataFrame, panel: pd.DataFrame, code: str) -> str:
-    if code in set(observations["indicator"]):
-        years = observations.loc[observations["indicator"] == code, "year"]
-    else:
-        years = panel.loc[panel[code] != "", "year"]
+    """Years with a value in the panel (the field describes ``panel.csv``; ``observations.csv`` may
+    hold other years of the same series, e.g. GDP from 2006 read from another export)."""
+    years = panel.loc[panel[code] != "", "year"]
     return f"{years.min()}–{years.max()}" if len(years) else "none"
 
 
