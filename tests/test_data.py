@@ -193,3 +193,9 @@ def test_indicator_values_refuses_unknown_names_and_years(panel):
         data.indicator_values(panel, "income", 2023)
     with pytest.raises(ValueError, match=r"year 2030 is outside the panel \(2016–2024\)"):
         data.indicator_values(panel, "rural_income", 2030)
+
+
+def test_national_urban_income_2020_is_table_2_6s_national_row():
+    national = data.load_national().set_index(["indicator", "year"])["value"]
+    assert national[("urban_income", 2020)] == 43833.8
+    assert round(national[("urban_income", 2020)] / national[("rural_income", 2020)], 2) == 2.56  # as the table prints

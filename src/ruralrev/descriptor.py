@@ -130,7 +130,8 @@ def build_descriptor(observations: pd.DataFrame, panel: pd.DataFrame, files: dic
             resource("national", "National totals", [
                 _field("indicator", "string", "Indicator code (as in the panel)"),
                 _field("year", "integer", "Calendar year"), *_text_fields(printed)],
-                "National figures of NBS database 年度数据 (annual data), for checking claims.",
+                "National figures of NBS database 年度数据 (annual data), for checking claims; urban income 2020 "
+                "from the national row of table 2-6 (the exports print no national urban income).",
                 [NBS_SOURCE], primary_key=["indicator", "year"]),
             resource("urban_income_yearbook", "Official urban disposable income by province (2016–2018, 2020)", [
                 province, _field("year", "integer", "Calendar year"),
