@@ -123,7 +123,7 @@ def run_checks(ledger: pd.DataFrame, table: pd.DataFrame | None = None, panel: p
     out["verdict"] = [o.verdict for o in outcomes]
     out["result"] = [o.result for o in outcomes]
     out["could_fail"] = pd.array([o.could_fail for o in outcomes], dtype="boolean")
-    out["could_fail_reason"] = [o.reason + (f"; in principle only: {f}" if f else "")
+    out["could_fail_reason"] = [o.reason + (f"; realistically not: {f}" if f else "")
                                 for o, f in zip(outcomes, ledger["foregone"])]
     out["power"] = [o.power for o in outcomes]
     out["category"] = [_category(o.verdict, o.could_fail, e, o.power, f)
