@@ -24,8 +24,8 @@ def test_flags_of_the_default_regressors():
     exposure = breaks.regressor_breaks(DEFAULT, YEARS)
     table = exposure.table.set_index("regressor")
     assert table["flags"].to_dict() == {"urbanization_rate": 0, "log_gdp_per_capita": 0, "primary_share": 1,
-                                        "log_machinery_per_rural_capita": 5, "log_electricity_per_rural_capita": 35}
-    assert table.loc["log_electricity_per_rural_capita", "provinces"] == 23
+                                        "log_machinery_per_rural_capita": 5, "log_electricity_per_rural_capita": 47}
+    assert table.loc["log_electricity_per_rural_capita", "provinces"] == 25
     assert bool(table.loc["log_electricity_per_rural_capita", "national"])
     assert not table.loc["log_machinery_per_rural_capita", "national"]
     # Shanghai 2019 → 2020: −99.1 % is the largest break on a log scale (Hainan's +193.7 % is smaller).
@@ -49,7 +49,7 @@ def test_specification_under_each_handling():
     assert drop.regressors == ["urbanization_rate", "log_gdp_per_capita"] and drop.split_at is None
     assert drop.dropped == ["primary_share", "log_machinery_per_rural_capita", "log_electricity_per_rural_capita"]
     split = breaks.specification(DEFAULT, YEARS, "split")
-    assert split.regressors == DEFAULT and len(split.split_at) == 40          # 1 + 5 + 35 flags, one shared
+    assert split.regressors == DEFAULT and len(split.split_at) == 52          # 1 + 5 + 47 flags, one shared
     assert not split.split_at.duplicated().any()
     assert breaks.specification(DEFAULT, YEARS, "keep").split_at is None
     with pytest.raises(ValueError, match="every regressor has break flags in 2016–2024"):
@@ -76,7 +76,7 @@ def _dummy_design(frame, splits, regressors):
 def test_split_model_matches_dummy_ols_and_wildboottest_on_the_book_data(panel):
     spec = breaks.specification(DEFAULT, YEARS, "split")
     fit = spec.fit(panel, "log_rural_income", years=YEARS, bootstrap_reps=999, seed=7)
-    assert fit.fixed_effects == "province split at breaks (71 segments), year" and fit.nobs == 279
+    assert fit.fixed_effects == "province split at breaks (83 segments), year" and fit.nobs == 279
     frame = fit.data
     design = _dummy_design(frame, spec.split_at, DEFAULT)
     ols = sm.OLS(frame["log_rural_income"], design).fit()

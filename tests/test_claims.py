@@ -82,17 +82,23 @@ def test_categories_and_headline_of_paper_001(checked):
     category = checked.set_index("claim_id")["category"]
     assert category["001-03"] == "informative consistent"      # 50.96 lies between 45.84 and 63.05
     assert category["001-15"] == "informative consistent"      # text 48.1 = Table 1 48.1
-    assert category["001-31"] == "informative inconsistent"    # 18.44 % is not k/1160 for any k
-    assert category["001-32"] == "informative inconsistent"    # the education block fits n = 33
+    # 18.44 % is not k/1160, but fits 8 sizes of 1,100-1,160 (a few missing answers); a random
+    # two-decimal value fails that range with probability 3 %: a check that fails only in principle
+    assert category["001-31"] == "foregone"
+    assert "1,139" in checked.set_index("claim_id").loc["001-31", "result"]
+    assert category["001-35"] == "foregone"                    # employment block fits 1,156
+    assert category["001-32"] == "informative inconsistent"    # education: all k/33, a smaller base
+    assert "all multiples of 33" in checked.set_index("claim_id").loc["001-32", "result"]
+    assert category["001-36"] == "informative inconsistent"    # culture: no n in 1,100-1,160 fits
     assert category["001-18"] == "uninformative"               # 81.3 %: every one-decimal value fits n = 1160
     assert category["001-23"] == "uninformative"               # 34 %: every whole value fits
     assert category["001-33"] == "uninformative"               # medical block: 0 and 1 decimals only
-    assert category["001-07"] == "proxy"                       # official rural income: Central > West
+    assert category["001-07"] == "different concept"           # a governance index is not income
     assert category["001-10"] == "not checkable"
-    assert checked.set_index("claim_id").loc["001-07", "verdict"] == "inconsistent"
-    assert claims.headline(checked) == claims.Headline(39, 7, 4, 6, 3, 2, 1, 0, 19)
-    assert claims.summary(checked).startswith("39 claims: 7 informative and consistent, 4 informative and inconsistent, "
-                                              "6 uninformative")
+    assert "Central 16,220" in checked.set_index("claim_id").loc["001-07", "result"]
+    assert claims.headline(checked) == claims.Headline(39, 7, 2, 6, 0, 0, 0, 3, 19, foregone=2)
+    assert claims.summary(checked).startswith("39 claims: 7 informative and consistent (7 internal, 0 against "
+                                              "official data), 2 informative and inconsistent (2 internal")
 
 
 def test_culture_block_fits_only_beyond_2000(checked):
@@ -108,8 +114,9 @@ def test_headline_classes_add_up_for_every_paper(panel):
     for paper in SEEDS:
         checked = claims.run_checks(claims.load_ledger(paper), tables.get(paper), panel)
         h = claims.headline(checked)
-        assert (h.informative_consistent + h.informative_inconsistent + h.uninformative + h.proxy
+        assert (h.informative_consistent + h.informative_inconsistent + h.foregone + h.uninformative + h.proxy
                 + h.different_concept + h.not_checkable) == h.claims == len(checked)
+        assert 0 <= h.external_consistent <= h.informative_consistent
         assert h.proxy_consistent + h.proxy_inconsistent == h.proxy
         # could_fail is missing exactly where no comparison is made
         assert (checked["could_fail"].isna() == checked["category"].isin(["not checkable", "different concept"])).all()
@@ -153,24 +160,54 @@ def test_paper_002_and_004_checks(panel):
     assert p002.loc["002-04", "result"] == "29.4 − 9.24 = 20.16"
     assert p002.loc["002-01", "verdict"] == "different concept"
     assert "paper: 66.5 per cent" in p002.loc["002-01", "result"] and "NBS 2023: 40.2" in p002.loc["002-01", "result"]
-    assert p002.loc["002-05", "category"] == "proxy" and "35.9 (2022) → 40.2 (2023), up" in p002.loc["002-05", "result"]
+    assert p002.loc["002-05", "category"] == "foregone" and "35.9 (2022) → 40.2 (2023), up" in p002.loc["002-05", "result"]
     assert p002.loc["002-06", "category"] == "proxy" and "higher in 25 of 31 provinces" in p002.loc["002-06", "result"]
     p004 = claims.run_checks(claims.load_ledger("004")).set_index("claim_id")
     assert "implies 5.110 in the year before" in p004.loc["004-02", "result"]
     assert p004.loc["004-02", "category"] == "not checkable"
     # 7 full-coverage provinces: a count of 18 or more would fit neither reading; the 17 cannot fail
-    assert p004.loc["004-05", "category"] == "informative consistent"
+    assert p004.loc["004-05", "category"] == "foregone"           # only a self-contradiction would fail it
     assert "18 to 31" in p004.loc["004-05", "could_fail_reason"]
     assert p004.loc["004-06", "category"] == "uninformative"
 
 
 def test_paper_003_checks(panel):
     p003 = claims.run_checks(claims.load_ledger("003"), panel=panel).set_index("claim_id")
-    assert p003.loc["003-01", "category"] == "informative consistent"
+    assert p003.loc["003-01", "category"] == "foregone"
     assert "ratio 2.54); higher in 31 of 31 provinces (ratio 1.86 to 3.27)" in p003.loc["003-01", "result"]
     assert p003.loc["003-02", "category"] == "not checkable"
-    assert p003.loc["003-03", "category"] == "proxy"
-    assert claims.headline(p003) == claims.Headline(3, 1, 0, 0, 1, 1, 0, 0, 1)
+    assert p003.loc["003-03", "category"] == "foregone"
+    assert claims.headline(p003) == claims.Headline(3, 0, 0, 0, 0, 0, 0, 0, 1, foregone=2)
+
+
+def test_the_foregone_reasons_hold_in_the_data(panel):
+    """The ledger's reasons why some checks could fail only in principle are facts of the panel."""
+    rural = panel.groupby("year").apply(lambda f: 100 * f["rural_broadband_users"].sum() / f["rural_population"].sum())
+    assert (rural.diff().dropna() > 0).all() and list(rural.index) == list(range(2016, 2025))
+    ratio = data.with_official_urban_rural_ratio(panel).dropna(subset=["urban_rural_income_ratio"])
+    assert ratio["urban_rural_income_ratio"].min() > 1.5 and set(ratio["year"]) == {2016, 2017, 2018, 2020}
+    assert ratio.loc[ratio["year"] == 2020, "urban_rural_income_ratio"].min() == pytest.approx(1.86, abs=0.005)
+    consumption = panel[panel["year"] == 2023]
+    assert (consumption["all_consumption"] / consumption["rural_consumption"]).min() == pytest.approx(1.25, abs=0.005)
+
+
+def test_a_granularity_range_lists_the_sizes_that_fit_and_its_power():
+    from ruralrev import claim_checks, granularity
+
+    sizes = granularity.parse_sizes("1100-1160")
+    assert granularity.consistent_sizes(["18.44"], sizes) == [1101, 1106, 1112, 1117, 1128, 1139, 1144, 1155]
+    # independent count of the two-decimal values no size in the range reaches (exact fractions)
+    from fractions import Fraction
+    reach = set()
+    for n in sizes:
+        for c in range(n + 1):
+            centre = Fraction(100 * c, n) * 100                       # in hundredths of a per cent
+            reach.update(range(int(-(-(centre - Fraction(1, 2)) // 1)), int((centre + Fraction(1, 2)) // 1) + 1))
+    missing = sum(1 for k in range(10001) if k not in reach)
+    assert granularity.power(["18.44"], sizes) == pytest.approx(missing / 10001)
+    assert claim_checks.FOREGONE_POWER > granularity.power(["18.44"], sizes) > 0.02
+    with pytest.raises(ValueError, match="low-high"):
+        granularity.parse_sizes("1160-1100")
 
 
 def test_nbs_rural_broadband_figure_by_hand(panel):
@@ -247,14 +284,16 @@ def test_kinds_without_a_comparison_never_claim_power(kind, reference, panel):
 
 # ---- the could-fail rules on both sides of their thresholds ---------------------------------------
 
-@pytest.mark.parametrize("value,n,power", [
-    ("81.3", 999, True), ("81.3", 1000, False), ("81.3", 1160, False),   # one decimal: threshold 1,000
-    ("34", 99, True), ("34", 100, False), ("34", 80, False),             # whole: 100, and 80 reaches all too
-    ("18.44", 1160, True), ("18.44", 10_000, False)])                   # two decimals: 10,000
-def test_granularity_could_fail_around_its_threshold(value, n, power):
+@pytest.mark.parametrize("value,n,power,category", [
+    ("81.3", 999, True, "foregone"),            # one decimal: threshold 1,000; at 999 one value in 1,001 fails
+    ("81.3", 1000, False, "uninformative"), ("81.3", 1160, False, "uninformative"),
+    ("34", 99, True, "foregone"), ("34", 100, False, "uninformative"), ("34", 80, False, "uninformative"),
+    ("34", 30, True, "informative inconsistent"),  # whole: 30 reaches 31 of 101 values, not 34
+    ("18.44", 1160, True, "informative inconsistent"), ("18.44", 10_000, False, "uninformative")])
+def test_granularity_could_fail_around_its_threshold(value, n, power, category):
     out = claims.run_checks(_row(value=value, check="granularity", reference=str(n))).iloc[0]
     assert bool(out["could_fail"]) is power
-    assert out["category"] == ("uninformative" if not power else f"informative {out['verdict']}")
+    assert out["category"] == category
 
 
 @pytest.mark.parametrize("reference,power", [("45.84;63.05", True), ("0;100", False), ("0;99.99", True)])
@@ -290,4 +329,6 @@ def test_ledger_table_prints_missing_as_n_a(checked):
     block = text[text.index("| 001-32"):].splitlines()[0]
     assert "| n/a |" in block
     assert not re.search(r"\|\s*[–—-]\s*\|", text) and not re.search(r"\b(nan|None|<NA>)\b", text)
-    assert shown.loc[shown["Claim"] == "001-18", "Could the check fail?"].item().startswith("no: n = 1,160 ≥ 1,000")
+    assert shown.loc[shown["Claim"] == "001-18", "Could the check fail?"].item().startswith(
+        "no: every one-decimal percentage fits some 1,100 ≤ n ≤ 1,160")
+    assert shown.loc[shown["Claim"] == "001-31", "Could the check fail?"].item().startswith("in principle only: ")

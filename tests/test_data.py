@@ -179,6 +179,11 @@ def test_population_share_estimate_misses_official_urban_income(panel):
     early = estimate[estimate["year"] <= 2018]
     assert early["error_pct"].min() == pytest.approx(-16.03, abs=0.01)
     assert early["error_pct"].max() == pytest.approx(0.40, abs=0.01)
+    # the error sits in the urban share the survey's three means imply, against the resident share
+    assert estimate["share_gap_pp"].median() == pytest.approx(-5.94, abs=0.01)
+    assert estimate["share_gap_pp"].min() == pytest.approx(-11.64, abs=0.01)
+    row = estimate.iloc[0]
+    assert (abs(row["share_gap_pp"]) < 1e-9) == (abs(row["estimate"] - row["official"]) < 1e-6)
 
 
 def test_indicator_values_refuses_unknown_names_and_years(panel):
@@ -188,3 +193,9 @@ def test_indicator_values_refuses_unknown_names_and_years(panel):
         data.indicator_values(panel, "income", 2023)
     with pytest.raises(ValueError, match=r"year 2030 is outside the panel \(2016–2024\)"):
         data.indicator_values(panel, "rural_income", 2030)
+
+
+def test_national_urban_income_2020_is_table_2_6s_national_row():
+    national = data.load_national().set_index(["indicator", "year"])["value"]
+    assert national[("urban_income", 2020)] == 43833.8
+    assert round(national[("urban_income", 2020)] / national[("rural_income", 2020)], 2) == 2.56  # as the table prints

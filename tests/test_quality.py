@@ -51,6 +51,36 @@ def test_a_shared_national_break_flags_the_provinces_that_left_their_history():
     assert float(flags["national_change_pct"].iloc[0]) < -20
 
 
+def test_a_redefinition_that_barely_moves_the_total_is_a_shared_break():
+    levels = _smooth()
+    for k, province in enumerate(PROVINCES):  # 9 small provinces jump +50 % in 2023; the total moves < 20 %
+        if k < 9:
+            levels[province] = levels[province] / levels[province][0] * 50
+            levels[province][7:] *= 1.5
+    flags = quality.detect(_observations(levels))
+    assert set(flags["rule"]) == {"national-break"} and set(flags["year_to"]) == {2023}
+    assert set(flags["province"]) == set(PROVINCES[:9])
+    assert float(flags["national_change_pct"].iloc[0]) < 20
+
+
+def test_a_fall_then_a_rise_of_many_provinces_are_two_shared_breaks():
+    levels = _smooth()
+    for k, province in enumerate(PROVINCES):
+        if k < 10:
+            levels[province][6] *= 0.75  # 2022 down, 2023 back up and beyond
+            levels[province][7:] *= 1.1
+    flags = quality.detect(_observations(levels))
+    assert set(flags["year_to"]) == {2022, 2023} and set(flags["rule"]) == {"national-break"}
+
+
+def test_too_few_provinces_leaving_their_history_is_no_shared_break():
+    levels = _smooth()
+    for province in PROVINCES[:7]:  # 7 of 31 (23 %) below the quarter: province breaks, if any
+        levels[province] = levels[province] / levels[province][0] * 50
+        levels[province][7:] *= 1.5
+    assert "national-break" not in set(quality.detect(_observations(levels))["rule"])
+
+
 def test_a_change_of_trend_is_not_a_national_break():
     levels = _smooth(growth=0.3, noise=0.01)
     for province in PROVINCES:  # fast growth that slows for good: every year unusual against the median
@@ -97,6 +127,21 @@ def test_rural_electricity_breaks_in_2020(flags):
     assert {"Jiangsu", "Zhejiang", "Guangdong"} <= set(in_2020.index)
 
 
+def test_rural_electricity_breaks_again_in_2022_and_2023(flags):
+    electricity = quality.flags_for("rural_electricity")
+    national = electricity[electricity["rule"] == "national-break"]
+    assert national.groupby("year_to")["province"].nunique().to_dict() == {2020: 19, 2022: 12, 2023: 12}
+    later = national[national["year_to"] > 2020]
+    assert later.loc[later["year_to"] == 2023, "national_change_pct"].iloc[0] == pytest.approx(20.8)
+    assert later.loc[later["year_to"] == 2023, "change_pct"].between(26, 104).all()
+    assert {"Shanghai", "Inner Mongolia", "Hebei"} <= set(later.loc[later["year_to"] == 2023, "province"])
+
+
+def test_no_other_series_gains_a_shared_break(flags):
+    national = flags[flags["rule"] == "national-break"]
+    assert set(national["series"]) == {"rural_electricity"}
+
+
 def test_machinery_power_revisions_are_flagged(flags):
     machinery = quality.flags_for("machinery_power").set_index("province")
     assert set(machinery.index) == {"Shanghai", "Shanxi", "Tianjin", "Tibet", "Yunnan"}
@@ -114,7 +159,7 @@ def test_smooth_series_are_quiet(flags):
 
 def test_derived_indicators_inherit_the_flags_of_their_inputs(flags):
     inherited = quality.flags_for("electricity_per_rural_capita")
-    assert set(inherited["series"]) == {"rural_electricity"} and len(inherited) == 35
+    assert set(inherited["series"]) == {"rural_electricity"} and len(inherited) == 47
     assert set(quality.flags_for("log_rural_broadband_per_100_rural_residents")["series"]) == {"rural_broadband_users"}
     assert quality.flags_for("rural_income").empty
 

@@ -16,13 +16,20 @@ Kinds, ``reference`` syntax and could-fail rule:
 ``between``            ``low;high``: an overall figure lies between the group values it averages.
                        Could fail when the quantity's range (0–100 for per cent, ≥ 0 otherwise)
                        reaches outside [low, high].
-``granularity``        ``<n>``: the printed percentage is attainable with n respondents
-                       (:mod:`ruralrev.granularity`). Could fail only when some percentage at
-                       the printed precision is not attainable with n (:func:`~ruralrev.granularity.covers_all`):
-                       a one-decimal value against n ≥ 1,000 cannot fail.
-``granularity_block``  ``<table block>|<n>``: the same for every percentage of a block of the
-                       paper's table; reports the sizes up to 5,000 that fit. Same rule, over the
-                       block's printed precisions.
+``granularity``        ``<n>`` or ``<low>-<high>``: the printed percentage is attainable with
+                       some n respondents in the range (item non-response makes an item's base
+                       smaller than the questionnaires returned; :mod:`ruralrev.granularity`),
+                       and which n. Could fail only when some percentage at the printed
+                       precision fits no n of the range; the chance that a random one fails is
+                       the check's power (:func:`~ruralrev.granularity.power`): a one-decimal
+                       value against n ≥ 1,000 cannot fail, a two-decimal one against
+                       1,100–1,160 fails with probability 3 %.
+``granularity_block``  ``<table block>|<n or range>``: the same for every percentage of a block
+                       of the paper's table, with the sizes up to 5,000 that fit. Inconsistent
+                       also when the sizes of the range that fit are all multiples of a much
+                       smaller one and shares of those sizes would be whole counts of it with
+                       probability below :data:`SMALLER_BASE` (:func:`~ruralrev.granularity.smaller_base`):
+                       the block rests on a smaller base.
 ``difference``         ``a;b;tolerance``: a stated difference of two stated amounts, tolerance
                        relative (for "nearly", "about"). Could fail when some value at the
                        claim's precision, ≥ 0, lies outside the tolerance band.
@@ -34,6 +41,9 @@ Kinds, ``reference`` syntax and could-fail rule:
 ``official_order``     ``A>B``: a regional ordering set against the same ordering of
                        population-weighted official rural income in the claim's year. Could
                        fail: the official means could rank the regions the other way.
+``different_order``    ``A>B``: the official rural-income ordering of two regions set beside a
+                       regional ordering of *another* quantity (a governance index): shown, no
+                       verdict, since neither can confirm or contradict the other.
 ``official_change``    ``code@weight|start|end|up`` (or ``down``): the weighted national value of
                        an official indicator moved in the stated direction between two years.
                        Computed with and without the provinces whose series has a flagged break
@@ -51,6 +61,10 @@ Kinds, ``reference`` syntax and could-fail rule:
 ``implied_prior``      ``<later amount>``: a growth rate; the earlier amount it implies,
                        value / (1 + g), is derived and shown; not checkable without the source.
 ``none``               no check with the book's data; ``settle`` says what would do.
+
+A check with power below :data:`FOREGONE_POWER`, or whose ledger row says in ``foregone`` why no
+realistic figure would have failed it (urban above rural income in every province), could fail
+only in principle; the ledger counts it apart.
 
 Weighted national values are :math:`\\bar y = \\sum_i w_i y_i / \\sum_i w_i` over the provinces
 with both values (for a per-resident ratio weighted by its denominator, the ratio of the sums).
@@ -71,12 +85,17 @@ import pandas as pd
 
 from . import granularity, indicators
 
-__all__ = ["Outcome", "Figure", "Context", "THREE_BELTS", "KINDS", "INTERNAL", "OFFICIAL", "NO_COMPARISON", "FIGURES", "national_figure",
+__all__ = ["Outcome", "Figure", "Context", "THREE_BELTS", "KINDS", "INTERNAL", "OFFICIAL", "NO_COMPARISON",
+           "FOREGONE_POWER", "SMALLER_BASE", "FIGURES", "national_figure",
            "nbs_rural_broadband_per_100", "run"]
 
 INTERNAL = ("table", "between", "granularity", "granularity_block", "difference", "count_bound")
 OFFICIAL = ("official_order", "official_change", "official_gap")
-NO_COMPARISON = ("different_concept", "implied_prior", "none")
+NO_COMPARISON = ("different_concept", "different_order", "implied_prior", "none")
+#: A check that fails a random input less often than this could fail only in principle.
+FOREGONE_POWER = 0.05
+#: Below this chance, shares that are whole counts of a much smaller base did not come from the range.
+SMALLER_BASE = 0.001
 KINDS = INTERNAL + OFFICIAL + NO_COMPARISON
 
 
@@ -88,6 +107,7 @@ class Outcome:
     result: str
     could_fail: bool | None
     reason: str
+    power: float | None = None  # chance that a random input fails, where the check can say
 
 
 @dataclass(frozen=True)
@@ -200,23 +220,37 @@ def _between(row, ctx) -> Outcome:
 
 
 def _granularity(row, ctx) -> Outcome:
-    n = int(row.reference)
-    ok = granularity.attainable(row.value, n)
-    can, reason = granularity.could_fail([row.value], n)
-    return Outcome("consistent" if ok else "inconsistent",
-                   f"{'attainable' if ok else 'not attainable'} with n = {n:,}", can, reason)
+    sizes = granularity.parse_sizes(row.reference)
+    fitting = granularity.consistent_sizes([row.value], sizes)
+    can, reason, chance = granularity.could_fail_sizes([row.value], sizes)
+    found = (f"attainable with {granularity.sizes_text(sizes)}" if len(sizes) == 1 and fitting else
+             f"attainable with n = {granularity.list_sizes(fitting, sizes)} of {granularity.sizes_text(sizes)}"
+             if fitting else f"not attainable with any {granularity.sizes_text(sizes)}")
+    return Outcome("consistent" if fitting else "inconsistent", found, can, reason, chance)
 
 
 def _granularity_block(row, ctx) -> Outcome:
     name, _, stated = row.reference.partition("|")
     block = ctx.table.loc[ctx.table["area"] == name, "percent"].tolist()
-    if not block or not stated.isdigit():
-        raise ValueError(f"claim {row.claim_id}: reference must be '<table block>|<stated n>', got {row.reference!r}")
-    check = granularity.check_block(block, stated_n=int(stated), max_n=ctx.max_n)
-    sizes = ", ".join(f"{n:,}" for n in check.sizes[:3]) if check.sizes else f"none up to {ctx.max_n:,}"
-    can, reason = granularity.could_fail(block, int(stated))
-    return Outcome("consistent" if check.stated_consistent else "inconsistent",
-                   f"{check.verdict} (sizes that fit: {sizes})", can, reason)
+    if not block:
+        raise ValueError(f"claim {row.claim_id}: reference must be '<table block>|<n or low-high>', got {row.reference!r}")
+    sizes = granularity.parse_sizes(stated)
+    check = granularity.check_block(block, max_n=ctx.max_n)
+    fitting = [n for n in check.sizes if n in sizes]
+    can, reason, chance = granularity.could_fail_sizes(block, sizes)
+    smallest = (f"smallest n that fits is {check.smallest_n:,}" if check.sizes
+                else f"no n up to {ctx.max_n:,} fits")
+    if not fitting:
+        return Outcome("inconsistent", f"no {granularity.sizes_text(sizes)} fits; {smallest} (sizes that fit: "
+                       f"{', '.join(f'{n:,}' for n in check.sizes[:3]) or f'none up to {ctx.max_n:,}'})",
+                       can, reason, chance)
+    found = f"fits n = {granularity.list_sizes(fitting, sizes)} of {granularity.sizes_text(sizes)}"
+    base = granularity.smaller_base(block, fitting, check.smallest_n)
+    if base is not None and base < SMALLER_BASE:
+        return Outcome("inconsistent", f"{found}, all multiples of {check.smallest_n:,}, the {smallest}: every "
+                       f"share is a whole count of {check.smallest_n:,} answers; shares of those sizes would be "
+                       f"so with probability {base:.0e}: a smaller base", can, reason, chance)
+    return Outcome("consistent", f"{found}; {smallest}", can, reason, chance)
 
 
 def _difference(row, ctx) -> Outcome:
@@ -274,6 +308,12 @@ def _official_order(row, ctx) -> Outcome:
                        "the ordering depends on which provinces the paper's regions hold")
     return Outcome("consistent" if holds else "inconsistent", result, True,
                    f"official rural income could have ranked {higher} below {lower}")
+
+
+def _different_order(row, ctx) -> Outcome:
+    shown = _official_order(row, ctx)
+    return Outcome("different concept", shown.result.split("; the region definition")[0], None,
+                   "the paper orders another quantity; official rural income can neither confirm nor contradict it")
 
 
 def _split(term: str) -> tuple[str, str]:
@@ -358,7 +398,8 @@ def _none(row, ctx) -> Outcome:
 _RUN = {"table": _table, "between": _between, "granularity": _granularity, "granularity_block": _granularity_block,
         "difference": _difference, "count_bound": _count_bound, "official_order": _official_order,
         "official_change": _official_change, "official_gap": _official_gap,
-        "different_concept": _different_concept, "implied_prior": _implied_prior, "none": _none}
+        "different_concept": _different_concept, "different_order": _different_order,
+        "implied_prior": _implied_prior, "none": _none}
 
 
 @dataclass(frozen=True)
@@ -377,6 +418,6 @@ def run(row, ctx: Context) -> Outcome:
         raise ValueError(f"claim {row.claim_id}: unknown check {row.check!r}")
     if row.check in ("table", "granularity_block") and ctx.table is None:
         raise ValueError(f"claim {row.claim_id}: check {row.check!r} needs the paper's table")
-    if row.check in OFFICIAL + ("different_concept",) and ctx.panel is None:
+    if row.check in OFFICIAL + ("different_concept", "different_order") and ctx.panel is None:
         raise ValueError(f"claim {row.claim_id}: check {row.check!r} needs the official panel")
     return _RUN[row.check](row, ctx)

@@ -264,14 +264,21 @@ def urban_income_share_estimate(panel: pd.DataFrame, urban: pd.DataFrame) -> pd.
 
     .. math:: \\hat y_u = \\frac{y_a (P_u + P_r) - y_r P_r}{P_u}
 
-    It is wrong because the household survey's weights are not the resident-population shares;
-    this function measures how wrong, against the official figures (``load_urban_income``).
+    This function measures how wrong it is, against the official figures (``load_urban_income``),
+    and shows where the error sits: the urban share the survey's own three means imply,
+
+    .. math:: \tilde s = \frac{y_a - y_r}{y_u - y_r},
+
+    set beside the resident urban share :math:`s = P_u / (P_u + P_r)`. The estimate is exact when
+    :math:`\tilde s = s`; why the survey's implied share differs (its weighting, its urban/rural
+    classification or its sampling frame) the figures cannot tell.
 
     Returns
     -------
     DataFrame
-        ``province``, ``year``, ``official``, ``estimate`` and ``error_pct`` = 100 (estimate /
-        official − 1), one row per official figure.
+        ``province``, ``year``, ``official``, ``estimate``, ``error_pct`` = 100 (estimate /
+        official − 1), ``implied_share`` and ``resident_share`` (per cent) and ``share_gap_pp`` =
+        implied − resident (percentage points), one row per official figure.
     """
     merged = urban[["province", "year", "value"]].rename(columns={"value": "official"}).merge(
         panel[["province", "year", "all_income", "rural_income", "urban_population", "rural_population"]],
@@ -280,7 +287,12 @@ def urban_income_share_estimate(panel: pd.DataFrame, urban: pd.DataFrame) -> pd.
     merged["estimate"] = (merged["all_income"] * total - merged["rural_income"] * merged["rural_population"]) \
         / merged["urban_population"]
     merged["error_pct"] = 100 * (merged["estimate"] / merged["official"] - 1)
-    return merged[["province", "year", "official", "estimate", "error_pct"]]
+    merged["implied_share"] = 100 * (merged["all_income"] - merged["rural_income"]) \
+        / (merged["official"] - merged["rural_income"])
+    merged["resident_share"] = 100 * merged["urban_population"] / total
+    merged["share_gap_pp"] = merged["implied_share"] - merged["resident_share"]
+    return merged[["province", "year", "official", "estimate", "error_pct", "implied_share", "resident_share",
+                   "share_gap_pp"]]
 
 
 def with_official_urban_rural_ratio(panel: pd.DataFrame, root: Path | None = None) -> pd.DataFrame:

@@ -43,10 +43,9 @@ def _constraints(ind: indicators.Indicator) -> dict:
 
 
 def _years(observations: pd.DataFrame, panel: pd.DataFrame, code: str) -> str:
-    if code in set(observations["indicator"]):
-        years = observations.loc[observations["indicator"] == code, "year"]
-    else:
-        years = panel.loc[panel[code] != "", "year"]
+    """Years with a value in the panel (the field describes ``panel.csv``; ``observations.csv`` may
+    hold other years of the same series, e.g. GDP from 2006 read from another export)."""
+    years = panel.loc[panel[code] != "", "year"]
     return f"{years.min()}–{years.max()}" if len(years) else "none"
 
 
@@ -131,7 +130,8 @@ def build_descriptor(observations: pd.DataFrame, panel: pd.DataFrame, files: dic
             resource("national", "National totals", [
                 _field("indicator", "string", "Indicator code (as in the panel)"),
                 _field("year", "integer", "Calendar year"), *_text_fields(printed)],
-                "National figures of NBS database 年度数据 (annual data), for checking claims.",
+                "National figures of NBS database 年度数据 (annual data), for checking claims; urban income 2020 "
+                "from the national row of table 2-6 (the exports print no national urban income).",
                 [NBS_SOURCE], primary_key=["indicator", "year"]),
             resource("urban_income_yearbook", "Official urban disposable income by province (2016–2018, 2020)", [
                 province, _field("year", "integer", "Calendar year"),

@@ -19,6 +19,21 @@ smaller sizes also reach every value (n = 80 for whole percentages, because a va
 rounds either way); :func:`covers_all` decides exactly, and :func:`full_coverage_n` finds the size
 from which on every n does.
 
+**Item non-response.** A survey's stated size is the number of questionnaires returned; an item
+answered by fewer has a smaller base. So a block is tested against a *range* of sizes
+:math:`[n_0, n_1]` (:func:`parse_sizes`, e.g. ``"1100-1160"``: up to about 5 % missing answers),
+and the test lists the sizes in it that fit. Its power is the chance that a block of values drawn
+at random on the printed grids fits no size of the range (:func:`power`; exact for one value,
+Monte Carlo with a fixed seed for a block): a single two-decimal share fits some n in 1,100–1,160
+unless it is one of about 3 % of values, so its passing is weak evidence.
+
+**A smaller base.** When every size that fits the block is a multiple of the smallest one,
+:math:`m \ll n_0`, the values are whole counts of :math:`m` answers. Were they shares of some
+:math:`n` in the range, each value, uniform over the :math:`A_d(n)` shares attainable with
+:math:`n` at its precision :math:`d`, would also be attainable with :math:`m` with probability
+:math:`|A_d(n) \cap A_d(m)| / |A_d(n)|`; :func:`smaller_base` returns the product over the block,
+the largest over the fitting :math:`n`.
+
 References
 ----------
 Brown, N. J. L. and Heathers, J. A. J. (2017). The GRIM test: a simple technique detects
@@ -34,7 +49,8 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["DEFAULT_MAX_N", "decimals", "attainable", "consistent_sizes", "covers_all", "full_coverage_n",
-           "could_fail", "BlockCheck", "check_block", "block_table"]
+           "could_fail", "parse_sizes", "sizes_text", "list_sizes", "power", "could_fail_sizes", "smaller_base", "BlockCheck",
+           "check_block", "block_table"]
 
 #: Largest sample size searched by default.
 DEFAULT_MAX_N = 5000
@@ -81,6 +97,11 @@ def covers_all(places: int, n: int) -> bool:
     """
     if n < 1 or places < 0:
         raise ValueError(f"need n >= 1 and places >= 0, got n={n}, places={places}")
+    return bool(_grid(places, n).all())
+
+
+def _grid(places: int, n: int) -> np.ndarray:
+    """Which of the printed values 0, 10^-d, …, 100 are attainable with ``n`` (boolean array)."""
     step = 10.0 ** -places
     grid = round(100 / step)
     points = 100 * np.arange(n + 1) / n
@@ -89,7 +110,7 @@ def covers_all(places: int, n: int) -> bool:
     marks = np.zeros(grid + 2, dtype=int)
     np.add.at(marks, low, 1)
     np.add.at(marks, high + 1, -1)
-    return bool((np.cumsum(marks)[: grid + 1] > 0).all())
+    return np.cumsum(marks)[: grid + 1] > 0
 
 
 def full_coverage_n(places: int) -> int:
@@ -128,6 +149,80 @@ def could_fail(texts: list[str], n: int) -> tuple[bool, str]:
     return False, f"{where} every {_places(d)} percentage is attainable: no value could fail"
 
 
+def parse_sizes(text: str) -> range:
+    """``"1160"`` → sizes 1,160 only; ``"1100-1160"`` → 1,100 to 1,160 (item non-response allowed)."""
+    low, _, high = str(text).strip().partition("-")
+    if not low.isdigit() or (high and not high.isdigit()) or int(low) < 1 or int(high or low) < int(low):
+        raise ValueError(f"sample sizes must be 'n' or 'low-high' with 1 <= low <= high, got {text!r}")
+    return range(int(low), int(high or low) + 1)
+
+
+def sizes_text(sizes: range) -> str:
+    """``n = 1,160`` or ``1,100 ≤ n ≤ 1,160``."""
+    return f"n = {sizes[0]:,}" if len(sizes) == 1 else f"{sizes[0]:,} ≤ n ≤ {sizes[-1]:,}"
+
+
+def list_sizes(fitting: list[int], sizes: range) -> str:
+    """The fitting sizes as text: ``none``, ``all 61``, or the list (the first six and a count)."""
+    if not fitting:
+        return "none"
+    if len(fitting) == len(sizes):
+        return f"all {len(sizes)}"
+    shown = ", ".join(f"{n:,}" for n in fitting[:6])
+    return shown if len(fitting) <= 6 else f"{shown} … ({len(fitting)} sizes)"
+
+
+def power(texts: list[str], sizes: range, draws: int = 4000, seed: int = 20261123) -> float:
+    """Chance that values drawn uniformly on the texts' printed grids fit no size in ``sizes``.
+
+    Exact for one value (the share of its grid no size reaches); for a block, a Monte Carlo
+    estimate from ``draws`` blocks with a fixed seed.
+    """
+    places = [decimals(t) for t in texts]
+    reach = {d: np.array([_grid(d, n) for n in sizes]) for d in set(places)}   # sizes × grid
+    if len(texts) == 1:
+        return float(1 - reach[places[0]].any(axis=0).mean())
+    rng = np.random.default_rng(seed)
+    fits = np.ones((draws, len(sizes)), dtype=bool)
+    for d in places:
+        fits &= reach[d][:, rng.integers(0, reach[d].shape[1], draws)].T
+    return float(1 - fits.any(axis=1).mean())
+
+
+def could_fail_sizes(texts: list[str], sizes: range) -> tuple[bool, str, float]:
+    """Could a check of values printed like ``texts`` against ``sizes`` fail, and how likely is it?
+
+    Returns the answer, the reason in words and :func:`power`. For one size with no power this is
+    :func:`could_fail`.
+    """
+    chance = power(texts, sizes)
+    if chance == 0 and len(sizes) == 1:
+        return (*could_fail(texts, sizes[0]), 0.0)
+    what = "a value" if len(texts) == 1 else "a block of values"
+    if chance == 0:
+        return False, (f"every {_places(max(decimals(t) for t in texts))} percentage fits some "
+                       f"{sizes_text(sizes)}: no value could fail"), 0.0
+    return True, (f"{what} drawn at random at the printed precision{'s' if len(texts) > 1 else ''} would fail "
+                  f"with probability {100 * chance:.1f} % against {sizes_text(sizes)}"), chance
+
+
+def smaller_base(texts: list[str], fitting: list[int], smallest: int | None) -> float | None:
+    """If every size in ``fitting`` is a multiple of ``smallest`` (at most half the smallest of
+    them), the chance that shares of those sizes would all also be shares of ``smallest`` (the
+    largest over ``fitting``); ``None`` when the pattern is absent."""
+    if smallest is None or not fitting or 2 * smallest > min(fitting) or any(n % smallest for n in fitting):
+        return None
+    places = [decimals(t) for t in texts]
+    chances = []
+    for n in fitting:
+        chance = 1.0
+        for d in places:
+            at_n = _grid(d, n)
+            chance *= float((at_n & _grid(d, smallest)).sum() / at_n.sum())
+        chances.append(chance)
+    return max(chances)
+
+
 def _places(d: int) -> str:
     return {0: "whole", 1: "one-decimal", 2: "two-decimal"}.get(d, f"{d}-decimal")
 
@@ -164,14 +259,17 @@ def check_block(texts: list[str], stated_n: int | None = None, max_n: int = DEFA
 
 
 def block_table(table, stated_n: int, block: str = "area", value: str = "percent", max_n: int = DEFAULT_MAX_N,
-                small_n: int = 2000):
+                small_n: int = 2000, sizes: range | None = None):
     """One row per block of a transcribed table.
 
     Columns: ``block``; ``values`` (how many); ``decimals`` (printed, e.g. ``"0/1/2"``);
     ``smallest_n`` (smallest size up to ``max_n`` that fits every value; missing if none);
     ``beyond_small`` (that size exceeds ``small_n``: a search to ``small_n`` alone would have
     missed it); ``sizes_fitting`` (how many sizes up to ``max_n`` fit); ``stated_n_fits``;
-    ``could_fail`` and ``could_fail_reason`` (:func:`could_fail` for the stated size).
+    ``could_fail`` and ``could_fail_reason`` (:func:`could_fail` for the stated size). With
+    ``sizes`` (a range allowing item non-response) also ``fit_in_range`` (the sizes in it that
+    fit, as text), ``range_fits``, ``range_power`` (:func:`power`) and ``base_chance``
+    (:func:`smaller_base`).
     """
     import pandas as pd
 
@@ -186,6 +284,11 @@ def block_table(table, stated_n: int, block: str = "area", value: str = "percent
                      "beyond_small": check.smallest_n is not None and check.smallest_n > small_n,
                      "sizes_fitting": len(check.sizes), "stated_n_fits": bool(check.stated_consistent),
                      "could_fail": power, "could_fail_reason": reason})
+        if sizes is not None:
+            fitting = [n for n in check.sizes if n in sizes]
+            rows[-1].update({"fit_in_range": list_sizes(fitting, sizes),
+                             "range_fits": bool(fitting), "range_power": globals()["power"](texts, sizes),
+                             "base_chance": smaller_base(texts, fitting, check.smallest_n)})
     frame = pd.DataFrame(rows)
     frame["smallest_n"] = frame["smallest_n"].astype("Int64")
     return frame

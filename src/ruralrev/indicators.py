@@ -191,7 +191,7 @@ REGISTRY: list[Indicator] = [
     _published("rural_electricity", "Rural electricity consumption", "Rural electricity", "100 million kWh",
                Printed((_AGRI + "农村用电量/*.csv",), "农村用电量", "亿千瓦小时"),
                "Electricity consumed in rural areas, rural industry included (not household use alone). The "
-               "series breaks in 2020 (see data/official/quality.csv).", decimals=2,
+               "series breaks in 2020 and again in 2022/2023 (see data/official/quality.csv).", decimals=2,
                tags=("infrastructure", "rural")),
     _published("irrigated_area", "Effective irrigated area", "Irrigated area", "1,000 hectares",
                Printed((_AGRI + "有效灌溉面积/*.csv",), "有效灌溉面积", "千公顷"),

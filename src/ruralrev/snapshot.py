@@ -118,6 +118,8 @@ def _read(raw: Path) -> dict:
     national = sources.national(raw, manifest)
     table_path = sources.verified(raw, yearbook.TABLE_2_6, manifest)
     urban_cells, urban, yearbook_gap = yearbook.urban_income(raw, table_path, observations, national)
+    national = pd.concat([national, yearbook.national_urban_income(table_path)], ignore_index=True)
+    national = national.sort_values(["indicator", "year"], kind="mergesort").reset_index(drop=True)
     observations = pd.concat([observations, urban_cells], ignore_index=True)
     observations = observations.sort_values(["province", "year", "indicator"], kind="mergesort")
     flags = quality.detect(observations)

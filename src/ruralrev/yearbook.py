@@ -33,7 +33,7 @@ import pandas as pd
 from .data import SnapshotError
 from .provinces import UnknownProvince, to_english
 
-__all__ = ["EXTRACT", "TABLE_2_6", "TOLERANCE", "read_table_2_6", "urban_income"]
+__all__ = ["EXTRACT", "TABLE_2_6", "TOLERANCE", "read_table_2_6", "urban_income", "national_urban_income"]
 
 EXTRACT = "yearbook-extracts/urban_disposable_income_2016_2018_xpcc_yb2020.csv"
 TABLE_2_6 = "yearbook-tables/rural-yearbook-2021/2-6 2020年各地区城乡居民收入水平.csv"
@@ -140,3 +140,13 @@ def urban_income(raw: Path, table_path: Path, observations: pd.DataFrame,
     both = both.sort_values(["province", "year"], kind="mergesort").reset_index(drop=True)
     cells = both.assign(indicator="urban_income")[["province", "year", "indicator", "value", "unit", "file", "line"]]
     return cells, both[["province", "year", "value", "unit", "table", "source"]], largest
+
+
+def national_urban_income(table_path: Path) -> pd.DataFrame:
+    """Table 2-6's national row (全国) for urban income, 2020, as rows of ``national.csv`` (indicator,
+    year, value as printed, unit, file, line): NBS's own national figure, which the exports lack.
+    Its rural and all-residents cells are checked against the national exports by :func:`urban_income`."""
+    table = read_table_2_6(table_path)
+    row = table[table["province"] == "China"].iloc[0]
+    return pd.DataFrame([{"indicator": "urban_income", "year": 2020, "value": row["urban_text"], "unit": "元/人",
+                          "file": TABLE_2_6, "line": int(row["line"])}])
