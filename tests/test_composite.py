@@ -284,3 +284,17 @@ def test_flag_summary_for_pooling_and_for_a_cross_section():
                                              "at_year": ""}
     with pytest.raises(ValueError, match="flags of income lack"):
         comparability.flag_summary({"income": pd.DataFrame({"series": []})}, 2023)
+
+
+def test_rank_sensitivity_checks_that_can_fail(index):
+    """The share of draws keeping the top three can be far below 1 (loose weights) and reaches 1
+    as the weights concentrate; the s.d. of the largest weight matches the Dirichlet closed form."""
+    year = max(index.years)
+    table = cp.rank_sensitivity(index, year, (1.0, 20.0, 1e9), draws=400, seed=3).set_index("concentration")
+    assert table.loc[1.0, "top_kept"] < 0.8 and table.loc[1.0, "bottom_kept"] < 0.5
+    assert table.loc[1e9, "top_kept"] == 1.0 and table.loc[1e9, "bottom_kept"] == 1.0
+    assert table.loc[1e9, "median_width"] == 0
+    assert table.loc[1.0, "median_width"] > table.loc[20.0, "median_width"]
+    w = index.weights.to_numpy()
+    draws = np.random.default_rng(0).dirichlet(20.0 * len(w) * w, size=20000)[:, np.argmax(w)]
+    assert table.loc[20.0, "sd_top_weight"] == pytest.approx(draws.std(), rel=0.03)

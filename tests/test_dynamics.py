@@ -135,3 +135,24 @@ def test_homogeneity_is_zero_for_identical_regimes_and_counts_degrees_of_freedom
     assert same["df"] == 2                                   # (2 regimes − 1) × (2 non-zero cells − 1) per row
     different = dynamics.homogeneity_test(np.stack([[[8, 0], [0, 12]], [[0, 8], [12, 0]]]))
     assert different["Q"] > 30 and different["Q_p"] < 1e-6
+
+
+def test_ergodic_bootstrap_of_the_book_chain(relative, chains):
+    """Resampling provinces: the point estimate lies inside each class's interval, the lowest
+    class's interval reaches 0 (resamples without a Q1 -> Q2 move) and roughly two in five
+    resampled chains have no single long run (Q3 -> Q4 rests on one transition)."""
+    boot = dynamics.ergodic_bootstrap(relative, chains.cutoffs, reps=500, seed=1)
+    band = boot.interval(0.90)
+    assert ((band["low"] <= chains.ergodic) & (chains.ergodic <= band["high"])).all()
+    assert band.loc["Q1", "low"] == pytest.approx(0.0, abs=1e-9)
+    assert 0.25 < boot.n_undefined / boot.reps < 0.55
+    defined = boot.shares.dropna()
+    np.testing.assert_allclose(defined.sum(axis=1), 1.0)
+
+
+def test_ergodic_bootstrap_of_a_chain_without_moves_has_no_long_run():
+    import pandas as pd
+
+    frozen = pd.DataFrame(np.repeat(np.linspace(0.5, 1.5, 8)[:, None], 5, axis=1))
+    boot = dynamics.ergodic_bootstrap(frozen, [0.75, 1.0, 1.25], reps=100, seed=2)
+    assert boot.n_undefined == 100

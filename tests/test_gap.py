@@ -105,3 +105,18 @@ def test_largest_step_by_hand():
     result = gap.GapStatistic(table=table, k=1, rule_met=True, references=2, n_init=1, seed=0)
     # Steps: 0.2 / 0.1 = 2 (k = 1 -> 2), 0.05 / 0.02 = 2.5 (k = 2 -> 3).
     assert result.largest_step() == pytest.approx({"k": 2, "rise": 0.05, "se": 0.02, "ratio": 2.5})
+
+
+def test_the_two_reference_boxes():
+    """Method a draws each feature within its own range; method b within the principal-component
+    box. On two strongly correlated features only method b keeps the correlation (the shape)."""
+    rng = np.random.default_rng(7)
+    t = rng.uniform(-1, 1, 200)
+    x = np.column_stack([t, t + rng.normal(0, 0.05, 200)])
+    features = np.vstack(gap.reference_sets(x, 20, 1, box="features"))
+    assert (features.min(axis=0) >= x.min(axis=0)).all() and (features.max(axis=0) <= x.max(axis=0)).all()
+    pca = np.vstack(gap.reference_sets(x, 20, 1, box="pca"))
+    assert abs(np.corrcoef(features.T)[0, 1]) < 0.1
+    assert np.corrcoef(pca.T)[0, 1] > 0.95 and np.corrcoef(x.T)[0, 1] > 0.95
+    with pytest.raises(ValueError, match="box"):
+        gap.reference_sets(x, 2, 1, box="cube")

@@ -117,3 +117,29 @@ def test_every_published_rank_lies_inside_its_interval_on_the_page_pool(variants
     """The page's index (eight indicators, 2022-2023): each published rank inside its 90 % interval."""
     ranks = cp.rank_uncertainty(variants["published"], 2023, draws=1000, seed=20261123)
     assert ranks["inside"].all(), ranks[~ranks["inside"]]
+
+
+def test_direction_and_normalisation_variants_against_pymcdm(panel, variants):
+    """Fertiliser as a benefit changes the weights and the ranks (Shaanxi moves most); the vector
+    variant keeps the published weights and equals pymcdm's vector-normalised TOPSIS."""
+    from pymcdm import normalizations
+    from pymcdm.methods import TOPSIS
+
+    pool = variants["published"].years
+    specs = {"published": (cp.INDEX_INDICATORS, "comparable"),
+             "benefit": (dict.fromkeys(cp.INDEX_INDICATORS, 1), "comparable"),
+             "vector": (cp.INDEX_INDICATORS, "comparable", "vector")}
+    built = iv.build_variants(panel, 2023, specs)
+    assert built["benefit"].weights["fertiliser_per_sown_ha"] == pytest.approx(0.077, abs=5e-4)
+    pd.testing.assert_series_equal(built["vector"].weights, built["published"].weights)
+    table = iv.rank_agreement(built, 2023, "published").set_index("variant")
+    assert table.loc["benefit", "shifted"] == "Shaanxi" and table.loc["benefit", "largest_shift"] == 7
+    assert table.loc["published", "reversed"] == "fertiliser_per_sown_ha" and table.loc["benefit", "reversed"] == "none"
+    assert table.loc["vector", "normalization"] == "vector" and table.loc["vector", "spearman"] < 0.9
+    frame = panel[panel["year"].isin(pool)][["province", "year", *cp.INDEX_INDICATORS]].dropna().reset_index(drop=True)
+    types = np.array(list(cp.INDEX_INDICATORS.values()))
+    reference = TOPSIS(normalizations.vector_normalization)(frame[list(cp.INDEX_INDICATORS)].to_numpy(float),
+                                                             built["vector"].weights.to_numpy(), types)
+    np.testing.assert_allclose(built["vector"].scores["closeness"].to_numpy(), reference, atol=1e-10)
+    with pytest.raises(ValueError, match="min–max"):
+        cp.rank_uncertainty(built["vector"], 2023, draws=100)

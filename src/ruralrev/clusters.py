@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from .gap import GapStatistic, choose_k_gap, gap_statistic
 from .indicators import values as _values
@@ -34,6 +35,7 @@ __all__ = [
     "first_component",
     "composition",
     "describe_composition",
+    "seed_spread",
 ]
 
 #: The documented default set (names of panel columns; ``log_`` takes the natural log).
@@ -87,11 +89,14 @@ def _canonical(labels: np.ndarray, first_column: np.ndarray) -> np.ndarray:
 
 
 def fit_partition(z: pd.DataFrame | np.ndarray, method: str, k: int, seed: int = 20261123,
-                  n_init: int = 100) -> np.ndarray:
+                  n_init: int = 1000) -> np.ndarray:
     """Cluster the rows of ``z`` into ``k`` groups; labels 1..k in canonical order.
 
     k = 1 is the trivial partition (every row in cluster 1), whatever the method.
-    ``kmeans``: Lloyd's algorithm, best of ``n_init`` initialisations (k-means++);
+    ``kmeans``: Lloyd's algorithm, best of ``n_init`` initialisations (k-means++). On the
+    book's 31 provinces the best k = 4 solution turns up in about 1 % of single starts, so 100
+    starts can miss it; 1,000 found it from each of five seeds tried (:func:`seed_spread` measures
+    how often fewer starts miss it);
     ``ward``: agglomerative clustering with Ward's minimum-variance linkage;
     ``gmm``: Gaussian mixture with diagonal covariances, best of ``n_init // 10`` (at least 1)
     initialisations.
@@ -107,13 +112,42 @@ def fit_partition(z: pd.DataFrame | np.ndarray, method: str, k: int, seed: int =
     if k == 1:
         return np.ones(len(x), dtype=int)
     if method == "kmeans":
-        labels = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit_predict(x)
+        with threadpool_limits(limits=1):   # many tiny fits: OpenMP threads only add overhead
+            labels = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit_predict(x)
     elif method == "ward":
         labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(x)
     else:
         labels = GaussianMixture(n_components=k, covariance_type="diag", n_init=max(1, n_init // 10),
                                  random_state=seed, reg_covar=1e-4).fit(x).predict(x)
     return _canonical(labels, x[:, 0])
+
+
+def seed_spread(z, k: int, seeds: int = 30, n_init: int = 10, seed: int = 20261123,
+                reference=None) -> pd.DataFrame:
+    r"""How much a k-means partition depends on its random start.
+
+    Fits k-means with ``n_init`` starts from each of ``seeds`` seeds (``seed``, ``seed + 1``,
+    ...) and returns one row per seed: ``within_ss`` (:math:`W_k`, the pooled within-cluster
+    sum of squares the fit reached), ``ari_best`` (adjusted Rand index with the partition of
+    :func:`fit_partition`, the best of 1,000 starts) and, when ``reference`` labels are given,
+    ``ari_reference`` (adjusted Rand index with them). A spread of ``within_ss`` means local
+    optima; a spread of ``ari_reference`` means that a comparison with another partition
+    depends on the start.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    x = np.asarray(z, dtype=float)
+    best = fit_partition(x, "kmeans", k, seed)
+    rows = []
+    with threadpool_limits(limits=1):
+        for s in range(seed, seed + seeds):
+            model = KMeans(n_clusters=k, n_init=n_init, random_state=s).fit(x)
+            row = {"seed": s, "within_ss": float(model.inertia_), "ari_best": adjusted_rand_score(best, model.labels_)}
+            if reference is not None:
+                row["ari_reference"] = adjusted_rand_score(np.asarray(reference), model.labels_)
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 @dataclass(frozen=True)
@@ -178,8 +212,6 @@ def k_selection(z, ks=range(1, 9), method: str = "kmeans", references: int = 100
     """
     from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
     from sklearn.mixture import GaussianMixture
-
-    from threadpoolctl import threadpool_limits
 
     x = np.asarray(z, dtype=float)
     ks = list(ks)

@@ -47,6 +47,7 @@ __all__ = [
     "CompositeIndex",
     "pooled_index",
     "rank_uncertainty",
+    "rank_sensitivity",
     "obstacle_degree",
     "top_obstacles",
     "subsystem_scores",
@@ -167,7 +168,8 @@ class CompositeIndex:
     ``scores``: ``province``, ``year``, ``region``, ``closeness`` and ``rank`` (1 = best within
     the year) for every pooled province-year; ``normalized``: the pooled min–max matrix (same
     rows); ``weights``: the entropy weights; ``directions``: indicator → ±1; ``years``: the
-    pooled years.
+    pooled years; ``normalization``: the TOPSIS normalisation (``"minmax"`` for the published
+    index; the entropy weights, contributions and obstacles always use the min–max scale).
     """
 
     scores: pd.DataFrame
@@ -175,6 +177,7 @@ class CompositeIndex:
     weights: pd.Series
     directions: dict
     years: tuple
+    normalization: str = "minmax"
 
     def year(self, year: int) -> pd.DataFrame:
         """Closeness and rank of each province in one pooled year, indexed by province."""
@@ -199,7 +202,8 @@ class CompositeIndex:
         return obstacle_degree(frame, self.weights, normalized=True)
 
 
-def pooled_index(panel: pd.DataFrame, indicators: dict[str, int] | None = None, years=None) -> CompositeIndex:
+def pooled_index(panel: pd.DataFrame, indicators: dict[str, int] | None = None, years=None,
+                 normalization: str = "minmax") -> CompositeIndex:
     r"""Entropy weights over the pooled province-years, then TOPSIS closeness for every province-year.
 
     .. math::
@@ -211,7 +215,9 @@ def pooled_index(panel: pd.DataFrame, indicators: dict[str, int] | None = None, 
     anti-ideal 0). Pooling makes scores comparable across years: the same weights and the same
     ideal apply to 2016 and to the last year. ``indicators`` (code → direction) and ``years``
     restrict the pool, e.g. to the years over which every series is comparable. Province-years
-    with a missing indicator are dropped.
+    with a missing indicator are dropped. ``normalization="vector"`` keeps the same entropy
+    weights but computes TOPSIS on Hwang and Yoon's vector-normalised matrix (:func:`topsis`), a
+    variant of the construction, not of the data.
 
     References
     ----------
@@ -229,10 +235,13 @@ def pooled_index(panel: pd.DataFrame, indicators: dict[str, int] | None = None, 
     weights = entropy_weights(values, indicators)
     normalized = minmax_normalize(values, indicators)
     scores = frame[["province", "year", "region"]].copy()
-    scores["closeness"] = _closeness(normalized.to_numpy(float), weights.to_numpy())[:, 0]
+    if normalization == "minmax":
+        scores["closeness"] = _closeness(normalized.to_numpy(float), weights.to_numpy())[:, 0]
+    else:
+        scores["closeness"] = topsis(values, weights, indicators, normalization).to_numpy()
     scores["rank"] = scores.groupby("year")["closeness"].rank(ascending=False, method="min").astype(int)
     return CompositeIndex(scores=scores, normalized=normalized, weights=weights, directions=indicators,
-                          years=tuple(int(y) for y in sorted(frame["year"].unique())))
+                          years=tuple(int(y) for y in sorted(frame["year"].unique())), normalization=normalization)
 
 
 def rank_uncertainty(index: CompositeIndex, year: int, draws: int = 1000, seed: int = 20261123,
@@ -255,16 +264,8 @@ def rank_uncertainty(index: CompositeIndex, year: int, draws: int = 1000, seed: 
     techniques as tools for the quality assessment of composite indicators. *JRSS A* 168(2),
     307–323.
     """
-    if draws < 50:
-        raise ValueError(f"use at least 50 draws, got {draws}")
     published = index.year(year)
-    rng = np.random.default_rng(seed)
-    w = index.weights.to_numpy()
-    alpha = np.maximum(concentration * len(w) * w, 1e-3)
-    sampled = rng.dirichlet(alpha, size=draws)
-    rows = (index.scores["year"] == year).to_numpy()
-    closeness = _closeness(index.normalized.to_numpy(float), sampled)[rows]          # provinces × draws
-    ranks = pd.DataFrame(closeness).rank(ascending=False, method="min").to_numpy()
+    ranks = _draw_ranks(index, year, draws, seed, concentration)
     tail = 100 * (1 - level) / 2
     table = pd.DataFrame({
         "rank": published["rank"].to_numpy(),
@@ -272,8 +273,56 @@ def rank_uncertainty(index: CompositeIndex, year: int, draws: int = 1000, seed: 
         "rank_p05": np.percentile(ranks, tail, axis=1),
         "rank_p95": np.percentile(ranks, 100 - tail, axis=1),
     }, index=published.index)
+    # Centred draws put the published rank near the middle of its own distribution: this column
+    # almost cannot be False, so it is a sanity check of the code, not evidence about the index.
     table["inside"] = (table["rank_p05"] <= table["rank"]) & (table["rank"] <= table["rank_p95"])
     return table.sort_values(["rank", "median_rank"], kind="mergesort")
+
+
+def _draw_ranks(index: CompositeIndex, year: int, draws: int, seed: int, concentration: float) -> np.ndarray:
+    """Ranks (provinces of ``year`` × draws) under Dirichlet(c K w) weights, published scale."""
+    if draws < 50:
+        raise ValueError(f"use at least 50 draws, got {draws}")
+    if index.normalization != "minmax":
+        raise ValueError("rank uncertainty is defined on the published min–max index")
+    index.year(year)
+    rng = np.random.default_rng(seed)
+    w = index.weights.to_numpy()
+    sampled = rng.dirichlet(np.maximum(concentration * len(w) * w, 1e-3), size=draws)
+    rows = (index.scores["year"] == year).to_numpy()
+    closeness = _closeness(index.normalized.to_numpy(float), sampled)[rows]          # provinces × draws
+    return pd.DataFrame(closeness).rank(ascending=False, method="min").to_numpy()
+
+
+def rank_sensitivity(index: CompositeIndex, year: int, concentrations=(1.0, 5.0, 20.0), draws: int = 1000,
+                     seed: int = 20261123, level: float = 0.90, top: int = 3) -> pd.DataFrame:
+    r"""How the rank intervals of :func:`rank_uncertainty` depend on the Dirichlet concentration.
+
+    For each concentration *c* (weights :math:`w^* \sim \mathrm{Dirichlet}(\alpha_0 w)` with
+    total :math:`\alpha_0 = cK`) one row: ``alpha0``; ``sd_top_weight``, the standard deviation of
+    the largest weight, :math:`\sqrt{w_j(1-w_j)/(\alpha_0+1)}`; the ``widest`` province's interval
+    ``widest_p05``–``widest_p95``; the ``median_width`` of the intervals; and two checks that
+    can fail, ``top_kept`` / ``bottom_kept``: the share of draws in which the published top
+    ``top`` (bottom ``top``) provinces are, as a set, still the top (bottom) ``top``.
+    """
+    published = index.year(year)["rank"].to_numpy()
+    n = len(published)
+    w_top = float(index.weights.max())
+    tail = 100 * (1 - level) / 2
+    rows = []
+    for c in concentrations:
+        ranks = _draw_ranks(index, year, draws, seed, c)
+        low, high = np.percentile(ranks, tail, axis=1), np.percentile(ranks, 100 - tail, axis=1)
+        widest = int(np.argmax(high - low))
+        best, worst = published <= top, published > n - top
+        alpha0 = c * len(index.weights)
+        rows.append({"concentration": float(c), "alpha0": alpha0,
+                     "sd_top_weight": float(np.sqrt(w_top * (1 - w_top) / (alpha0 + 1))),
+                     "widest": index.year(year).index[widest], "widest_p05": float(low[widest]),
+                     "widest_p95": float(high[widest]), "median_width": float(np.median(high - low)),
+                     "top_kept": float((ranks[best] <= top).all(axis=0).mean()),
+                     "bottom_kept": float((ranks[worst] > n - top).all(axis=0).mean())})
+    return pd.DataFrame(rows)
 
 
 def obstacle_degree(frame: pd.DataFrame, weights: pd.Series, directions=None, normalized: bool = False) -> pd.DataFrame:

@@ -37,6 +37,8 @@ __all__ = [
     "stationary_distribution",
     "homogeneity_test",
     "markov_chains",
+    "ErgodicBootstrap",
+    "ergodic_bootstrap",
 ]
 
 #: Rows of a transition matrix estimated from fewer transitions than this are flagged as thin.
@@ -287,3 +289,56 @@ def markov_chains(relative: pd.DataFrame, w, k: int = 4) -> MarkovChains:
         spatial_counts=spatial_counts, spatial_probabilities=spatial_probabilities,
         spatial_ergodic=pd.DataFrame(spatial_ergodic, index=names).T, homogeneity=homogeneity_test(tables),
         n_transitions=int(pooled.sum()), class_counts=class_counts)
+
+
+@dataclass(frozen=True)
+class ErgodicBootstrap:
+    """Result of :func:`ergodic_bootstrap`: one row of ergodic shares per resample (NaN where the
+    resampled chain has no unique long run)."""
+
+    shares: pd.DataFrame
+    reps: int
+    seed: int
+
+    @property
+    def n_undefined(self) -> int:
+        """Resamples whose chain has an empty row or more than one recurrent class."""
+        return int(self.shares.isna().any(axis=1).sum())
+
+    def interval(self, level: float = 0.90) -> pd.DataFrame:
+        """Percentile interval of each class's share over the resamples with a unique long run."""
+        defined = self.shares.dropna()
+        tail = (1 - level) / 2
+        return pd.DataFrame({"low": defined.quantile(tail), "high": defined.quantile(1 - tail)})
+
+
+def ergodic_bootstrap(relative: pd.DataFrame, cutoffs, reps: int = 2000, seed: int = 20261123) -> ErgodicBootstrap:
+    r"""Province-block bootstrap of the ergodic distribution of the (non-spatial) quantile chain.
+
+    Each resample draws the provinces (rows of ``relative``, whole time series) with replacement,
+    classes their values with the original ``cutoffs`` (:attr:`MarkovChains.cutoffs`), counts the
+    transitions, estimates :math:`\hat P` and solves :math:`\pi' = \pi'\hat P`
+    (:func:`stationary_distribution`). Resampling whole provinces keeps each province's
+    persistence; the spread of :math:`\pi` shows how much the long-run shares rest on the few
+    transitions between classes.
+
+    References
+    ----------
+    Efron, B. and Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall.
+    Kemeny and Snell (1976).
+    """
+    if reps < 100:
+        raise ValueError(f"use at least 100 resamples, got {reps}")
+    values = relative.to_numpy(float)
+    cutoffs = np.asarray(cutoffs, dtype=float)
+    k = len(cutoffs) + 1
+    classes = np.searchsorted(cutoffs, values, side="left")
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(reps):
+        pick = classes[rng.integers(0, len(classes), len(classes))]
+        counts = np.zeros((k, k))
+        np.add.at(counts, (pick[:, :-1].ravel(), pick[:, 1:].ravel()), 1)
+        sums = counts.sum(axis=1, keepdims=True)
+        rows.append(stationary_distribution(np.divide(counts, sums, out=np.full_like(counts, np.nan), where=sums > 0)))
+    return ErgodicBootstrap(shares=pd.DataFrame(rows, columns=_class_names(k)), reps=reps, seed=seed)

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-__all__ = ["GAP_RULES", "GapStatistic", "gap_statistic", "choose_k_gap", "within_dispersion", "reference_sets"]
+__all__ = ["GAP_RULES", "BOXES", "GapStatistic", "gap_statistic", "choose_k_gap", "within_dispersion", "reference_sets"]
 
 #: Rules for reading the gap curve, named as in R's ``cluster::maxSE``; the first is Tibshirani's.
 GAP_RULES = ("Tibs2001SEmax", "firstSEmax", "globalSEmax")
@@ -100,16 +100,28 @@ def within_dispersion(x: np.ndarray, labels: np.ndarray) -> float:
     return float(sum(((x[labels == g] - x[labels == g].mean(axis=0)) ** 2).sum() for g in np.unique(labels)))
 
 
-def reference_sets(z, references: int, seed: int) -> list[np.ndarray]:
-    r"""Data sets without clusters, shaped like ``z``: uniform over the box aligned with its
-    principal components (Tibshirani et al.'s method b).
+#: Reference boxes: ``"pca"`` (Tibshirani et al.'s method b) and ``"features"`` (their method a).
+BOXES = ("pca", "features")
 
-    With :math:`X = U S V^\top` the SVD of the centred data, each set draws every column of
-    :math:`XV` uniformly between that column's minimum and maximum and rotates back with
-    :math:`V^\top` (the mean is not added back: the within-cluster dispersion ignores it).
+
+def reference_sets(z, references: int, seed: int, box: str = "pca") -> list[np.ndarray]:
+    r"""Data sets without clusters, shaped like ``z``: uniform over a box.
+
+    ``box="pca"`` (Tibshirani et al.'s method b): with :math:`X = U S V^\top` the SVD of the
+    centred data, each set draws every column of :math:`XV` uniformly between that column's
+    minimum and maximum and rotates back with :math:`V^\top` (the mean is not added back: the
+    within-cluster dispersion ignores it). ``box="features"`` (method a): every column of ``z``
+    uniformly between its own minimum and maximum. With strongly correlated features the
+    features' box is mostly empty corners where the data never go, so it makes any data look
+    clustered; the principal-component box follows the data's shape.
     """
     x = np.asarray(z, dtype=float)
     rng = np.random.default_rng(seed)
+    if box == "features":
+        low, high = x.min(axis=0), x.max(axis=0)
+        return [rng.uniform(low, high, size=x.shape) for _ in range(references)]
+    if box != "pca":
+        raise ValueError(f"box must be one of {BOXES}, got {box!r}")
     centred = x - x.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     rotated = centred @ vt.T
@@ -127,7 +139,7 @@ def _log_w(x: np.ndarray, k: int, n_init: int, seed: int) -> float:
 
 
 def gap_statistic(z, ks=range(1, 9), references: int = 100, seed: int = 20261123,
-                  n_init: int = 10) -> GapStatistic:
+                  n_init: int = 10, box: str = "pca") -> GapStatistic:
     """Gap statistic over ``ks`` (which should start at 1) and the k it picks.
 
     Parameters
@@ -142,6 +154,8 @@ def gap_statistic(z, ks=range(1, 9), references: int = 100, seed: int = 20261123
         Seed of the reference draws and of the k-means initialisations.
     n_init : int
         k-means initialisations, the same for the data and every reference set.
+    box : {"pca", "features"}
+        The reference box (:func:`reference_sets`).
 
     Returns
     -------
@@ -153,7 +167,7 @@ def gap_statistic(z, ks=range(1, 9), references: int = 100, seed: int = 20261123
         raise ValueError(f"ks must be consecutive integers between 1 and {len(x) - 1}, got {ks}")
     if references < 2:
         raise ValueError(f"the gap statistic needs at least 2 reference sets, got {references}")
-    drawn = reference_sets(x, references, seed)
+    drawn = reference_sets(x, references, seed, box)
     rows = []
     with threadpool_limits(limits=1):   # hundreds of tiny fits: OpenMP threads only add overhead
         for k in ks:

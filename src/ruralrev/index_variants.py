@@ -99,12 +99,16 @@ def pool_years(panel: pd.DataFrame, indicators, year: int, rule: str = "comparab
     return tuple(comparable_years(flags, series, complete, containing=int(year)))
 
 
-def build_variants(panel: pd.DataFrame, year: int, specs: dict[str, tuple[dict, str]],
+def build_variants(panel: pd.DataFrame, year: int, specs: dict[str, tuple],
                    flags_of: Callable[[str], pd.DataFrame] | None = None) -> dict[str, CompositeIndex]:
     """One :func:`ruralrev.composite.pooled_index` per entry of ``specs`` (name → (indicators with
-    directions, pool rule)), each pooled over :func:`pool_years` of its indicators and rule."""
-    return {name: pooled_index(panel, indicators, pool_years(panel, indicators, year, rule, flags_of))
-            for name, (indicators, rule) in specs.items()}
+    directions, pool rule[, TOPSIS normalisation, ``"minmax"`` by default])), each pooled over
+    :func:`pool_years` of its indicators and rule."""
+    out = {}
+    for name, (indicators, rule, *rest) in specs.items():
+        years = pool_years(panel, indicators, year, rule, flags_of)
+        out[name] = pooled_index(panel, indicators, years, normalization=rest[0] if rest else "minmax")
+    return out
 
 
 def span(years) -> str:
@@ -123,7 +127,8 @@ def weights_table(variants: dict[str, CompositeIndex]) -> pd.DataFrame:
 def rank_agreement(variants: dict[str, CompositeIndex], year: int, reference: str) -> pd.DataFrame:
     """How far each variant's ranks in ``year`` move from those of the ``reference`` variant.
 
-    One row per variant: ``years`` (pooled span), ``indicators`` (count), ``spearman`` (rank
+    One row per variant: ``years`` (pooled span), ``indicators`` (count), ``normalization``
+    (TOPSIS), ``reversed`` (the indicators entering as costs, comma-separated), ``spearman`` (rank
     correlation with the reference, scipy), ``largest_shift`` (largest absolute rank change),
     ``shifted`` (the province with it; the first in alphabetical order on a tie) and
     ``mean_shift`` (mean absolute rank change).
@@ -138,6 +143,8 @@ def rank_agreement(variants: dict[str, CompositeIndex], year: int, reference: st
         ranks = index.year(year)["rank"].reindex(base.index)
         shift = (ranks - base).abs().sort_index()
         rows.append({"variant": name, "years": span(index.years), "indicators": len(index.weights),
+                     "normalization": index.normalization,
+                     "reversed": ", ".join(c for c, d in index.directions.items() if d < 0) or "none",
                      "spearman": float(spearmanr(ranks, base).statistic), "largest_shift": int(shift.max()),
                      "shifted": shift.idxmax() if shift.max() > 0 else "none",
                      "mean_shift": float(np.mean(shift))})

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["REGION_METHODS", "latest_complete_year", "constrained_regions", "match_labels", "is_contiguous", "r_squared",
-           "PartitionComparison", "compare_partitions"]
+           "PartitionComparison", "compare_partitions", "drop_sensitivity"]
 
 REGION_METHODS = ("skater", "ward")
 
@@ -95,15 +95,17 @@ def constrained_regions(z: pd.DataFrame, w, n_regions: int, method: str = "skate
 
 
 def match_labels(labels: pd.Series, reference: pd.Series) -> pd.Series:
-    """Renumber ``labels`` so that each group takes the number of the ``reference`` group it shares
-    most provinces with (one-to-one, maximising the total overlap: the Hungarian algorithm), so
-    that two maps of the partitions use the same colour for corresponding groups."""
+    """Renumber ``labels`` so that each group takes the number of the ``reference`` group it is
+    paired with (one-to-one, maximising the total number of shared provinces: the Hungarian
+    algorithm), so that two maps of the partitions use the same colour for corresponding groups.
+    A group paired with a reference group it shares no province with, or left unpaired, takes a
+    number no reference group has: groups that have nothing in common never share a colour."""
     from scipy.optimize import linear_sum_assignment
 
     table = pd.crosstab(labels, reference)
     rows, cols = linear_sum_assignment(-table.to_numpy())
-    mapping = {table.index[r]: table.columns[c] for r, c in zip(rows, cols)}
-    spare = iter(sorted(set(range(1, len(table.index) + len(table.columns) + 1)) - set(mapping.values())))
+    mapping = {table.index[r]: table.columns[c] for r, c in zip(rows, cols) if table.iat[r, c] > 0}
+    spare = iter(sorted(set(range(1, len(table.index) + len(table.columns) + 1)) - set(table.columns)))
     mapping.update({g: next(spare) for g in table.index if g not in mapping})
     return labels.map(mapping).rename(labels.name)
 
@@ -166,3 +168,27 @@ def compare_partitions(z: pd.DataFrame, w, k: int, method: str = "skater",
                                ari=float(adjusted_rand_score(unconstrained, constrained)),
                                r2_constrained=r_squared(z, constrained), r2_unconstrained=r_squared(z, unconstrained),
                                clusters_contiguous=is_contiguous(unconstrained, w), sizes=sizes)
+
+
+def drop_sensitivity(panel: pd.DataFrame, year: int, indicators: list[str], drops: dict[str, list[str]], w, k: int,
+                     base: PartitionComparison, method: str = "skater", seed: int = 20261123) -> pd.DataFrame:
+    """The regions-versus-clusters comparison again without some indicators.
+
+    ``drops`` maps a name to the indicators left out (an empty list is skipped). One row per
+    name: ``dropped`` (comma-separated codes), ``regions_ari`` (adjusted Rand index between the
+    new regions and ``base``'s regions), ``clusters_ari`` (the same for the k-means clusters) and
+    ``ari`` (new regions against new clusters, to set beside ``base.ari``).
+    """
+    from . import clusters
+
+    rows = []
+    for name, dropped in drops.items():
+        kept = [c for c in indicators if c not in dropped]
+        if not dropped or len(kept) < 2:
+            continue
+        z = clusters.feature_matrix(panel, year, kept)[1].loc[list(w.id_order)]
+        other = compare_partitions(z, w, k, method, seed)
+        rows.append({"name": name, "dropped": ", ".join(dropped),
+                     "regions_ari": clusters.agreement(other.constrained, base.constrained),
+                     "clusters_ari": clusters.agreement(other.unconstrained, base.unconstrained), "ari": other.ari})
+    return pd.DataFrame(rows, columns=["name", "dropped", "regions_ari", "clusters_ari", "ari"])
