@@ -128,7 +128,10 @@ def main(argv: list[str]) -> int:
         cmd = [str(BIN / "jupyter"), "lab", f"--notebook-dir={ROOT}", "--ServerApp.default_url=/lab/tree/notebooks",
                *rest]
     else:
-        cmd = [str(BIN / "python"), "-m", "pytest", *rest]
+        # two pytest workers, each test file whole on one of them (files share module fixtures
+        # that execute chapters); `-n 0` after `test` runs in one process
+        workers = os.environ.get("RURALREV_TEST_WORKERS", "2")
+        cmd = [str(BIN / "python"), "-m", "pytest", "-n", workers, "--dist", "loadfile", *rest]
     return _run(cmd, env)
 
 
