@@ -203,14 +203,14 @@ def panel_fe(panel: pd.DataFrame, outcome: str, regressors: list[str], years=Non
         se_label = "heteroskedasticity-robust"
     else:
         raise ValueError(f"se_type must be 'clustered' or 'robust', got {se_type!r}")
-    wild = unrestricted = jackknife = None
+    wild = unrestricted = None
+    jackknife = cluster_jackknife(frame[outcome], frame[regressors], frame["province"], codes,
+                                  weights=None if weights is None else frame[weights])
     if bootstrap_reps and se_type == "clustered":
         inputs = dict(weights=None if weights is None else frame[weights], reps=bootstrap_reps, seed=seed)
         wild = wild_cluster_bootstrap(frame[outcome], frame[regressors], province, codes, **inputs)
         unrestricted = wild_cluster_bootstrap(frame[outcome], frame[regressors], province, codes,
                                               impose_null=False, **inputs)
-        jackknife = cluster_jackknife(frame[outcome], frame[regressors], frame["province"], codes,
-                                      weights=inputs["weights"])
     return ModelResult(name=name or outcome, outcome=outcome, params=fitted.params, se=fitted.std_errors,
                        pvalues=fitted.pvalues, nobs=int(fitted.nobs), r2=float(fitted.rsquared),
                        r2_label="R² (within)", fixed_effects=label, se_type=se_label,
