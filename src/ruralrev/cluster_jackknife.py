@@ -36,7 +36,7 @@ from scipy import stats
 
 from .wild_bootstrap import dummy_basis
 
-__all__ = ["ClusterJackknife", "cluster_jackknife"]
+__all__ = ["ClusterJackknife", "cluster_jackknife", "largest_moves"]
 
 
 @dataclass(frozen=True)
@@ -98,3 +98,17 @@ def cluster_jackknife(y, X: pd.DataFrame, clusters, fixed_effects: list = (), we
     return ClusterJackknife(params=pd.Series(beta, index=names), se=pd.Series(se, index=names),
                             t=pd.Series(t, index=names), pvalues=pd.Series(p, index=names),
                             leave_out=leave_out, n_clusters=n_groups)
+
+
+def largest_moves(jack: ClusterJackknife, names: list[str] | None = None, share: float = 0.25) -> pd.DataFrame:
+    """The two clusters whose removal moves each coefficient most: one row per coefficient with
+    ``regressor``, ``coef``, ``se`` (CV3), ``first``, ``first_move``, ``second``, ``second_move``
+    and ``large`` (the largest move exceeds ``share`` of the coefficient's size)."""
+    rows = []
+    for name in names or list(jack.params.index):
+        moves = jack.influence(name)
+        rows.append({"regressor": name, "coef": float(jack.params[name]), "se": float(jack.se[name]),
+                     "first": moves.index[0], "first_move": float(moves.iloc[0]),
+                     "second": moves.index[1], "second_move": float(moves.iloc[1]),
+                     "large": bool(abs(moves.iloc[0]) > share * abs(jack.params[name]))})
+    return pd.DataFrame(rows)

@@ -67,6 +67,8 @@ class CompositionEffect:
     low: float
     high: float
     weight: str | None
+    resident_mean: float = float("nan")            # mean ``effect_resident``
+    resident_weighted_mean: float = float("nan")   # its mean weighted by ``weight``
 
     @property
     def n(self) -> int:
@@ -111,9 +113,12 @@ def composition_effect(panel: pd.DataFrame, weight: str | None = None, years=Non
         "effect_resident": ratio_derivative(y_r, y_u, resident_all) / 100,
     })
     weighted = float(np.average(rows["effect"], weights=frame[weight])) if weight else float("nan")
+    resident_weighted = float(np.average(rows["effect_resident"], weights=frame[weight])) if weight else float("nan")
     both = rows[["effect", "effect_resident"]].to_numpy()
     return CompositionEffect(rows=rows, mean=float(rows["effect"].mean()), weighted_mean=weighted,
-                             low=float(both.min()), high=float(both.max()), weight=weight)
+                             low=float(both.min()), high=float(both.max()), weight=weight,
+                             resident_mean=float(rows["effect_resident"].mean()),
+                             resident_weighted_mean=resident_weighted)
 
 
 @dataclass(frozen=True)
