@@ -34,3 +34,14 @@ def test_never_flagged_provinces_started_higher_and_grew_less(book):
     assert profile.loc["never flagged", "provinces"] == 10 and profile.loc["flagged", "provinces"] == 20
     assert profile.loc["never flagged", "median_first"] > profile.loc["flagged", "median_first"]
     assert profile.loc["never flagged", "median_growth"] < profile.loc["flagged", "median_growth"]
+
+
+def test_ratio_norm_is_symmetric_about_one_on_a_log_scale():
+    import pandas as pd
+    from ruralrev import maps
+
+    norm = maps.ratio_norm(pd.Series([0.48, 1.2, 7.11]))
+    assert norm.vmin == pytest.approx(1 / 7.11) and norm.vmax == pytest.approx(7.11)
+    assert norm(1.0) == pytest.approx(0.5) and norm(2.0) - 0.5 == pytest.approx(0.5 - norm(0.5))
+    with pytest.raises(ValueError, match="positive"):
+        maps.ratio_norm(pd.Series([0.0, 2.0]))

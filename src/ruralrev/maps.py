@@ -157,8 +157,17 @@ def choropleth(values: pd.Series, title: str, unit: str, ax=None, cmap: str = "v
                                                        linewidth=0.4)
             handles.append(Patch(facecolor=palette[category], label=str(category)))
     else:
-        present.plot(column="value", ax=ax, cmap=cmap, edgecolor="white", linewidth=0.4, legend=True, norm=norm,
-                     legend_kwds={"label": unit, "shrink": 0.6, "orientation": "vertical"})
+        legend = {"label": unit, "shrink": 0.6, "orientation": "vertical"}
+        scale = {} if norm is None else {"norm": norm}
+        if norm is not None:
+            ticks = [t for t in (0.125, 0.25, 0.5, 1, 2, 4, 8, 16) if norm.vmin <= t <= norm.vmax]
+            legend.update(ticks=ticks, format="%g")
+        present.plot(column="value", ax=ax, cmap=cmap, edgecolor="white", linewidth=0.4, legend=True,
+                     legend_kwds=legend, **scale)
+        if norm is not None:
+            from matplotlib.ticker import NullFormatter
+
+            ax.figure.axes[-1].yaxis.set_minor_formatter(NullFormatter())
     if len(missing):
         missing.plot(ax=ax, color="#e6e6e6", edgecolor="#999999", hatch="///", linewidth=0.3)
         handles.append(Patch(facecolor="#e6e6e6", edgecolor="#999999", hatch="///", label="no data"))
