@@ -114,3 +114,16 @@ def test_break_variants_are_named_and_weighted(panel):
                                       "all regressors as published, weighted"]
     assert [len(f.params) for f in fits] == [2, 5, 5]
     assert all(f.weights == "rural_population" for f in fits)
+
+
+def test_national_split_splits_every_province_at_the_national_break(panel):
+    regressors = ["urbanization_rate", "log_gdp_per_capita", "primary_share", "log_machinery_per_rural_capita",
+                  "log_electricity_per_rural_capita"]
+    provinces = sorted(panel["province"].unique())
+    spec = breaks.national_split(regressors, range(2016, 2025), provinces)
+    at_2020 = set(spec.split_at.loc[spec.split_at["year_to"] == 2020, "province"])
+    assert at_2020 == set(provinces)                       # flagged or not
+    own = breaks.specification(regressors, range(2016, 2025), "split").split_at
+    assert len(spec.split_at) > len(own) and "2020" in spec.description
+    segments = models.province_segments(panel[panel["year"].between(2016, 2024)], spec.split_at)
+    assert segments.nunique() == 83

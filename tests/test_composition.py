@@ -52,3 +52,21 @@ def test_compare_places_an_interval_against_the_effect():
 def test_no_official_urban_income_in_the_years_is_refused(panel):
     with pytest.raises(ValueError, match="no province-year has an official urban_income"):
         composition.composition_effect(panel, years=[2022, 2023])
+
+
+def test_mix_test_on_the_book_data_cannot_tell_the_coefficient_from_the_mix(panel):
+    """The referee's wild bootstrap test of H0: β = composition effect (p ≈ 0.17 and 0.19): not
+    rejected, so the verdict is "includes"; a null far from the estimate must be rejected, on the
+    right side, so the verdict can change."""
+    from ruralrev import breaks
+
+    regressors = ["urbanization_rate", "log_gdp_per_capita"]
+    fit = breaks.specification(regressors, range(2016, 2025), "drop").fit(
+        panel, "rural_all_income_ratio", years=range(2016, 2025), bootstrap_reps=999, seed=3)
+    mix = composition.composition_effect(panel)
+    near = composition.mix_test(fit, "urbanization_rate", {"survey": mix.mean}, reps=999, seed=3)
+    assert near.verdict == "includes" and 0.05 < near.pvalues["survey"] < 0.5
+    far = composition.mix_test(fit, "urbanization_rate", {"a": -0.05, "b": -0.04}, reps=999, seed=3)
+    assert far.verdict == "above" and max(far.pvalues.values()) < 0.01
+    normal = composition.mix_test(fit, "urbanization_rate", {"a": -0.05}, reps=0)
+    assert normal.method.startswith("normal") and normal.verdict == "above"

@@ -131,8 +131,9 @@ def test_fe_variants_samples_and_an_independent_wls_fit(panel):
     import statsmodels.formula.api as smf
 
     results = dg.fe_variants(panel, RURAL, ["log_rural_income"], YEARS, weights="rural_population", bootstrap_reps=0)
-    assert [r.nobs for r in results] == [276, 240, 90]
-    assert [r.n_clusters for r in results] == [31, 31, 10]
+    assert [r.name for r in results] == ["all", "split at flags", "without flagged", "never-flagged provinces"]
+    assert [r.nobs for r in results] == [276, 276, 240, 90]
+    assert [r.n_clusters for r in results] == [31, 31, 31, 10]
     direct = models.panel_fe(panel, RURAL, ["log_rural_income"], years=YEARS, weights="rural_population",
                              bootstrap_reps=0)
     assert results[0].params["log_rural_income"] == pytest.approx(direct.params["log_rural_income"], rel=1e-12)
@@ -140,7 +141,15 @@ def test_fe_variants_samples_and_an_independent_wls_fit(panel):
     frame = dg.without_flagged(panel, RURAL, YEARS).dropna(subset=[RURAL, "rural_income", "rural_population"])
     frame = frame.assign(y=frame[RURAL], x=np.log(frame["rural_income"]))
     wls = smf.wls("y ~ x + C(province) + C(year)", data=frame, weights=frame["rural_population"]).fit()
-    assert results[1].params["log_rural_income"] == pytest.approx(wls.params["x"], rel=1e-8)
+    assert results[2].params["log_rural_income"] == pytest.approx(wls.params["x"], rel=1e-8)
+    # the split model by WLS with a dummy for every province segment between flagged changes
+    full = panel[panel["year"].isin(YEARS)].dropna(subset=[RURAL, "rural_income", "rural_population"])
+    splits = dg.flagged_province_years(RURAL, YEARS).rename(columns={"year": "year_to"})
+    full = full.assign(y=full[RURAL], x=np.log(full["rural_income"]),
+                       segment=models.province_segments(full, splits).to_numpy())
+    split = smf.wls("y ~ x + C(segment) + C(year)", data=full, weights=full["rural_population"]).fit()
+    assert results[1].params["log_rural_income"] == pytest.approx(split.params["x"], rel=1e-8)
+    assert full["segment"].nunique() == 67
 
 
 def test_fe_grid_summary_and_verdict(panel):
@@ -148,9 +157,9 @@ def test_fe_grid_summary_and_verdict(panel):
     assert list(grid) == [("level", "unweighted"), ("level", "rural_population"), ("log", "unweighted"),
                           ("log", "rural_population")]
     table = dg.fe_summary(grid, "log_rural_income")
-    assert len(table) == 12 and set(table["weighting"]) == {"unweighted", "rural population"}
+    assert len(table) == 16 and set(table["weighting"]) == {"unweighted", "rural population"}
     assert table["p_wild"].between(0, 1).all()
-    assert dg.fe_verdict(table).startswith(f"positive in {int((table['coef'] > 0).sum())} of 12")
+    assert dg.fe_verdict(table).startswith(f"positive in {int((table['coef'] > 0).sum())} of 16")
 
 
 @pytest.mark.parametrize("p, expected", [

@@ -150,3 +150,27 @@ def test_residual_moran_table_has_model_and_pooled_rows(panel, fe_result):
     fe = sm.residual_moran(fe_result, permutations=199)
     assert table.loc[0, "mean I"] == pytest.approx(fe.mean_I)
     assert table.loc[0, "years with p < 0.05"] == fe.n_significant
+
+
+def test_joint_moran_with_one_year_is_esda_and_respects_year_dependence(fe_result, w):
+    """One year: the joint test is esda's Moran (same permutations, same I and p). Residuals that
+    repeat the same spatial pattern every year: the joint p equals the one-year p (the years add
+    no independent evidence), where a binomial count of nine significant years would claim a lot."""
+    import esda
+    from ruralrev.panel_moran import joint_moran
+
+    table, _ = sm.model_residuals(fe_result)
+    one = table[table["year"] == table["year"].min()]
+    joint = joint_moran(one, w, permutations=999, seed=11)
+    np.random.seed(11)
+    ordered = one.set_index("province").loc[w.id_order, "residual"].to_numpy()
+    library = esda.Moran(ordered, w, transformation="r", permutations=999)
+    assert joint.mean_I == pytest.approx(library.I, rel=1e-12) and joint.p_sim == pytest.approx(library.p_sim)
+    repeated = pd.concat([one.assign(year=y) for y in range(9)])
+    assert joint_moran(repeated, w, permutations=999, seed=11).p_sim == pytest.approx(joint.p_sim)
+
+
+def test_pooled_comparator_with_year_effects(fe_result):
+    pooled, label = sm.model_residuals(fe_result, "pooled_year")
+    assert "year effects" in label
+    assert np.allclose(pooled.groupby("year")["residual"].mean(), 0, atol=1e-10)   # year effects absorb year means

@@ -34,7 +34,8 @@ import pandas as pd
 
 from . import indicators, models, quality
 
-__all__ = ["HANDLING", "RegressorBreaks", "regressor_breaks", "Specification", "specification", "break_variants"]
+__all__ = ["HANDLING", "RegressorBreaks", "regressor_breaks", "Specification", "specification", "break_variants",
+           "national_split"]
 
 #: The ways a fixed-effects model handles regressors with break flags (name → what it does).
 HANDLING = {
@@ -147,3 +148,20 @@ def break_variants(panel: pd.DataFrame, outcome: str, regressors: list[str], fla
     return [specification(regressors, years, handling, flags).fit(panel, outcome, name=names[handling] + suffix,
                                                                   **kwargs)
             for handling in HANDLING]
+
+
+def national_split(regressors: list[str], years, provinces, flags: pd.DataFrame | None = None) -> Specification:
+    """The ``split`` specification with every province — not only the flagged ones — split in each
+    year that closes a *national* break (rule ``national-break``, e.g. the 2020 redefinition of
+    rural electricity use, which moved the country total). A national redefinition changes every
+    province's series, flagged or not; this variant lets the fixed effects absorb it everywhere."""
+    exposure = regressor_breaks(regressors, years, flags)
+    own = exposure.flags[["province", "year_to"]] if len(exposure.flags) else pd.DataFrame(columns=["province", "year_to"])
+    national = sorted(set(exposure.flags.loc[exposure.flags["rule"] == "national-break", "year_to"])) \
+        if len(exposure.flags) else []
+    everywhere = pd.DataFrame([(p, y) for p in provinces for y in national], columns=["province", "year_to"])
+    splits = pd.concat([own, everywhere], ignore_index=True).drop_duplicates().reset_index(drop=True)
+    return Specification("split", list(regressors), splits if len(splits) else None, [],
+                         "all regressors; province effects split at every flagged break, and every province "
+                         f"split at the national break{'s' if len(national) != 1 else ''} "
+                         f"({', '.join(map(str, national)) or 'none'})")

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["ratio_derivative", "CompositionEffect", "composition_effect", "compare"]
+__all__ = ["MixTest", "mix_test", "ratio_derivative", "CompositionEffect", "composition_effect", "compare"]
 
 
 def ratio_derivative(rural, urban, all_income) -> np.ndarray:
@@ -67,6 +67,8 @@ class CompositionEffect:
     low: float
     high: float
     weight: str | None
+    resident_mean: float = float("nan")            # mean ``effect_resident``
+    resident_weighted_mean: float = float("nan")   # its mean weighted by ``weight``
 
     @property
     def n(self) -> int:
@@ -111,9 +113,54 @@ def composition_effect(panel: pd.DataFrame, weight: str | None = None, years=Non
         "effect_resident": ratio_derivative(y_r, y_u, resident_all) / 100,
     })
     weighted = float(np.average(rows["effect"], weights=frame[weight])) if weight else float("nan")
+    resident_weighted = float(np.average(rows["effect_resident"], weights=frame[weight])) if weight else float("nan")
     both = rows[["effect", "effect_resident"]].to_numpy()
     return CompositionEffect(rows=rows, mean=float(rows["effect"].mean()), weighted_mean=weighted,
-                             low=float(both.min()), high=float(both.max()), weight=weight)
+                             low=float(both.min()), high=float(both.max()), weight=weight,
+                             resident_mean=float(rows["effect_resident"].mean()),
+                             resident_weighted_mean=resident_weighted)
+
+
+@dataclass(frozen=True)
+class MixTest:
+    """Tests of H0: coefficient = composition effect, one per evaluation of the effect
+    (:func:`mix_test`): the hypothesised values ``nulls``, the ``pvalues``, the ``method``,
+    and the ``verdict`` ("above", "below" or "includes")."""
+
+    coef: float
+    nulls: dict
+    pvalues: dict
+    method: str
+    verdict: str
+
+
+def mix_test(result, variable: str, effects: dict[str, float], reps: int = 9999, seed: int = 20261123,
+                 alpha: float = 0.05) -> MixTest:
+    r"""Test :math:`H_0\colon\beta = m` for each evaluation *m* of the composition effect.
+
+    With a bootstrap (``reps > 0``) and clustered errors, the wild cluster restricted bootstrap of
+    the fitted fixed-effects model (:func:`ruralrev.models.wild_test`); otherwise the normal
+    approximation :math:`2\Phi(-|\hat\beta - m|/\mathrm{se}(\hat\beta))`. The verdict is
+    "above" or "below" only when every evaluation rejects at ``alpha`` on the same side, else
+    "includes" (the coefficient cannot be distinguished from the composition effect).
+    """
+    from scipy import stats
+
+    from . import models
+
+    coef, se = float(result.params[variable]), float(result.se[variable])
+    if reps and result.wild is not None:
+        pvalues = {k: float(models.wild_test(result, variable, m, reps, seed).pvalues[variable])
+                   for k, m in effects.items()}
+        method = f"wild cluster restricted bootstrap, {reps:,} draws"
+    else:
+        pvalues = {k: float(2 * stats.norm.sf(abs(coef - m) / se)) for k, m in effects.items()}
+        method = f"normal approximation with {result.se_type} standard errors"
+    sides = {np.sign(coef - m) for m in effects.values()}
+    verdict = "includes"
+    if max(pvalues.values()) < alpha and len(sides) == 1:
+        verdict = "above" if sides == {1.0} else "below"
+    return MixTest(coef=coef, nulls=dict(effects), pvalues=pvalues, method=method, verdict=verdict)
 
 
 def compare(effect: float, coef: float, se: float, z: float = 1.96) -> str:

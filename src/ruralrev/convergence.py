@@ -9,7 +9,7 @@ import pandas as pd
 
 from .inequality import coefficient_of_variation, gini, theil_decomposition, theil_t
 
-__all__ = ["sigma_convergence", "beta_convergence", "BetaConvergence", "collinearity"]
+__all__ = ["most_influential", "sigma_convergence", "beta_convergence", "BetaConvergence", "collinearity"]
 
 
 def sigma_convergence(panel: pd.DataFrame, variable: str, weight: str | None = None,
@@ -94,6 +94,20 @@ def beta_convergence(panel: pd.DataFrame, variable: str, start: int, end: int,
                            pvalue=float(result.pvalues["log_initial"]), speed=float(speed),
                            half_life=float(half_life), years=horizon, n=int(result.nobs),
                            r2=float(result.rsquared), result=result, data=frame)
+
+
+def most_influential(fit: BetaConvergence) -> pd.Series:
+    r"""Cook's distance of each province in a β-convergence regression, largest first.
+
+    .. math:: D_i = \frac{e_i^2}{p\,s^2}\,\frac{h_{ii}}{(1-h_{ii})^2}
+
+    (Cook 1977), from the OLS fit (the distance does not depend on the covariance type).
+    """
+    import statsmodels.api as sm
+
+    ols = sm.OLS(fit.result.model.endog, fit.result.model.exog).fit()
+    distance = pd.Series(ols.get_influence().cooks_distance[0], index=fit.data.index, name="cooks_distance")
+    return distance.sort_values(ascending=False)
 
 
 def collinearity(fit: BetaConvergence) -> pd.DataFrame:

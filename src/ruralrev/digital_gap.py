@@ -284,12 +284,14 @@ def fe_variants(panel: pd.DataFrame, outcome: str, regressors: list[str], years,
 
     .. math:: y_{it} = x_{it}'\beta + \alpha_i + \tau_t + \varepsilon_{it}
 
-    estimated three times by :func:`ruralrev.models.panel_fe` (province-clustered errors, wild
+    estimated four times by :func:`ruralrev.models.panel_fe` (province-clustered errors, wild
     cluster restricted bootstrap p-values, optional population weights): on every province-year
-    with data (``all``); without the province-years that close a flagged change of the outcome
-    (``without flagged``, :func:`without_flagged`); and on the provinces never flagged in
-    ``years`` (``never-flagged provinces``). A coefficient that keeps its sign and size across
-    the three does not rest on the breaks.
+    with data (``all``); with each flagged province's fixed effect split at its flagged changes
+    (``split at flags``: a reclassification is a permanent level shift, which a new effect
+    absorbs); without the province-years that close a flagged change of the outcome (``without
+    flagged``, :func:`without_flagged`; later years still carry the shift); and on the provinces
+    never flagged in ``years`` (``never-flagged provinces``, a sample selected on the outcome's
+    path). A coefficient that keeps its sign and size across them does not rest on the breaks.
 
     References
     ----------
@@ -300,8 +302,11 @@ def fe_variants(panel: pd.DataFrame, outcome: str, regressors: list[str], years,
     base = outcome[4:] if outcome.startswith("log_") and outcome not in panel.columns else outcome
     kept = never_flagged_provinces(panel, base, years, root)
     common = dict(years=years, bootstrap_reps=bootstrap_reps, seed=seed, weights=weights)
+    splits = flagged_province_years(base, years, root).rename(columns={"year": "year_to"})[["province", "year_to"]]
     return [
         models.panel_fe(panel, outcome, regressors, name="all", **common),
+        models.panel_fe(panel, outcome, regressors, name="split at flags", split_at=splits if len(splits) else None,
+                        **common),
         models.panel_fe(without_flagged(panel, base, years, root), outcome, regressors, name="without flagged",
                         **common),
         models.panel_fe(panel, outcome, regressors, exclude=sorted(set(panel["province"]) - set(kept)),
@@ -312,7 +317,7 @@ def fe_variants(panel: pd.DataFrame, outcome: str, regressors: list[str], years,
 def fe_grid(panel: pd.DataFrame, outcome: str, regressor: str, years, *, bootstrap_reps: int = 9999,
             seed: int = 20261123, root: Path | None = None) -> dict[tuple[str, str], list[models.ModelResult]]:
     """:func:`fe_variants` of ``outcome`` in levels and in logs, unweighted and weighted by its
-    population (:func:`population_weight`): twelve models, keyed ``(form, weighting)`` with form
+    population (:func:`population_weight`): sixteen models, keyed ``(form, weighting)`` with form
     ``"level"`` or ``"log"`` and weighting ``"unweighted"`` or the weight's name."""
     weight = population_weight(outcome)
     grid = {}

@@ -23,7 +23,7 @@ import pandas as pd
 from . import paths
 from .provinces import province_table
 
-__all__ = ["MAP_FILE", "ALBERS_CHINA", "build_province_map", "load_map", "choropleth"]
+__all__ = ["MAP_FILE", "ALBERS_CHINA", "build_province_map", "load_map", "choropleth", "ratio_norm"]
 
 MAP_FILE = paths.DATA / "geo" / "provinces.geojson"
 #: Albers equal-area conic suited to China (standard parallels 25°N and 47°N, central meridian 105°E).
@@ -107,7 +107,8 @@ def load_map(path: Path = MAP_FILE):
 
 
 def choropleth(values: pd.Series, title: str, unit: str, ax=None, cmap: str = "viridis",
-               categorical: bool = False, palette: dict | None = None, source: str | None = None):
+               categorical: bool = False, palette: dict | None = None, source: str | None = None,
+               norm=None):
     """Draw provinces coloured by ``values`` (indexed by English province name).
 
     Provinces without a value and the no-data areas (Hong Kong, Macao, Taiwan) are drawn in light
@@ -123,6 +124,9 @@ def choropleth(values: pd.Series, title: str, unit: str, ax=None, cmap: str = "v
         A perceptually uniform, colour-blind-safe colour map for numeric values.
     palette : dict, optional
         Category → colour for categorical maps (default: the Okabe–Ito palette).
+    norm : matplotlib.colors.Normalize, optional
+        Scale of a numeric map, e.g. a ``LogNorm`` symmetric about 1 for a ratio (see
+        :func:`ratio_norm`); linear by default.
 
     Returns
     -------
@@ -153,8 +157,17 @@ def choropleth(values: pd.Series, title: str, unit: str, ax=None, cmap: str = "v
                                                        linewidth=0.4)
             handles.append(Patch(facecolor=palette[category], label=str(category)))
     else:
+        legend = {"label": unit, "shrink": 0.6, "orientation": "vertical"}
+        scale = {} if norm is None else {"norm": norm}
+        if norm is not None:
+            ticks = [t for t in (0.125, 0.25, 0.5, 1, 2, 4, 8, 16) if norm.vmin <= t <= norm.vmax]
+            legend.update(ticks=ticks, format="%g")
         present.plot(column="value", ax=ax, cmap=cmap, edgecolor="white", linewidth=0.4, legend=True,
-                     legend_kwds={"label": unit, "shrink": 0.6, "orientation": "vertical"})
+                     legend_kwds=legend, **scale)
+        if norm is not None:
+            from matplotlib.ticker import NullFormatter
+
+            ax.figure.axes[-1].yaxis.set_minor_formatter(NullFormatter())
     if len(missing):
         missing.plot(ax=ax, color="#e6e6e6", edgecolor="#999999", hatch="///", linewidth=0.3)
         handles.append(Patch(facecolor="#e6e6e6", edgecolor="#999999", hatch="///", label="no data"))
@@ -165,3 +178,16 @@ def choropleth(values: pd.Series, title: str, unit: str, ax=None, cmap: str = "v
     if source:
         ax.annotate(f"Source: {source}", (0, -0.02), xycoords="axes fraction", fontsize=7, va="top")
     return ax
+
+
+def ratio_norm(values: pd.Series):
+    r"""A logarithmic colour scale symmetric about 1 for a ratio: from :math:`1/m` to *m* with
+    :math:`m = \max(\max x, 1/\min x)`, so a ratio and its inverse sit equally far from the
+    centre of a diverging map and 1 (no gap) is its midpoint."""
+    from matplotlib.colors import LogNorm
+
+    present = values.dropna()
+    if (present <= 0).any():
+        raise ValueError("ratio_norm: a ratio must be positive")
+    m = max(float(present.max()), 1 / float(present.min()), 1.01)
+    return LogNorm(vmin=1 / m, vmax=m)

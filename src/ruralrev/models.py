@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import indicators
+from .cluster_jackknife import ClusterJackknife, cluster_jackknife
 from .wild_bootstrap import WildClusterBootstrap, wild_cluster_bootstrap
 
 __all__ = [
@@ -72,6 +73,9 @@ class ModelResult:
     data: pd.DataFrame | None = field(default=None, repr=False)
     wild: WildClusterBootstrap | None = None
     weights: str | None = None
+    wild_unrestricted: WildClusterBootstrap | None = None
+    jackknife: ClusterJackknife | None = None
+    fe_codes: list | None = field(default=None, repr=False)
 
 
 def model_frame(panel: pd.DataFrame, outcome: str, regressors: list[str], years=None,
@@ -199,17 +203,38 @@ def panel_fe(panel: pd.DataFrame, outcome: str, regressors: list[str], years=Non
         se_label = "heteroskedasticity-robust"
     else:
         raise ValueError(f"se_type must be 'clustered' or 'robust', got {se_type!r}")
-    wild = None
+    wild = unrestricted = None
+    jackknife = cluster_jackknife(frame[outcome], frame[regressors], frame["province"], codes,
+                                  weights=None if weights is None else frame[weights])
     if bootstrap_reps and se_type == "clustered":
-        wild = wild_cluster_bootstrap(frame[outcome], frame[regressors], province, codes,
-                                      weights=None if weights is None else frame[weights],
-                                      reps=bootstrap_reps, seed=seed)
+        inputs = dict(weights=None if weights is None else frame[weights], reps=bootstrap_reps, seed=seed)
+        wild = wild_cluster_bootstrap(frame[outcome], frame[regressors], province, codes, **inputs)
+        unrestricted = wild_cluster_bootstrap(frame[outcome], frame[regressors], province, codes,
+                                              impose_null=False, **inputs)
     return ModelResult(name=name or outcome, outcome=outcome, params=fitted.params, se=fitted.std_errors,
                        pvalues=fitted.pvalues, nobs=int(fitted.nobs), r2=float(fitted.rsquared),
                        r2_label="R² (within)", fixed_effects=label, se_type=se_label,
                        wild_pvalues=None if wild is None else wild.pvalues,
                        n_clusters=int(frame["province"].nunique()), raw=fitted, data=frame, wild=wild,
-                       weights=weights)
+                       weights=weights, wild_unrestricted=unrestricted, jackknife=jackknife, fe_codes=codes)
+
+
+def wild_test(result: ModelResult, variable: str, null: float, reps: int = 9999, seed: int = 20261123,
+              impose_null: bool = True) -> WildClusterBootstrap:
+    r"""Wild cluster bootstrap test of :math:`H_0\colon\beta_k = r` in a fitted :func:`panel_fe` model.
+
+    The same data, fixed effects (split or not), weights and clusters as the model; see
+    :func:`ruralrev.wild_bootstrap.wild_cluster_bootstrap` (restricted by default).
+    """
+    if result.fe_codes is None or result.data is None:
+        raise ValueError(f"{result.name!r} is not a fixed-effects result of panel_fe")
+    frame = result.data
+    regressors = [name for name in result.params.index]
+    province = pd.factorize(frame["province"], sort=True)[0]
+    return wild_cluster_bootstrap(frame[result.outcome], frame[regressors], province, result.fe_codes,
+                                  weights=None if result.weights is None else frame[result.weights],
+                                  params=[variable], reps=reps, seed=seed, null={variable: null},
+                                  impose_null=impose_null)
 
 
 def cross_section(panel: pd.DataFrame, outcome: str, regressors: list[str], year: int,
@@ -268,11 +293,13 @@ def _registry_label(name: str) -> str:
 
 
 def _stars(p: float) -> str:
+    if p != p:      # NaN: no p-value of this kind
+        return ""
     return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.1 else ""
 
 
 def regression_table(results: list[ModelResult], labels: dict[str, str] | None = None,
-                     digits: int = 3) -> pd.DataFrame:
+                     digits: int = 3, stars: str = "conventional") -> pd.DataFrame:
     """One table for several models: the format of every model table in the book.
 
     Each regressor takes two rows — the coefficient with stars (from the conventional p-value)
@@ -280,8 +307,12 @@ def regression_table(results: list[ModelResult], labels: dict[str, str] | None =
     cluster bootstrap p-value in square brackets. Below come N, R², clusters, fixed effects, the
     weights (only when a model is weighted) and standard-error type. Stars: * p < 0.1, ** p < 0.05,
     *** p < 0.01. Rows are labelled by ``labels``, else by the indicator registry
-    (:func:`ruralrev.indicators.column_label`), else by name.
+    (:func:`ruralrev.indicators.column_label`), else by name. ``stars`` chooses the p-value the stars
+    read: ``"conventional"`` (the model's own), ``"wild"`` (the bootstrap p in square brackets; no
+    star where it was not computed) or ``"none"``.
     """
+    if stars not in ("conventional", "wild", "none"):
+        raise ValueError(f"stars must be 'conventional', 'wild' or 'none', got {stars!r}")
     labels = labels or {}
     variables = list(dict.fromkeys(v for r in results for v in r.params.index if v != "const"))
     if any("const" in r.params.index for r in results):
@@ -292,9 +323,11 @@ def regression_table(results: list[ModelResult], labels: dict[str, str] | None =
         coef, se, wild = [], [], []
         for r in results:
             if variable in r.params.index:
-                coef.append(f"{r.params[variable]:.{digits}f}{_stars(r.pvalues[variable])}")
-                se.append(f"({r.se[variable]:.{digits}f})")
                 has_wild = r.wild_pvalues is not None and variable in r.wild_pvalues.index
+                p = (r.pvalues[variable] if stars == "conventional" else
+                     r.wild_pvalues[variable] if stars == "wild" and has_wild else np.nan)
+                coef.append(f"{r.params[variable]:.{digits}f}{_stars(p)}")
+                se.append(f"({r.se[variable]:.{digits}f})")
                 wild.append(f"[{r.wild_pvalues[variable]:.3f}]" if has_wild else "")
             else:
                 coef.append(""); se.append(""); wild.append("")
@@ -317,15 +350,21 @@ def regression_table(results: list[ModelResult], labels: dict[str, str] | None =
 def coefficient_rows(results: list[ModelResult], variable: str) -> pd.DataFrame:
     """One coefficient across several models, as numbers: one row per model with ``model``,
     ``coef``, ``se``, ``p`` (conventional), ``p_wild`` (NaN when not computed or not in the model),
-    ``nobs``, ``fixed_effects`` and ``weights`` — what a sentence comparing the models reads."""
+    ``nobs``, ``fixed_effects`` and ``weights`` — what a sentence comparing the models reads; with
+    the bootstrap also ``p_wcu`` (unrestricted wild bootstrap) and ``p_cv3`` (cluster jackknife,
+    t(G − 1)), NaN otherwise."""
     rows = []
     for r in results:
         present = variable in r.params.index
         has_wild = present and r.wild_pvalues is not None and variable in r.wild_pvalues.index
+        has_wcu = present and r.wild_unrestricted is not None and variable in r.wild_unrestricted.pvalues.index
+        has_cv3 = present and r.jackknife is not None and variable in r.jackknife.pvalues.index
         rows.append({"model": r.name, "coef": float(r.params[variable]) if present else np.nan,
                      "se": float(r.se[variable]) if present else np.nan,
                      "p": float(r.pvalues[variable]) if present else np.nan,
                      "p_wild": float(r.wild_pvalues[variable]) if has_wild else np.nan,
+                     "p_wcu": float(r.wild_unrestricted.pvalues[variable]) if has_wcu else np.nan,
+                     "p_cv3": float(r.jackknife.pvalues[variable]) if has_cv3 else np.nan,
                      "nobs": r.nobs, "fixed_effects": r.fixed_effects, "weights": r.weights or "none"})
     return pd.DataFrame(rows)
 
@@ -353,22 +392,24 @@ class CoefficientVerdict:
         return "positive" if self.positive == self.n else "negative" if self.negative == self.n else "of changing sign"
 
 
-def coefficient_verdict(rows: pd.DataFrame, alpha: float = 0.05, p_column: str = "p_wild") -> CoefficientVerdict:
+def coefficient_verdict(rows: pd.DataFrame, alpha: float = 0.05, p_column: str | list[str] = "p_wild") -> CoefficientVerdict:
     """Count the specifications of :func:`coefficient_rows` in which the coefficient is positive,
     negative and significant (``p_column`` below ``alpha``: the wild bootstrap p by default, ``"p"``
-    for the conventional one; a missing p counts as not significant); models without the
-    coefficient are skipped."""
+    for the conventional one; a list of columns asks that every one be below ``alpha``; a missing p
+    counts as not significant); models without the coefficient are skipped."""
     rows = rows.dropna(subset=["coef"])
     if rows.empty:
         raise ValueError("no model has the coefficient")
+    columns = [p_column] if isinstance(p_column, str) else list(p_column)
+    significant = (rows[columns] < alpha).all(axis=1)
     return CoefficientVerdict(n=len(rows), positive=int((rows["coef"] > 0).sum()),
                               negative=int((rows["coef"] < 0).sum()),
-                              significant=int((rows[p_column] < alpha).sum()),
+                              significant=int(significant.sum()),
                               low=float(rows["coef"].min()), high=float(rows["coef"].max()), alpha=alpha)
 
 
 def verdict_table(results: list[ModelResult], regressors: list[str], alpha: float = 0.05,
-                  p_column: str = "p_wild") -> pd.DataFrame:
+                  p_column: str | list[str] = "p_wild") -> pd.DataFrame:
     """:func:`coefficient_verdict` of each regressor over ``results``, one row per regressor:
     ``regressor``, ``label``, ``models``, ``positive``, ``negative``, ``significant``, ``low``,
     ``high``, ``sign`` and ``robust`` (same sign and significant in every model)."""

@@ -274,7 +274,8 @@ def model_residuals(result, residuals: str = "model") -> tuple[pd.DataFrame, str
     idiosyncratic residuals :math:`\hat\varepsilon_{it} = y_{it} - x_{it}'\hat\beta - \hat\alpha_i -
     \hat\tau_t` (linearmodels ``resids``), for a cross-section its OLS residuals.
     ``"pooled_ols"``: residuals of OLS of the same outcome on the same regressors and a constant
-    over all the result's province-years, without fixed effects.
+    over all the result's province-years, without fixed effects; ``"pooled_year"``: the same with
+    year effects (the comparator that isolates what the province effects remove).
 
     Returns
     -------
@@ -284,15 +285,18 @@ def model_residuals(result, residuals: str = "model") -> tuple[pd.DataFrame, str
     frame = getattr(result, "data", None)
     if frame is None or not {"province", "year"} <= set(frame.columns):
         raise ValueError("the result carries no data frame with province and year")
-    if residuals == "pooled_ols":
+    if residuals in ("pooled_ols", "pooled_year"):
         import statsmodels.api as sm
 
         regressors = [name for name in result.params.index if name != "const"]
         exog = sm.add_constant(frame[regressors].astype(float))
+        if residuals == "pooled_year":
+            exog = pd.concat([exog, pd.get_dummies(frame["year"], prefix="year", drop_first=True, dtype=float)], axis=1)
         fitted = sm.OLS(frame[result.outcome].astype(float), exog).fit()
-        return frame[["province", "year"]].assign(residual=fitted.resid.to_numpy()), "pooled OLS residuals"
+        label = "pooled OLS residuals" + (" (year effects)" if residuals == "pooled_year" else "")
+        return frame[["province", "year"]].assign(residual=fitted.resid.to_numpy()), label
     if residuals != "model":
-        raise ValueError(f"residuals must be 'model' or 'pooled_ols', got {residuals!r}")
+        raise ValueError(f"residuals must be 'model', 'pooled_ols' or 'pooled_year', got {residuals!r}")
     if hasattr(result.raw, "resids") and hasattr(result.raw, "estimated_effects"):
         series = result.raw.resids
         table = series.rename("residual").reset_index()
@@ -343,23 +347,33 @@ def residual_moran(result, kind: str = "queen", k: int = 4, permutations: int = 
 
 
 def residual_moran_table(results, kind: str = "queen", k: int = 4, permutations: int = 9999,
-                         seed: int = 20261123, alpha: float = 0.05, pooled_ols: bool = True) -> pd.DataFrame:
+                         seed: int = 20261123, alpha: float = 0.05, pooled_ols: bool = True,
+                         pooled: str = "pooled_ols") -> pd.DataFrame:
     """Residual Moran's I of several fitted models, one row per model and kind of residual.
 
     For each :class:`ruralrev.models.ModelResult` in ``results``: its own residuals and, with
     ``pooled_ols`` and a fixed-effects model, those of pooled OLS on the same variables
     (:func:`model_residuals`). Columns: ``model``, ``residuals``, ``years``, ``mean I``, ``min I``,
-    ``max I``, ``years with p < alpha``, ``smallest p``.
+    ``max I``, ``years with p < alpha``, ``smallest p``, and ``joint p``: the joint permutation test
+    of the mean yearly I (:func:`ruralrev.panel_moran.joint_moran`, the same permutation of
+    provinces in every year), which — unlike a count of significant years — allows for the
+    correlation of a province's residuals across years. ``pooled`` chooses the pooled comparator
+    (``"pooled_ols"`` or ``"pooled_year"``, see :func:`model_residuals`).
     """
+    from .panel_moran import joint_moran
+    from .spatial import province_weights
+
     rows = []
     for result in results:
         kinds = ["model"]
         if pooled_ols and hasattr(result.raw, "estimated_effects"):
-            kinds.append("pooled_ols")
+            kinds.append(pooled)
         for residuals in kinds:
             moran = residual_moran(result, kind, k, permutations, seed, alpha, residuals)
             table = moran.by_year
             rows.append({"model": result.name, "residuals": moran.residuals, "years": len(table),
                          "mean I": moran.mean_I, "min I": float(table["I"].min()), "max I": float(table["I"].max()),
-                         f"years with p < {alpha:g}": moran.n_significant, "smallest p": float(table["p_sim"].min())})
+                         f"years with p < {alpha:g}": moran.n_significant, "smallest p": float(table["p_sim"].min()),
+                         "joint p": joint_moran(model_residuals(result, residuals)[0], province_weights(kind, k),
+                                                permutations, seed).p_sim})
     return pd.DataFrame(rows)

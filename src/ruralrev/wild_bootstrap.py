@@ -78,6 +78,8 @@ class WildClusterBootstrap:
     n_clusters: int
     nobs: int
     weighted: bool
+    restricted: bool = True     # WCR (null imposed) or WCU (unrestricted residuals)
+    null: pd.Series | None = None   # the hypothesised value of each coefficient (0 unless given)
 
     @property
     def mc_se(self) -> pd.Series:
@@ -148,8 +150,15 @@ def absorb(matrix: np.ndarray, codes: list[np.ndarray], weights: np.ndarray | No
 
 def wild_cluster_bootstrap(y, X: pd.DataFrame, clusters, fixed_effects: list[np.ndarray] = (),
                            weights=None, params: list[str] | None = None, reps: int = 9999,
-                           seed: int = 20261123) -> WildClusterBootstrap:
-    r"""WCR bootstrap p-values for :math:`H_0\colon\beta_k = 0`, each coefficient in turn.
+                           seed: int = 20261123, null: float | dict[str, float] = 0.0,
+                           impose_null: bool = True) -> WildClusterBootstrap:
+    r"""Wild cluster bootstrap p-values for :math:`H_0\colon\beta_k = r_k`, each coefficient in turn.
+
+    Restricted (WCR, ``impose_null=True``, the default and the better-behaved test with few
+    clusters) or unrestricted (WCU: the draws are built from the unrestricted residuals and each
+    bootstrap t is centred on the estimate, :math:`t^*_b = (\beta^*_b - \hat\beta_k)/s^*_b`).
+    ``null`` gives :math:`r_k` (0 by default; a number for every tested coefficient or a dict by
+    name): the restricted fit is that of :math:`y - r_k x_k` on the other regressors.
 
     Model :math:`y = X\beta + D\alpha + u` (WLS with ``weights`` if given), *D* the dummies of
     every set of ``fixed_effects`` codes, errors clustered by ``clusters``. For each tested
@@ -226,21 +235,27 @@ def wild_cluster_bootstrap(y, X: pd.DataFrame, clusters, fixed_effects: list[np.
     beta = a_rows @ y_t
     residual = y_t - x_t @ beta
     draws = rademacher_draws(n_clusters, reps, seed)
+    r = {name: float(null[name] if isinstance(null, dict) else null) for name in params}
     coef, t_obs, pvalues = {}, {}, {}
     for name in params:
         k = names.index(name)
         a = a_rows[k]
-        t_obs[name] = beta[k] / np.sqrt(kappa * ((membership.T @ (a * residual)) ** 2).sum())
-        rest = np.delete(x_t, k, axis=1)
-        restricted = y_t - rest @ np.linalg.lstsq(rest, y_t, rcond=None)[0]    # M_[X_-k, D] y
+        if impose_null:
+            rest = np.delete(x_t, k, axis=1)
+            shifted = y_t - r[name] * x_t[:, k]
+            restricted = shifted - rest @ np.linalg.lstsq(rest, shifted, rcond=None)[0]  # M_[X_-k, D](y − r x_k)
+        else:
+            restricted = residual                                               # M_[X, D] y
         c = membership.T @ (a * restricted)
         spread = restricted[:, None] * membership                            # ũ ⊙ 1_h, N × G
         spread = spread - q @ (q.T @ spread)
         spread = spread - x_t @ (xtx_inv @ (x_t.T @ spread))                  # M_[X, D](ũ ⊙ 1_h)
         big_c = membership.T @ (a[:, None] * spread)                          # G × G
         t_star = (c @ draws) / np.sqrt(kappa * ((big_c @ draws) ** 2).sum(axis=0))
+        t_obs[name] = (beta[k] - r[name]) / np.sqrt(kappa * ((membership.T @ (a * residual)) ** 2).sum())
         coef[name] = beta[k]
         pvalues[name] = float(np.mean(np.abs(t_star) > abs(t_obs[name])))
     return WildClusterBootstrap(params=pd.Series(coef, dtype=float), t=pd.Series(t_obs, dtype=float),
                                 pvalues=pd.Series(pvalues, dtype=float), reps=reps, seed=seed,
-                                n_clusters=n_clusters, nobs=n, weighted=weights is not None)
+                                n_clusters=n_clusters, nobs=n, weighted=weights is not None,
+                                restricted=impose_null, null=pd.Series(r, dtype=float))

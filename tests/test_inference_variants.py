@@ -1,0 +1,130 @@
+"""The unrestricted wild bootstrap, the test of a non-zero null and the cluster jackknife (CV3),
+each checked against an independent implementation on the book's data.
+
+Model: the disparities chapter's fixed-effects model (log rural income on its default
+``fe_regressors``, province and year effects, 2016–2024, clustered by province), as in
+``tests/test_wild_bootstrap.py``.
+
+* WCU: ``wildboottest`` with ``impose_null=False`` on a statsmodels OLS with dummies, same seed,
+  so the same signs: p-values equal up to a tie (|Δp| ≤ 1/B). WCR and WCU must differ for log GDP
+  per capita (the referee's finding), so the comparison has power.
+* H0: β = r: ``wildboottest`` on the shifted outcome y − r·x (testing 0), against the package's
+  ``null=r`` on y; equal up to a tie. Shifting by the estimate itself must give a p-value near 1.
+* CV3: a loop of statsmodels OLS fits with dummy variables, one cluster left out each time; and,
+  for a model without province effects, the closed form (X'X)⁻¹ Σ X_g'(I − H_gg)⁻¹ û_g û_g'
+  (I − H_gg)⁻¹ X_g (X'X)⁻¹ · (G − 1)/G.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+from wildboottest.wildboottest import wildboottest
+
+from ruralrev import data, models, pipeline
+from ruralrev.cluster_jackknife import cluster_jackknife
+from ruralrev.wild_bootstrap import wild_cluster_bootstrap
+
+DEFAULTS = next(c for c in pipeline.load_plan() if c.name == "disparities").parameters
+REGRESSORS = list(DEFAULTS["fe_regressors"])
+YEARS = range(DEFAULTS["start_year"], DEFAULTS["end_year"] + 1)
+OUTCOME = "log_rural_income"
+B, SEED = 1999, 7
+GDP = "log_gdp_per_capita"
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return models.model_frame(data.load_panel(), OUTCOME, REGRESSORS, YEARS)
+
+
+def _codes(frame):
+    return [pd.factorize(frame["province"], sort=True)[0], pd.factorize(frame["year"])[0]]
+
+
+def _dummy_model(frame, y):
+    design = pd.concat([frame[REGRESSORS], pd.get_dummies(frame["province"], dtype=float),
+                        pd.get_dummies(frame["year"], drop_first=True, dtype=float)], axis=1)
+    return sm.OLS(np.asarray(y, float), design)
+
+
+def _library_p(frame, y, impose_null=True):
+    cluster = pd.factorize(frame["province"], sort=True)[0]
+    out = wildboottest(_dummy_model(frame, y), B=B, cluster=cluster, param=GDP, seed=SEED, show=False,
+                       parallel=False, impose_null=impose_null)
+    return float(out["p-value"].iloc[0])
+
+
+def test_unrestricted_bootstrap_matches_wildboottest(frame):
+    province = _codes(frame)[0]
+    ours = wild_cluster_bootstrap(frame[OUTCOME], frame[REGRESSORS], province, _codes(frame), params=[GDP],
+                                  reps=B, seed=SEED, impose_null=False)
+    assert not ours.restricted
+    library = _library_p(frame, frame[OUTCOME], impose_null=False)
+    assert abs(ours.pvalues[GDP] - library) <= 1 / B
+    restricted = wild_cluster_bootstrap(frame[OUTCOME], frame[REGRESSORS], province, _codes(frame), params=[GDP],
+                                        reps=B, seed=SEED)
+    assert restricted.pvalues[GDP] < 0.02 < 0.08 < ours.pvalues[GDP]     # the two procedures disagree here
+
+
+def test_nonzero_null_matches_wildboottest_on_the_shifted_outcome(frame):
+    province = _codes(frame)[0]
+    r = 0.1
+    ours = wild_cluster_bootstrap(frame[OUTCOME], frame[REGRESSORS], province, _codes(frame), params=[GDP],
+                                  reps=B, seed=SEED, null=r)
+    library = _library_p(frame, frame[OUTCOME] - r * frame[GDP])
+    assert abs(ours.pvalues[GDP] - library) <= 1 / B
+    assert ours.null[GDP] == r
+    at_estimate = wild_cluster_bootstrap(frame[OUTCOME], frame[REGRESSORS], province, _codes(frame), params=[GDP],
+                                         reps=B, seed=SEED, null=float(ours.params[GDP]))
+    assert at_estimate.pvalues[GDP] > 0.95 and abs(at_estimate.t[GDP]) < 1e-8
+
+
+def test_wild_test_of_a_fitted_model_is_the_same_test(frame):
+    fit = models.panel_fe(frame, OUTCOME, REGRESSORS, YEARS, bootstrap_reps=B, seed=SEED)
+    via_model = models.wild_test(fit, GDP, 0.1, reps=B, seed=SEED)
+    direct = wild_cluster_bootstrap(frame[OUTCOME], frame[REGRESSORS], _codes(frame)[0], _codes(frame),
+                                    params=[GDP], reps=B, seed=SEED, null=0.1)
+    assert via_model.pvalues[GDP] == direct.pvalues[GDP]
+    rows = models.coefficient_rows([fit], GDP).iloc[0]
+    assert rows["p_wild"] == fit.wild.pvalues[GDP] and rows["p_wcu"] == fit.wild_unrestricted.pvalues[GDP]
+    assert rows["p_cv3"] == fit.jackknife.pvalues[GDP]
+
+
+def test_jackknife_matches_a_loop_of_dummy_variable_fits(frame):
+    ours = cluster_jackknife(frame[OUTCOME], frame[REGRESSORS], frame["province"], _codes(frame))
+    full = _dummy_model(frame, frame[OUTCOME]).fit().params[REGRESSORS]
+    np.testing.assert_allclose(ours.params.to_numpy(), full.to_numpy(), rtol=1e-8)
+    leave = []
+    for province in sorted(frame["province"].unique()):
+        part = frame[frame["province"] != province]
+        leave.append(_dummy_model(part, part[OUTCOME]).fit().params[REGRESSORS].to_numpy())
+    deviations = np.array(leave) - full.to_numpy()
+    g = len(leave)
+    se = np.sqrt(np.diag((g - 1) / g * deviations.T @ deviations))
+    np.testing.assert_allclose(ours.se.to_numpy(), se, rtol=1e-8)
+    np.testing.assert_allclose(ours.pvalues.to_numpy(), 2 * stats.t.sf(np.abs(full / se), g - 1), rtol=1e-8)
+    # the two provinces that carry the GDP coefficient (the referee's leave-one-out)
+    assert set(ours.influence(GDP).index[:2]) == {"Tibet", "Shanxi"}
+    assert 0.05 < ours.pvalues[GDP] < 0.10 and ours.pvalues["urbanization_rate"] < 0.05
+
+
+def test_jackknife_equals_the_closed_form_cv3_without_cluster_effects(frame):
+    year = pd.get_dummies(frame["year"], dtype=float)
+    x = pd.concat([frame[REGRESSORS], year], axis=1).to_numpy(float)
+    y = frame[OUTCOME].to_numpy(float)
+    xtx_inv = np.linalg.inv(x.T @ x)
+    resid = y - x @ (xtx_inv @ x.T @ y)
+    meat = np.zeros_like(xtx_inv)
+    labels = frame["province"].to_numpy()
+    for g in np.unique(labels):
+        rows = labels == g
+        xg = x[rows]
+        adjusted = np.linalg.solve(np.eye(rows.sum()) - xg @ xtx_inv @ xg.T, resid[rows])
+        score = xg.T @ adjusted
+        meat += np.outer(score, score)
+    g = len(np.unique(labels))
+    closed = np.sqrt(np.diag((g - 1) / g * xtx_inv @ meat @ xtx_inv))[:len(REGRESSORS)]
+    ours = cluster_jackknife(y, frame[REGRESSORS], labels, [pd.factorize(frame["year"])[0]])
+    np.testing.assert_allclose(ours.se.to_numpy(), closed, rtol=1e-7)
