@@ -56,7 +56,7 @@ def test_digital_chapter_with_its_defaults(tmp_path):
     assert glued["n_common"] == "30" and glued["n_never"] == "10"
     assert glued["ratio_n"] == "31" and glued["ratio_min_p"] == "Tianjin" and glued["ratio_max_p"] == "Gansu"
     assert glued["ui_n"] == "26" and glued["ui_t_moved"] == "fell"
-    assert glued["fe_count"] == "12" and glued["reps"] == "9,999"
+    assert glued["fe_count"] == "16" and glued["reps"] == "9,999"
 
 
 @pytest.mark.slow
