@@ -41,6 +41,22 @@ def run_chapter_with(tmp_path: Path, name: str, overrides: list[str]) -> dict:
     from ruralrev import pipeline
 
     plan = {c.name: c for c in pipeline.load_plan()}
+    if not overrides:
+        published = current_default_run(plan[name])
+        if published is not None:
+            return glued_values(published)
     chapter = replace(plan[name], output=tmp_path / f"{name}.ipynb")   # schema and rules kept
     pipeline.run_chapter(chapter, pipeline.parse_overrides(overrides, chapter), force=True)
     return glued_values(json.loads(chapter.output.read_text()))
+
+
+def current_default_run(chapter) -> dict | None:
+    """The book's executed page of ``chapter`` when it is a run of the current inputs with the
+    defaults (the runner's cache key matches: same source, parameters, data, package and lock),
+    else None. CI builds the book just before the tests, so the default runs are not repeated."""
+    from ruralrev import pipeline
+
+    key = pipeline.inputs_key(chapter, dict(chapter.parameters), pipeline.environment_digest())
+    if chapter.output.is_file() and pipeline.cached_key(chapter.output) == key:
+        return json.loads(chapter.output.read_text())
+    return None
