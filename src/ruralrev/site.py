@@ -73,7 +73,11 @@ def _copy_mathjax(app, exception) -> None:
         return
     import shutil
 
-    shutil.copytree(_mathjax_source(), Path(app.outdir) / "_static" / "mathjax", dirs_exist_ok=True)
+    source, target = _mathjax_source(), Path(app.outdir) / "_static" / "mathjax"
+    marker = target / "MathJax.js"
+    if marker.is_file() and marker.read_bytes() == (source / "MathJax.js").read_bytes():
+        return  # already there from an earlier build (608 files; copying them again costs time)
+    shutil.copytree(source, target, dirs_exist_ok=True)
 
 
 # ---- the student edition --------------------------------------------------------------------
