@@ -29,7 +29,7 @@ import pandas as pd
 
 from . import indicators
 from .cluster_jackknife import ClusterJackknife, cluster_jackknife
-from .wild_bootstrap import WildClusterBootstrap, wild_cluster_bootstrap
+from .wild_bootstrap import WildClusterBootstrap, format_p, wild_cluster_bootstrap
 
 __all__ = [
     "ModelResult",
@@ -328,7 +328,7 @@ def regression_table(results: list[ModelResult], labels: dict[str, str] | None =
                      r.wild_pvalues[variable] if stars == "wild" and has_wild else np.nan)
                 coef.append(f"{r.params[variable]:.{digits}f}{_stars(p)}")
                 se.append(f"({r.se[variable]:.{digits}f})")
-                wild.append(f"[{r.wild_pvalues[variable]:.3f}]" if has_wild else "")
+                wild.append(f"[{format_p(r.wild_pvalues[variable], getattr(r.wild, 'reps', None))}]" if has_wild else "")
             else:
                 coef.append(""); se.append(""); wild.append("")
         rows.append((label, coef))
