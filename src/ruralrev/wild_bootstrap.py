@@ -261,10 +261,11 @@ def wild_cluster_bootstrap(y, X: pd.DataFrame, clusters, fixed_effects: list[np.
                                 restricted=impose_null, null=pd.Series(r, dtype=float))
 
 
-def format_p(p: float, reps: int | None = None, digits: int = 3) -> str:
+def format_p(p: float, reps: int | None = None, digits: int = 3, relation: bool = False) -> str:
     r"""A p-value as the page prints it: with ``digits`` decimals, four below 0.001, and for a
     bootstrap of ``reps`` draws in which no draw was as extreme (:math:`p = 0`) the bound
     :math:`p \le 1/B` with that reason, never "< 1/B" (the smallest attainable non-zero p is 1/B).
+    With ``relation`` the value reads as a relation for prose: "= 0.012" or "≤ 0.0001 (…)".
 
     References
     ----------
@@ -275,4 +276,4 @@ def format_p(p: float, reps: int | None = None, digits: int = 3) -> str:
         return "–"
     if reps and p == 0:
         return f"≤ {1 / reps:.4f} (no draw as extreme)"
-    return f"{p:.4f}" if p < 0.001 else f"{p:.{digits}f}"
+    return ("= " if relation else "") + (f"{p:.4f}" if p < 0.001 else f"{p:.{digits}f}")
