@@ -142,3 +142,14 @@ def test_national_split_splits_every_province_at_the_national_break(panel):
     assert len(full) == 279
     np.testing.assert_allclose(fit.params[regressors].to_numpy(), ols.params[regressors].to_numpy(), rtol=1e-6)
     assert fit.params["urbanization_rate"] == pytest.approx(0.00638, abs=1e-5)
+
+
+def test_pvalue_rows_print_every_regressor_of_every_model(panel):
+    from ruralrev import ptable
+
+    fits = breaks.break_variants(panel, "log_rural_income", DEFAULT[:2], years=YEARS, bootstrap_reps=0)
+    rows = ptable.pvalue_rows(fits, DEFAULT[:2], ["p_cv3"], None, {fits[0].name: "main model"})
+    assert len(rows) == 2 * len(fits) and rows["Specification"].iloc[0] == "main model"
+    assert list(rows.columns) == ["Regressor", "Specification", "Coefficient", "Clustered s.e.", "Cluster p",
+                                  "CV3 p", "N"]
+    assert rows["CV3 p"].iloc[0] == f"{fits[0].jackknife.pvalues[DEFAULT[0]]:.3f}"
