@@ -76,7 +76,9 @@ def _dummy_design(frame, splits, regressors):
 def test_split_model_matches_dummy_ols_and_wildboottest_on_the_book_data(panel):
     spec = breaks.specification(DEFAULT, YEARS, "split")
     fit = spec.fit(panel, "log_rural_income", years=YEARS, bootstrap_reps=999, seed=7)
-    assert fit.fixed_effects == "province split at breaks (83 segments), year" and fit.nobs == 279
+    # 83 segments, 16 of them one year long: dropped, so 279 - 16 = 263 observations identify the model
+    assert fit.fixed_effects == "province split at breaks (67 segments; 16 one-year segments dropped), year"
+    assert fit.nobs == 263 and fit.singletons == 16
     frame = fit.data
     design = _dummy_design(frame, spec.split_at, DEFAULT)
     ols = sm.OLS(frame["log_rural_income"], design).fit()
@@ -116,6 +118,7 @@ def test_break_variants_are_named_and_weighted(panel):
     assert all(f.weights == "rural_population" for f in fits)
 
 
+@pytest.mark.filterwarnings("ignore:The design matrix is rank-deficient")  # 2022 dummies with all 279 rows
 def test_national_split_splits_every_province_at_the_national_break(panel):
     regressors = ["urbanization_rate", "log_gdp_per_capita", "primary_share", "log_machinery_per_rural_capita",
                   "log_electricity_per_rural_capita"]
@@ -130,3 +133,23 @@ def test_national_split_splits_every_province_at_the_national_break(panel):
     segments = models.province_segments(panel[panel["year"].between(2016, 2024)], spec.split_at)
     # 31 provinces x 4 national segments, plus 9 province-level splits in other years (2017-19, 2024)
     assert segments.nunique() == 31 * 4 + 9 == 133
+    # 2022 is a one-year segment in every province (31) plus 8 others: 39 dropped, 279 - 39 = 240 left;
+    # dropping them leaves the coefficients of the dummy OLS on all 279 rows unchanged
+    fit = spec.fit(panel, "log_rural_income", years=range(2016, 2025), bootstrap_reps=0)
+    assert fit.singletons == 39 and fit.nobs == 240 and 2022 not in set(fit.data["year"])
+    full = models.model_frame(panel, "log_rural_income", regressors, range(2016, 2025))
+    ols = sm.OLS(full["log_rural_income"], _dummy_design(full, spec.split_at, regressors)).fit()
+    assert len(full) == 279
+    np.testing.assert_allclose(fit.params[regressors].to_numpy(), ols.params[regressors].to_numpy(), rtol=1e-6)
+    assert fit.params["urbanization_rate"] == pytest.approx(0.00638, abs=1e-5)
+
+
+def test_pvalue_rows_print_every_regressor_of_every_model(panel):
+    from ruralrev import ptable
+
+    fits = breaks.break_variants(panel, "log_rural_income", DEFAULT[:2], years=YEARS, bootstrap_reps=0)
+    rows = ptable.pvalue_rows(fits, DEFAULT[:2], ["p_cv3"], None, {fits[0].name: "main model"})
+    assert len(rows) == 2 * len(fits) and rows["Specification"].iloc[0] == "main model"
+    assert list(rows.columns) == ["Regressor", "Specification", "Coefficient", "Clustered s.e.", "Cluster p",
+                                  "CV3 p", "N"]
+    assert rows["CV3 p"].iloc[0] == f"{fits[0].jackknife.pvalues[DEFAULT[0]]:.3f}"

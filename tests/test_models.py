@@ -116,7 +116,9 @@ def test_regression_table_layout():
     first = table.iloc[0]
     assert first[""] == "Treatment x" and first["FE"].startswith(f"{fe.params['x']:.3f}") and first["FE"].endswith("***")
     assert table.iloc[1]["FE"] == f"({fe.se['x']:.3f})"
-    assert table.iloc[2]["FE"] == f"[{fe.wild_pvalues['x']:.3f}]" and table.iloc[2]["OLS 2020"] == ""
+    # no draw as extreme as the estimate: the bound 1/B, not 0.000
+    assert fe.wild_pvalues["x"] == 0 and table.iloc[2]["FE"] == "[≤ 0.0050 (no draw as extreme)]"
+    assert table.iloc[2]["OLS 2020"] == ""
     assert table.set_index("").loc["N"].tolist() == ["279", "31"]
     assert table.set_index("").loc["Standard errors"].tolist() == ["clustered by province", "HC3"]
 

@@ -183,3 +183,12 @@ def test_monte_carlo_error_and_bad_input():
         wild_cluster_bootstrap(np.arange(12.0), x, np.repeat([0, 1, 2], 4), params=["z"])
     with pytest.raises(ValueError, match="weights must be positive"):
         wild_cluster_bootstrap(np.arange(12.0), x, np.repeat([0, 1, 2], 4), weights=np.zeros(12))
+
+
+def test_format_p_never_prints_a_bound_below_one_over_the_draws():
+    from ruralrev.wild_bootstrap import format_p
+
+    assert format_p(0.0, 9999) == "≤ 0.0001 (no draw as extreme)"
+    assert format_p(0.0007) == "0.0007" and format_p(0.0123) == "0.012" and format_p(float("nan")) == "–"
+    assert format_p(1 / 9999, 9999) == "0.0001" and format_p(0.0123, relation=True) == "= 0.012"
+    assert format_p(0.0, 999, relation=True) == "≤ 0.0010 (no draw as extreme)"

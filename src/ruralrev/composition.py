@@ -123,26 +123,42 @@ def composition_effect(panel: pd.DataFrame, weight: str | None = None, years=Non
 
 @dataclass(frozen=True)
 class MixTest:
-    """Tests of H0: coefficient = composition effect, one per evaluation of the effect
-    (:func:`mix_test`): the hypothesised values ``nulls``, the ``pvalues``, the ``method``,
-    and the ``verdict`` ("above", "below" or "includes")."""
+    """Tests of H0: coefficient = composition effect (:func:`mix_test`), one per evaluation of the
+    effect and per procedure: ``nulls`` (evaluation → hypothesised value), ``pvalues``
+    (evaluation → {procedure → p}), ``zero_pvalues`` (procedure → p of H0: coefficient = 0), the
+    ``method`` and the ``verdict`` ("above", "below", "includes" or "neither")."""
 
     coef: float
     nulls: dict
     pvalues: dict
+    zero_pvalues: dict
     method: str
     verdict: str
 
+    def rejecting(self, alpha: float = 0.05) -> dict:
+        """Evaluation → the procedures that reject H0: coefficient = that evaluation at ``alpha``."""
+        return {what: [name for name, p in ps.items() if p < alpha] for what, ps in self.pvalues.items()}
+
 
 def mix_test(result, variable: str, effects: dict[str, float], reps: int = 9999, seed: int = 20261123,
-                 alpha: float = 0.05) -> MixTest:
-    r"""Test :math:`H_0\colon\beta = m` for each evaluation *m* of the composition effect.
+             alpha: float = 0.05) -> MixTest:
+    r"""Test :math:`H_0\colon\beta = m` for each evaluation *m* of the composition effect, by every
+    small-cluster procedure.
 
-    With a bootstrap (``reps > 0``) and clustered errors, the wild cluster restricted bootstrap of
-    the fitted fixed-effects model (:func:`ruralrev.models.wild_test`); otherwise the normal
-    approximation :math:`2\Phi(-|\hat\beta - m|/\mathrm{se}(\hat\beta))`. The verdict is
-    "above" or "below" only when every evaluation rejects at ``alpha`` on the same side, else
-    "includes" (the coefficient cannot be distinguished from the composition effect).
+    With a bootstrap (``reps > 0``) and clustered errors, three procedures as for the model's own
+    coefficients: the wild cluster restricted (WCR) and unrestricted (WCU) bootstraps of the fitted
+    fixed-effects model (:func:`ruralrev.models.wild_test`) and the cluster jackknife,
+    :math:`t = (\hat\beta - m)/\mathrm{se}_{CV3}` on :math:`t(G-1)`; otherwise the normal
+    approximation :math:`2\Phi(-|\hat\beta - m|/\mathrm{se}(\hat\beta))`. The verdict follows the
+    rule for significance: "above" or "below" only when every procedure rejects every evaluation
+    at ``alpha`` on the same side; otherwise "includes" if every procedure rejects
+    :math:`\beta = 0` (the coefficient is told apart from zero but not from the composition
+    effect), else "neither" (the data tell the coefficient apart from neither).
+
+    References
+    ----------
+    MacKinnon, J. G., Nielsen, M. Ø. and Webb, M. D. (2023). Cluster-robust inference: A guide to
+    empirical practice. *Journal of Econometrics* 232(2), 272–299.
     """
     from scipy import stats
 
@@ -150,17 +166,27 @@ def mix_test(result, variable: str, effects: dict[str, float], reps: int = 9999,
 
     coef, se = float(result.params[variable]), float(result.se[variable])
     if reps and result.wild is not None:
-        pvalues = {k: float(models.wild_test(result, variable, m, reps, seed).pvalues[variable])
-                   for k, m in effects.items()}
-        method = f"wild cluster restricted bootstrap, {reps:,} draws"
+        jack = result.jackknife
+        cv3 = lambda m: float(2 * stats.t.sf(abs(coef - m) / jack.se[variable], jack.n_clusters - 1))  # noqa: E731
+        pvalues = {k: {"WCR": float(models.wild_test(result, variable, m, reps, seed).pvalues[variable]),
+                       "WCU": float(models.wild_test(result, variable, m, reps, seed,
+                                                     impose_null=False).pvalues[variable]),
+                       "CV3": cv3(m)} for k, m in effects.items()}
+        zero = {"WCR": float(result.wild.pvalues[variable]),
+                "WCU": float(result.wild_unrestricted.pvalues[variable]), "CV3": cv3(0.0)}
+        method = f"wild cluster restricted and unrestricted bootstraps, {reps:,} draws, and the cluster jackknife"
     else:
-        pvalues = {k: float(2 * stats.norm.sf(abs(coef - m) / se)) for k, m in effects.items()}
+        normal = lambda m: float(2 * stats.norm.sf(abs(coef - m) / se))  # noqa: E731
+        pvalues = {k: {"normal": normal(m)} for k, m in effects.items()}
+        zero = {"normal": normal(0.0)}
         method = f"normal approximation with {result.se_type} standard errors"
     sides = {np.sign(coef - m) for m in effects.values()}
-    verdict = "includes"
-    if max(pvalues.values()) < alpha and len(sides) == 1:
+    if max(p for ps in pvalues.values() for p in ps.values()) < alpha and len(sides) == 1:
         verdict = "above" if sides == {1.0} else "below"
-    return MixTest(coef=coef, nulls=dict(effects), pvalues=pvalues, method=method, verdict=verdict)
+    else:
+        verdict = "includes" if max(zero.values()) < alpha else "neither"
+    return MixTest(coef=coef, nulls=dict(effects), pvalues=pvalues, zero_pvalues=zero, method=method,
+                   verdict=verdict)
 
 
 def compare(effect: float, coef: float, se: float, z: float = 1.96) -> str:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from . import indicators
 from .cluster_jackknife import ClusterJackknife, cluster_jackknife
-from .wild_bootstrap import WildClusterBootstrap, wild_cluster_bootstrap
+from .wild_bootstrap import WildClusterBootstrap, format_p, wild_cluster_bootstrap
 
 __all__ = [
     "ModelResult",
@@ -76,6 +76,7 @@ class ModelResult:
     wild_unrestricted: WildClusterBootstrap | None = None
     jackknife: ClusterJackknife | None = None
     fe_codes: list | None = field(default=None, repr=False)
+    singletons: int = 0      # one-observation province segments dropped before estimation
 
 
 def model_frame(panel: pd.DataFrame, outcome: str, regressors: list[str], years=None,
@@ -157,7 +158,9 @@ def panel_fe(panel: pd.DataFrame, outcome: str, regressors: list[str], years=Non
     re-absorbed in every draw, the same weights) runs with clustered errors only;
     ``bootstrap_reps = 0`` skips it. With ``split_at`` (breaks as ``province``, ``year_to``) the
     province effects become province-segment effects (:func:`province_segments`); errors stay
-    clustered by province.
+    clustered by province, and one-year segments are dropped before estimation (their own effect
+    fits them exactly, so they identify nothing but would inflate N and distort the cluster
+    degrees-of-freedom correction; Correia 2015) and counted in ``singletons``.
 
     References
     ----------
@@ -165,10 +168,18 @@ def panel_fe(panel: pd.DataFrame, outcome: str, regressors: list[str], years=Non
     *Journal of Human Resources* 50(2), 317–372.
     Solon, G., Haider, S. J. and Wooldridge, J. M. (2015). What are we weighting for? *Journal of
     Human Resources* 50(2), 301–316.
+    Correia, S. (2015). Singletons, cluster-robust standard errors and fixed effects: a bad mix.
+    Technical note, Duke University.
     """
     from linearmodels.panel import PanelOLS
 
     frame = model_frame(panel, outcome, regressors, years, exclude, weights)
+    singletons = 0
+    if split_at is not None:   # a one-year segment is fitted exactly by its own effect: it identifies nothing
+        segments = province_segments(frame, split_at)
+        sizes = segments.map(segments.value_counts())
+        singletons = int((sizes == 1).sum())
+        frame = frame[(sizes > 1).to_numpy()].reset_index(drop=True)
     indexed = frame.set_index(["province", "year"])
     exog = indexed[regressors]
     province = pd.factorize(frame["province"], sort=True)[0]
@@ -184,7 +195,8 @@ def panel_fe(panel: pd.DataFrame, outcome: str, regressors: list[str], years=Non
     if split_at is not None:
         segments = province_segments(frame, split_at)
         first_codes = pd.factorize(segments, sort=True)[0]
-        first_label = f"province split at breaks ({segments.nunique()} segments)"
+        first_label = (f"province split at breaks ({segments.nunique()} segments"
+                       + (f"; {singletons} one-year segments dropped)" if singletons else ")"))
     codes = [first_codes, pd.factorize(second)[0]]
     if split_at is None and effects == "province+year":
         model = PanelOLS(indexed[outcome], exog, entity_effects=True, time_effects=True, weights=weight_values)
@@ -216,7 +228,7 @@ def panel_fe(panel: pd.DataFrame, outcome: str, regressors: list[str], years=Non
                        r2_label="R² (within)", fixed_effects=label, se_type=se_label,
                        wild_pvalues=None if wild is None else wild.pvalues,
                        n_clusters=int(frame["province"].nunique()), raw=fitted, data=frame, wild=wild,
-                       weights=weights, wild_unrestricted=unrestricted, jackknife=jackknife, fe_codes=codes)
+                       weights=weights, wild_unrestricted=unrestricted, jackknife=jackknife, fe_codes=codes, singletons=singletons)
 
 
 def wild_test(result: ModelResult, variable: str, null: float, reps: int = 9999, seed: int = 20261123,
@@ -328,7 +340,7 @@ def regression_table(results: list[ModelResult], labels: dict[str, str] | None =
                      r.wild_pvalues[variable] if stars == "wild" and has_wild else np.nan)
                 coef.append(f"{r.params[variable]:.{digits}f}{_stars(p)}")
                 se.append(f"({r.se[variable]:.{digits}f})")
-                wild.append(f"[{r.wild_pvalues[variable]:.3f}]" if has_wild else "")
+                wild.append(f"[{format_p(r.wild_pvalues[variable], getattr(r.wild, 'reps', None))}]" if has_wild else "")
             else:
                 coef.append(""); se.append(""); wild.append("")
         rows.append((label, coef))

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = [
+__all__ = ["format_p", 
     "WildClusterBootstrap",
     "wild_cluster_bootstrap",
     "rademacher_draws",
@@ -259,3 +259,21 @@ def wild_cluster_bootstrap(y, X: pd.DataFrame, clusters, fixed_effects: list[np.
                                 pvalues=pd.Series(pvalues, dtype=float), reps=reps, seed=seed,
                                 n_clusters=n_clusters, nobs=n, weighted=weights is not None,
                                 restricted=impose_null, null=pd.Series(r, dtype=float))
+
+
+def format_p(p: float, reps: int | None = None, digits: int = 3, relation: bool = False) -> str:
+    r"""A p-value as the page prints it: with ``digits`` decimals, four below 0.001, and for a
+    bootstrap of ``reps`` draws in which no draw was as extreme (:math:`p = 0`) the bound
+    :math:`p \le 1/B` with that reason, never "< 1/B" (the smallest attainable non-zero p is 1/B).
+    With ``relation`` the value reads as a relation for prose: "= 0.012" or "≤ 0.0001 (…)".
+
+    References
+    ----------
+    Davidson, R. and MacKinnon, J. G. (2000). Bootstrap tests: how many bootstraps? *Econometric
+    Reviews* 19(1), 55–68.
+    """
+    if p != p:   # not computed
+        return "–"
+    if reps and p == 0:
+        return f"≤ {1 / reps:.4f} (no draw as extreme)"
+    return ("= " if relation else "") + (f"{p:.4f}" if p < 0.001 else f"{p:.{digits}f}")
