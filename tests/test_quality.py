@@ -105,6 +105,28 @@ def test_a_change_of_trend_is_not_a_national_break():
     assert quality.detect(_observations(levels)).empty
 
 
+def test_a_break_taken_in_two_steps_is_exempted_as_a_run_and_listed():
+    levels = _smooth()
+    for province in PROVINCES[:10]:  # the same ten provinces step up 40 % in 2017 and again in 2018
+        levels[province][1:] *= 1.4
+        levels[province][2:] *= 1.4
+    observations = _observations(levels)
+    assert "national-break" not in set(quality.detect(observations)["rule"])
+    runs = quality.exempted_runs(observations)
+    assert runs["year_to"].tolist() == [2017, 2018] and (runs["up_pct"] >= 100 * quality.SHARE).all()
+    assert quality.exempted_runs(_observations(_smooth())).empty
+
+
+def test_the_committed_exempted_runs_are_mobile_traffic_and_rural_broadband():
+    from ruralrev import data
+
+    runs = quality.exempted_runs(data.load_observations())
+    broadband = runs[runs["series"] == "rural_broadband_users"]
+    assert broadband["year_to"].tolist() == [2017, 2018]
+    assert broadband["up_pct"].round(1).tolist() == [33.3, 40.0]
+    assert set(runs["series"]) == {"mobile_internet_traffic", "rural_broadband_users"}
+
+
 @pytest.mark.parametrize("year_index, rule_text", [(4, "isolated spike"), (8, "beyond a factor of 5")])
 def test_a_value_times_ten_stops_the_build(year_index, rule_text):
     levels = _smooth()
