@@ -66,7 +66,7 @@ def test_k_for_maps_follows_the_gap_and_falls_back_to_the_silhouette():
     assert separated.statement(4).endswith("set by the k parameter: the same number.")
     assert separated.statement(2).endswith("set by the k parameter instead.")
     k_flat = flat.for_maps()[0]
-    assert flat.statement().startswith("The gap statistic picks k = 1: no cluster structure")
+    assert flat.statement().startswith("The gap statistic picks k = 1: no evidence of cluster structure")
     assert f"the maps use k = {k_flat}, the silhouette's choice; the data do not require" in flat.statement()
     assert "set by the k parameter; the data do not require it" in flat.statement(3)
     rising = cl.KSelection(table=flat.table, gap=replace(flat.gap, k=5, rule_met=False))

@@ -55,6 +55,8 @@ def test_digital_chapter_with_its_defaults(tmp_path):
     assert glued["nbs_rural_now"] == f"{now.rural_per_100:.1f}" == "40.2"
     assert glued["p002_value"] == "66.5"
     assert glued["n_kinds"] == "36" and glued["n_offset"] == "10" and glued["n_falls_offset"] == "all"
+    assert glued["n_small_offset"] == "3" and glued["n_large_offset"] == "5"
+    assert glued["small_offset_list"] == "Fujian 2019 (0.32), Guangdong 2019 (0.33), Hainan 2022 (0.07)"
     assert glued["n_common"] == "30" and glued["n_never"] == "10"
     assert glued["ratio_n"] == "31" and glued["ratio_min_p"] == "Tianjin" and glued["ratio_max_p"] == "Gansu"
     assert glued["ui_n"] == "26" and glued["ui_t_moved"] == "fell"

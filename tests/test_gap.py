@@ -120,3 +120,23 @@ def test_the_two_reference_boxes():
     assert np.corrcoef(pca.T)[0, 1] > 0.95 and np.corrcoef(x.T)[0, 1] > 0.95
     with pytest.raises(ValueError, match="box"):
         gap.reference_sets(x, 2, 1, box="cube")
+
+
+def test_k_over_seeds_repeats_the_rule_under_each_seed():
+    picks = gap.k_over_seeds(_blobs(4), range(1, 7), references=20, seeds=(1, 2, 3))
+    assert picks == [4, 4, 4]
+    assert picks[0] == gap.gap_statistic(_blobs(4), range(1, 7), references=20, seed=1).k
+
+
+@pytest.mark.slow
+def test_the_features_box_choice_moves_with_the_reference_draws_on_the_book_data():
+    from ruralrev import data
+
+    indicators = ["rural_income", "rural_consumption", "rural_all_income_ratio", "urbanization_rate",
+                  "log_gdp_per_capita", "primary_share", "machinery_per_rural_capita", "electricity_per_rural_capita",
+                  "grain_per_rural_capita", "fertiliser_per_sown_ha", "irrigation_ratio"]
+    panel = data.load_panel()
+    _, z = cl.feature_matrix(panel, cl.latest_complete_year(panel, indicators), indicators)
+    seeds = [20261123 + s for s in range(3)]
+    assert gap.k_over_seeds(z, range(1, 9), 100, seeds, box="features") == [7, 4, 3]
+    assert gap.k_over_seeds(z, range(1, 9), 100, seeds[:2], box="pca") == [1, 1]

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ruralrev import quality
+from ruralrev import comparability, quality
 
 PROVINCES = [f"P{k:02d}" for k in range(31)]
 YEARS = list(range(2016, 2025))
@@ -73,6 +73,23 @@ def test_a_fall_then_a_rise_of_many_provinces_are_two_shared_breaks():
     assert set(flags["year_to"]) == {2022, 2023} and set(flags["rule"]) == {"national-break"}
 
 
+def test_a_dip_and_recovery_is_found_as_a_reversal_but_two_independent_breaks_are_not():
+    levels = _smooth()
+    for province in PROVINCES[:10]:
+        levels[province][6] *= 0.75  # 2022 down, 2023 back to trend
+    dip = comparability.reversals(quality.detect(_observations(levels)), "s")
+    assert [r.year for r in dip] == [2022] and set(dip[0].provinces) == set(PROVINCES[:10])
+    assert dip[0].table["after_over_before_pct"].between(95, 120).all()
+    levels = _smooth()
+    for province in PROVINCES[:10]:
+        levels[province][6:] *= 0.75  # 2022 down for good ...
+    for province in PROVINCES[15:25]:
+        levels[province][7:] *= 1.4   # ... 2023 up in other provinces: two breaks, no reversal
+    two = quality.detect(_observations(levels))
+    assert set(two.loc[two["rule"] == "national-break", "year_to"]) == {2022, 2023}
+    assert comparability.reversals(two, "s") == []
+
+
 def test_too_few_provinces_leaving_their_history_is_no_shared_break():
     levels = _smooth()
     for province in PROVINCES[:7]:  # 7 of 31 (23 %) below the quarter: province breaks, if any
@@ -86,6 +103,28 @@ def test_a_change_of_trend_is_not_a_national_break():
     for province in PROVINCES:  # fast growth that slows for good: every year unusual against the median
         levels[province] = levels[province][0] * np.exp(np.r_[0, np.cumsum([1.0, 1.0, 0.5, 0.3, 0.3, 0.3, 0.3, 0.3])])
     assert quality.detect(_observations(levels)).empty
+
+
+def test_a_break_taken_in_two_steps_is_exempted_as_a_run_and_listed():
+    levels = _smooth()
+    for province in PROVINCES[:10]:  # the same ten provinces step up 40 % in 2017 and again in 2018
+        levels[province][1:] *= 1.4
+        levels[province][2:] *= 1.4
+    observations = _observations(levels)
+    assert "national-break" not in set(quality.detect(observations)["rule"])
+    runs = quality.exempted_runs(observations)
+    assert runs["year_to"].tolist() == [2017, 2018] and (runs["up_pct"] >= 100 * quality.SHARE).all()
+    assert quality.exempted_runs(_observations(_smooth())).empty
+
+
+def test_the_committed_exempted_runs_are_mobile_traffic_and_rural_broadband():
+    from ruralrev import data
+
+    runs = quality.exempted_runs(data.load_observations())
+    broadband = runs[runs["series"] == "rural_broadband_users"]
+    assert broadband["year_to"].tolist() == [2017, 2018]
+    assert broadband["up_pct"].round(1).tolist() == [33.3, 40.0]
+    assert set(runs["series"]) == {"mobile_internet_traffic", "rural_broadband_users"}
 
 
 @pytest.mark.parametrize("year_index, rule_text", [(4, "isolated spike"), (8, "beyond a factor of 5")])
@@ -135,6 +174,17 @@ def test_rural_electricity_breaks_again_in_2022_and_2023(flags):
     assert later.loc[later["year_to"] == 2023, "national_change_pct"].iloc[0] == pytest.approx(20.8)
     assert later.loc[later["year_to"] == 2023, "change_pct"].between(26, 104).all()
     assert {"Shanghai", "Inner Mongolia", "Hebei"} <= set(later.loc[later["year_to"] == 2023, "province"])
+
+
+def test_the_2022_electricity_fall_is_reversed_in_2023_by_ten_provinces(flags):
+    (dip,) = comparability.reversals(flags, "rural_electricity")
+    assert (dip.year, dip.flagged_in, dip.flagged_out) == (2022, 12, 12)
+    assert dip.provinces == ["Guangdong", "Hainan", "Heilongjiang", "Inner Mongolia", "Jilin", "Liaoning",
+                             "Ningxia", "Shanghai", "Tianjin", "Xinjiang"]
+    assert (dip.table["change_in_pct"] < 0).all() and (dip.table["change_out_pct"] > 0).all()
+    heilongjiang = dip.table.set_index("province").loc["Heilongjiang"]
+    assert heilongjiang["after_over_before_pct"] == pytest.approx(100 * 120.23 / 117.14, abs=0.01)
+    assert dip.table["after_over_before_pct"].min() == pytest.approx(102.6, abs=0.1)
 
 
 def test_no_other_series_gains_a_shared_break(flags):

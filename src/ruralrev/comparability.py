@@ -11,9 +11,11 @@ rural electricity use falls from 1,102 to 10.2 × 10⁸ kWh in Shanghai between 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
-__all__ = ["FLAG_COLUMNS", "break_steps", "comparable_years", "province_flags_at", "flag_summary"]
+__all__ = ["FLAG_COLUMNS", "break_steps", "comparable_years", "province_flags_at", "flag_summary", "Reversal", "reversals"]
 
 #: Columns a flag table must carry (``national_change_pct`` is optional).
 FLAG_COLUMNS = ("series", "province", "year_from", "year_to", "value_from", "value_to", "change_pct", "rule")
@@ -124,3 +126,78 @@ def flag_summary(flags_by_code: dict[str, pd.DataFrame], year: int) -> pd.DataFr
                      "province_flags": len(own), "provinces": own["province"].nunique(),
                      "at_year": ", ".join(sorted(province_flags_at(flags, year)["province"].unique()))})
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Reversal:
+    """Provinces whose flagged step into a national-break year is undone by the next one.
+
+    ``table`` has one row per province: ``province``, ``year`` (the middle year),
+    ``value_before``, ``value_mid``, ``value_after``, ``change_in_pct``, ``change_out_pct`` and
+    ``after_over_before_pct`` (the value after the reversal as a percentage of the value before).
+    ``flagged_in`` and ``flagged_out`` count the provinces flagged on each step.
+    """
+
+    series: str
+    year: int
+    table: pd.DataFrame
+    flagged_in: int
+    flagged_out: int
+
+    @property
+    def provinces(self) -> list[str]:
+        return list(self.table["province"])
+
+
+def reversals(flags: pd.DataFrame, series: str) -> list[Reversal]:
+    r"""Consecutive national-break steps of ``series`` that the same provinces take in opposite
+    directions: flagged on :math:`t-1 \to t` and again on :math:`t \to t+1`, with
+
+    .. math:: \operatorname{sign}(x_t - x_{t-1}) = -\operatorname{sign}(x_{t+1} - x_t).
+
+    Two breaks of the whole series in a row can be two changes of definition, or one anomalous
+    year :math:`t` in the provinces that move out and back; the second reading predicts that the
+    same provinces reverse and land near their level of :math:`t-1`. This function returns the
+    evidence for it; it does not choose between the readings (Wooldridge, *Introductory
+    Econometrics*, 7th ed., 2020, ch. 13, on changes of definition in panels).
+
+    Returns
+    -------
+    list of Reversal
+        One per middle year with at least one reversing province, sorted by year.
+
+    Examples
+    --------
+    >>> rows = [("A", 2021, 2022, 10.0, 5.0), ("A", 2022, 2023, 5.0, 11.0), ("B", 2022, 2023, 4.0, 6.0)]
+    >>> flags = pd.DataFrame([{"series": "s", "province": p, "year_from": a, "year_to": b, "value_from": u,
+    ...                        "value_to": v, "change_pct": 100 * (v / u - 1), "rule": "national-break"}
+    ...                       for p, a, b, u, v in rows])
+    >>> [(r.year, r.provinces, r.flagged_in, r.flagged_out) for r in reversals(flags, "s")]
+    [(2022, ['A'], 1, 2)]
+    """
+    missing = [c for c in FLAG_COLUMNS if c not in flags.columns]
+    if missing:
+        raise ValueError(f"flag table lacks column(s) {missing}; expected {list(FLAG_COLUMNS)}")
+    national = flags[(flags["series"] == series) & (flags["rule"] == "national-break")
+                     & (flags["year_to"] == flags["year_from"] + 1)]
+    national = national.assign(**{c: pd.to_numeric(national[c]) for c in ("value_from", "value_to", "change_pct")})
+    by_step = {int(b): part.set_index("province") for b, part in national.groupby("year_to")}
+    found = []
+    for year in sorted(by_step):
+        if year + 1 not in by_step:
+            continue
+        into, out = by_step[year], by_step[year + 1]
+        both = into.index.intersection(out.index)
+        opposite = [p for p in both if (into.at[p, "change_pct"] > 0) != (out.at[p, "change_pct"] > 0)]
+        if not opposite:
+            continue
+        table = pd.DataFrame({
+            "province": sorted(opposite), "year": year,
+            "value_before": [float(into.at[p, "value_from"]) for p in sorted(opposite)],
+            "value_mid": [float(into.at[p, "value_to"]) for p in sorted(opposite)],
+            "value_after": [float(out.at[p, "value_to"]) for p in sorted(opposite)],
+            "change_in_pct": [float(into.at[p, "change_pct"]) for p in sorted(opposite)],
+            "change_out_pct": [float(out.at[p, "change_pct"]) for p in sorted(opposite)]})
+        table["after_over_before_pct"] = 100 * table["value_after"] / table["value_before"]
+        found.append(Reversal(series, year, table, len(into), len(out)))
+    return found

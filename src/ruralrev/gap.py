@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-__all__ = ["GAP_RULES", "BOXES", "GapStatistic", "gap_statistic", "choose_k_gap", "within_dispersion", "reference_sets"]
+__all__ = ["GAP_RULES", "BOXES", "GapStatistic", "gap_statistic", "choose_k_gap", "within_dispersion", "reference_sets", "k_over_seeds"]
 
 #: Rules for reading the gap curve, named as in R's ``cluster::maxSE``; the first is Tibshirani's.
 GAP_RULES = ("Tibs2001SEmax", "firstSEmax", "globalSEmax")
@@ -91,7 +91,7 @@ class GapStatistic:
             return (f"no k up to {int(self.table['k'].max())} satisfies the gap rule; "
                     "the largest k tried is reported")
         if self.no_structure:
-            return "the gap statistic picks k = 1: no cluster structure beyond a uniform reference"
+            return "the gap statistic picks k = 1: no evidence of cluster structure beyond a uniform reference"
         return f"the gap statistic picks k = {self.k}"
 
 
@@ -211,3 +211,15 @@ def choose_k_gap(table: pd.DataFrame, rule: str = "Tibs2001SEmax") -> int:
         m = int(np.argmax(gap))
     within = np.flatnonzero(gap[:m] >= gap[m] - se[m])
     return int(values.loc[within[0] if len(within) else m, "k"])
+
+
+def k_over_seeds(z, ks=range(1, 9), references: int = 100, seeds=(20261123,), n_init: int = 10,
+                 box: str = "pca") -> list[int]:
+    r"""The k that Tibshirani's rule picks, :math:`\min\{k: \mathrm{Gap}(k) \ge \mathrm{Gap}(k+1) - s_{k+1}\}`,
+    under each seed of the reference draws (:func:`gap_statistic`), in the order of ``seeds``.
+
+    When successive gaps differ by about one standard error the rule sits on a knife-edge and the
+    chosen k moves with the reference draws; the spread over seeds is its Monte Carlo error
+    (Tibshirani, Walther and Hastie 2001, sec. 3, on the simulation error of the expectation).
+    """
+    return [gap_statistic(z, ks, references, int(s), n_init, box).k for s in seeds]

@@ -80,7 +80,7 @@ import pandas as pd
 from . import data, indicators
 
 __all__ = ["TAU", "SHARE", "EXTREME", "RULES", "COLUMNS", "ACCEPTED", "QualityError", "changes", "detect", "load_flags",
-           "flagged_series", "flags_for", "flagged_indicators", "summary", "quiet_series"]
+           "exempted_runs", "flagged_series", "flags_for", "flagged_indicators", "summary", "quiet_series"]
 
 TAU = 0.2
 #: Share of the provinces that must leave their own history together (one direction) for a shared break.
@@ -110,19 +110,49 @@ def _leave_one_out_median(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _share_table(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per year: the shares of provinces more than :data:`TAU` above / below their own typical change,
+    whether a share reaches :data:`SHARE` (``met``) and whether that year stands alone (``alone``)."""
+    off = pairs["d"] - pairs["own"]
+    by_year = pairs["year_to"]
+    shares = pd.DataFrame({"up": (off > TAU).groupby(by_year).mean(), "down": (off < -TAU).groupby(by_year).mean()})
+    shares = shares[by_year.value_counts().reindex(shares.index) >= 10]  # a share needs provinces
+    share = shares >= SHARE
+    before = share.reindex(share.index - 1, fill_value=False).to_numpy()
+    after = share.reindex(share.index + 1, fill_value=False).to_numpy()
+    alone = share & ~before & ~after
+    return shares.assign(met=share.any(axis=1), alone=alone.any(axis=1))
+
+
 def _shared_break_years(pairs: pd.DataFrame) -> pd.Series:
     """Rows whose year is a shared break: a share of at least :data:`SHARE` of the provinces moved more
     than :data:`TAU` away from their own typical change in one direction, and the years before and
     after did not in the same direction (a run in one direction is a change of trend)."""
-    off = pairs["d"] - pairs["own"]
-    by_year = pairs["year_to"]
-    share = pd.DataFrame({"up": (off > TAU).groupby(by_year).mean(),
-                          "down": (off < -TAU).groupby(by_year).mean()}) >= SHARE
-    share = share[by_year.value_counts().reindex(share.index) >= 10]  # a share needs provinces
-    before = share.reindex(share.index - 1, fill_value=False).to_numpy()
-    after = share.reindex(share.index + 1, fill_value=False).to_numpy()
-    alone = share & ~before & ~after
-    return by_year.isin(set(alone.index[alone.any(axis=1)]))
+    table = _share_table(pairs)
+    return pairs["year_to"].isin(set(table.index[table["alone"]]))
+
+
+def exempted_runs(observations: pd.DataFrame) -> pd.DataFrame:
+    r"""Years that meet the share criterion of a shared break but are not flagged as one, because a
+    neighbouring year meets it in the same direction (a run, read as a change of trend).
+
+    The criterion: in year :math:`t` a share :math:`\geq` :data:`SHARE` of the provinces has
+    :math:`\Delta_{it} - \tilde\Delta_{i} > \tau` (or :math:`< -\tau`), with
+    :math:`\tilde\Delta_i` the province's median change in its other years. A run rule cannot tell a
+    change of trend from a break taken in two steps; this table lists what it exempted.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``series``, ``year_to``, ``up_pct``, ``down_pct`` (shares of provinces, %).
+    """
+    table = changes(observations)
+    rows = []
+    for series, pairs in table.groupby("series", sort=False):
+        shares = _share_table(pairs)
+        for year, row in shares[shares["met"] & ~shares["alone"]].iterrows():
+            rows.append({"series": series, "year_to": int(year), "up_pct": 100 * row["up"], "down_pct": 100 * row["down"]})
+    return pd.DataFrame(rows, columns=["series", "year_to", "up_pct", "down_pct"])
 
 
 def changes(observations: pd.DataFrame) -> pd.DataFrame:
