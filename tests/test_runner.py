@@ -37,6 +37,14 @@ def _ruralrev(root: Path, *args: str, **popen) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
 
 
+def _cmdline(process) -> str:
+    """A child's command line, or '' when it has just exited (a zombie or gone)."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
+
+
 def _snapshot(folder: Path) -> dict:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
@@ -52,7 +60,7 @@ def test_a_stopped_run_leaves_no_process_and_no_change(tmp_path, how):
     parent = psutil.Process(process.pid)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # wait until both kernels are executing their cells
-        kernels = [p for p in parent.children(recursive=True) if "ipykernel" in " ".join(p.cmdline())]
+        kernels = [p for p in parent.children(recursive=True) if "ipykernel" in _cmdline(p)]
         if len(kernels) == 2:
             break
         time.sleep(0.2)

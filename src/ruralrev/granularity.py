@@ -1,4 +1,4 @@
-"""Granularity checks of reported percentages (a GRIM-style test), and when such a check has power.
+r"""Granularity checks of reported percentages (a GRIM-style test), and when such a check has power.
 
 A percentage of *n* respondents can only take the values 100·c/n for whole counts c. Printed at
 *d* decimals, the value ``p`` is attainable with *n* respondents when some c in 0..n gives
