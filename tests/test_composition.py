@@ -79,3 +79,13 @@ def test_mix_test_on_the_book_data_cannot_tell_the_coefficient_from_the_mix_or_f
     assert far.verdict == "above" and max(p for ps in far.pvalues.values() for p in ps.values()) < 0.01
     normal = composition.mix_test(fit, "urbanization_rate", {"a": -0.05}, reps=0)
     assert normal.method.startswith("normal") and normal.verdict == "above"
+
+
+def test_gap_summary_joins_equal_verdicts_and_names_official_rejections():
+    from ruralrev.composition import SUMMARIES, gap_summary
+
+    assert gap_summary("neither", "neither", []) == (
+        f"In short: unweighted and weighted, {SUMMARIES['neither']}; the official urban/rural ratio shows no "
+        "association with urbanization at 5 % either way.")
+    assert gap_summary("above", "includes", ["a", "b"]).endswith("is associated with urbanization at 5 % in a and b.")
+    assert "unweighted, the rural" in gap_summary("above", "includes", [])

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["MixTest", "mix_test", "ratio_derivative", "CompositionEffect", "composition_effect", "compare"]
+__all__ = ["MixTest", "mix_test", "READINGS", "SUMMARIES", "gap_summary", "ratio_derivative", "CompositionEffect", "composition_effect", "compare"]
 
 
 def ratio_derivative(rural, urban, all_income) -> np.ndarray:
@@ -138,6 +138,53 @@ class MixTest:
     def rejecting(self, alpha: float = 0.05) -> dict:
         """Evaluation → the procedures that reject H0: coefficient = that evaluation at ``alpha``."""
         return {what: [name for name, p in ps.items() if p < alpha] for what, ps in self.pvalues.items()}
+
+    @property
+    def reading(self) -> str:
+        """The verdict in words (:data:`READINGS`)."""
+        return READINGS[self.verdict]
+
+    def split(self, alpha: float = 0.05) -> str:
+        """Which procedures reject the composition effect, and zero, at ``alpha`` (a sentence)."""
+        parts = []
+        for what, names in self.rejecting(alpha).items():
+            parts.append(f"{', '.join(names)} reject{'s' if len(names) == 1 else ''} equality at the {what}"
+                         if names else f"none rejects equality at the {what}")
+        names = [n for n, p in self.zero_pvalues.items() if p < alpha]
+        parts.append("against zero the p-values are " + ", ".join(f"{n} {p:.3f}" for n, p in self.zero_pvalues.items())
+                     + (f" ({', '.join(names)} below {alpha:g})" if names else f" (none below {alpha:g})"))
+        return "; ".join(parts)
+
+
+#: :attr:`MixTest.verdict` → the reading of one test.
+READINGS = {
+    "above": "every procedure puts the coefficient above the composition effect under both evaluations: the "
+             "ratio fell with urbanization by less than the population mix alone implies",
+    "below": "every procedure puts the coefficient below the composition effect under both evaluations: the "
+             "ratio fell with urbanization by more than the population mix alone implies",
+    "includes": "the procedures do not all reject the composition effect, while all of them reject zero: the "
+                "coefficient is told apart from zero but not from the population-mix effect",
+    "neither": "the procedures do not all reject the composition effect, and they do not all reject zero "
+               "either: the data cannot tell the composition effect from zero"}
+#: :attr:`MixTest.verdict` → the summary of the rural/all-residents ratio's association.
+SUMMARIES = {
+    "above": "the rural/all-residents ratio fell with urbanization by less than the population mix implies",
+    "below": "the rural/all-residents ratio fell with urbanization by more than the population mix implies",
+    "includes": "the association of the rural/all-residents ratio with urbanization is told apart from zero "
+                "but not from the population-mix effect",
+    "neither": "the association of the rural/all-residents ratio with urbanization cannot be told apart "
+               "from the population-mix effect or from zero: the data cannot tell the two apart"}
+
+
+def gap_summary(unweighted: str, weighted: str, official_significant: list[str]) -> str:
+    """The closing sentence on the income gap: the two verdicts of :func:`mix_test` (unweighted,
+    weighted) and the specifications of the official urban/rural ratio with p < 0.05 (names)."""
+    parts = ([f"unweighted and weighted, {SUMMARIES[unweighted]}"] if unweighted == weighted else
+             [f"unweighted, {SUMMARIES[unweighted]}", f"weighted, {SUMMARIES[weighted]}"])
+    parts.append("the official urban/rural ratio " + ("shows no association with urbanization at 5 % either way"
+                 if not official_significant else "is associated with urbanization at 5 % in "
+                 + " and ".join(official_significant)))
+    return "In short: " + "; ".join(parts) + "."
 
 
 def mix_test(result, variable: str, effects: dict[str, float], reps: int = 9999, seed: int = 20261123,
