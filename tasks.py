@@ -129,9 +129,10 @@ def main(argv: list[str]) -> int:
                *rest]
     else:
         # two pytest workers, each test file whole on one of them (files share module fixtures
-        # that execute chapters); `-n 0` after `test` runs in one process
+        # that execute chapters), the longest files first (tests/conftest.py orders them; xdist's
+        # own reordering by test count is off); `-n 0` after `test` runs in one process
         workers = os.environ.get("RURALREV_TEST_WORKERS", "2")
-        cmd = [str(BIN / "python"), "-m", "pytest", "-n", workers, "--dist", "loadfile", *rest]
+        cmd = [str(BIN / "python"), "-m", "pytest", "-n", workers, "--dist", "loadfile", "--no-loadscope-reorder", *rest]
     return _run(cmd, env)
 
 

@@ -36,3 +36,17 @@ def w():
     from ruralrev import spatial
 
     return spatial.province_weights()
+
+
+#: Test files that execute whole chapters, longest first. Under ``pytest-xdist`` (``tasks.py test``
+#: runs ``--dist loadfile --no-loadscope-reorder``) each file goes whole to one worker in
+#: collection order, so starting these first keeps both workers busy to the end instead of leaving
+#: one long file running alone.
+LONGEST_FIRST = ("test_verify.py", "test_exercises.py", "test_browser.py", "test_pipeline.py",
+                 "test_runner_cache.py", "test_spatial_chapter.py", "test_site.py", "test_gap.py",
+                 "test_runner.py", "test_digital_chapter.py", "test_spatial.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))   # stable: file order kept otherwise

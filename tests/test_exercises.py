@@ -5,7 +5,10 @@ run in a fresh interpreter against the installed package (each solution's blocks
 an empty scratch folder). ``ruralrev run CHAPTER -p …`` commands run as written, through the
 ``ruralrev`` command, with ``--into`` a scratch folder so that they never write over the book's
 own executed pages; they take a chapter's execution time each, so they are marked ``slow`` and
-run two at a time.
+run two at a time. Each command keeps every parameter it sets; the replication counts it does
+not set (bootstrap draws, permutations, gap reference sets: :data:`FEWER_DRAWS`) are lowered, since
+a solution breaks by the parameters it chooses, not by how many draws a test waits for. The
+default counts run in ``test_verify.py``, which re-executes every chapter as published.
 """
 
 from __future__ import annotations
@@ -30,6 +33,12 @@ COMMANDS = [(e.label, argv) for e in EXERCISES for b in e.blocks if b.language =
             for argv in exercises.commands(b)]
 ENV = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0",
            **{name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
+
+#: Replication counts a command solution runs with when it does not set them itself (see the
+#: module docstring); each is a valid value of its chapter's schema (tested below).
+FEWER_DRAWS = {"disparities": {"bootstrap_reps": 199, "inequality_reps": 199}, "digital": {"bootstrap_reps": 199},
+               "typology": {"bootstrap_reps": 20, "gap_references": 10, "mc_draws": 50},
+               "spatial": {"permutations": 99}}
 
 RURALREV = str(Path(sys.executable).parent / "ruralrev")  # the command a reader types, from this environment
 
@@ -59,6 +68,27 @@ def test_parser_refuses_an_exercise_without_a_collapsed_runnable_solution(tmp_pa
     source.write_text(good)
     [found] = exercises.read_exercises(source)
     assert (found.label, found.blocks[0].language, found.blocks[0].code) == ("x-ex-1", "python", "print(1)\n")
+
+
+def _with_fewer_draws(argv: list[str]) -> list[str]:
+    """``argv`` with ``-p name=value`` added for each replication count it does not set."""
+    given = {pair.split("=", 1)[0] for pair in argv[4::2]}
+    extra = [part for name, value in FEWER_DRAWS.get(argv[2], {}).items() if name not in given
+             for part in ("-p", f"{name}={value}")]
+    return [*argv, *extra]
+
+
+def test_fewer_draws_are_valid_and_only_fill_in_what_a_command_leaves_out():
+    chapters = {chapter.name: chapter for chapter in CHAPTERS}
+    for name, values in FEWER_DRAWS.items():
+        chapter = chapters[name]
+        assert set(values) <= set(chapter.parameters), name
+        pipeline.validate_parameters(chapter, {**chapter.parameters, **values})
+        assert all(values[key] < chapter.parameters[key] for key in values), name   # cheaper than the defaults
+    assert _with_fewer_draws(["ruralrev", "run", "digital", "-p", "bootstrap_reps=999"]) == [
+        "ruralrev", "run", "digital", "-p", "bootstrap_reps=999"]
+    assert _with_fewer_draws(["ruralrev", "run", "spatial", "-p", "weights=knn"]) == [
+        "ruralrev", "run", "spatial", "-p", "weights=knn", "-p", "permutations=99"]
 
 
 def test_command_solutions_are_chapter_runs_with_valid_parameters():
@@ -126,7 +156,7 @@ def command_runs(tmp_path_factory):
         index, (label, argv) = index_argv
         folder = tmp_path_factory.mktemp(f"{label}-{index}")
         started = time.perf_counter()
-        result = subprocess.run([RURALREV, *argv[1:], "--into", str(folder)],
+        result = subprocess.run([RURALREV, *_with_fewer_draws(argv)[1:], "--into", str(folder)],
                                 env=ENV, capture_output=True, text=True, timeout=900)
         made = folder / f"{argv[2]}.ipynb"
         return result.returncode, result.stderr[-3000:], made.is_file(), time.perf_counter() - started

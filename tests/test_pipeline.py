@@ -164,3 +164,19 @@ def test_paper_chapters_read_right_with_other_parameters(tmp_path):
     glued = _run_with(tmp_path, "paper_002", ["year=2016"])
     assert glued["growth_phrase"].strip('"') == "the first year of the book's data"   # repr in double quotes
     assert glued["mach_n"] == "26" and glued["mach_excluded"].startswith("The comparison leaves out Shanghai, Shanxi")
+
+
+def test_the_unused_import_is_skipped_in_the_runners_kernels_only():
+    """The runner's kernels (``RURALREV_FIGURE_DATA=1``) skip ``rfc3987_syntax``; nbformat still
+    validates there. A reader's ``import ruralrev`` changes nothing."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, IPython, ruralrev, nbformat\n"
+            "nbformat.validate(nbformat.v4.new_notebook())\n"
+            "print(sys.modules.get(ruralrev.UNUSED_IMPORT, 'absent') is None)")
+    env = {k: v for k, v in os.environ.items() if k != "RURALREV_FIGURE_DATA"}
+    seen = [subprocess.run([sys.executable, "-c", code], env=dict(env, **extra), capture_output=True, text=True,
+                           check=True).stdout.strip() for extra in ({"RURALREV_FIGURE_DATA": "1"}, {})]
+    assert seen == ["True", "False"]

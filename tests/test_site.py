@@ -154,6 +154,25 @@ def test_search_text_for_offline_snippets_covers_every_page():
     assert '<section id="how-unequal-and-between-whom">' in pages["book/executed/disparities.html"]
 
 
+
+def test_search_text_reparses_only_pages_whose_html_changed(tmp_path, monkeypatch):
+    out, cache = tmp_path / "html", tmp_path / "doctrees" / "ruralrev-page-text.json"
+    (out / "_static").mkdir(parents=True)
+    (out / "_static" / "skip.html").write_text("<article><p>static</p></article>")
+    (out / "a.html").write_text("<article><p>alpha</p></article>")
+    (out / "b.html").write_text("<article><p>beta</p></article>")
+    first = site._page_texts(out, cache)
+    assert sorted(first) == ["a.html", "b.html"] and "alpha" in first["a.html"]
+    parsed = []
+    real = site.page_text
+    monkeypatch.setattr(site, "page_text", lambda text: parsed.append(text) or real(text))
+    assert site._page_texts(out, cache) == first and parsed == []   # nothing changed: nothing parsed
+    (out / "b.html").write_text("<article><p>beta, rewritten</p></article>")
+    again = site._page_texts(out, cache)
+    assert len(parsed) == 1 and "rewritten" in again["b.html"] and again["a.html"] == first["a.html"]
+    cache.write_text("not json")                                       # a damaged cache is rebuilt
+    assert site._page_texts(out, cache) == again
+
 # ---- text the book writes ---------------------------------------------------------------------
 
 _ROLE = re.compile(r"\{[\w:.-]+\}`")

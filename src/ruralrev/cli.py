@@ -64,7 +64,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _publish(chapters, stream, failed=(), started_sphinx=None) -> list[str]:
     """Stale banners, the generated pages, then the HTML; returns the stale chapters."""
-    from . import publish, report, verify
+    from . import publish, report, site, verify
     from .pipeline import environment_digest
 
     environment = environment_digest()
@@ -77,6 +77,7 @@ def _publish(chapters, stream, failed=(), started_sphinx=None) -> list[str]:
     stale = publish.mark_stale(present, environment)
     report.write_reproducibility_page(present, stale=stale)
     report.write_headline_map(environment=environment)
+    site.write_run_times(present)
     verify.placeholder_page()
     publish.build_book(stream=stream, started_sphinx=started_sphinx)
     if stale:

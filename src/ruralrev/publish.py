@@ -33,16 +33,21 @@ __all__ = ["STALE_TAG", "is_stale", "mark_stale", "pages_digest", "start_sphinx"
 
 STALE_TAG = "ruralrev-stale"
 _DIGEST = ".ruralrev-pages.sha256"
-#: ``jupyter-book`` itself, started ahead: it imports Sphinx and the book's extensions, then waits
-#: for ``go`` on its input (so the imports overlap a chapter's execution). It also skips the 3 s
-#: that importing ``rfc3987_syntax`` costs: jsonschema builds that package's grammar at import only
-#: to offer an IRI format check that the book's configuration never uses (it skips the check
-#: when the import fails).
-_JUPYTER_BOOK = ("import sys\nsys.modules['rfc3987_syntax'] = None\n"
-                 "import jupyter_book.cli.main, jupyter_book.sphinx, sphinx.application, myst_nb, sphinx_book_theme\n"
-                 "import sphinxcontrib.bibtex, sphinx_design, sphinx_togglebutton, sphinx_copybutton\n"
-                 "if sys.stdin.readline().strip() == 'go':\n"
-                 "    jupyter_book.cli.main.main(args=sys.argv[1:], prog_name='jupyter-book')\n")
+#: ``jupyter-book`` itself, started ahead: it imports Sphinx and the book's extensions and sets up
+#: the Sphinx application (configuration, extensions, the saved environment), then waits for ``go``
+#: on its input before Sphinx looks for changed pages, so all of that overlaps a chapter's
+#: execution. Nothing it has read by then changes while chapters run: which pages are outdated is
+#: decided after ``go``. It skips an unused import, as the runner's processes do
+#: (:func:`ruralrev.skip_unused_import`).
+_JUPYTER_BOOK = ("import sys, ruralrev\nruralrev.skip_unused_import()\n"
+                 "import jupyter_book.cli.main, sphinx.application\n"
+                 "_build = sphinx.application.Sphinx.build\n"
+                 "def build(self, *args, **kwargs):\n"
+                 "    if sys.stdin.readline().strip() != 'go':\n"
+                 "        raise SystemExit(3)\n"
+                 "    return _build(self, *args, **kwargs)\n"
+                 "sphinx.application.Sphinx.build = build\n"
+                 "jupyter_book.cli.main.main(args=sys.argv[1:], prog_name='jupyter-book')\n")
 _BANNER = ("```{warning}\n**This page is stale.** Its inputs (the notebook, the data snapshot, the `ruralrev` "
            "package or the pinned versions) changed after it was executed, and it has not been re-executed "
            "successfully since: the results below are those of its last successful run. `ruralrev build` "

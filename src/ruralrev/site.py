@@ -126,26 +126,49 @@ def _itables_assets() -> tuple[str, str]:
     return (folder / "dt_bundle.js").read_text(encoding="utf-8"), (folder / "dt_bundle.css").read_text(encoding="utf-8")
 
 
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
+def _page_texts(outdir: Path, cache_file: Path) -> dict[str, str]:
+    """:func:`page_text` of every built page, by path. A page whose HTML file has the same size and
+    modification time as at the last build is not parsed again (its text is read from
+    ``cache_file``, kept beside Sphinx's own doctrees): an incremental build rewrites a few pages."""
+    try:
+        cache = json.loads(cache_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cache = {}
+    pages, kept = {}, {}
+    for page in sorted(outdir.rglob("*.html")):
+        relative = page.relative_to(outdir).as_posix()
+        if relative.startswith(("_static/", "_sources/")) or relative in {"search.html", "genindex.html"}:
+            continue
+        stat = page.stat()
+        stamp = [stat.st_mtime_ns, stat.st_size]
+        entry = cache.get(relative)
+        text = entry[1] if isinstance(entry, list) and len(entry) == 2 and entry[0] == stamp else \
+            page_text(page.read_text(encoding="utf-8"))
+        pages[relative], kept[relative] = text, [stamp, text]
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    cache_file.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
+    return pages
+
+
 def _write_assets(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
     static = Path(app.outdir) / "_static"
     static.mkdir(parents=True, exist_ok=True)
     script, style = _itables_assets()
-    (static / "ruralrev-datatables.js").write_text(
-        "// DataTables as bundled by itables (MIT); imported by ruralrev.js from a blob: URL.\n"
-        f"window.RURALREV_DATATABLES = {json.dumps(script)};\n", encoding="utf-8")
-    (static / "ruralrev-datatables.css").write_text(style, encoding="utf-8")
-    pages = {}
-    for page in sorted(Path(app.outdir).rglob("*.html")):
-        relative = page.relative_to(app.outdir).as_posix()
-        if relative.startswith(("_static/", "_sources/")) or relative in {"search.html", "genindex.html"}:
-            continue
-        pages[relative] = page_text(page.read_text(encoding="utf-8"))
-    (static / "ruralrev-search-text.js").write_text(
-        "// The text of every page, by path: search snippets from file:// (see ruralrev.js).\n"
-        f"window.RURALREV_PAGE_TEXT = {json.dumps(pages, ensure_ascii=False, sort_keys=True)};\n",
-        encoding="utf-8")
+    _write_if_changed(static / "ruralrev-datatables.js",
+                      "// DataTables as bundled by itables (MIT); imported by ruralrev.js from a blob: URL.\n"
+                      f"window.RURALREV_DATATABLES = {json.dumps(script)};\n")
+    _write_if_changed(static / "ruralrev-datatables.css", style)
+    pages = _page_texts(Path(app.outdir), Path(app.doctreedir) / "ruralrev-page-text.json")
+    _write_if_changed(static / "ruralrev-search-text.js",
+                      "// The text of every page, by path: search snippets from file:// (see ruralrev.js).\n"
+                      f"window.RURALREV_PAGE_TEXT = {json.dumps(pages, ensure_ascii=False, sort_keys=True)};\n")
 
 
 class _ArticleText(HTMLParser):
@@ -262,10 +285,7 @@ def chapter_guide_rows(chapters=None) -> list[dict]:
         if unknown:
             raise ValueError(f"{chapter.source}: lab exercises {unknown} are not exercises of the chapter")
         title, words = chapter_title(chapter.source), _words(chapter.source)
-        try:
-            seconds = json.loads(chapter.output.read_text(encoding="utf-8"))["metadata"]["ruralrev"]["seconds"]
-        except (OSError, ValueError, KeyError, TypeError):
-            seconds = None
+        seconds = run_seconds(chapter.output)
         rows.append({"name": chapter.name, "title": title, "level": guide["level"],
                      "prerequisites": guide["prerequisites"],
                      "read_minutes": 5 * max(1, math.ceil(words / _WORDS_PER_MINUTE / 5)),
@@ -273,6 +293,42 @@ def chapter_guide_rows(chapters=None) -> list[dict]:
                      "docname": _docname(chapter.output),
                      "source": chapter.source, "output": chapter.output})
     return rows
+
+
+#: The chapters' running times as the instructors page shows them (``book/executed/run-times.json``,
+#: written by ``ruralrev build`` before Sphinx runs, and only when a shown value changes).
+RUN_TIMES = "run-times.json"
+
+
+def run_seconds(output: Path) -> int | None:
+    """A chapter's last execution time in seconds, rounded up to a multiple of 5 (it varies from
+    run to run and machine to machine); None when the chapter has not been executed."""
+    try:
+        seconds = float(json.loads(Path(output).read_text(encoding="utf-8"))["metadata"]["ruralrev"]["seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return 5 * max(1, math.ceil(seconds / 5))
+
+
+def _run_times_file(outputs) -> Path | None:
+    outputs = list(outputs)
+    return Path(outputs[0]).parent / RUN_TIMES if outputs else None
+
+
+def write_run_times(chapters) -> Path | None:
+    """Write :data:`RUN_TIMES` beside the executed notebooks unless it already holds the same values.
+
+    The instructors page depends on this file instead of on every executed notebook, so that
+    re-running a chapter re-renders that page only when a time it shows changes."""
+    target = _run_times_file(c.output for c in chapters)
+    if target is None:
+        return None
+    text = json.dumps({c.name: run_seconds(c.output) for c in chapters}, indent=1, sort_keys=True) + "\n"
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        from . import files
+
+        files.write_text(target, text)
+    return target
 
 
 def _guide_markdown(rows: list[dict]) -> str:
@@ -307,10 +363,13 @@ def _chapter_guide_directive():
         def run(self):
             env = self.state.document.settings.env
             rows = chapter_guide_rows()
+            times = _run_times_file(row["output"] for row in rows)
             for row in rows:
                 env.note_dependency(str(row["source"]))
-                if Path(row["output"]).exists():
-                    env.note_dependency(str(row["output"]))
+                if (times is None or not times.is_file()) and Path(row["output"]).exists():
+                    env.note_dependency(str(row["output"]))   # no times file: any new run re-renders
+            if times is not None and times.is_file():
+                env.note_dependency(str(times))
             container = nodes.container(classes=["ruralrev-chapter-guide"])
             self.state.nested_parse(_guide_markdown(rows).splitlines(), self.content_offset, container)
             return [container]
