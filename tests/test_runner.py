@@ -152,3 +152,13 @@ def test_the_summary_names_every_chapter():
     results = [runner.ChapterResult("a", "re-executed", 1.0), runner.ChapterResult("b", "unchanged"),
                runner.ChapterResult("c", "failed", 2.0, "boom"), runner.ChapterResult("d", "unchanged")]
     assert runner.summary_line(results) == "summary: 1 re-executed (a), 2 unchanged (b, d), 1 failed (c)"
+
+
+def test_chapters_start_longest_first_and_unknown_ones_in_book_order():
+    from dataclasses import replace
+
+    plan = params.load_plan()
+    queue = [replace(plan[0], name=name) for name in ["a", "b", "c", "d", "e"]]
+    expected = {"a": 5.0, "b": None, "c": 41.5, "d": 13.1, "e": None}
+    assert [c.name for c in runner.longest_first(queue, expected)] == ["c", "d", "a", "b", "e"]
+    assert [c.name for c in runner.longest_first(queue, {})] == ["a", "b", "c", "d", "e"]   # a clean build

@@ -270,6 +270,7 @@ def run_chapters(names: list[str] | None = None, overrides: list[str] | None = N
     """
     root = root or paths.ROOT
     chosen = select(load_plan(params_file, root), names or [], root)
+    expected = {c.name: _expected_seconds(c.output) for c in chosen}   # from the book's pages, even with --into
     if into is not None:
         chosen = retarget(chosen, into)
     values, problems = {}, []
@@ -304,8 +305,9 @@ def run_chapters(names: list[str] | None = None, overrides: list[str] | None = N
     if queue:
         if before_execute is not None:
             before_execute()
-        _execute(queue, values, keys, results, progress, max(1, jobs), Path(into or root / "_build") / "reports",
-                 len(chosen))
+        order = longest_first(queue, expected) if jobs > 1 else queue   # one at a time: book order
+        _execute(order, values, keys, results, progress, max(1, jobs),
+                 Path(into or root / "_build") / "reports", len(chosen), expected)
     progress.close()
     ordered = [results[c.name] for c in chosen]
     if len(ordered) > 1:
@@ -317,8 +319,16 @@ def run_chapters(names: list[str] | None = None, overrides: list[str] | None = N
     return ordered
 
 
+def longest_first(queue: list[Chapter], expected: dict[str, float | None]) -> list[Chapter]:
+    """The order chapters start in: longest last run first (so that with several workers a long
+    chapter does not start last and run alone), chapters never run before keep their book order
+    after them. Progress lines stay in book order whatever the start order."""
+    known = sorted((c for c in queue if expected.get(c.name)), key=lambda c: -expected[c.name])
+    return known + [c for c in queue if not expected.get(c.name)]
+
+
 def _execute(queue: list[Chapter], values: dict, keys: dict, results: dict, progress: _Progress, jobs: int,
-             reports: Path, total: int) -> None:
+             reports: Path, total: int, expected: dict[str, float | None]) -> None:
     """Run the queued chapters in workers; on SIGINT/SIGTERM kill them all and raise Interrupted."""
     stop = []
     handlers = {}
@@ -333,7 +343,7 @@ def _execute(queue: list[Chapter], values: dict, keys: dict, results: dict, prog
             while pending and len(running) < jobs and not stop:
                 chapter = pending.pop(0)
                 process = _start(chapter, values[chapter.name], keys[chapter.name], scratch, reports)
-                running[chapter.name] = (chapter, process, time.monotonic(), _expected_seconds(chapter.output))
+                running[chapter.name] = (chapter, process, time.monotonic(), expected.get(chapter.name))
             time.sleep(_POLL)
             for name, (chapter, process, started, _) in list(running.items()):
                 if stop:
