@@ -159,7 +159,7 @@ def command_runs(tmp_path_factory):
         result = subprocess.run([RURALREV, *_with_fewer_draws(argv)[1:], "--into", str(folder)],
                                 env=ENV, capture_output=True, text=True, timeout=900)
         made = folder / f"{argv[2]}.ipynb"
-        return result.returncode, result.stderr[-3000:], made.is_file(), time.perf_counter() - started
+        return result.returncode, result.stderr[-3000:], made if made.is_file() else None, time.perf_counter() - started
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(run, enumerate(COMMANDS)))
@@ -173,3 +173,54 @@ def test_command_solution_runs(command_runs, index):
     returncode, stderr, made, _ = command_runs[index]
     assert returncode == 0, f"{COMMANDS[index]}:\n{stderr}"
     assert made, f"{COMMANDS[index]} wrote no executed notebook"
+
+
+def _glued_of(command_runs, label: str) -> dict:
+    """The glued values of the page a command solution wrote (its first command)."""
+    from notebook_helpers import glued_values
+
+    index = next(i for i, (found, _) in enumerate(COMMANDS) if found == label)
+    returncode, stderr, made, _ = command_runs[index]
+    assert returncode == 0 and made is not None, stderr
+    return glued_values(json.loads(made.read_text(encoding="utf-8")))
+
+
+# What the chapters say under these solutions' parameters (the runs above, read once more).
+
+@pytest.mark.slow
+def test_data_chapter_for_another_indicator_and_year(command_runs):
+    assert COMMANDS[[label for label, _ in COMMANDS].index("data-ex-1")][1][3:] == [
+        "-p", "indicator=urbanization_rate", "-p", "year=2016"]
+    glued = _glued_of(command_runs, "data-ex-1")
+    assert glued["map_label"] == "Urbanization rate" and glued["map_year"] == "2016"
+    assert glued["rural_income_2023"] == "21,691"
+    assert glued["n_conflicts"] == "31"
+
+
+@pytest.mark.slow
+def test_paper_001_with_a_non_default_threshold(command_runs):
+    assert dict(COMMANDS)["paper_001-ex-1"][3:] == ["-p", "threshold=40"]
+    glued = _glued_of(command_runs, "paper_001-ex-1")
+    assert glued["n_above"] == "9" and glued["threshold"] == "40"
+    index = [label for label, _ in COMMANDS].index("paper_001-ex-1")
+    notebook = json.loads(command_runs[index][2].read_text(encoding="utf-8"))
+    figure_cells = [c for c in notebook["cells"] if "figure" in c["metadata"].get("mystnb", {})]
+    assert any("image/png" in o.get("data", {}) for c in figure_cells for o in c["outputs"])
+    box = next(c for c in notebook["cells"] if "ruralrev-parameters" in c["metadata"].get("tags", []))
+    assert "`threshold` = `40.0`" in "".join(box["source"])
+
+
+@pytest.mark.slow
+def test_typology_chapter_with_ward_and_four_clusters(command_runs):
+    from ruralrev import clusters, data
+
+    assert dict(COMMANDS)["typology-ex-1"][3:] == ["-p", "method=ward", "-p", "k=4"]
+    glued = _glued_of(command_runs, "typology-ex-1")
+    panel = data.load_panel()
+    indicators = {c.name: c for c in CHAPTERS}["typology"].parameters["indicators"]
+    year = clusters.latest_complete_year(panel, indicators)
+    assert glued["k"] == "4" and glued["year"] == str(year) and "set by the k parameter" in glued["k_statement"]
+    raw, z = clusters.feature_matrix(panel, year, indicators)
+    labels = clusters.fit_partition(z, "ward", 4)
+    regions = panel[panel["year"] == year].set_index("province").loc[z.index, "region"].astype(str)
+    assert glued["ari_regions"] == f"{clusters.agreement(labels, regions):.2f}"

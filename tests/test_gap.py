@@ -137,6 +137,6 @@ def test_the_features_box_choice_moves_with_the_reference_draws_on_the_book_data
                   "grain_per_rural_capita", "fertiliser_per_sown_ha", "irrigation_ratio"]
     panel = data.load_panel()
     _, z = cl.feature_matrix(panel, cl.latest_complete_year(panel, indicators), indicators)
-    seeds = [20261123 + s for s in range(3)]
-    assert gap.k_over_seeds(z, range(1, 9), 100, seeds, box="features") == [7, 4, 3]
-    assert gap.k_over_seeds(z, range(1, 9), 100, seeds[:2], box="pca") == [1, 1]
+    seeds = [20261123 + s for s in range(2)]     # the typology page shows these and three more seeds
+    assert gap.k_over_seeds(z, range(1, 9), 100, seeds, box="features") == [7, 4]
+    assert gap.k_over_seeds(z, range(1, 9), 100, seeds[:1], box="pca") == [1]

@@ -1,6 +1,5 @@
 """The runner: parameters, the page it writes, failures that name the cell and keep the last good page."""
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -73,35 +72,6 @@ def test_failing_notebook_names_cell_and_keeps_previous_output(tmp_path):
 
 
 @pytest.mark.slow
-def test_paper_001_runs_with_a_non_default_threshold(tmp_path):
-    plan = {c.name: c for c in pipeline.load_plan()}
-    chapter = plan["paper_001"]
-    chapter = dataclasses.replace(chapter, output=tmp_path / "paper_001.ipynb")
-    pipeline.run_chapter(chapter, pipeline.parse_overrides(["threshold=40"], chapter))
-    notebook = json.loads(chapter.output.read_text())
-    glued = {}
-    for cell in notebook["cells"]:
-        for output in cell.get("outputs", []):
-            key = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            if key:
-                glued[key] = output["data"]["application/papermill.record/text/plain"]
-    assert glued["n_above"] == "9"
-    figure_cells = [c for c in notebook["cells"] if "figure" in c["metadata"].get("mystnb", {})]
-    assert any("image/png" in o.get("data", {}) for c in figure_cells for o in c["outputs"])
-    assert glued["threshold"] == "'40'"
-    box = next(c for c in notebook["cells"] if "ruralrev-parameters" in c["metadata"].get("tags", []))
-    assert "`threshold` = `40.0`" in "".join(box["source"])
-
-
-@pytest.mark.slow
-def test_data_chapter_for_another_indicator(tmp_path):
-    glued = _run_with(tmp_path, "data", ["indicator=urbanization_rate", "year=2016"])
-    assert glued["map_label"] == "Urbanization rate" and glued["map_year"] == "2016"
-    assert glued["rural_income_2023"] == "21,691"
-    assert glued["n_conflicts"] == "31"
-
-
-@pytest.mark.slow
 def test_disparities_chapter_with_other_years_and_grouping(tmp_path):
     from ruralrev import data, inequality
 
@@ -120,20 +90,6 @@ def test_disparities_chapter_with_other_years_and_grouping(tmp_path):
     # 2018–2023 spans none of machinery's revisions (2016→2017, 2017→2018): it stays in the model.
     assert "log machinery per rural resident" in glued["main_regressors"]
     assert "199 replications" in glued["fe_key_inference"]
-
-
-@pytest.mark.slow
-def test_typology_chapter_with_ward_and_four_clusters(tmp_path):
-    from ruralrev import clusters, data
-
-    glued = _run_with(tmp_path, "typology", ["method=ward", "k=4", "bootstrap_reps=20", "gap_references=10",
-                                             "mc_draws=50", "year=2022"])
-    assert glued["k"] == "4" and glued["year"] == "2022" and "set by the k parameter" in glued["k_statement"]
-    panel = data.load_panel()
-    raw, z = clusters.feature_matrix(panel, 2022, clusters.DEFAULT_INDICATORS)
-    labels = clusters.fit_partition(z, "ward", 4)
-    regions = panel[panel["year"] == 2022].set_index("province").loc[z.index, "region"].astype(str)
-    assert glued["ari_regions"] == f"{clusters.agreement(labels, regions):.2f}"
 
 
 @pytest.mark.slow

@@ -131,16 +131,3 @@ def test_a_killed_run_leaves_the_previous_output_and_cache_intact(tmp_path):
     assert json.loads(output.read_text())["cells"]                   # and readable
     assert pipeline.cached_key(output) == good_key                   # cache still describes it
     assert [p.name for p in output.parent.iterdir()] == [output.name]
-
-
-@pytest.mark.slow
-def test_two_clean_runs_give_identical_outputs(tmp_path):
-    plan = {c.name: c for c in pipeline.load_plan()}
-    outputs = []
-    for run in range(2):
-        for name in ("paper_001", "data"):
-            chapter = plan[name]
-            copy = Chapter(name, chapter.source, tmp_path / str(run) / f"{name}.ipynb", chapter.parameters, chapter.schema)
-            pipeline.run_chapter(copy, force=True)
-        outputs.append({name: _outputs(tmp_path / str(run) / f"{name}.ipynb") for name in ("paper_001", "data")})
-    assert outputs[0] == outputs[1]                                   # text, glued values and PNG bytes
