@@ -322,3 +322,15 @@ def test_mathematics_renders_from_the_local_mathjax(tmp_path):
     assert "math" in config["tex2jax"]["processClass"].split("|")
     assert (out / "_static" / "mathjax" / "MathJax.js").is_file()
     assert (out / "_static" / "mathjax" / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()
+
+
+def test_csv_html_table_escapes_every_cell_and_aligns_numbers():
+    from ruralrev.html_table import rows_html
+
+    body = rows_html(["chapter", "name", "cell", "value"],
+                     [["data", "n_<b>", "3", "1,234.5"], ["typology", "x|y", "12", "<province> & *"]],
+                     code_columns=["name"])
+    assert "<th>Chapter</th>" in body and '<th class="text-right">Cell</th>' in body
+    assert "<td><code>n_&lt;b&gt;</code></td>" in body and "<td>&lt;province&gt; &amp; *</td>" in body
+    assert '<td class="text-right">12</td>' in body and "<td>1,234.5</td>" in body   # a column of mixed cells stays left
+    assert body.count("<tr>") == 3

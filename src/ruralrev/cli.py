@@ -94,12 +94,21 @@ def _build(args, stream) -> int:
     from .runner import kill_tree
 
     sphinx = []  # Sphinx starts loading while the first chapter runs (a spare core waits on the kernel)
+
+    def prepare() -> None:
+        import importlib
+        import threading
+
+        sphinx.append(publish.start_sphinx())
+        # the pages written after the run need pandas (a third of a second): import it meanwhile
+        threading.Thread(target=importlib.import_module, args=("ruralrev.report",), daemon=True).start()
+
     with checkout_lock():
         try:
             failed = []
             if not args.no_run:
                 results = run_chapters(args.chapters, args.parameter, jobs=args.jobs, force=args.force,
-                                       stream=stream, before_execute=lambda: sphinx.append(publish.start_sphinx()))
+                                       stream=stream, before_execute=prepare)
                 failed = [r.name for r in results if r.state == "failed"]
             _publish(load_plan(), stream, failed, sphinx[0] if sphinx else None)
         finally:

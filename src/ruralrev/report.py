@@ -98,6 +98,10 @@ def _versions() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: The list of glued numbers beside the reproducibility page (shown by its ``{csv-html-table}``).
+NUMBERS_CSV = "glued-numbers.csv"
+
+
 def write_reproducibility_page(chapters, target: Path | None = None, stale=()) -> Path:
     """Write the reproducibility page (temporary file, then rename; only if it changed) and return its path."""
     from .tables import markdown_table
@@ -111,7 +115,7 @@ def write_reproducibility_page(chapters, target: Path | None = None, stale=()) -
     # to number it, seconds on every rebuild of this page.
     listing["label"] = [f"{{ref}}`{label} <{label}>`" for label in listing["label"]]
     numbers = glued_numbers(chapters)
-    numbers["name"] = [f"`{name}`" for name in numbers["name"]]
+    _write_if_changed(target.parent / NUMBERS_CSV, numbers.to_csv(index=False, lineterminator="\n"))
     text = "\n".join([
         "# Reproducibility",
         "",
@@ -158,12 +162,13 @@ def write_reproducibility_page(chapters, target: Path | None = None, stale=()) -
         "## List of numbers in the text",
         "",
         "Every number the prose quotes is glued from the code cell that computes it, never typed: the",
-        "chapter, the glue name, the code cell (numbered as in the source notebook) and the value shown.",
+        "chapter, the glue name, the code cell (numbered as in the source notebook) and the value shown",
+        f"(also as {{download}}`a CSV file <{NUMBERS_CSV}>`).",
         "",
-        "```{table} Numbers quoted in the text of the book.",
+        "```{csv-html-table} Numbers quoted in the text of the book.",
         ":name: tbl-repro-numbers",
-        "",
-        markdown_table(numbers.rename(columns=str.capitalize)),
+        f":file: {NUMBERS_CSV}",
+        ":code-columns: name",
         "```",
         "",
     ])

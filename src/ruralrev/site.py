@@ -44,14 +44,18 @@ _WORDS_PER_MINUTE = 200
 _GUIDE_KEYS = ("level", "prerequisites", "lab")
 
 
+#: Class given to tables that the site turns into sortable, filterable tables (book/_static/ruralrev.js);
+#: :func:`ruralrev.tables.myst_table` writes it.
+INTERACTIVE_CLASS = "ruralrev-interactive"
+
 #: MathJax entry point, relative to ``_static`` (see :func:`_offline_mathjax`).
 MATHJAX_PATH = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
 
 
 def _mathjax_source() -> Path:
-    import jupyter_server_mathjax
+    from importlib.util import find_spec   # the package's folder, without importing it (and Jupyter Server)
 
-    return Path(jupyter_server_mathjax.__file__).parent / "static"
+    return Path(find_spec("jupyter_server_mathjax").origin).parent / "static"
 
 
 def _offline_mathjax(app) -> None:
@@ -110,8 +114,6 @@ def _solution_remover():
 # ---- page assets ----------------------------------------------------------------------------
 
 def _page_assets(app, pagename, templatename, context, doctree) -> None:
-    from .tables import INTERACTIVE_CLASS
-
     if INTERACTIVE_CLASS in (context.get("body") or ""):
         app.add_css_file("ruralrev-datatables.css")
         app.add_js_file("ruralrev-datatables.js")
@@ -378,6 +380,8 @@ def _chapter_guide_directive():
 
 
 def setup(app):
+    from . import html_table
+
     app.add_config_value("ruralrev_edition", "full", "env")
     app.connect("config-inited", _edition)
     app.add_transform(_solution_remover())
@@ -388,4 +392,5 @@ def setup(app):
     app.add_css_file("ruralrev.css")
     app.add_js_file("ruralrev.js")
     app.add_directive("chapter-guide", _chapter_guide_directive())
+    app.add_directive("csv-html-table", html_table.directive())
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

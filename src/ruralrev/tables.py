@@ -42,8 +42,7 @@ FORMATS = {
     "coef": ".4f",       # small regression-type numbers that need four decimals
 }
 
-#: Class given to tables that the site turns into sortable, filterable tables (book/_static/ruralrev.js).
-INTERACTIVE_CLASS = "ruralrev-interactive"
+from .site import INTERACTIVE_CLASS  # noqa: E402  (the site's own constant; site imports no pandas)
 
 _LABEL = re.compile(r"^[a-z][a-z0-9-]*$")
 # A code span, optionally preceded by a MyST role name: {numref}`tbl-x`, `ruralrev run data`.
