@@ -36,8 +36,12 @@ LAB_SETTINGS = {"@jupyterlab/docmanager-extension:plugin": {
     "defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}
 
 
+#: Changing how the lock is installed re-installs an existing .venv once (part of its stamp).
+INSTALL_VERSION = b"2: bytecode compiled at install"
+
+
 def _install_key() -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(INSTALL_VERSION)
     for name in ("pyproject.toml", "constraints.txt"):
         digest.update((ROOT / name).read_bytes())
     return digest.hexdigest()
@@ -51,8 +55,12 @@ def _install_with_uv() -> bool:
     """Install the lock with uv; False (after saying why) if uv cannot be used here."""
     try:
         subprocess.run(_pip("-c", "constraints.txt", "uv"), cwd=ROOT, check=True)
-        subprocess.run([str(BIN / "uv"), "pip", "install", "--quiet", "--python", str(BIN / "python"),
-                        "-c", "constraints.txt", "-e", ".[test]"], cwd=ROOT, check=True)
+        # --compile-bytecode: pip writes the .pyc files at install, uv only on request. Without them
+        # every process compiles the scientific stack again wherever PYTHONDONTWRITEBYTECODE is set
+        # (as in CI containers): importing pandas, scipy, scikit-learn and matplotlib took 6.1 s
+        # instead of 2.2 s, in every worker, kernel and test process.
+        subprocess.run([str(BIN / "uv"), "pip", "install", "--quiet", "--compile-bytecode", "--python",
+                        str(BIN / "python"), "-c", "constraints.txt", "-e", ".[test]"], cwd=ROOT, check=True)
         return True
     except (OSError, subprocess.CalledProcessError) as exc:
         print(f"tasks: uv could not install the lock ({exc}); installing with pip instead", flush=True)

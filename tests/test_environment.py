@@ -1,7 +1,11 @@
-"""environment.yml is documentation for conda users: it must pin what constraints.txt pins."""
+"""environment.yml is documentation for conda users: it must pin what constraints.txt pins; and
+the environment tasks.py installs carries its compiled bytecode."""
 
 import re
 import tomllib
+from pathlib import Path
+
+import pytest
 
 from ruralrev import paths
 
@@ -28,3 +32,16 @@ def test_every_dependency_is_pinned_in_both_files():
     environment = _pins((paths.ROOT / "environment.yml").read_text())
     assert names - set(constraints) == set()
     assert names - set(environment) == set()
+
+
+def test_the_installed_packages_carry_their_bytecode():
+    """tasks.py installs with compiled bytecode (uv --compile-bytecode; pip does it anyway), so no
+    process compiles the scientific stack again when PYTHONDONTWRITEBYTECODE is set."""
+    import importlib.util
+    import sys
+
+    if sys.prefix == sys.base_prefix:
+        pytest.skip("not running in the project's virtual environment")
+    for name in ("pandas", "scipy", "sklearn", "matplotlib"):
+        cached = importlib.util.cache_from_source(importlib.util.find_spec(name).origin)
+        assert Path(cached).is_file(), f"{name} has no compiled bytecode ({cached}): re-run python3.11 tasks.py env"
