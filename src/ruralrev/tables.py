@@ -25,6 +25,8 @@ from collections.abc import Mapping
 import pandas as pd
 from IPython.display import Markdown
 
+from .site import INTERACTIVE_CLASS  # the website's class for sortable tables (site.py imports no pandas)
+
 __all__ = ["MISSING", "FORMATS", "INTERACTIVE_CLASS", "escape_markdown", "unescape_markdown",
            "format_value", "unit_kind", "format_by_unit", "markdown_table", "myst_table"]
 
@@ -41,8 +43,6 @@ FORMATS = {
     "ratio": ".2f",      # ratios of two like quantities
     "coef": ".4f",       # small regression-type numbers that need four decimals
 }
-
-from .site import INTERACTIVE_CLASS  # noqa: E402  (the site's own constant; site imports no pandas)
 
 _LABEL = re.compile(r"^[a-z][a-z0-9-]*$")
 # A code span, optionally preceded by a MyST role name: {numref}`tbl-x`, `ruralrev run data`.
