@@ -161,7 +161,8 @@ def install_time(installer: str) -> float:
         pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
         if installer == "uv":
             subprocess.run(pip + ["-c", "constraints.txt", "uv"], cwd=ROOT, env=env, check=True)
-            subprocess.run([str(scratch / "venv" / "bin" / "uv"), "pip", "install", "-q", "--python", str(python),
+            subprocess.run([str(scratch / "venv" / "bin" / "uv"), "pip", "install", "-q", "--compile-bytecode",
+                            "--python", str(python),
                             "-c", "constraints.txt", "-e", ".[test]"], cwd=ROOT, env=env, check=True)
         else:
             subprocess.run(pip + ["-c", "constraints.txt", "-e", ".[test]"], cwd=ROOT, env=env, check=True)

@@ -38,10 +38,11 @@ def w():
     return spatial.province_weights()
 
 
-#: Test files that execute whole chapters, longest first. Under ``pytest-xdist`` (``tasks.py test``
-#: runs ``--dist loadfile --no-loadscope-reorder``) each file goes whole to one worker in
-#: collection order, so starting these first keeps both workers busy to the end instead of leaving
-#: one long file running alone.
+#: The longest test files, longest first. Under ``pytest-xdist`` (``tasks.py test`` runs ``--dist
+#: loadfile --no-loadscope-reorder``) each file goes whole to one worker and files are handed out
+#: in collection order (a worker gets its next file while its current one still runs its last
+#: tests), so the two longest start at once on the two workers instead of one of them starting last
+#: and running alone at the end.
 LONGEST_FIRST = ("test_verify.py", "test_exercises.py", "test_browser.py", "test_pipeline.py",
                  "test_runner_cache.py", "test_spatial_chapter.py", "test_site.py", "test_gap.py",
                  "test_runner.py", "test_digital_chapter.py", "test_spatial.py")

@@ -93,6 +93,22 @@ def test_disparities_chapter_with_other_years_and_grouping(tmp_path):
 
 
 @pytest.mark.slow
+def test_typology_chapter_for_another_year(tmp_path):
+    """An explicit ``year`` (the exercise runs use the default, the latest complete year)."""
+    from ruralrev import clusters, data
+
+    glued = _run_with(tmp_path, "typology", ["method=ward", "k=4", "bootstrap_reps=20", "gap_references=10",
+                                             "mc_draws=50", "year=2022"])
+    assert glued["k"] == "4" and glued["year"] == "2022" and "set by the k parameter" in glued["k_statement"]
+    panel = data.load_panel()
+    indicators = {c.name: c for c in pipeline.load_plan()}["typology"].parameters["indicators"]
+    raw, z = clusters.feature_matrix(panel, 2022, indicators)
+    labels = clusters.fit_partition(z, "ward", 4)
+    regions = panel[panel["year"] == 2022].set_index("province").loc[z.index, "region"].astype(str)
+    assert glued["ari_regions"] == f"{clusters.agreement(labels, regions):.2f}"
+
+
+@pytest.mark.slow
 def test_a_downloaded_notebook_runs_from_another_folder(tmp_path, monkeypatch):
     """The source notebook a reader downloads runs anywhere: data come through the package."""
     import papermill

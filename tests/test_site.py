@@ -170,8 +170,66 @@ def test_search_text_reparses_only_pages_whose_html_changed(tmp_path, monkeypatc
     (out / "b.html").write_text("<article><p>beta, rewritten</p></article>")
     again = site._page_texts(out, cache)
     assert len(parsed) == 1 and "rewritten" in again["b.html"] and again["a.html"] == first["a.html"]
+    (out / "a.html").write_text("<article><p>gamma</p></article>")      # same size, new time
+    os.utime(out / "a.html", ns=((out / "b.html").stat().st_mtime_ns + 10**9,) * 2)
+    assert "gamma" in site._page_texts(out, cache)["a.html"] and len(parsed) == 2
     cache.write_text("not json")                                       # a damaged cache is rebuilt
-    assert site._page_texts(out, cache) == again
+    assert site._page_texts(out, cache)["b.html"] == again["b.html"]
+    stored = json.loads(cache.read_text())
+    stored["version"] = "an older extractor"                          # a changed extractor: all parsed again
+    cache.write_text(json.dumps(stored))
+    parsed.clear()
+    site._page_texts(out, cache)
+    assert len(parsed) == 2
+
+
+def test_run_times_are_rounded_and_rewritten_only_when_they_change(tmp_path):
+    from dataclasses import replace
+
+    plan = pipeline.load_plan()[:2]
+    chapters = []
+    for chapter, seconds in zip(plan, (3.2, 41.5)):
+        output = tmp_path / f"{chapter.name}.ipynb"
+        output.write_text(json.dumps({"metadata": {"ruralrev": {"seconds": seconds}}}))
+        chapters.append(replace(chapter, output=output))
+    target = site.write_run_times(chapters)
+    assert json.loads(target.read_text()) == {plan[0].name: 5, plan[1].name: 45}
+    before = target.stat().st_mtime_ns
+    chapters[0].output.write_text(json.dumps({"metadata": {"ruralrev": {"seconds": 4.9}}}))   # still shown as 5 s
+    assert site.write_run_times(chapters).stat().st_mtime_ns == before
+    chapters[0].output.write_text(json.dumps({"metadata": {"ruralrev": {"seconds": 5.1}}}))
+    assert json.loads(site.write_run_times(chapters).read_text())[plan[0].name] == 10
+
+
+def test_csv_html_table_is_numbered_and_refuses_an_empty_file(tmp_path):
+    """A one-page Sphinx project: the directive's table gets its number and anchor; an empty CSV
+    is one error naming the file."""
+    (tmp_path / "conf.py").write_text("extensions = ['myst_parser', 'ruralrev.site']\nnumfig = True\n")
+    (tmp_path / "rows.csv").write_text("name,value\nx_<1>,2\n", encoding="utf-8")
+    (tmp_path / "index.md").write_text("# Listing\n\nSee {numref}`tbl-rows`.\n\n```{csv-html-table} Rows (units).\n"
+                                       ":name: tbl-rows\n:file: rows.csv\n:code-columns: name\n```\n", encoding="utf-8")
+    out = tmp_path / "html"
+    run = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-W", "-b", "html", str(tmp_path), str(out)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert 'id="tbl-rows"' in page and "Table 1" in page and "<code>x_&lt;1&gt;</code>" in page
+    (tmp_path / "rows.csv").write_text("", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-E", "-b", "html", str(tmp_path), str(out)],
+                         capture_output=True, text=True, timeout=120)
+    assert "rows.csv is empty" in run.stderr
+
+
+@built
+def test_every_glued_number_is_listed_on_the_reproducibility_page():
+    import csv
+
+    page = _text((HTML / "book" / "executed" / "reproducibility.html").read_text(encoding="utf-8"))
+    rows = list(csv.DictReader((paths.ROOT / "book" / "executed" / "glued-numbers.csv").open(encoding="utf-8")))
+    assert len(rows) > 500
+    shown = [" ".join([r["name"], r["cell"], *r["value"].split()]).translate(_STRAIGHT) for r in rows]
+    missing = [text for text in shown if text not in page]
+    assert missing == []
 
 # ---- text the book writes ---------------------------------------------------------------------
 

@@ -64,7 +64,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _publish(chapters, stream, failed=(), started_sphinx=None) -> list[str]:
     """Stale banners, the generated pages, then the HTML; returns the stale chapters."""
-    from . import publish, report, site, verify
+    from . import publish, report, verify
     from .pipeline import environment_digest
 
     environment = environment_digest()
@@ -77,7 +77,6 @@ def _publish(chapters, stream, failed=(), started_sphinx=None) -> list[str]:
     stale = publish.mark_stale(present, environment)
     report.write_reproducibility_page(present, stale=stale)
     report.write_headline_map(environment=environment)
-    site.write_run_times(present)
     verify.placeholder_page()
     publish.build_book(stream=stream, started_sphinx=started_sphinx)
     if stale:
@@ -93,7 +92,7 @@ def _build(args, stream) -> int:
     from . import publish
     from .runner import kill_tree
 
-    sphinx = []  # Sphinx starts loading while the first chapter runs (a spare core waits on the kernel)
+    sphinx, imports = [], []  # Sphinx starts loading while the first chapter runs (a spare core waits on the kernel)
 
     def prepare() -> None:
         import importlib
@@ -101,7 +100,8 @@ def _build(args, stream) -> int:
 
         sphinx.append(publish.start_sphinx())
         # the pages written after the run need pandas (a third of a second): import it meanwhile
-        threading.Thread(target=importlib.import_module, args=("ruralrev.report",), daemon=True).start()
+        imports.append(threading.Thread(target=importlib.import_module, args=("ruralrev.report",), daemon=True))
+        imports[0].start()
 
     with checkout_lock():
         try:
@@ -110,8 +110,12 @@ def _build(args, stream) -> int:
                 results = run_chapters(args.chapters, args.parameter, jobs=args.jobs, force=args.force,
                                        stream=stream, before_execute=prepare)
                 failed = [r.name for r in results if r.state == "failed"]
+            for thread in imports:
+                thread.join()   # an import error then surfaces once, from _publish
             _publish(load_plan(), stream, failed, sphinx[0] if sphinx else None)
         finally:
+            for thread in imports:   # also after Ctrl-C: never leave an import running at exit
+                thread.join()
             for process in sphinx:
                 if process.poll() is None:
                     kill_tree(process)

@@ -17,6 +17,7 @@ Usage, in a MyST page::
     ```
 
 ``:file:`` is relative to the page; ``:code-columns:`` (comma-separated) are shown as code.
+The caption and the cells are plain text: roles, maths and markup in them are shown as written.
 The page is re-read when the CSV changes.
 """
 
@@ -70,8 +71,11 @@ def directive():
             if not path.is_file():
                 raise self.error(f"csv-html-table: no file {relative}")
             env.note_dependency(relative)
-            with path.open(encoding="utf-8", newline="") as handle:
-                header, *rows = list(csv.reader(handle))
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                data = list(csv.reader(handle))
+            if not data:
+                raise self.error(f"csv-html-table: {relative} is empty (it needs at least a header line)")
+            header, *rows = data
             code_columns = [c.strip() for c in self.options.get("code-columns", "").split(",") if c.strip()]
             caption = self.arguments[0]
             table = nodes.table(classes=["ruralrev-csv-table", *self.options.get("class", [])])

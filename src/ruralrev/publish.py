@@ -118,6 +118,11 @@ def build_book(root: Path | None = None, stream=sys.stderr, builder: str = "html
     root = root or paths.ROOT
     html = root / "_build" / builder
     stamp = root / "_build" / _DIGEST
+    if builder == "html":   # the instructors page shows (and depends on) these times
+        from .params import load_plan
+        from .site import write_run_times
+
+        write_run_times([c for c in load_plan(root / "notebooks" / "params.yml", root) if c.output.is_file()])
     digest = pages_digest(root) if builder == "html" else ""
     if builder == "html" and not force and (html / "index.html").is_file() and stamp.is_file() \
             and stamp.read_text(encoding="utf-8").strip() == digest:

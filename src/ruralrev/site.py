@@ -136,11 +136,16 @@ def _write_if_changed(path: Path, text: str) -> None:
 def _page_texts(outdir: Path, cache_file: Path) -> dict[str, str]:
     """:func:`page_text` of every built page, by path. A page whose HTML file has the same size and
     modification time as at the last build is not parsed again (its text is read from
-    ``cache_file``, kept beside Sphinx's own doctrees): an incremental build rewrites a few pages."""
+    ``cache_file``, kept beside Sphinx's own doctrees): an incremental build rewrites a few pages.
+    The cache records a digest of the extracting code and is dropped when that code changes."""
+    version = _page_text_version()
     try:
         cache = json.loads(cache_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         cache = {}
+    if not isinstance(cache, dict) or cache.get("version") != version:
+        cache = {}                                  # another extractor wrote it: parse every page again
+    cache = cache.get("pages", {})
     pages, kept = {}, {}
     for page in sorted(outdir.rglob("*.html")):
         relative = page.relative_to(outdir).as_posix()
@@ -153,8 +158,16 @@ def _page_texts(outdir: Path, cache_file: Path) -> dict[str, str]:
             page_text(page.read_text(encoding="utf-8"))
         pages[relative], kept[relative] = text, [stamp, text]
     cache_file.parent.mkdir(parents=True, exist_ok=True)
-    cache_file.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
+    cache_file.write_text(json.dumps({"version": version, "pages": kept}, ensure_ascii=False), encoding="utf-8")
     return pages
+
+
+def _page_text_version() -> str:
+    """A digest of the code that extracts a page's text: a changed extractor invalidates the cache."""
+    import hashlib
+    import inspect
+
+    return hashlib.sha256("".join(inspect.getsource(code) for code in _EXTRACTOR).encode()).hexdigest()[:16]
 
 
 def _write_assets(app, exception) -> None:
@@ -217,6 +230,9 @@ def page_text(page_html: str) -> str:
     parser.feed(page_html)
     body = re.sub(r"\s+", " ", "".join(parser.parts)).strip()
     return f'<div role="main">{body}</div>'
+
+
+_EXTRACTOR = (_ArticleText, page_text)   # the code whose digest versions the search-text cache
 
 
 # ---- the instructors page's chapter guide ---------------------------------------------------
@@ -366,6 +382,10 @@ def _chapter_guide_directive():
             env = self.state.document.settings.env
             rows = chapter_guide_rows()
             times = _run_times_file(row["output"] for row in rows)
+            if times is not None and times.is_file():   # show exactly what the page depends on
+                recorded = json.loads(times.read_text(encoding="utf-8"))
+                for row in rows:
+                    row["run_seconds"] = recorded.get(row["name"], row["run_seconds"])
             for row in rows:
                 env.note_dependency(str(row["source"]))
                 if (times is None or not times.is_file()) and Path(row["output"]).exists():
