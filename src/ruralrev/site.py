@@ -10,14 +10,17 @@ Registered in ``_config.yml`` (``sphinx.config.extensions``). It
   ``blob:`` URL, which browsers allow from ``file://`` pages;
 * writes ``_static/ruralrev-search-text.js``, the text of every page, so that the search page
   shows result snippets from ``file://`` too (browsers block Sphinx's ``fetch`` of the pages
-  there; ``ruralrev.js`` answers those requests from this file);
+  there; ``ruralrev.js`` answers those requests from this file); only pages rewritten since the
+  last build are parsed again;
 * builds the **student edition** when ``RURALREV_EDITION=student``: every solution is removed
   from the pages, and the title says which edition it is (sphinx-exercise's own
   ``hide_solutions`` cannot be used: with gated ``{solution-start}`` directives it crashes the
   build, executablebooks/sphinx-exercise#89);
 * provides the ``{chapter-guide}`` directive of the instructors page: one row per chapter with
   level, prerequisites, reading and running time, exercises and those suited to a lab, read
-  from each chapter's front matter (``instructors:``), its text and its executed notebook;
+  from each chapter's front matter (``instructors:``), its text and ``run-times.json`` (the
+  executed notebooks' times rounded up to 5 s, rewritten only when one changes);
+* provides ``{csv-html-table}`` (:mod:`ruralrev.html_table`) for long generated listings;
 * renders mathematics offline: MathJax 2.7 as shipped by the ``jupyter-server-mathjax`` wheel
   (a pinned dependency) is copied to ``_static/mathjax`` and loaded from there, instead of
   Sphinx's default MathJax 3 from a CDN, which an offline reader (and a ``file://`` page with the
@@ -314,7 +317,8 @@ def chapter_guide_rows(chapters=None) -> list[dict]:
 
 
 #: The chapters' running times as the instructors page shows them (``book/executed/run-times.json``,
-#: written by ``ruralrev build`` before Sphinx runs, and only when a shown value changes).
+#: written before every HTML build by :func:`ruralrev.publish.build_book`, and only when a shown
+#: value changes).
 RUN_TIMES = "run-times.json"
 
 
