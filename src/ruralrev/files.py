@@ -14,7 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_text"]
+__all__ = ["atomic_path", "write_text", "write_if_changed"]
 
 
 @contextlib.contextmanager
@@ -40,3 +40,12 @@ def write_text(target: Path, text: str) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(target)
+
+
+def write_if_changed(target: Path, text: str) -> Path:
+    """:func:`write_text` unless ``target`` already holds ``text``: an unchanged file keeps its
+    modification time, so Sphinx does not re-read the page or file that depends on it."""
+    target = Path(target)
+    if target.is_file() and target.read_text(encoding="utf-8") == text:
+        return target
+    return write_text(target, text)

@@ -45,13 +45,6 @@ def data_checksum() -> str:
     return tree_digest(paths.DATA)
 
 
-def _write_if_changed(target: Path, text: str) -> Path:
-    """Write only when the text differs, so an unchanged page keeps its time stamp for Sphinx."""
-    if target.is_file() and target.read_text(encoding="utf-8") == text:
-        return target
-    return files.write_text(target, text)
-
-
 def chapter_records(chapters, stale=()) -> pd.DataFrame:
     """One row per chapter: name, source, state, parameters, seconds of the last execution, inputs key."""
     rows = []
@@ -115,7 +108,7 @@ def write_reproducibility_page(chapters, target: Path | None = None, stale=()) -
     # to number it, seconds on every rebuild of this page.
     listing["label"] = [f"{{ref}}`{label} <{label}>`" for label in listing["label"]]
     numbers = glued_numbers(chapters)
-    _write_if_changed(target.parent / NUMBERS_CSV, numbers.to_csv(index=False, lineterminator="\n"))
+    files.write_if_changed(target.parent / NUMBERS_CSV, numbers.to_csv(index=False, lineterminator="\n"))
     text = "\n".join([
         "# Reproducibility",
         "",
@@ -172,7 +165,7 @@ def write_reproducibility_page(chapters, target: Path | None = None, stale=()) -
         "```",
         "",
     ])
-    return _write_if_changed(target, text)
+    return files.write_if_changed(target, text)
 
 
 def write_headline_map(target: Path | None = None, environment: str | None = None) -> Path:

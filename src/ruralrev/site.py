@@ -39,6 +39,8 @@ from pathlib import Path
 
 import yaml
 
+from . import files
+
 __all__ = ["setup", "chapter_guide_rows", "chapter_title", "page_text", "front_matter", "toc_files", "STUDENT_ENV"]
 
 #: Environment variable that selects the student edition (``RURALREV_EDITION=student``).
@@ -131,11 +133,6 @@ def _itables_assets() -> tuple[str, str]:
     return (folder / "dt_bundle.js").read_text(encoding="utf-8"), (folder / "dt_bundle.css").read_text(encoding="utf-8")
 
 
-def _write_if_changed(path: Path, text: str) -> None:
-    if not path.is_file() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
-
-
 def _page_texts(outdir: Path, cache_file: Path) -> dict[str, str]:
     """:func:`page_text` of every built page, by path. A page whose HTML file has the same size and
     modification time as at the last build is not parsed again (its text is read from
@@ -179,14 +176,14 @@ def _write_assets(app, exception) -> None:
     static = Path(app.outdir) / "_static"
     static.mkdir(parents=True, exist_ok=True)
     script, style = _itables_assets()
-    _write_if_changed(static / "ruralrev-datatables.js",
-                      "// DataTables as bundled by itables (MIT); imported by ruralrev.js from a blob: URL.\n"
-                      f"window.RURALREV_DATATABLES = {json.dumps(script)};\n")
-    _write_if_changed(static / "ruralrev-datatables.css", style)
+    files.write_if_changed(static / "ruralrev-datatables.js",
+                           "// DataTables as bundled by itables (MIT); imported by ruralrev.js from a blob: URL.\n"
+                           f"window.RURALREV_DATATABLES = {json.dumps(script)};\n")
+    files.write_if_changed(static / "ruralrev-datatables.css", style)
     pages = _page_texts(Path(app.outdir), Path(app.doctreedir) / "ruralrev-page-text.json")
-    _write_if_changed(static / "ruralrev-search-text.js",
-                      "// The text of every page, by path: search snippets from file:// (see ruralrev.js).\n"
-                      f"window.RURALREV_PAGE_TEXT = {json.dumps(pages, ensure_ascii=False, sort_keys=True)};\n")
+    files.write_if_changed(static / "ruralrev-search-text.js",
+                           "// The text of every page, by path: search snippets from file:// (see ruralrev.js).\n"
+                           f"window.RURALREV_PAGE_TEXT = {json.dumps(pages, ensure_ascii=False, sort_keys=True)};\n")
 
 
 class _ArticleText(HTMLParser):
@@ -345,12 +342,8 @@ def write_run_times(chapters) -> Path | None:
     target = _run_times_file(c.output for c in chapters)
     if target is None:
         return None
-    text = json.dumps({c.name: run_seconds(c.output) for c in chapters}, indent=1, sort_keys=True) + "\n"
-    if not target.is_file() or target.read_text(encoding="utf-8") != text:
-        from . import files
-
-        files.write_text(target, text)
-    return target
+    return files.write_if_changed(target, json.dumps({c.name: run_seconds(c.output) for c in chapters},
+                                                     indent=1, sort_keys=True) + "\n")
 
 
 def _guide_markdown(rows: list[dict]) -> str:
