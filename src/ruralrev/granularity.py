@@ -277,17 +277,17 @@ def block_table(table, stated_n: int, block: str = "area", value: str = "percent
     for name, part in table.groupby(block, sort=False):
         texts = list(part[value])
         check = check_block(texts, stated_n=stated_n, max_n=max_n)
-        power, reason = could_fail(texts, stated_n)
+        can_fail, reason = could_fail(texts, stated_n)
         rows.append({"block": name, "values": len(part),
                      "decimals": "/".join(sorted({str(decimals(t)) for t in texts})),
                      "smallest_n": check.smallest_n,
                      "beyond_small": check.smallest_n is not None and check.smallest_n > small_n,
                      "sizes_fitting": len(check.sizes), "stated_n_fits": bool(check.stated_consistent),
-                     "could_fail": power, "could_fail_reason": reason})
+                     "could_fail": can_fail, "could_fail_reason": reason})
         if sizes is not None:
             fitting = [n for n in check.sizes if n in sizes]
             rows[-1].update({"fit_in_range": list_sizes(fitting, sizes),
-                             "range_fits": bool(fitting), "range_power": globals()["power"](texts, sizes),
+                             "range_fits": bool(fitting), "range_power": power(texts, sizes),
                              "base_chance": smaller_base(texts, fitting, check.smallest_n)})
     frame = pd.DataFrame(rows)
     frame["smallest_n"] = frame["smallest_n"].astype("Int64")
