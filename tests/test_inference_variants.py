@@ -110,6 +110,25 @@ def test_jackknife_matches_a_loop_of_dummy_variable_fits(frame):
     assert 0.05 < ours.pvalues[GDP] < 0.10 and ours.pvalues["urbanization_rate"] < 0.05
 
 
+def test_weighted_jackknife_matches_a_loop_of_weighted_dummy_variable_fits(frame):
+    """The weighted path (the digital chapter's rural-population weights) against statsmodels WLS."""
+    population = data.load_panel().set_index(["province", "year"])["rural_population"]
+    w = population.reindex(pd.MultiIndex.from_frame(frame[["province", "year"]])).to_numpy(float)
+
+    def wls(part, weights):
+        model = _dummy_model(part, part[OUTCOME])
+        return sm.WLS(model.endog, model.data.orig_exog, weights=weights).fit().params[REGRESSORS].to_numpy()
+
+    ours = cluster_jackknife(frame[OUTCOME], frame[REGRESSORS], frame["province"], _codes(frame), weights=w)
+    full = wls(frame, w)
+    np.testing.assert_allclose(ours.params.to_numpy(), full, rtol=1e-8)
+    labels = frame["province"].to_numpy()
+    leave = np.array([wls(frame[labels != g], w[labels != g]) for g in sorted(set(labels))])
+    g = len(leave)
+    se = np.sqrt(np.diag((g - 1) / g * (leave - full).T @ (leave - full)))
+    np.testing.assert_allclose(ours.se.to_numpy(), se, rtol=1e-8)
+
+
 def test_jackknife_equals_the_closed_form_cv3_without_cluster_effects(frame):
     year = pd.get_dummies(frame["year"], dtype=float)
     x = pd.concat([frame[REGRESSORS], year], axis=1).to_numpy(float)

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .wild_bootstrap import dummy_basis
+from .wild_bootstrap import absorb
 
 __all__ = ["ClusterJackknife", "cluster_jackknife", "largest_moves"]
 
@@ -58,13 +58,12 @@ class ClusterJackknife:
         return moves.reindex(moves.abs().sort_values(ascending=False).index)
 
 
-def _fit(y: np.ndarray, x: np.ndarray, codes: list[np.ndarray], scale: np.ndarray) -> np.ndarray:
-    """(Weighted) least squares of y on x after absorbing the dummies of ``codes``."""
-    codes = [np.unique(c, return_inverse=True)[1] for c in codes]
-    q = dummy_basis(codes, scale)
-    y_t, x_t = y * scale, x * scale[:, None]
-    y_t, x_t = y_t - q @ (q.T @ y_t), x_t - q @ (q.T @ x_t)
-    return np.linalg.lstsq(x_t, y_t, rcond=None)[0]
+def _fit(y: np.ndarray, x: np.ndarray, codes: list[np.ndarray], weights: np.ndarray | None) -> np.ndarray:
+    """(Weighted) least squares of y on x after absorbing the dummies of ``codes``
+    (:func:`ruralrev.wild_bootstrap.absorb`, then least squares on the :math:`\\sqrt{w}`-scaled data)."""
+    both = absorb(np.column_stack([y, x]), codes, weights)
+    scale = np.ones(len(y)) if weights is None else np.sqrt(weights)
+    return np.linalg.lstsq(both[:, 1:] * scale[:, None], both[:, 0] * scale, rcond=None)[0]
 
 
 def cluster_jackknife(y, X: pd.DataFrame, clusters, fixed_effects: list = (), weights=None) -> ClusterJackknife:
@@ -77,16 +76,16 @@ def cluster_jackknife(y, X: pd.DataFrame, clusters, fixed_effects: list = (), we
     y = np.asarray(y, dtype=float)
     x = X.to_numpy(float)
     labels = np.asarray(clusters)
-    scale = np.ones(len(y)) if weights is None else np.sqrt(np.asarray(weights, dtype=float))
+    w = None if weights is None else np.asarray(weights, dtype=float)
     codes = [np.asarray(c) for c in fixed_effects]
-    beta = _fit(y, x, codes, scale)
+    beta = _fit(y, x, codes, w)
     groups = list(dict.fromkeys(sorted(labels.tolist())))
     if len(groups) < 3:
         raise ValueError(f"the cluster jackknife needs at least 3 clusters, got {len(groups)}")
     rows = []
     for g in groups:
         keep = labels != g
-        rows.append(_fit(y[keep], x[keep], [c[keep] for c in codes], scale[keep]))
+        rows.append(_fit(y[keep], x[keep], [c[keep] for c in codes], None if w is None else w[keep]))
     leave_out = pd.DataFrame(rows, index=groups, columns=X.columns)
     deviations = leave_out.to_numpy() - beta
     n_groups = len(groups)
