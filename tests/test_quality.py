@@ -235,3 +235,15 @@ def test_the_data_readme_states_the_committed_flag_counts(flags):
     readme = (paths.DATA / "README.md").read_text(encoding="utf-8")
     assert f"{len(flags)} flags in {flags['series'].nunique()} series" in readme
     assert "(the provinces' total −34.5 %, Shanghai −99.1 %)" in readme
+
+
+def test_usual_change_leaves_out_the_national_break_years():
+    import pandas as pd
+
+    from ruralrev.comparability import usual_change_pct
+
+    totals = pd.Series([100.0, 103.0, 101.0, 60.0, 63.0], index=[2016, 2017, 2018, 2019, 2020])
+    flags = pd.DataFrame({"series": ["x", "x", "y"], "rule": ["national-break", "province-break", "national-break"],
+                          "year_to": [2019, 2018, 2017]})
+    # changes 3.0, -1.94, (-40.6 left out), 5.0 -> median of |.| is 3.0
+    assert usual_change_pct(totals, flags, "x") == pytest.approx(3.0)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["FLAG_COLUMNS", "break_steps", "comparable_years", "province_flags_at", "flag_summary", "Reversal", "reversals"]
+__all__ = ["FLAG_COLUMNS", "break_steps", "comparable_years", "province_flags_at", "flag_summary", "Reversal", "reversals", "usual_change_pct"]
 
 #: Columns a flag table must carry (``national_change_pct`` is optional).
 FLAG_COLUMNS = ("series", "province", "year_from", "year_to", "value_from", "value_to", "change_pct", "rule")
@@ -201,3 +201,12 @@ def reversals(flags: pd.DataFrame, series: str) -> list[Reversal]:
         table["after_over_before_pct"] = 100 * table["value_after"] / table["value_before"]
         found.append(Reversal(series, year, table, len(into), len(out)))
     return found
+
+
+def usual_change_pct(totals: pd.Series, flags: pd.DataFrame, series: str) -> float:
+    r"""Median absolute year-on-year change (per cent) of ``totals`` (indexed by year) over the years
+    that are not national breaks of ``series``:
+    :math:`\operatorname{median}_{t \notin B} |100\,(x_t / x_{t-1} - 1)|`, *B* the ``year_to`` of
+    its ``national-break`` flags. The yardstick for calling a break year's change large."""
+    national = flags.loc[(flags["series"] == series) & (flags["rule"] == "national-break"), "year_to"]
+    return float(100 * totals.pct_change().abs().drop(index=national.unique(), errors="ignore").median())
