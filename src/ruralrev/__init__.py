@@ -15,6 +15,7 @@ Modules, one job each:
 ``runner``     many chapters in worker processes: progress, failures, a clean stop
 ``lock``       one build at a time in a checkout
 ``publish``    stale-page banners and the HTML build (skipped when no page changed)
+``sphinx_start`` Jupyter Book started ahead, warmed up while chapters run, held until told to go
 ``items``      the glued numbers, tables and figures of an executed notebook
 ``figdata``    the data behind each figure, recorded beside its image
 ``verify``     ``ruralrev verify``: re-execute everything and compare with the published book

@@ -107,6 +107,11 @@ def _check_rule(where: str, rule: Any, names: set[str]) -> None:
             raise RunError(f"{where}: rule {rule!r} names unknown parameter {term['name']!r}")
 
 
+#: PyYAML's safe loader, in C when PyYAML was built with libyaml (the wheels are): same documents,
+#: about ten times faster on ``params.yml``, which every command reads.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_plan(params_file: Path | None = None, root: Path | None = None) -> list[Chapter]:
     """Read the parameters file into chapters (in book order), defaults merged with ``global``.
 
@@ -116,7 +121,7 @@ def load_plan(params_file: Path | None = None, root: Path | None = None) -> list
     params_file = params_file or paths.PARAMS_FILE
     root = root or paths.ROOT
     try:
-        spec = yaml.safe_load(params_file.read_text(encoding="utf-8"))
+        spec = yaml.load(params_file.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise RunError(f"{params_file}: not valid YAML: {exc}") from None
     if not isinstance(spec, dict) or not isinstance(spec.get("notebooks"), dict):

@@ -33,21 +33,6 @@ __all__ = ["STALE_TAG", "is_stale", "mark_stale", "pages_digest", "start_sphinx"
 
 STALE_TAG = "ruralrev-stale"
 _DIGEST = ".ruralrev-pages.sha256"
-#: ``jupyter-book`` itself, started ahead: it imports Sphinx and the book's extensions and sets up
-#: the Sphinx application (configuration, extensions, the saved environment), then waits for ``go``
-#: on its input before Sphinx looks for changed pages, so all of that overlaps a chapter's
-#: execution. Nothing it has read by then changes while chapters run: which pages are outdated is
-#: decided after ``go``. It skips an unused import, as the runner's processes do
-#: (:func:`ruralrev.skip_unused_import`).
-_JUPYTER_BOOK = ("import sys, ruralrev\nruralrev.skip_unused_import()\n"
-                 "import jupyter_book.cli.main, sphinx.application\n"
-                 "_build = sphinx.application.Sphinx.build\n"
-                 "def build(self, *args, **kwargs):\n"
-                 "    if sys.stdin.readline().strip() != 'go':\n"
-                 "        raise SystemExit(3)\n"
-                 "    return _build(self, *args, **kwargs)\n"
-                 "sphinx.application.Sphinx.build = build\n"
-                 "jupyter_book.cli.main.main(args=sys.argv[1:], prog_name='jupyter-book')\n")
 _BANNER = ("```{warning}\n**This page is stale.** Its inputs (the notebook, the data snapshot, the `ruralrev` "
            "package or the pinned versions) changed after it was executed, and it has not been re-executed "
            "successfully since: the results below are those of its last successful run. `ruralrev build` "
@@ -98,9 +83,10 @@ def pages_digest(root: Path) -> str:
 
 
 def start_sphinx(root: Path | None = None, builder: str = "html") -> subprocess.Popen:
-    """Start ``jupyter-book build`` now; it loads Sphinx and waits until :func:`build_book` says go."""
+    """Start ``jupyter-book build`` now (:mod:`ruralrev.sphinx_start`): it loads Sphinx, warms up
+    and waits until :func:`build_book` says go."""
     root = root or paths.ROOT
-    command = [sys.executable, "-c", _JUPYTER_BOOK, "build", str(root), "--builder", builder,
+    command = [sys.executable, "-m", "ruralrev.sphinx_start", "build", str(root), "--builder", builder,
                "--warningiserror", "--keep-going", "--quiet"]
     return subprocess.Popen(command, cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
@@ -114,6 +100,7 @@ def build_book(root: Path | None = None, stream=sys.stderr, builder: str = "html
     ``force``). ``started_sphinx`` is a :func:`start_sphinx` process to use (stopped if Sphinx is
     skipped). ``builder="linkcheck"`` checks the external links instead (needs the network)."""
     from .runner import kill_tree
+    from .sphinx_start import GO
 
     root = root or paths.ROOT
     html = root / "_build" / builder
@@ -134,7 +121,7 @@ def build_book(root: Path | None = None, stream=sys.stderr, builder: str = "html
     started = time.perf_counter()
     process = started_sphinx or start_sphinx(root, builder)
     try:
-        output, _ = process.communicate("go\n")
+        output, _ = process.communicate(GO + "\n")
     except BaseException:  # Ctrl-C or SIGTERM: stop Sphinx before returning, so nothing is written after
         kill_tree(process)
         stamp.unlink(missing_ok=True)

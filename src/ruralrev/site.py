@@ -127,9 +127,10 @@ def _page_assets(app, pagename, templatename, context, doctree) -> None:
 
 
 def _itables_assets() -> tuple[str, str]:
-    from importlib.resources import files
+    """itables' DataTables bundle (script, style), found without importing itables (and pandas)."""
+    from importlib.util import find_spec
 
-    folder = files("itables") / "html"
+    folder = Path(find_spec("itables").submodule_search_locations[0]) / "html"
     return (folder / "dt_bundle.js").read_text(encoding="utf-8"), (folder / "dt_bundle.css").read_text(encoding="utf-8")
 
 
