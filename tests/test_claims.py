@@ -275,11 +275,25 @@ def test_a_check_that_can_fail_fails_on_a_false_input(kind):
 
 
 @pytest.mark.parametrize("kind,reference", [("none", ""), ("implied_prior", "6.112"),
-                                            ("different_concept", "nbs_rural_broadband_per_100|2023")])
+                                            ("different_concept", "nbs_rural_broadband_per_100|2023"),
+                                            ("different_order", "East>Central")])
 def test_kinds_without_a_comparison_never_claim_power(kind, reference, panel):
-    out = claims.run_checks(_row(value="19.6", check=kind, reference=reference, evidence="", settle="x"),
-                            panel=panel).iloc[0]
+    out = claims.run_checks(_row(value="19.6", year="2023", check=kind, reference=reference, evidence="",
+                                 settle="x"), panel=panel).iloc[0]
     assert out["verdict"] in ("not checkable here", "different concept") and pd.isna(out["could_fail"])
+
+
+@pytest.mark.parametrize("incomes", [[20, 10, 20, 10], [10, 20, 10, 20]])
+def test_a_different_order_shows_the_official_order_either_way_and_never_a_verdict(incomes):
+    """Set beside an ordering of another quantity, official income that agrees and official income
+    that disagrees both give "different concept": the comparison could not fail, and says so."""
+    ledger = _row(year="2023", check="different_order", reference="East>Central", evidence="proxy")
+    panel = _toy_panel(rural_income=incomes, rural_population=[1, 1, 1, 1])
+    out = claims.run_checks(ledger, TABLE, panel, flags=NO_FLAGS).iloc[0]
+    assert out["verdict"] == "different concept" and pd.isna(out["could_fail"])
+    east, central = incomes[1], incomes[0]     # Hebei is East, Anhui Central
+    assert out["result"] == (f"official rural income 2023, NBS four regions: East {east} vs Central {central} yuan; "
+                             f"three belts (Northeast split): {east} vs {central}")
 
 
 # ---- the could-fail rules on both sides of their thresholds ---------------------------------------

@@ -295,14 +295,22 @@ def _regional_income(frame: pd.DataFrame, belts: bool) -> pd.Series:
     return (income * weight).groupby(region).sum() / weight.groupby(region).sum()
 
 
-def _official_order(row, ctx) -> Outcome:
+def _regional_order(row, ctx) -> tuple[bool, bool, str]:
+    """Whether population-weighted official rural income ranks region A above region B in the
+    claim's year (``A>B`` in ``reference``), for the NBS four regions and for the three belts, and
+    both comparisons in words."""
     higher, lower = row.reference.split(">")
     year = int(row.year)
     frame = ctx.panel[ctx.panel["year"] == year].dropna(subset=["rural_income", "rural_population"])
     four, three = _regional_income(frame, False), _regional_income(frame, True)
     result = (f"official rural income {year}, NBS four regions: {higher} {four[higher]:,.0f} vs {lower} "
               f"{four[lower]:,.0f} yuan; three belts (Northeast split): {three[higher]:,.0f} vs {three[lower]:,.0f}")
-    holds, holds_three = four[higher] > four[lower], three[higher] > three[lower]
+    return bool(four[higher] > four[lower]), bool(three[higher] > three[lower]), result
+
+
+def _official_order(row, ctx) -> Outcome:
+    holds, holds_three, result = _regional_order(row, ctx)
+    higher, lower = row.reference.split(">")
     if holds != holds_three:
         return Outcome("not checkable here", result + "; the region definition decides it", None,
                        "the ordering depends on which provinces the paper's regions hold")
@@ -311,8 +319,8 @@ def _official_order(row, ctx) -> Outcome:
 
 
 def _different_order(row, ctx) -> Outcome:
-    shown = _official_order(row, ctx)
-    return Outcome("different concept", shown.result.split("; the region definition")[0], None,
+    *_, result = _regional_order(row, ctx)
+    return Outcome("different concept", result, None,
                    "the paper orders another quantity; official rural income can neither confirm nor contradict it")
 
 
