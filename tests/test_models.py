@@ -121,6 +121,7 @@ def test_regression_table_layout():
     assert table.iloc[2]["OLS 2020"] == ""
     assert table.set_index("").loc["N"].tolist() == ["279", "31"]
     assert table.set_index("").loc["Standard errors"].tolist() == ["clustered by province", "HC3"]
+    assert models.regression_table([fe], stars=False).iloc[0]["FE"] == f"{fe.params['x']:.3f}"   # no stars
 
 
 def test_coefficient_rows_and_verdicts_count_signs_and_significance():

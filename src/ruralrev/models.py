@@ -311,7 +311,7 @@ def _stars(p: float) -> str:
 
 
 def regression_table(results: list[ModelResult], labels: dict[str, str] | None = None,
-                     digits: int = 3, stars: str = "conventional") -> pd.DataFrame:
+                     digits: int = 3, stars: bool = True) -> pd.DataFrame:
     """One table for several models: the format of every model table in the book.
 
     Each regressor takes two rows — the coefficient with stars (from the conventional p-value)
@@ -319,12 +319,9 @@ def regression_table(results: list[ModelResult], labels: dict[str, str] | None =
     cluster bootstrap p-value in square brackets. Below come N, R², clusters, fixed effects, the
     weights (only when a model is weighted) and standard-error type. Stars: * p < 0.1, ** p < 0.05,
     *** p < 0.01. Rows are labelled by ``labels``, else by the indicator registry
-    (:func:`ruralrev.indicators.column_label`), else by name. ``stars`` chooses the p-value the stars
-    read: ``"conventional"`` (the model's own), ``"wild"`` (the bootstrap p in square brackets; no
-    star where it was not computed) or ``"none"``.
+    (:func:`ruralrev.indicators.column_label`), else by name. ``stars=False`` leaves the stars out
+    (the book's fixed-effects tables, whose verdicts rest on several procedures, not on one p-value).
     """
-    if stars not in ("conventional", "wild", "none"):
-        raise ValueError(f"stars must be 'conventional', 'wild' or 'none', got {stars!r}")
     labels = labels or {}
     variables = list(dict.fromkeys(v for r in results for v in r.params.index if v != "const"))
     if any("const" in r.params.index for r in results):
@@ -336,9 +333,7 @@ def regression_table(results: list[ModelResult], labels: dict[str, str] | None =
         for r in results:
             if variable in r.params.index:
                 has_wild = r.wild_pvalues is not None and variable in r.wild_pvalues.index
-                p = (r.pvalues[variable] if stars == "conventional" else
-                     r.wild_pvalues[variable] if stars == "wild" and has_wild else np.nan)
-                coef.append(f"{r.params[variable]:.{digits}f}{_stars(p)}")
+                coef.append(f"{r.params[variable]:.{digits}f}{_stars(r.pvalues[variable]) if stars else ''}")
                 se.append(f"({r.se[variable]:.{digits}f})")
                 wild.append(f"[{format_p(r.wild_pvalues[variable], getattr(r.wild, 'reps', None))}]" if has_wild else "")
             else:
@@ -361,10 +356,10 @@ def regression_table(results: list[ModelResult], labels: dict[str, str] | None =
 
 def coefficient_rows(results: list[ModelResult], variable: str) -> pd.DataFrame:
     """One coefficient across several models, as numbers: one row per model with ``model``,
-    ``coef``, ``se``, ``p`` (conventional), ``p_wild`` (NaN when not computed or not in the model),
-    ``nobs``, ``fixed_effects`` and ``weights`` — what a sentence comparing the models reads; with
-    the bootstrap also ``p_wcu`` (unrestricted wild bootstrap) and ``p_cv3`` (cluster jackknife,
-    t(G − 1)), NaN otherwise."""
+    ``coef``, ``se``, ``p`` (conventional), ``p_wild`` (restricted wild bootstrap),
+    ``p_wcu`` (unrestricted wild bootstrap), ``p_cv3`` (cluster jackknife, t(G − 1)), ``nobs``,
+    ``fixed_effects`` and ``weights`` — what a sentence comparing the models reads. Each p column
+    is NaN where that p-value was not computed or the model lacks the variable."""
     rows = []
     for r in results:
         present = variable in r.params.index
