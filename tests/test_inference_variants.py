@@ -105,6 +105,9 @@ def test_jackknife_matches_a_loop_of_dummy_variable_fits(frame):
     se = np.sqrt(np.diag((g - 1) / g * deviations.T @ deviations))
     np.testing.assert_allclose(ours.se.to_numpy(), se, rtol=1e-8)
     np.testing.assert_allclose(ours.pvalues.to_numpy(), 2 * stats.t.sf(np.abs(full / se), g - 1), rtol=1e-8)
+    at = REGRESSORS.index(GDP)     # a non-zero null, as the composition test asks (H0: beta = 0.1)
+    assert ours.pvalue(GDP, 0.1) == pytest.approx(2 * stats.t.sf(abs(full[GDP] - 0.1) / se[at], g - 1), rel=1e-8)
+    assert ours.pvalue(GDP) == pytest.approx(ours.pvalues[GDP], rel=1e-12) and ours.pvalue(GDP, ours.params[GDP]) == 1
     # the two provinces that carry the GDP coefficient (the referee's leave-one-out)
     assert set(ours.influence(GDP).index[:2]) == {"Tibet", "Shanxi"}
     assert 0.05 < ours.pvalues[GDP] < 0.10 and ours.pvalues["urbanization_rate"] < 0.05

@@ -51,11 +51,21 @@ class ClusterJackknife:
     leave_out: pd.DataFrame
     n_clusters: int
 
+    def pvalue(self, name: str, null: float = 0.0) -> float:
+        """Two-sided p of :math:`H_0\\colon \\beta = m` (``null``) for coefficient ``name``:
+        :math:`2\\,P(T_{G-1} > |\\hat\\beta - m| / \\mathrm{se}_{CV3})` (``pvalues`` holds it at m = 0)."""
+        return float(_two_sided(abs(float(self.params[name]) - null) / float(self.se[name]), self.n_clusters))
+
     def influence(self, name: str) -> pd.Series:
         """How far dropping each cluster moves coefficient ``name``, :math:`\\hat\\beta_{-g}-\\hat\\beta`,
         largest move first."""
         moves = self.leave_out[name] - self.params[name]
         return moves.reindex(moves.abs().sort_values(ascending=False).index)
+
+
+def _two_sided(t, n_groups: int):
+    """Two-sided p of |t| on Student's t with G − 1 degrees of freedom."""
+    return 2 * stats.t.sf(np.abs(t), n_groups - 1)
 
 
 def _fit(y: np.ndarray, x: np.ndarray, codes: list[np.ndarray], weights: np.ndarray | None) -> np.ndarray:
@@ -92,7 +102,7 @@ def cluster_jackknife(y, X: pd.DataFrame, clusters, fixed_effects: list = (), we
     variance = (n_groups - 1) / n_groups * deviations.T @ deviations
     se = np.sqrt(np.diag(variance))
     t = beta / se
-    p = 2 * stats.t.sf(np.abs(t), n_groups - 1)
+    p = _two_sided(t, n_groups)
     names = list(X.columns)
     return ClusterJackknife(params=pd.Series(beta, index=names), se=pd.Series(se, index=names),
                             t=pd.Series(t, index=names), pvalues=pd.Series(p, index=names),

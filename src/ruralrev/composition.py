@@ -213,8 +213,7 @@ def mix_test(result, variable: str, effects: dict[str, float], reps: int = 9999,
 
     coef, se = float(result.params[variable]), float(result.se[variable])
     if reps and result.wild is not None:
-        jack = result.jackknife
-        cv3 = lambda m: float(2 * stats.t.sf(abs(coef - m) / jack.se[variable], jack.n_clusters - 1))  # noqa: E731
+        cv3 = lambda m: float(result.jackknife.pvalue(variable, m))  # noqa: E731
         pvalues = {k: {"WCR": float(models.wild_test(result, variable, m, reps, seed).pvalues[variable]),
                        "WCU": float(models.wild_test(result, variable, m, reps, seed,
                                                      impose_null=False).pvalues[variable]),
