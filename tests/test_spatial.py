@@ -70,6 +70,19 @@ def test_neighbour_lists_are_cached_and_weights_are_fresh_objects():
     assert second.transform == "R" and first is not second
 
 
+def test_subset_weights_keep_only_links_among_the_kept_provinces(w):
+    """Without Hebei, Beijing's only neighbour is Tianjin (weight 1, not 1/2); without Guangdong,
+    Hainan has none and the restriction is refused, naming it."""
+    kept = [p for p in w.id_order if p != "Hebei"]
+    part = spatial.subset_weights(w, kept)
+    assert part.id_order == kept and part.transform == "R"
+    assert dict(zip(part.neighbors["Beijing"], part.weights["Beijing"])) == {"Tianjin": 1.0}
+    assert all(abs(sum(v) - 1) < 1e-12 for v in part.weights.values())
+    assert w.neighbors["Beijing"] == ["Tianjin", "Hebei"]                     # the original is untouched
+    with pytest.raises(ValueError, match="Hainan"):
+        spatial.subset_weights(w, [p for p in w.id_order if p != "Guangdong"])
+
+
 def test_wide_values_growth_is_annual_log_change(panel):
     growth = spatial.wide_values(panel, "rural_income", [2016, 2017], "growth")
     level = spatial.wide_values(panel, "rural_income", [2016, 2017], "level")

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .spatial_permutation import folded_p_value, legacy_permutations
+from .spatial_permutation import folded_p_value, legacy_permutations, moran_simulations
 
 __all__ = ["JointMoran", "joint_moran"]
 
@@ -54,30 +54,21 @@ def joint_moran(residuals: pd.DataFrame, w, permutations: int = 9999, seed: int 
     ``libpysal`` weights object over the provinces (its ``id_order`` fixes the order). Only the
     provinces with a residual in every year take part, with ``w`` restricted to them.
     """
-    from libpysal import weights
+    from .spatial import subset_weights
 
     wide = residuals.pivot(index="province", columns="year", values="residual")
     complete = [p for p in w.id_order if p in wide.index and wide.loc[p].notna().all()]
     if len(complete) < 4:
         raise ValueError(f"only {len(complete)} provinces have a residual in every year")
     if len(complete) < len(w.id_order):
-        binary = weights.W(w.neighbors, id_order=w.id_order, silence_warnings=True)
-        w = weights.w_subset(binary, complete, silence_warnings=True)
-        if w.islands:
-            raise ValueError(f"without the other provinces {w.islands} have no neighbour")
-        w.transform = "r"
+        w = subset_weights(w, complete)
     z = wide.loc[complete].to_numpy(float)
     z = z - z.mean(axis=0)
     sparse = w.sparse.tocsr()
     n, years = z.shape
     scale = n / sparse.sum() / (z * z).sum(axis=0)                       # per year
     observed = float(np.mean(scale * (z * (sparse @ z)).sum(axis=0)))
-    draws = legacy_permutations(n, permutations, seed)
-    simulated = np.zeros(permutations)
-    for t in range(years):
-        permuted = z[:, t][draws]                                         # R × n
-        lagged = (sparse @ permuted.T).T
-        simulated += scale[t] * (permuted * lagged).sum(axis=1)
-    simulated /= years
+    draws = legacy_permutations(n, permutations, seed)                  # the same draws in every year
+    simulated = np.mean([moran_simulations(z[:, t], sparse, draws) for t in range(years)], axis=0)
     return JointMoran(mean_I=observed, p_sim=folded_p_value(simulated, observed), n=n, years=years,
                       permutations=permutations)

@@ -40,6 +40,7 @@ __all__ = [
     "province_shapes",
     "neighbour_lists",
     "province_weights",
+    "subset_weights",
     "island_links",
     "wide_values",
     "GlobalMoran",
@@ -175,6 +176,24 @@ def province_weights(kind: str = "queen", k: int = 4, transform: str = "r"):
     w = weights.W({p: list(n) for p, n in lists.items()}, id_order=list(lists), silence_warnings=True)
     w.transform = transform
     return w
+
+
+def subset_weights(w, provinces, transform: str = "r"):
+    r"""``w`` restricted to ``provinces`` (in their order): the links among them only, then
+    ``transform`` (row standardisation by default, over the neighbours that remain).
+
+    .. math:: w^{S}_{ij} = \frac{c_{ij}}{\sum_{j \in S} c_{ij}},\qquad i, j \in S
+
+    Raises ``ValueError`` naming the provinces left without a neighbour (their rows would be empty).
+    """
+    from libpysal import weights
+
+    binary = weights.W(w.neighbors, id_order=w.id_order, silence_warnings=True)
+    part = weights.w_subset(binary, list(provinces), silence_warnings=True)
+    if part.islands:
+        raise ValueError(f"without the excluded provinces {part.islands} have no neighbour")
+    part.transform = transform
+    return part
 
 
 def wide_values(panel: pd.DataFrame, variable: str, years, transform: str = "log",

@@ -322,9 +322,7 @@ def residual_moran(result, kind: str = "queen", k: int = 4, permutations: int = 
     ----------
     Anselin, L. (1988). *Spatial Econometrics: Methods and Models*. Kluwer, chapter 8.
     """
-    from libpysal import weights
-
-    from .spatial import global_moran, province_weights
+    from .spatial import global_moran, province_weights, subset_weights
 
     table, label = model_residuals(result, residuals)
     full = province_weights(kind, k)
@@ -332,11 +330,10 @@ def residual_moran(result, kind: str = "queen", k: int = 4, permutations: int = 
     for year, part in table.groupby("year"):
         part = part.set_index("province")
         order = [p for p in full.id_order if p in part.index]
-        w = full
-        if len(order) < len(full.id_order):
-            w = weights.w_subset(province_weights(kind, k, transform="b"), order, silence_warnings=True)
-            if w.islands:
-                raise ValueError(f"{year}: without the excluded provinces {w.islands} have no neighbour")
+        try:
+            w = full if len(order) == len(full.id_order) else subset_weights(full, order)
+        except ValueError as exc:
+            raise ValueError(f"{year}: {exc}") from None
         moran = global_moran(part.loc[order, "residual"].to_numpy(float), w, permutations, seed)
         rows.append({"year": int(year), "n": moran.n, "I": moran.I, "z_norm": moran.z_norm,
                      "p_norm": moran.p_norm, "p_sim": moran.p_sim})
