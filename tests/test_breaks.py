@@ -34,6 +34,18 @@ def test_flags_of_the_default_regressors():
     assert set(exposure.flags["regressor"]) == set(exposure.flagged)
 
 
+def test_reversals_of_the_regressors_are_the_data_chapters_and_count_a_shared_series_once():
+    """Electricity's 2022 fall is taken back in 2023 by 10 of the 12 provinces flagged in 2022 (the
+    data chapter's comparability.reversals); the rate and its log read one series, counted once."""
+    from ruralrev import comparability, quality
+
+    both = breaks.regressor_breaks(DEFAULT + ["electricity_per_rural_capita"], YEARS).reversals()
+    [direct] = comparability.reversals(quality.flags_for("electricity_per_rural_capita"), "rural_electricity")
+    assert [(r.series, r.year, len(r.table), r.flagged_in) for r in both] == [("rural_electricity", 2022, 10, 12)]
+    pd.testing.assert_frame_equal(both[0].table, direct.table)
+    assert breaks.regressor_breaks(["urbanization_rate"], YEARS).reversals() == []     # no flags at all
+
+
 def test_a_flag_counts_only_when_the_model_spans_it():
     # Machinery's revisions are 2016→2017 and 2017→2018: a model from 2018 does not span them.
     later = breaks.regressor_breaks(DEFAULT, range(2018, 2025)).table.set_index("regressor")["flags"]

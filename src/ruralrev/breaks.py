@@ -69,6 +69,17 @@ class RegressorBreaks:
         """Regressors without a flag in the years."""
         return self.table.loc[self.table["flags"] == 0, "regressor"].tolist()
 
+    def reversals(self) -> list:
+        """National-break steps of the regressors' published series that the same provinces take
+        back the next year (:func:`ruralrev.comparability.reversals`), by series, then year. A series
+        behind two regressors (a rate and its log) counts once."""
+        from .comparability import reversals
+
+        if not len(self.flags):
+            return []
+        flags = self.flags.drop(columns="regressor").drop_duplicates()
+        return [r for series in sorted(flags["series"].unique()) for r in reversals(flags, series)]
+
 
 def regressor_breaks(regressors: list[str], years, flags: pd.DataFrame | None = None) -> RegressorBreaks:
     """Which of ``regressors`` carry break flags in ``years``, and how many.
