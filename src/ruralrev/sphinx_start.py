@@ -14,7 +14,8 @@ Warm-up (:func:`warm_up`):
   this book, the largest single cost of a one-chapter rebuild. A doctree unpickled ahead is handed
   to Sphinx once, and only when its file is unchanged since (same size and modification time);
   a page re-read in this build, or asked for a second time, is unpickled from disk as usual, so
-  no caller ever shares a tree with another;
+  no caller ever shares a tree with another. A doctree that does not unpickle (a write cut short)
+  is skipped and left to Sphinx, as a build without the warm-up would;
 - the modules Sphinx would otherwise import only while writing pages (the bibliography styles,
   the theme's syntax-highlighting styles) are imported.
 
@@ -65,8 +66,12 @@ def warm_up(app) -> dict[str, tuple[tuple[int, int], object]]:
             continue
         with open(path, "rb") as handle:
             data = handle.read()
-        if _stamp(path) == stamp:       # not rewritten while it was read
+        if _stamp(path) != stamp:       # rewritten while it was read
+            continue
+        try:
             ready[docname] = (stamp, pickle.loads(data))
+        except Exception:  # noqa: BLE001 - a truncated or foreign file: left to Sphinx, which re-reads the page
+            continue
     return ready
 
 
