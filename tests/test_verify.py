@@ -187,3 +187,36 @@ def test_a_categorical_map_records_which_provinces_take_each_colour():
     assert [c["paths"] for c in before["collections"][:2]] == [2, 1]
     assert before["collections"][0]["facecolors"] == after["collections"][0]["facecolors"]
     assert before["collections"][0]["outline_sha256"] != after["collections"][0]["outline_sha256"]
+
+
+def test_the_verification_page_says_what_it_compared_and_goes_out_of_date(tmp_path):
+    """A report on every chapter says the book reproduces; on some, which it compared and that the
+    rest were not; a compared page re-executed since makes it out of date; no report, no verdict."""
+    from ruralrev.verify import Row, refresh_page, write_report
+
+    page = tmp_path / "verification.md"
+    refresh_page({"a": "k1", "b": "k2"}, tmp_path)
+    assert "has not been run" in page.read_text() and "Verdict" not in page.read_text()
+    rows = [Row("a", "number x (cell 1)", "'1'", "'1'"), Row("b", "number y (cell 2)", "'2'", "'2'")]
+    write_report(rows, {"a": "k1", "b": "k2"}, {"a": "k1", "b": "k2"}, folder=tmp_path, elapsed=3)
+    text = page.read_text()
+    assert "re-executed every chapter" in text and "the book reproduces" in text and "out of date" not in text
+    refresh_page({"a": "k1", "b": "k2-other-parameters"}, tmp_path)      # b re-run with other parameters
+    text = page.read_text()
+    assert "**This report is out of date.** The published page of b was re-executed" in text
+    refresh_page({"a": "k1", "b": "k2"}, tmp_path)                      # b back as it was compared
+    assert "out of date" not in page.read_text()
+    write_report(rows[1:], {"b": "k2"}, {"a": "k1", "b": "k2"}, folder=tmp_path)
+    text = page.read_text()
+    assert "re-executed 1 of the 2 chapters (b)" in text and "the other 1 (a) were not compared" in text
+    assert "the book reproduces" not in text
+
+
+def test_printed_differences_show_where_two_long_values_differ():
+    from ruralrev.verify import _excerpt
+
+    published, recomputed = "x" * 90 + "claims: 7 in", "x" * 90 + "claims: 8 in"
+    shown = _excerpt(published, recomputed), _excerpt(recomputed, published)
+    assert shown[0] != shown[1] and "7" in shown[0] and "8" in shown[1]
+    assert all(len(s) <= 62 for s in shown) and shown[0].startswith("…")
+    assert _excerpt("short", "other") == "short"

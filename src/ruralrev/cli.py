@@ -77,7 +77,7 @@ def _publish(chapters, stream, failed=(), started_sphinx=None) -> list[str]:
     stale = publish.mark_stale(present, environment)
     report.write_reproducibility_page(present, stale=stale)
     report.write_headline_map(environment=environment)
-    verify.placeholder_page()
+    verify.refresh_page(verify.page_keys(chapters))
     publish.build_book(stream=stream, started_sphinx=started_sphinx)
     if stale:
         print(f"book: {len(stale)} stale page(s), marked with a banner: {', '.join(stale)}", file=stream, flush=True)
@@ -128,13 +128,16 @@ def _build(args, stream) -> int:
 
 def _verify(args, stream) -> int:
     from . import verify
+    from .params import load_plan
     from .lock import checkout_lock
 
     with checkout_lock():
         rows, elapsed = verify.timed_verify(jobs=args.jobs, scratch=Path(args.keep) if args.keep else None,
                                             stream=stream, names=args.chapters)
         verify.print_report(rows, stream)
-        page, csv_path = verify.write_report(rows, elapsed=elapsed)
+        book = verify.page_keys(load_plan())
+        verified = {name: book[name] for name in dict.fromkeys(r.chapter for r in rows)}
+        page, csv_path = verify.write_report(rows, verified, book, elapsed=elapsed)
         if not args.no_html and not args.chapters:
             from . import publish
 

@@ -12,7 +12,9 @@ published copies are never touched). Then, item by item (:mod:`ruralrev.items`):
 * every other output, and the parameters the page's command gives against those it records.
 
 The report is printed, written as a CSV (chapter, item, published, recomputed, equal) and as a
-page of the book; any difference makes the command exit non-zero.
+page of the book; any difference makes the command exit non-zero. The page says which chapters
+were compared (the book "reproduces" only when all were) and is marked out of date when a page it
+compared has been re-executed since (:func:`refresh_page`, on every build).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from .items import Items, read_items
 from .params import Chapter, format_value, load_plan, parse_overrides
 from .pipeline import BOX_TAG, read_notebook
 
-__all__ = ["Row", "page_command", "command_parameters", "compare", "verify_book", "write_report", "REPORT_NAME"]
+__all__ = ["Row", "page_command", "command_parameters", "compare", "verify_book", "page_keys", "write_report",
+           "refresh_page", "REPORT_NAME"]
 
 REPORT_NAME = "verification"
 _MISSING = "(missing)"
@@ -213,11 +216,20 @@ def summary(rows: list[Row]) -> list[dict]:
     return list(out.values())
 
 
-def write_report(rows: list[Row], folder: Path | None = None, elapsed: float | None = None) -> tuple[Path, Path]:
-    """Write ``verification.csv`` and the book page ``verification.md``; return both paths."""
-    from .tables import markdown_table
-    import pandas as pd
+def page_keys(chapters: list[Chapter]) -> dict[str, str | None]:
+    """Each chapter's published page as the inputs key it records (:func:`ruralrev.pipeline.cached_key`),
+    in book order: what a report compared, and what the book holds now."""
+    from .pipeline import cached_key
 
+    return {c.name: cached_key(c.output) for c in chapters}
+
+
+def write_report(rows: list[Row], verified: dict[str, str | None], book: dict[str, str | None],
+                 folder: Path | None = None, elapsed: float | None = None) -> tuple[Path, Path]:
+    """Write ``verification.csv``, ``verification.json`` (the chapters compared, each with the inputs
+    key of the page compared, and the time) and the book page ``verification.md``; return the page
+    and the CSV. ``verified`` are the chapters this run compared, ``book`` every chapter's page now
+    (:func:`page_keys`)."""
     folder = Path(folder or paths.ROOT / "book" / "executed")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -225,14 +237,58 @@ def write_report(rows: list[Row], folder: Path | None = None, elapsed: float | N
     for row in rows:
         writer.writerow([row.chapter, row.item, row.published, row.recomputed, "yes" if row.equal else "no"])
     csv_path = files.write_text(folder / f"{REPORT_NAME}.csv", buffer.getvalue())
-    per_chapter = pd.DataFrame(summary(rows))
+    files.write_text(folder / f"{REPORT_NAME}.json", json.dumps({"chapters": verified, "seconds": elapsed}, indent=1) + "\n")
+    return refresh_page(book, folder), csv_path
+
+
+def refresh_page(book: dict[str, str | None], folder: Path | None = None) -> Path:
+    """Write the verification page from the last report (CSV and JSON) and the book as it is now.
+
+    ``book`` maps every chapter, in book order, to the inputs key its published page records. The
+    verdict "the book reproduces" needs every chapter compared and no difference; a run on some
+    chapters says which it compared; a page whose inputs key differs from the one compared (it was
+    re-run since, with other parameters or inputs) makes the report **out of date**, said in a
+    warning at the top. Without a report, the page says verify has not been run. Rewritten only
+    when its text changes (every build calls this)."""
+    folder = Path(folder or paths.ROOT / "book" / "executed")
+    target = folder / f"{REPORT_NAME}.md"
+    try:
+        state = json.loads((folder / f"{REPORT_NAME}.json").read_text(encoding="utf-8"))
+        with open(folder / f"{REPORT_NAME}.csv", encoding="utf-8", newline="") as handle:
+            rows = [Row(r["chapter"], r["item"], r["published"], r["recomputed"]) for r in csv.DictReader(handle)]
+        verified = dict(state["chapters"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return files.write_if_changed(target, "# Verification\n\n`ruralrev verify` has not been run on this build "
+                                      "yet. It re-executes every chapter from a clean state and compares every glued "
+                                      "number, table cell and figure with the published pages; its report appears "
+                                      "here.\n")
+    return files.write_if_changed(target, _page_text(rows, verified, book, state.get("seconds")))
+
+
+def _page_text(rows: list[Row], verified: dict, book: dict, elapsed: float | None) -> str:
+    from .tables import markdown_table
+    import pandas as pd
+
+    unchecked = [name for name in book if name not in verified]
+    changed = [name for name in verified if book.get(name) != verified[name]]
     differences = [r for r in rows if not r.equal]
-    verdict = ("every item equal: the book reproduces" if not differences
-               else f"{len(differences)} item(s) differ: the book does not reproduce as published")
-    lines = [
-        f"# Verification",
-        "",
-        "`ruralrev verify` re-executed every chapter from a clean state (no cache, fresh kernels) into a",
+    if differences:
+        verdict = f"{len(differences)} item(s) differ: the book does not reproduce as published"
+    elif unchecked:
+        verdict = (f"every item of the {len(verified)} chapter(s) compared is equal; the other {len(unchecked)} "
+                   f"({', '.join(unchecked)}) were not compared by this run")
+    else:
+        verdict = "every item equal: the book reproduces"
+    which = "every chapter" if not unchecked else f"{len(verified)} of the {len(book)} chapters ({', '.join(verified)})"
+    lines = ["# Verification", ""]
+    if changed:
+        lines += ["```{warning}",
+                  f"**This report is out of date.** The published page of {', '.join(changed)} was re-executed "
+                  "after the report was written (other parameters or inputs), so what is compared below is not "
+                  "the page the book shows now. Run `ruralrev verify` again.",
+                  "```", ""]
+    lines += [
+        f"`ruralrev verify` re-executed {which} from a clean state (no cache, fresh kernels) into a",
         "scratch folder, with the parameters read back from each page's own *Reproduce this page* command,",
         "and compared the result with the published page: every glued number, every table cell, every",
         "figure (image bytes and the data it draws) and every other output.",
@@ -243,7 +299,7 @@ def write_report(rows: list[Row], folder: Path | None = None, elapsed: float | N
         "```{table} Items compared per chapter and differences found.",
         ":name: tbl-verify-chapters",
         "",
-        markdown_table(per_chapter.rename(columns=str.capitalize), float_format=",.0f"),
+        markdown_table(pd.DataFrame(summary(rows)).rename(columns=str.capitalize), float_format=",.0f"),
         "```",
         "",
         "## Differences",
@@ -256,19 +312,17 @@ def write_report(rows: list[Row], folder: Path | None = None, elapsed: float | N
                   ":name: tbl-verify-differences", "", markdown_table(frame.rename(columns=str.capitalize)), "```", ""]
     else:
         lines += ["None.", ""]
-    page = files.write_text(folder / f"{REPORT_NAME}.md", "\n".join(lines))
-    return page, csv_path
+    return "\n".join(lines)
 
 
-def placeholder_page(folder: Path | None = None) -> Path:
-    """The verification page before ``ruralrev verify`` has run in this checkout (kept if it has)."""
-    folder = Path(folder or paths.ROOT / "book" / "executed")
-    target = folder / f"{REPORT_NAME}.md"
-    if not target.exists():
-        files.write_text(target, "# Verification\n\n`ruralrev verify` has not been run on this build yet. It "
-                                 "re-executes every chapter from a clean state and compares every glued number, "
-                                 "table cell and figure with the published pages; its report appears here.\n")
-    return target
+def _excerpt(value: str, other: str, width: int = 60) -> str:
+    """``value`` cut to ``width`` characters around where it first differs from ``other`` (with …
+    where text is left out), so that two long values that differ near their end look different."""
+    if len(value) <= width:
+        return value
+    at = next((i for i, (a, b) in enumerate(zip(value, other)) if a != b), min(len(value), len(other)))
+    start = max(0, min(at - width // 3, len(value) - width))
+    return ("…" if start else "") + value[start:start + width] + ("…" if start + width < len(value) else "")
 
 
 def print_report(rows: list[Row], stream=sys.stderr, limit: int = 30) -> None:
@@ -278,8 +332,8 @@ def print_report(rows: list[Row], stream=sys.stderr, limit: int = 30) -> None:
                      f"cells, {entry['figures']:2d} figures, {entry['other outputs']:2d} other: {state}\n")
     differences = [r for r in rows if not r.equal]
     for row in differences[:limit]:
-        stream.write(f"  {row.chapter}: {row.item}: published {row.published[:60]!r}, recomputed "
-                     f"{row.recomputed[:60]!r}\n")
+        stream.write(f"  {row.chapter}: {row.item}: published {_excerpt(row.published, row.recomputed)!r}, "
+                     f"recomputed {_excerpt(row.recomputed, row.published)!r}\n")
     if len(differences) > limit:
         stream.write(f"  … and {len(differences) - limit} more (see the CSV)\n")
     stream.flush()
