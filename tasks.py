@@ -118,6 +118,14 @@ def _run(cmd: list[str], env: dict) -> int:
     return process.wait()
 
 
+def lab_command(extra: list[str]) -> list[str]:
+    """``jupyter lab`` on the chapters; as root (a container's usual user) with ``--allow-root``,
+    without which Jupyter refuses to start."""
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    return [str(BIN / "jupyter"), "lab", f"--notebook-dir={ROOT}", "--ServerApp.default_url=/lab/tree/notebooks",
+            *as_root, *extra]
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"book", "test", "env", "student", "lab"}:
         print(__doc__)
@@ -133,8 +141,7 @@ def main(argv: list[str]) -> int:
         cmd = [str(BIN / "ruralrev"), "build", *rest]
     elif task == "lab":
         _lab_settings()
-        cmd = [str(BIN / "jupyter"), "lab", f"--notebook-dir={ROOT}", "--ServerApp.default_url=/lab/tree/notebooks",
-               *rest]
+        cmd = lab_command(rest)
     else:
         # two pytest workers, each test file whole on one of them (files share module fixtures
         # that execute chapters), the longest files first (tests/conftest.py orders them; xdist's

@@ -57,8 +57,9 @@ def test_jupyterlab_opens_a_myst_chapter_as_a_notebook(tmp_path):
     port, token = _free_port(), "ruralrev-test"
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg"),
            "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "ws")}
-    server = subprocess.Popen([str(BIN / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-                               f"--IdentityProvider.token={token}", f"--notebook-dir={paths.ROOT}", "--allow-root"],
+    # the command `python3.11 tasks.py lab` runs (with --allow-root when run as root), plus a port and token
+    server = subprocess.Popen(tasks.lab_command(["--no-browser", f"--port={port}", "--ip=127.0.0.1",
+                                                 f"--IdentityProvider.token={token}"]),
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
 

@@ -39,6 +39,7 @@ def _problems(chapter, pairs):
     ("digital", "ratio_year=2019", "digital: parameter ratio_year=2019: expected one of 2016, 2017, 2018, 2020"),
     ("disparities", "flagged_regressors=ignore", "disparities: parameter flagged_regressors=ignore: expected one of drop, split, keep"),
     ("paper_001", "max_n=50", "paper_001: parameter max_n=50: below the minimum 100"),
+    ("paper_001", "threshold=40 threshold=41", "paper_001: parameter 'threshold' is given more than once"),
 ])
 def test_bad_values_give_one_message_each(chapter, pair, message):
     if message is None:  # a value that passes alone
@@ -67,7 +68,7 @@ def test_every_problem_of_a_command_is_reported():
     ["run", "typology", "-p", "k=four"], ["run", "typology", "-p", "k=4.5"], ["run", "paper_001", "-p", "threshold="],
     ["run", "paper_001", "-p", "threshold=.nan"], ["run", "typology", "-p", "indicators=gdp,bogus"],
     ["run", "disparities", "-p", "start_year=2020", "-p", "end_year=2018"], ["build", "-p", "year=twenty"],
-    ["run", "paper_999"],
+    ["run", "paper_999"], ["run", "paper_001", "-p", "threshold=40", "-p", "threshold=41"],
 ])
 def test_cli_refuses_bad_input_with_exit_2_and_no_traceback(argv, capsys, monkeypatch):
     from ruralrev import runner

@@ -368,12 +368,13 @@ def validate_parameters(chapter: Chapter, values: dict[str, Any]) -> None:
 def parse_overrides(pairs: list[str], chapter: Chapter) -> dict[str, Any]:
     """Turn ``["year=2020", "k=null"]`` into values typed by the chapter's schema.
 
-    Each pair is read by :func:`parse_value`; then the full set (defaults updated with the
-    overrides) is checked with :func:`check`, rules included. Every problem, of any pair, is
+    Each pair is read by :func:`parse_value` (a name given twice is refused: which value was meant
+    cannot be told); then the full set (defaults updated with the overrides) is checked with
+    :func:`check`, rules included. Every problem, of any pair, is
     one line of the :class:`ParameterError` raised.
     """
     overrides: dict[str, Any] = {}
-    problems = []
+    problems, seen_twice = [], set()
     for pair in pairs:
         name, sep, text = pair.partition("=")
         name = name.strip()
@@ -383,6 +384,11 @@ def parse_overrides(pairs: list[str], chapter: Chapter) -> dict[str, Any]:
         if name not in chapter.parameters:
             known = ", ".join(sorted(chapter.parameters)) or "none"
             problems.append(f"{chapter.name}: unknown parameter {name!r} (known: {known})")
+            continue
+        if sum(other.partition("=")[0].strip() == name for other in pairs) > 1:
+            if name not in seen_twice:
+                problems.append(f"{chapter.name}: parameter {name!r} is given more than once; give it once")
+            seen_twice.add(name)
             continue
         try:
             overrides[name] = parse_value(text, chapter.spec(name))
