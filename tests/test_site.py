@@ -220,6 +220,23 @@ def test_csv_html_table_is_numbered_and_refuses_an_empty_file(tmp_path):
     assert "rows.csv is empty" in run.stderr
 
 
+def test_a_changed_title_reaches_every_pages_navigation_in_an_incremental_build(tmp_path):
+    """Page b's "previous" link shows page a's title: after a's title changes, an incremental build
+    rewrites b too (Sphinx alone would leave b with the old title)."""
+    (tmp_path / "conf.py").write_text("extensions = ['myst_parser', 'ruralrev.site']\n")
+    (tmp_path / "index.md").write_text("# Book\n\n```{toctree}\na\nb\n```\n", encoding="utf-8")
+    (tmp_path / "a.md").write_text("# First title of a\n\nText.\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text("# Page b\n\nText.\n", encoding="utf-8")
+    out = tmp_path / "html"
+    command = [sys.executable, "-m", "sphinx", "-q", "-W", "-b", "html", str(tmp_path), str(out)]
+    for title in ("First title of a", "Second title of a"):
+        (tmp_path / "a.md").write_text(f"# {title}\n\nText.\n", encoding="utf-8")
+        run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        assert title in (out / "b.html").read_text(encoding="utf-8")
+    assert "First title" not in (out / "b.html").read_text(encoding="utf-8")
+
+
 @built
 def test_every_glued_number_is_listed_on_the_reproducibility_page():
     import csv

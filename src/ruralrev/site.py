@@ -116,6 +116,22 @@ def _solution_remover():
     return RemoveSolutions
 
 
+# ---- titles in every page's navigation ----------------------------------------------------------
+
+def _titles_before_reading(app, env, docnames) -> None:
+    app.ruralrev_titles_before = {name: env.titles[name].astext() for name in docnames if name in env.titles}
+
+
+def _every_page_if_a_title_changed(app, env) -> list[str]:
+    """Every page, when a page re-read in this build changed its title: every page's sidebar and
+    the previous/next links of its neighbours show titles, and Sphinx itself rewrites only the
+    pages read and those whose toctree holds them (an incremental build would leave the old
+    title in the others)."""
+    before = getattr(app, "ruralrev_titles_before", {})
+    changed = [name for name, title in before.items() if name in env.titles and env.titles[name].astext() != title]
+    return sorted(env.found_docs) if changed else []
+
+
 # ---- page assets ----------------------------------------------------------------------------
 
 def _page_assets(app, pagename, templatename, context, doctree) -> None:
@@ -404,6 +420,8 @@ def setup(app):
     app.connect("config-inited", _edition)
     app.add_transform(_solution_remover())
     app.connect("html-page-context", _page_assets)
+    app.connect("env-before-read-docs", _titles_before_reading)
+    app.connect("env-get-updated", _every_page_if_a_title_changed)
     app.connect("build-finished", _write_assets)
     app.connect("builder-inited", _offline_mathjax, priority=900)  # after MyST-Parser's own MathJax options
     app.connect("build-finished", _copy_mathjax)
