@@ -237,6 +237,26 @@ def test_a_changed_title_reaches_every_pages_navigation_in_an_incremental_build(
     assert "First title" not in (out / "b.html").read_text(encoding="utf-8")
 
 
+def test_the_search_page_asks_for_this_builds_search_text(tmp_path):
+    """search.html loads ruralrev-search-text.js with Sphinx's ?v= checksum of the file this build
+    wrote, in a fresh build and after an incremental one that changed the text."""
+    import re
+    import zlib
+
+    (tmp_path / "conf.py").write_text("extensions = ['myst_parser', 'ruralrev.site']\n"
+                                      "html_theme = 'sphinx_book_theme'\n")   # the page text is its <article>
+    out = tmp_path / "html"
+    for text in ("First words.", "Other words."):
+        (tmp_path / "index.md").write_text(f"# Book\n\n{text}\n", encoding="utf-8")
+        run = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-W", "-b", "html", str(tmp_path), str(out)],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        script = (out / "_static" / "ruralrev-search-text.js").read_bytes()
+        assert text.encode() in script
+        asked = re.findall(r"ruralrev-search-text\.js\?v=(\w+)", (out / "search.html").read_text(encoding="utf-8"))
+        assert asked == [f"{zlib.crc32(script):08x}"]
+
+
 @built
 def test_every_glued_number_is_listed_on_the_reproducibility_page():
     import csv

@@ -187,8 +187,10 @@ def _page_text_version() -> str:
     return hashlib.sha256("".join(inspect.getsource(code) for code in _EXTRACTOR).encode()).hexdigest()[:16]
 
 
-def _write_assets(app, exception) -> None:
-    if exception is not None or app.builder.format != "html":
+def _write_table_assets(app) -> None:
+    """DataTables for the interactive tables, written before any page: a page's ``?v=`` checksum
+    of a file is taken when the page is written, so the file must already hold what it will."""
+    if app.builder.format != "html":
         return
     static = Path(app.outdir) / "_static"
     static.mkdir(parents=True, exist_ok=True)
@@ -197,10 +199,20 @@ def _write_assets(app, exception) -> None:
                            "// DataTables as bundled by itables (MIT); imported by ruralrev.js from a blob: URL.\n"
                            f"window.RURALREV_DATATABLES = {json.dumps(script)};\n")
     files.write_if_changed(static / "ruralrev-datatables.css", style)
-    pages = _page_texts(Path(app.outdir), Path(app.doctreedir) / "ruralrev-page-text.json")
-    files.write_if_changed(static / "ruralrev-search-text.js",
-                           "// The text of every page, by path: search snippets from file:// (see ruralrev.js).\n"
-                           f"window.RURALREV_PAGE_TEXT = {json.dumps(pages, ensure_ascii=False, sort_keys=True)};\n")
+
+
+def _write_search_text(app) -> list:
+    """The text of every page for the search snippets, written once every page is written and
+    before the search page (Sphinx writes it after collecting extension pages), whose ``?v=`` then
+    matches this build's file."""
+    if app.builder.format == "html":
+        static = Path(app.outdir) / "_static"
+        static.mkdir(parents=True, exist_ok=True)
+        pages = _page_texts(Path(app.outdir), Path(app.doctreedir) / "ruralrev-page-text.json")
+        files.write_if_changed(static / "ruralrev-search-text.js",
+                               "// The text of every page, by path: search snippets from file:// (see ruralrev.js).\n"
+                               f"window.RURALREV_PAGE_TEXT = {json.dumps(pages, ensure_ascii=False, sort_keys=True)};\n")
+    return []
 
 
 class _ArticleText(HTMLParser):
@@ -422,7 +434,8 @@ def setup(app):
     app.connect("html-page-context", _page_assets)
     app.connect("env-before-read-docs", _titles_before_reading)
     app.connect("env-get-updated", _every_page_if_a_title_changed)
-    app.connect("build-finished", _write_assets)
+    app.connect("builder-inited", _write_table_assets)
+    app.connect("html-collect-pages", _write_search_text)
     app.connect("builder-inited", _offline_mathjax, priority=900)  # after MyST-Parser's own MathJax options
     app.connect("build-finished", _copy_mathjax)
     app.add_css_file("ruralrev.css")
