@@ -1,6 +1,6 @@
 import json
 
-from ruralrev import report
+from ruralrev import items, report
 from ruralrev.pipeline import Chapter
 
 
@@ -37,4 +37,10 @@ def test_every_figure_cell_declares_the_data_it_reads():
             figure = cell.metadata.get("mystnb", {}).get("figure")
             if figure and not str(cell.metadata.get("reads", "")).strip():
                 missing.append(f"{chapter.name}: {figure.get('name')}")
+            # every {parameter} is filled in from the chapter's parameters, lists as their items
+            if figure and "{" in items.reads_text({"metadata": dict(cell.metadata)}, chapter.parameters):
+                missing.append(f"{chapter.name}: {figure.get('name')} leaves a placeholder")
     assert missing == []
+    cell = {"metadata": {"reads": "log income on {fe_regressors}, {start_year}"}}
+    assert items.reads_text(cell, {"fe_regressors": ["urbanization_rate", "primary_share"], "start_year": 2016}) == \
+        "log income on urbanization_rate, primary_share, 2016"

@@ -96,11 +96,14 @@ def parse_table(markdown: str) -> list[Table]:
 
 
 def reads_text(cell: dict, parameters: dict) -> str:
-    """The figure cell's ``reads`` metadata with ``{parameter}`` filled in from the page's parameters."""
+    """The figure cell's ``reads`` metadata with ``{parameter}`` filled in from the page's parameters
+    (a list parameter as its items, comma-separated)."""
     text = cell.get("metadata", {}).get("reads", "")
     text = " ".join(text) if isinstance(text, list) else str(text)
+    shown = {name: ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+             for name, value in parameters.items()}
     try:
-        return text.format(**parameters)
+        return text.format(**shown)
     except (KeyError, IndexError, ValueError):
         return text
 
