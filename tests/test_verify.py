@@ -79,7 +79,7 @@ def test_verify_passes_untouched_and_names_the_numbers_a_data_change_moves(tmp_p
     found = items.read_items(page)
     assert [(g.name, g.value) for g in found.glued] == [("total", "'11.0'"), ("largest", "'c'"),
                                                         ("label", "'other words'")]
-    assert found.figures[0].reads == "data/values.csv: names ['a', 'c']" and found.figures[0].data
+    assert found.figures[0].reads == "data/values.csv: names a, c" and found.figures[0].data
 
     rows = verify.verify_book(root=tmp_path, params_file=plan, jobs=1, stream=io.StringIO())
     assert [r for r in rows if not r.equal] == []
