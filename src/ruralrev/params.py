@@ -370,8 +370,8 @@ def parse_overrides(pairs: list[str], chapter: Chapter) -> dict[str, Any]:
 
     Each pair is read by :func:`parse_value` (a name given twice is refused: which value was meant
     cannot be told); then the full set (defaults updated with the overrides) is checked with
-    :func:`check`, rules included. Every problem, of any pair, is
-    one line of the :class:`ParameterError` raised.
+    :func:`check`, rules included. Every problem, of any pair, is one line of the
+    :class:`ParameterError` raised.
     """
     overrides: dict[str, Any] = {}
     problems, seen_twice = [], set()
