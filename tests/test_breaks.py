@@ -43,6 +43,9 @@ def test_reversals_of_the_regressors_are_the_data_chapters_and_count_a_shared_se
     [direct] = comparability.reversals(quality.flags_for("electricity_per_rural_capita"), "rural_electricity")
     assert [(r.series, r.year, len(r.table), r.flagged_in) for r in both] == [("rural_electricity", 2022, 10, 12)]
     pd.testing.assert_frame_equal(both[0].table, direct.table)
+    assert both[0].direction == "fall"
+    mixed = comparability.Reversal("s", 2022, pd.DataFrame({"change_in_pct": [-5.0, 4.0]}), 2, 2)
+    assert mixed.direction is None
     assert breaks.regressor_breaks(["urbanization_rate"], YEARS).reversals() == []     # no flags at all
 
 

@@ -247,3 +247,7 @@ def test_usual_change_leaves_out_the_national_break_years():
                           "year_to": [2019, 2018, 2017]})
     # changes 3.0, -1.94, (-40.6 left out), 5.0 -> median of |.| is 3.0
     assert usual_change_pct(totals, flags, "x") == pytest.approx(3.0)
+    from ruralrev.comparability import against_usual
+
+    assert against_usual(-1.7, 3.0) == against_usual(3.0, 3.0) == "no more than in an ordinary year"
+    assert against_usual(20.8, 3.1) == "6.7 times the usual change"

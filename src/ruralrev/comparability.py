@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["FLAG_COLUMNS", "break_steps", "comparable_years", "province_flags_at", "flag_summary", "Reversal", "reversals", "usual_change_pct"]
+__all__ = ["FLAG_COLUMNS", "break_steps", "comparable_years", "province_flags_at", "flag_summary", "Reversal", "reversals", "usual_change_pct",
+           "against_usual"]
 
 #: Columns a flag table must carry (``national_change_pct`` is optional).
 FLAG_COLUMNS = ("series", "province", "year_from", "year_to", "value_from", "value_to", "change_pct", "rule")
@@ -148,6 +149,13 @@ class Reversal:
     def provinces(self) -> list[str]:
         return list(self.table["province"])
 
+    @property
+    def direction(self) -> str | None:
+        """``"fall"`` when every reversing province falls into the middle year, ``"rise"`` when every
+        one rises, ``None`` when they differ."""
+        change = self.table["change_in_pct"]
+        return "fall" if (change < 0).all() else "rise" if (change > 0).all() else None
+
 
 def reversals(flags: pd.DataFrame, series: str) -> list[Reversal]:
     r"""Consecutive national-break steps of ``series`` that the same provinces take in opposite
@@ -210,3 +218,10 @@ def usual_change_pct(totals: pd.Series, flags: pd.DataFrame, series: str) -> flo
     its ``national-break`` flags. The yardstick for calling a break year's change large."""
     national = flags.loc[(flags["series"] == series) & (flags["rule"] == "national-break"), "year_to"]
     return float(100 * totals.pct_change().abs().drop(index=national.unique(), errors="ignore").median())
+
+
+def against_usual(change_pct: float, usual_pct: float) -> str:
+    r"""A year's change in words, set against :func:`usual_change_pct`: "no more than in an ordinary
+    year" when :math:`|c| \le u`, otherwise ":math:`|c|/u` times the usual change" (one decimal)."""
+    ratio = abs(change_pct) / usual_pct
+    return "no more than in an ordinary year" if ratio <= 1 else f"{ratio:.1f} times the usual change"
