@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["FLAG_COLUMNS", "break_steps", "comparable_years", "province_flags_at", "flag_summary", "Reversal", "reversals", "usual_change_pct",
-           "against_usual"]
+__all__ = ["FLAG_COLUMNS", "break_steps", "comparable_years", "province_flags_at", "flag_summary", "Reversal", "reversals", "UsualGrowth",
+           "usual_growth", "after_over_before"]
 
 #: Columns a flag table must carry (``national_change_pct`` is optional).
 FLAG_COLUMNS = ("series", "province", "year_from", "year_to", "value_from", "value_to", "change_pct", "rule")
@@ -165,7 +165,8 @@ def reversals(flags: pd.DataFrame, series: str) -> list[Reversal]:
 
     Two breaks of the whole series in a row can be two changes of definition, or one anomalous
     year :math:`t` in the provinces that move out and back; the second reading predicts that the
-    same provinces reverse and land near their level of :math:`t-1`. This function returns the
+    same provinces reverse and land where the other provinces land (:func:`after_over_before`; for
+    a growing series above their level of :math:`t-1`). This function returns the
     evidence for it; it does not choose between the readings (Wooldridge, *Introductory
     Econometrics*, 7th ed., 2020, ch. 13, on changes of definition in panels).
 
@@ -211,17 +212,38 @@ def reversals(flags: pd.DataFrame, series: str) -> list[Reversal]:
     return found
 
 
-def usual_change_pct(totals: pd.Series, flags: pd.DataFrame, series: str) -> float:
-    r"""Median absolute year-on-year change (per cent) of ``totals`` (indexed by year) over the years
-    that are not national breaks of ``series``:
-    :math:`\operatorname{median}_{t \notin B} |100\,(x_t / x_{t-1} - 1)|`, *B* the ``year_to`` of
-    its ``national-break`` flags. The yardstick for calling a break year's change large."""
-    national = flags.loc[(flags["series"] == series) & (flags["rule"] == "national-break"), "year_to"]
-    return float(100 * totals.pct_change().abs().drop(index=national.unique(), errors="ignore").median())
+@dataclass(frozen=True)
+class UsualGrowth:
+    """:func:`usual_growth`: the median yearly change (per cent) and the years it is taken over."""
+
+    pct: float
+    years: tuple
 
 
-def against_usual(change_pct: float, usual_pct: float) -> str:
-    r"""A year's change in words, set against :func:`usual_change_pct`: "no more than in an ordinary
-    year" when :math:`|c| \le u`, otherwise ":math:`|c|/u` times the usual change" (one decimal)."""
-    ratio = abs(change_pct) / usual_pct
-    return "no more than in an ordinary year" if ratio <= 1 else f"{ratio:.1f} times the usual change"
+def usual_growth(totals: pd.Series, flags: pd.DataFrame, series: str, since: int | None = None) -> UsualGrowth:
+    r"""Median year-on-year change (per cent, signed) of ``totals`` (indexed by year) over the years
+    after ``since`` that are not national breaks of ``series``:
+
+    .. math:: g = \operatorname{median}_{t \notin B,\ t > s}\ 100\,(x_t / x_{t-1} - 1),
+
+    *B* the ``year_to`` of its ``national-break`` flags. With ``since`` the last change of
+    definition, the growth an ordinary year shows under the definition in use: the yardstick for a
+    break year's change (a growing series is measured by how far a year departs from its usual
+    growth, not by the size of its change). Few years make a fragile median: ``years`` says which."""
+    national = set(flags.loc[(flags["series"] == series) & (flags["rule"] == "national-break"), "year_to"].astype(int))
+    change = 100 * totals.pct_change().dropna()
+    years = tuple(int(t) for t in change.index if int(t) not in national and (since is None or int(t) > since))
+    return UsualGrowth(float(change.loc[list(years)].median()), years)
+
+
+def after_over_before(panel: pd.DataFrame, reversal: Reversal) -> dict[str, float]:
+    r"""The total of ``reversal.series`` in :math:`t+1` as a percentage of :math:`t-1`, for the
+    reversing provinces together and for every other province together:
+    :math:`100 \sum_{i \in R} x_{i,t+1} / \sum_{i \in R} x_{i,t-1}` and the same over the rest.
+    Under the one-year-anomaly reading the reversing provinces end where the others do (for a
+    growing series, above their level of :math:`t-1`)."""
+    year, reversing = reversal.year, set(reversal.provinces)
+    wide = panel.pivot(index="province", columns="year", values=reversal.series)
+    inside = wide.index.isin(list(reversing))
+    return {group: float(100 * part[year + 1].sum() / part[year - 1].sum())
+            for group, part in (("reversing", wide[inside]), ("others", wide[~inside]))}
