@@ -97,7 +97,7 @@ def _lab_settings() -> None:
 
 def student_edition(env: dict) -> int:
     """Build the book, then the student edition: the same pages with every solution removed
-    (sphinx-exercise's hide_solutions, switched on by RURALREV_EDITION=student in ruralrev.site)."""
+    (sphinx-exercise's hide_solutions, switched on by RURALREV_EDITION=student in ruralrev.book.sphinx.extension)."""
     built = _run([str(BIN / "ruralrev"), "build"], env)
     if built:
         return built

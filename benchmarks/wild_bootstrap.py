@@ -24,8 +24,10 @@ import pandas as pd
 import statsmodels.api as sm
 from wildboottest.wildboottest import wildboottest
 
-from ruralrev import data, models, pipeline
-from ruralrev.wild_bootstrap import wild_cluster_bootstrap
+from ruralrev.book import params
+from ruralrev.data import official
+from ruralrev.stats.regression import models
+from ruralrev.stats.regression.wild_bootstrap import wild_cluster_bootstrap
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,9 +45,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    defaults = next(c for c in pipeline.load_plan() if c.name == "disparities").parameters
+    defaults = next(c for c in params.load_plan() if c.name == "disparities").parameters
     regressors = list(defaults["fe_regressors"])
-    frame = models.model_frame(data.load_panel(), "log_rural_income", regressors,
+    frame = models.model_frame(official.load_panel(), "log_rural_income", regressors,
                                range(defaults["start_year"], defaults["end_year"] + 1))
     cluster = pd.factorize(frame["province"], sort=True)[0]
     design = pd.concat([frame[regressors], pd.get_dummies(frame["province"], dtype=float),

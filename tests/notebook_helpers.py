@@ -38,15 +38,15 @@ def run_chapter_with(tmp_path: Path, name: str, overrides: list[str]) -> dict:
     """Execute a chapter of the book into ``tmp_path`` with ``name=value`` overrides; its glued values."""
     from dataclasses import replace
 
-    from ruralrev import pipeline
+    from ruralrev.book import execute, params
 
-    plan = {c.name: c for c in pipeline.load_plan()}
+    plan = {c.name: c for c in params.load_plan()}
     if not overrides:
         published = current_default_run(plan[name])
         if published is not None:
             return glued_values(published)
     chapter = replace(plan[name], output=tmp_path / f"{name}.ipynb")   # schema and rules kept
-    pipeline.run_chapter(chapter, pipeline.parse_overrides(overrides, chapter), force=True)
+    execute.run_chapter(chapter, params.parse_overrides(overrides, chapter), force=True)
     return glued_values(json.loads(chapter.output.read_text()))
 
 
@@ -54,9 +54,9 @@ def current_default_run(chapter) -> dict | None:
     """The book's executed page of ``chapter`` when it is a run of the current inputs with the
     defaults (the runner's cache key matches: same source, parameters, data, package and lock),
     else None. CI builds the book just before the tests, so the default runs are not repeated."""
-    from ruralrev import pipeline
+    from ruralrev.book import execute
 
-    key = pipeline.inputs_key(chapter, dict(chapter.parameters), pipeline.environment_digest())
-    if chapter.output.is_file() and pipeline.cached_key(chapter.output) == key:
+    key = execute.inputs_key(chapter, dict(chapter.parameters), execute.environment_digest())
+    if chapter.output.is_file() and execute.cached_key(chapter.output) == key:
         return json.loads(chapter.output.read_text())
     return None

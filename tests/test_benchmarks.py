@@ -1,6 +1,6 @@
 """The README's benchmark figures are those of the last benchmark run (benchmarks/results.md)."""
 
-from ruralrev import paths
+from ruralrev.core import paths
 
 
 def test_readme_quotes_the_last_benchmark_run():

@@ -6,7 +6,8 @@ import pytest
 from inequality.gini import Gini
 from inequality.theil import TheilD
 
-from ruralrev import between_shares, inequality as ineq
+from ruralrev.stats.inequality import by_group as ineq
+from ruralrev.stats.inequality import theil_dagum
 
 
 def test_net_between_gini_is_the_gini_of_group_means():
@@ -14,7 +15,7 @@ def test_net_between_gini_is_the_gini_of_group_means():
     for _ in range(5):
         y, w = rng.lognormal(9, 0.4, 40), rng.uniform(1, 100, 40)
         groups = rng.choice(["a", "b", "c", "d"], 40)
-        shares = between_shares.between_shares(y, w, groups)
+        shares = theil_dagum.between_shares(y, w, groups)
         assert shares.gini_of_means == pytest.approx(shares.dagum_net_between, rel=1e-10)
         assert shares.dagum_within + shares.dagum_net_between + shares.dagum_transvariation == pytest.approx(1.0)
         assert shares.theil_within_weight == pytest.approx(1.0)
@@ -24,7 +25,7 @@ def test_equal_weights_agree_with_pysal():
     rng = np.random.default_rng(8)
     y = rng.lognormal(9, 0.5, 60)
     groups = np.repeat(["a", "b", "c"], 20)
-    shares = between_shares.between_shares(y, None, groups)
+    shares = theil_dagum.between_shares(y, None, groups)
     theil = TheilD(y, groups)
     assert shares.theil_between == pytest.approx(float(np.squeeze(theil.bg)) / float(np.squeeze(theil.T)), rel=1e-9)
     means = np.repeat([y[groups == g].mean() for g in "abc"], 20)
@@ -32,7 +33,7 @@ def test_equal_weights_agree_with_pysal():
 
 
 def test_book_shares_by_region(panel):
-    table = between_shares.between_shares_by_year(panel, "rural_income", "rural_population", "region",
+    table = theil_dagum.between_shares_by_year(panel, "rural_income", "rural_population", "region",
                                                   [2016, 2024]).set_index("year")
     series = ineq.decomposition_series(panel, "rural_income", "rural_population", "region", [2016, 2024]).set_index("year")
     np.testing.assert_allclose(table["theil_between"], series["theil_between_share"], rtol=1e-12)
@@ -41,4 +42,4 @@ def test_book_shares_by_region(panel):
     assert table.loc[2024, "dagum_net_between"] == pytest.approx(0.7770, abs=1e-4)
     assert table.loc[2024, "gini_within_weight"] == pytest.approx(0.3003, abs=1e-4)
     with pytest.raises(ValueError, match="no year has"):
-        between_shares.between_shares_by_year(panel, "rural_income", "rural_population", "region", [2031])
+        theil_dagum.between_shares_by_year(panel, "rural_income", "rural_population", "region", [2031])

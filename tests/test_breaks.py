@@ -13,7 +13,8 @@ import pytest
 import statsmodels.api as sm
 from wildboottest.wildboottest import wildboottest
 
-from ruralrev import breaks, models
+from ruralrev.data.breaks import regressors as breaks_regressors
+from ruralrev.stats.regression import break_handling, models
 
 DEFAULT = ["urbanization_rate", "log_gdp_per_capita", "primary_share",
            "log_machinery_per_rural_capita", "log_electricity_per_rural_capita"]
@@ -21,7 +22,7 @@ YEARS = range(2016, 2025)
 
 
 def test_flags_of_the_default_regressors():
-    exposure = breaks.regressor_breaks(DEFAULT, YEARS)
+    exposure = breaks_regressors.regressor_breaks(DEFAULT, YEARS)
     table = exposure.table.set_index("regressor")
     assert table["flags"].to_dict() == {"urbanization_rate": 0, "log_gdp_per_capita": 0, "primary_share": 1,
                                         "log_machinery_per_rural_capita": 5, "log_electricity_per_rural_capita": 47}
@@ -37,40 +38,41 @@ def test_flags_of_the_default_regressors():
 def test_reversals_of_the_regressors_are_the_data_chapters_and_count_a_shared_series_once():
     """Electricity's 2022 fall is taken back in 2023 by 10 of the 12 provinces flagged in 2022 (the
     data chapter's comparability.reversals); the rate and its log read one series, counted once."""
-    from ruralrev import comparability, quality
+    from ruralrev.data.breaks import flags as break_flags
+    from ruralrev.data.breaks import pooling
 
-    both = breaks.regressor_breaks(DEFAULT + ["electricity_per_rural_capita"], YEARS).reversals()
-    [direct] = comparability.reversals(quality.flags_for("electricity_per_rural_capita"), "rural_electricity")
+    both = breaks_regressors.regressor_breaks(DEFAULT + ["electricity_per_rural_capita"], YEARS).reversals()
+    [direct] = pooling.reversals(break_flags.flags_for("electricity_per_rural_capita"), "rural_electricity")
     assert [(r.series, r.year, len(r.table), r.flagged_in) for r in both] == [("rural_electricity", 2022, 10, 12)]
     pd.testing.assert_frame_equal(both[0].table, direct.table)
     assert both[0].direction == "fall"
-    mixed = comparability.Reversal("s", 2022, pd.DataFrame({"change_in_pct": [-5.0, 4.0]}), 2, 2)
+    mixed = pooling.Reversal("s", 2022, pd.DataFrame({"change_in_pct": [-5.0, 4.0]}), 2, 2)
     assert mixed.direction is None
-    assert breaks.regressor_breaks(["urbanization_rate"], YEARS).reversals() == []     # no flags at all
+    assert breaks_regressors.regressor_breaks(["urbanization_rate"], YEARS).reversals() == []     # no flags at all
 
 
 def test_a_flag_counts_only_when_the_model_spans_it():
     # Machinery's revisions are 2016→2017 and 2017→2018: a model from 2018 does not span them.
-    later = breaks.regressor_breaks(DEFAULT, range(2018, 2025)).table.set_index("regressor")["flags"]
+    later = breaks_regressors.regressor_breaks(DEFAULT, range(2018, 2025)).table.set_index("regressor")["flags"]
     assert later["log_machinery_per_rural_capita"] == 0
     # A model on 2016–2018 and 2020 compares 2018 with 2020, across primary VA's 2019→2020 break.
-    gap = breaks.regressor_breaks(["primary_share"], [2016, 2017, 2018, 2020]).table
+    gap = breaks_regressors.regressor_breaks(["primary_share"], [2016, 2017, 2018, 2020]).table
     assert gap["flags"].tolist() == [1]
-    assert breaks.regressor_breaks(["primary_share"], [2016, 2017, 2018]).table["flags"].tolist() == [0]
+    assert breaks_regressors.regressor_breaks(["primary_share"], [2016, 2017, 2018]).table["flags"].tolist() == [0]
 
 
 def test_specification_under_each_handling():
-    drop = breaks.specification(DEFAULT, YEARS, "drop")
+    drop = break_handling.specification(DEFAULT, YEARS, "drop")
     assert drop.regressors == ["urbanization_rate", "log_gdp_per_capita"] and drop.split_at is None
     assert drop.dropped == ["primary_share", "log_machinery_per_rural_capita", "log_electricity_per_rural_capita"]
-    split = breaks.specification(DEFAULT, YEARS, "split")
+    split = break_handling.specification(DEFAULT, YEARS, "split")
     assert split.regressors == DEFAULT and len(split.split_at) == 52          # 1 + 5 + 47 flags, one shared
     assert not split.split_at.duplicated().any()
-    assert breaks.specification(DEFAULT, YEARS, "keep").split_at is None
+    assert break_handling.specification(DEFAULT, YEARS, "keep").split_at is None
     with pytest.raises(ValueError, match="every regressor has break flags in 2016–2024"):
-        breaks.specification(["log_electricity_per_rural_capita"], YEARS, "drop")
+        break_handling.specification(["log_electricity_per_rural_capita"], YEARS, "drop")
     with pytest.raises(ValueError, match="handling must be one of"):
-        breaks.specification(DEFAULT, YEARS, "ignore")
+        break_handling.specification(DEFAULT, YEARS, "ignore")
 
 
 def test_province_segments_cut_at_each_break():
@@ -89,7 +91,7 @@ def _dummy_design(frame, splits, regressors):
 
 
 def test_split_model_matches_dummy_ols_and_wildboottest_on_the_book_data(panel):
-    spec = breaks.specification(DEFAULT, YEARS, "split")
+    spec = break_handling.specification(DEFAULT, YEARS, "split")
     fit = spec.fit(panel, "log_rural_income", years=YEARS, bootstrap_reps=999, seed=7)
     # 83 segments, 16 of them one year long: dropped, so 279 - 16 = 263 observations identify the model
     assert fit.fixed_effects == "province split at breaks (67 segments; 16 one-year segments dropped), year"
@@ -125,7 +127,7 @@ def test_splitting_removes_the_bias_of_a_level_shift_in_a_regressor():
 
 
 def test_break_variants_are_named_and_weighted(panel):
-    fits = breaks.break_variants(panel, "log_rural_income", DEFAULT, years=YEARS, bootstrap_reps=0,
+    fits = break_handling.break_variants(panel, "log_rural_income", DEFAULT, years=YEARS, bootstrap_reps=0,
                                  weights="rural_population")
     assert [f.name for f in fits] == ["flagged regressors dropped, weighted", "province effects split at breaks, weighted",
                                       "all regressors as published, weighted"]
@@ -138,12 +140,12 @@ def test_national_split_splits_every_province_at_the_national_break(panel):
     regressors = ["urbanization_rate", "log_gdp_per_capita", "primary_share", "log_machinery_per_rural_capita",
                   "log_electricity_per_rural_capita"]
     provinces = sorted(panel["province"].unique())
-    spec = breaks.national_split(regressors, range(2016, 2025), provinces)
+    spec = break_handling.national_split(regressors, range(2016, 2025), provinces)
     # rural electricity has three national breaks under the data layer's rules: 2020, 2022, 2023
     for year in (2020, 2022, 2023):
         assert set(spec.split_at.loc[spec.split_at["year_to"] == year, "province"]) == set(provinces), year
     assert "(2020, 2022, 2023)" in spec.description
-    own = breaks.specification(regressors, range(2016, 2025), "split").split_at
+    own = break_handling.specification(regressors, range(2016, 2025), "split").split_at
     assert len(spec.split_at) > len(own)
     segments = models.province_segments(panel[panel["year"].between(2016, 2024)], spec.split_at)
     # 31 provinces x 4 national segments, plus 9 province-level splits in other years (2017-19, 2024)
@@ -160,10 +162,10 @@ def test_national_split_splits_every_province_at_the_national_break(panel):
 
 
 def test_pvalue_rows_print_every_regressor_of_every_model(panel):
-    from ruralrev import ptable
+    from ruralrev.present import regression_tables
 
-    fits = breaks.break_variants(panel, "log_rural_income", DEFAULT[:2], years=YEARS, bootstrap_reps=0)
-    rows = ptable.pvalue_rows(fits, DEFAULT[:2], ["p_cv3"], None, {fits[0].name: "main model"})
+    fits = break_handling.break_variants(panel, "log_rural_income", DEFAULT[:2], years=YEARS, bootstrap_reps=0)
+    rows = regression_tables.pvalue_rows(fits, DEFAULT[:2], ["p_cv3"], None, {fits[0].name: "main model"})
     assert len(rows) == 2 * len(fits) and rows["Specification"].iloc[0] == "main model"
     assert list(rows.columns) == ["Regressor", "Specification", "Coefficient", "Clustered s.e.", "Cluster p",
                                   "CV3 p", "N"]

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from ruralrev import broadband_checks as bc, data, digital_gap as dg
+from ruralrev.chapters.digital import broadband as dg
+from ruralrev.chapters.digital import reclassification as bc
+from ruralrev.data import official
 
 CODE = "rural_broadband_per_100_rural_residents"
 YEARS = list(range(2016, 2025))
@@ -11,7 +13,7 @@ YEARS = list(range(2016, 2025))
 
 @pytest.fixture(scope="module")
 def book():
-    panel = data.load_panel()
+    panel = official.load_panel()
     return panel, dg.common_provinces(panel, CODE, YEARS), dg.never_flagged_provinces(panel, CODE, YEARS)
 
 
@@ -38,7 +40,8 @@ def test_never_flagged_provinces_started_higher_and_grew_less(book):
 
 def test_ratio_norm_is_symmetric_about_one_on_a_log_scale():
     import pandas as pd
-    from ruralrev import maps
+
+    from ruralrev.present import maps
 
     norm = maps.ratio_norm(pd.Series([0.48, 1.2, 7.11]))
     assert norm.vmin == pytest.approx(1 / 7.11) and norm.vmax == pytest.approx(7.11)

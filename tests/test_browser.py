@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from ruralrev import paths, pipeline, site
+from ruralrev.book import params
+from ruralrev.book.sphinx import extension
+from ruralrev.core import paths
 
 HTML = paths.ROOT / "_build" / "html"
 SHOTS = paths.ROOT / "_build" / "screenshots"
@@ -37,7 +39,7 @@ pytestmark = [
 
 
 def _pages() -> list[str]:
-    return site.toc_files(paths.ROOT / "_toc.yml")
+    return extension.toc_files(paths.ROOT / "_toc.yml")
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +157,7 @@ def test_page_over_http_shows_its_parameters(browser, server, page_path):
     page = _open(browser, f"{server}/{page_path}.html")
     assert page.locator("h1").count() >= 1
     assert page.errors == []
-    chapters = {c.output.relative_to(paths.ROOT).with_suffix("").as_posix() for c in pipeline.load_plan()}
+    chapters = {c.output.relative_to(paths.ROOT).with_suffix("").as_posix() for c in params.load_plan()}
     if page_path in chapters:
         assert page.locator(".admonition", has_text="Parameters of this page").count() == 1
     page.context.close()

@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ruralrev import claim_checks, claims, data, papers
-from ruralrev.tables import myst_table
+from ruralrev.chapters.claims import checks as claim_checks
+from ruralrev.chapters.claims import ledger as claims_ledger
+from ruralrev.data import official, papers
+from ruralrev.present.tables import myst_table
 
 #: Every quantitative statement of paper 001 outside Table 1, compiled by reading the text
 #: (section: values), plus one granularity claim per Table 1 block. The ledger must hold exactly these.
@@ -31,12 +33,12 @@ NO_FLAGS = pd.DataFrame(columns=_FLAG_COLUMNS)
 
 @pytest.fixture(scope="module")
 def panel():
-    return data.load_panel()
+    return official.load_panel()
 
 
 @pytest.fixture(scope="module")
 def checked(panel):
-    return claims.run_checks(claims.load_ledger("001"), papers.load_table("001_table1"), panel)
+    return claims_ledger.run_checks(claims_ledger.load_ledger("001"), papers.load_table("001_table1"), panel)
 
 
 def _squash(text: str) -> str:
@@ -52,7 +54,7 @@ def test_ledger_holds_every_compiled_claim(checked):
 @pytest.mark.parametrize("paper", sorted(SEEDS))
 def test_every_quote_is_printed_in_its_section(seeds_dir, paper):
     text = (seeds_dir / f"{SEEDS[paper]}.txt").read_text(encoding="utf-8")
-    for row in claims.load_ledger(paper).itertuples():
+    for row in claims_ledger.load_ledger(paper).itertuples():
         assert row.quote, row.claim_id
         assert _squash(row.quote) in _squash(papers.section_text(text, row.section)), row.claim_id
         if row.value:
@@ -96,24 +98,24 @@ def test_categories_and_headline_of_paper_001(checked):
     assert category["001-07"] == "different concept"           # a governance index is not income
     assert category["001-10"] == "not checkable"
     assert "Central 16,220" in checked.set_index("claim_id").loc["001-07", "result"]
-    assert claims.headline(checked) == claims.Headline(39, 7, 2, 6, 0, 0, 0, 3, 19, foregone=2)
-    assert claims.summary(checked).startswith("39 claims: 7 informative and consistent (7 internal, 0 against "
+    assert claims_ledger.headline(checked) == claims_ledger.Headline(39, 7, 2, 6, 0, 0, 0, 3, 19, foregone=2)
+    assert claims_ledger.summary(checked).startswith("39 claims: 7 informative and consistent (7 internal, 0 against "
                                               "official data), 2 informative and inconsistent (2 internal")
 
 
 def test_culture_block_fits_only_beyond_2000(checked):
     result = checked.set_index("claim_id").loc["001-36", "result"]
     assert "smallest n that fits is 2,665" in result
-    searched_to_2000 = claims.run_checks(claims.load_ledger("001"), papers.load_table("001_table1"), max_n=2000,
-                                         panel=data.load_panel())
+    searched_to_2000 = claims_ledger.run_checks(claims_ledger.load_ledger("001"), papers.load_table("001_table1"), max_n=2000,
+                                         panel=official.load_panel())
     assert "none up to 2,000" in searched_to_2000.set_index("claim_id").loc["001-36", "result"]
 
 
 def test_headline_classes_add_up_for_every_paper(panel):
     tables = {"001": papers.load_table("001_table1")}
     for paper in SEEDS:
-        checked = claims.run_checks(claims.load_ledger(paper), tables.get(paper), panel)
-        h = claims.headline(checked)
+        checked = claims_ledger.run_checks(claims_ledger.load_ledger(paper), tables.get(paper), panel)
+        h = claims_ledger.headline(checked)
         assert (h.informative_consistent + h.informative_inconsistent + h.foregone + h.uninformative + h.proxy
                 + h.different_concept + h.not_checkable) == h.claims == len(checked)
         assert 0 <= h.external_consistent <= h.informative_consistent
@@ -123,20 +125,20 @@ def test_headline_classes_add_up_for_every_paper(panel):
 
 
 def test_bad_ledgers_are_refused(tmp_path):
-    ledger = claims.load_ledger("001")
+    ledger = claims_ledger.load_ledger("001")
     bad = ledger.copy()
     bad.loc[0, "check"] = "vibes"
     bad.to_csv(tmp_path / "x_claims.csv", index=False)
     with pytest.raises(ValueError, match=r"x_claims.csv:2: claim 001-01 has unknown check 'vibes'"):
-        claims.load_ledger("x", tmp_path)
+        claims_ledger.load_ledger("x", tmp_path)
     bad = ledger.copy()
     bad.loc[2, "evidence"] = "proxy"                            # a 'between' check is internal: direct
     bad.to_csv(tmp_path / "z_claims.csv", index=False)
     with pytest.raises(ValueError, match=r"z_claims.csv:4: claim 001-03: evidence 'proxy' does not fit check 'between'"):
-        claims.load_ledger("z", tmp_path)
+        claims_ledger.load_ledger("z", tmp_path)
     pd.DataFrame({"a": [1]}).to_csv(tmp_path / "y_claims.csv", index=False)
     with pytest.raises(ValueError, match="columns"):
-        claims.load_ledger("y", tmp_path)
+        claims_ledger.load_ledger("y", tmp_path)
 
 
 #: Statements of the other papers, compiled by reading each text: the values (empty for a
@@ -151,18 +153,18 @@ EXPECTED_OTHERS = {
 
 @pytest.mark.parametrize("paper", sorted(EXPECTED_OTHERS))
 def test_other_ledgers_hold_every_compiled_claim(paper):
-    assert claims.load_ledger(paper)["value"].tolist() == EXPECTED_OTHERS[paper]
+    assert claims_ledger.load_ledger(paper)["value"].tolist() == EXPECTED_OTHERS[paper]
 
 
 def test_paper_002_and_004_checks(panel):
-    p002 = claims.run_checks(claims.load_ledger("002"), panel=panel).set_index("claim_id")
+    p002 = claims_ledger.run_checks(claims_ledger.load_ledger("002"), panel=panel).set_index("claim_id")
     assert p002.loc["002-04", "category"] == "informative consistent"
     assert p002.loc["002-04", "result"] == "29.4 − 9.24 = 20.16"
     assert p002.loc["002-01", "verdict"] == "different concept"
     assert "paper: 66.5 per cent" in p002.loc["002-01", "result"] and "NBS 2023: 40.2" in p002.loc["002-01", "result"]
     assert p002.loc["002-05", "category"] == "foregone" and "35.9 (2022) → 40.2 (2023), up" in p002.loc["002-05", "result"]
     assert p002.loc["002-06", "category"] == "proxy" and "higher in 25 of 31 provinces" in p002.loc["002-06", "result"]
-    p004 = claims.run_checks(claims.load_ledger("004")).set_index("claim_id")
+    p004 = claims_ledger.run_checks(claims_ledger.load_ledger("004")).set_index("claim_id")
     assert "implies 5.110 in the year before" in p004.loc["004-02", "result"]
     assert p004.loc["004-02", "category"] == "not checkable"
     # 7 full-coverage provinces: a count of 18 or more would fit neither reading; the 17 cannot fail
@@ -172,19 +174,19 @@ def test_paper_002_and_004_checks(panel):
 
 
 def test_paper_003_checks(panel):
-    p003 = claims.run_checks(claims.load_ledger("003"), panel=panel).set_index("claim_id")
+    p003 = claims_ledger.run_checks(claims_ledger.load_ledger("003"), panel=panel).set_index("claim_id")
     assert p003.loc["003-01", "category"] == "foregone"
     assert "ratio 2.54); higher in 31 of 31 provinces (ratio 1.86 to 3.27)" in p003.loc["003-01", "result"]
     assert p003.loc["003-02", "category"] == "not checkable"
     assert p003.loc["003-03", "category"] == "foregone"
-    assert claims.headline(p003) == claims.Headline(3, 0, 0, 0, 0, 0, 0, 0, 1, foregone=2)
+    assert claims_ledger.headline(p003) == claims_ledger.Headline(3, 0, 0, 0, 0, 0, 0, 0, 1, foregone=2)
 
 
 def test_the_foregone_reasons_hold_in_the_data(panel):
     """The ledger's reasons why some checks could fail only in principle are facts of the panel."""
     rural = panel.groupby("year").apply(lambda f: 100 * f["rural_broadband_users"].sum() / f["rural_population"].sum())
     assert (rural.diff().dropna() > 0).all() and list(rural.index) == list(range(2016, 2025))
-    ratio = data.with_official_urban_rural_ratio(panel).dropna(subset=["urban_rural_income_ratio"])
+    ratio = official.with_official_urban_rural_ratio(panel).dropna(subset=["urban_rural_income_ratio"])
     assert ratio["urban_rural_income_ratio"].min() > 1.5 and set(ratio["year"]) == {2016, 2017, 2018, 2020}
     assert ratio.loc[ratio["year"] == 2020, "urban_rural_income_ratio"].min() == pytest.approx(1.86, abs=0.005)
     consumption = panel[panel["year"] == 2023]
@@ -192,7 +194,8 @@ def test_the_foregone_reasons_hold_in_the_data(panel):
 
 
 def test_a_granularity_range_lists_the_sizes_that_fit_and_its_power():
-    from ruralrev import claim_checks, granularity
+    from ruralrev.chapters.claims import checks as claim_checks
+    from ruralrev.stats import granularity
 
     sizes = granularity.parse_sizes("1100-1160")
     assert granularity.consistent_sizes(["18.44"], sizes) == [1101, 1106, 1112, 1117, 1128, 1139, 1144, 1155]
@@ -215,7 +218,7 @@ def test_nbs_rural_broadband_figure_by_hand(panel):
     panel stores the per-province ratio to two decimals, so the two agree within 0.005)."""
     year = panel[panel["year"] == 2023]
     by_hand = 100 * year["rural_broadband_users"].sum() / year["rural_population"].sum()
-    figure = claims.nbs_rural_broadband_per_100(panel, 2023)
+    figure = claim_checks.nbs_rural_broadband_per_100(panel, 2023)
     assert figure.value == pytest.approx(by_hand, abs=0.005) and round(figure.value, 1) == 40.2
     assert figure.flagged == ("Inner Mongolia", "Shanghai") and figure.provinces == 31
     rest = year[~year["province"].isin(figure.flagged)]
@@ -226,10 +229,10 @@ def test_nbs_rural_broadband_figure_by_hand(panel):
 # ---- every check kind fails on a constructed false input, and says it could ----------------------
 
 def _row(**fields):
-    base = {c: "" for c in claims._COLUMNS}
+    base = {c: "" for c in claims_ledger._COLUMNS}
     base.update(claim_id="t-1", unit="per cent", evidence="direct")
     base.update(fields)
-    return pd.DataFrame([base])[claims._COLUMNS]
+    return pd.DataFrame([base])[claims_ledger._COLUMNS]
 
 
 def _toy_panel(**columns):
@@ -269,7 +272,7 @@ def test_every_comparing_kind_has_a_false_input():
 def test_a_check_that_can_fail_fails_on_a_false_input(kind):
     ledger, columns = FALSE_INPUTS[kind]
     panel = _toy_panel(**columns) if columns else None
-    out = claims.run_checks(ledger, TABLE, panel, flags=NO_FLAGS).iloc[0]
+    out = claims_ledger.run_checks(ledger, TABLE, panel, flags=NO_FLAGS).iloc[0]
     assert out["verdict"] == "inconsistent", out["result"]
     assert bool(out["could_fail"]) is True, out["could_fail_reason"]
 
@@ -278,7 +281,7 @@ def test_a_check_that_can_fail_fails_on_a_false_input(kind):
                                             ("different_concept", "nbs_rural_broadband_per_100|2023"),
                                             ("different_order", "East>Central")])
 def test_kinds_without_a_comparison_never_claim_power(kind, reference, panel):
-    out = claims.run_checks(_row(value="19.6", year="2023", check=kind, reference=reference, evidence="",
+    out = claims_ledger.run_checks(_row(value="19.6", year="2023", check=kind, reference=reference, evidence="",
                                  settle="x"), panel=panel).iloc[0]
     assert out["verdict"] in ("not checkable here", "different concept") and pd.isna(out["could_fail"])
 
@@ -289,7 +292,7 @@ def test_a_different_order_shows_the_official_order_either_way_and_never_a_verdi
     that disagrees both give "different concept": the comparison could not fail, and says so."""
     ledger = _row(year="2023", check="different_order", reference="East>Central", evidence="proxy")
     panel = _toy_panel(rural_income=incomes, rural_population=[1, 1, 1, 1])
-    out = claims.run_checks(ledger, TABLE, panel, flags=NO_FLAGS).iloc[0]
+    out = claims_ledger.run_checks(ledger, TABLE, panel, flags=NO_FLAGS).iloc[0]
     assert out["verdict"] == "different concept" and pd.isna(out["could_fail"])
     east, central = incomes[1], incomes[0]     # Hebei is East, Anhui Central
     assert out["result"] == (f"official rural income 2023, NBS four regions: East {east} vs Central {central} yuan; "
@@ -305,14 +308,14 @@ def test_a_different_order_shows_the_official_order_either_way_and_never_a_verdi
     ("34", 30, True, "informative inconsistent"),  # whole: 30 reaches 31 of 101 values, not 34
     ("18.44", 1160, True, "informative inconsistent"), ("18.44", 10_000, False, "uninformative")])
 def test_granularity_could_fail_around_its_threshold(value, n, power, category):
-    out = claims.run_checks(_row(value=value, check="granularity", reference=str(n))).iloc[0]
+    out = claims_ledger.run_checks(_row(value=value, check="granularity", reference=str(n))).iloc[0]
     assert bool(out["could_fail"]) is power
     assert out["category"] == category
 
 
 @pytest.mark.parametrize("reference,power", [("45.84;63.05", True), ("0;100", False), ("0;99.99", True)])
 def test_between_could_fail_unless_the_range_is_everything(reference, power):
-    out = claims.run_checks(_row(value="50.96", check="between", reference=reference)).iloc[0]
+    out = claims_ledger.run_checks(_row(value="50.96", check="between", reference=reference)).iloc[0]
     assert bool(out["could_fail"]) is power
 
 
@@ -322,7 +325,7 @@ def test_between_could_fail_unless_the_range_is_everything(reference, power):
     ("25", "20;25;31", True),   # with 20 inner, an outer count of 12 to 19 would fit neither
     ("7", "7;31;31", False)])   # an outer group of all 31: every inner count nests
 def test_count_bound_could_fail_on_both_sides(value, reference, power):
-    out = claims.run_checks(_row(value=value, unit="provinces", check="count_bound", reference=reference)).iloc[0]
+    out = claims_ledger.run_checks(_row(value=value, unit="provinces", check="count_bound", reference=reference)).iloc[0]
     assert out["verdict"] == "consistent" and bool(out["could_fail"]) is power
 
 
@@ -332,13 +335,13 @@ def test_a_flagged_break_that_decides_the_direction_makes_it_not_checkable():
                          columns=_FLAG_COLUMNS)                                         # Anhui alone: 10 → 12
     ledger = _row(year="2023", check="official_change", evidence="proxy",
                   reference="rural_income@rural_population|2022|2023|up")
-    out = claims.run_checks(ledger, panel=panel, flags=flags).iloc[0]
+    out = claims_ledger.run_checks(ledger, panel=panel, flags=flags).iloc[0]
     assert out["verdict"] == "not checkable here" and "flagged breaks decide" in out["result"]
-    assert claims.run_checks(ledger, panel=panel, flags=NO_FLAGS).iloc[0]["verdict"] == "inconsistent"
+    assert claims_ledger.run_checks(ledger, panel=panel, flags=NO_FLAGS).iloc[0]["verdict"] == "inconsistent"
 
 
 def test_ledger_table_prints_missing_as_n_a(checked):
-    shown = claims.ledger_table(checked)
+    shown = claims_ledger.ledger_table(checked)
     text = myst_table(shown, caption="x", label="tbl-x", source="y", interactive=True).data
     block = text[text.index("| 001-32"):].splitlines()[0]
     assert "| n/a |" in block

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ruralrev import clusters as cl
+from ruralrev.stats.clustering import partitions as cl
 
 
 def _blobs(k: int, per: int = 12, seed: int = 5) -> pd.DataFrame:
@@ -107,9 +107,9 @@ def test_composition_and_its_description():
 def test_the_book_partition_of_2023_by_region():
     """The silhouette's two clusters of 2023 (the page's default): seven East provinces against
     the rest, the seven highest on the first principal component."""
-    from ruralrev import data
+    from ruralrev.data import official
 
-    panel = data.load_panel()
+    panel = official.load_panel()
     raw, z = cl.feature_matrix(panel, 2023, cl.DEFAULT_INDICATORS)
     labels = cl.fit_partition(z, "kmeans", 2)
     regions = panel[panel["year"] == 2023].set_index("province").loc[z.index, "region"]
@@ -133,14 +133,14 @@ def test_silhouette_reading_thresholds():
 def test_ten_starts_can_miss_the_best_four_cluster_partition():
     """On the book's 2023 provinces, k-means with 10 starts stops in a local optimum from some
     seeds (W = 140.82 instead of 137.93); the page's 1,000 starts reach the best W found."""
-    from ruralrev import data
+    from ruralrev.data import official
 
-    panel = data.load_panel()
+    panel = official.load_panel()
     year = cl.latest_complete_year(panel, cl.DEFAULT_INDICATORS)
     _, z = cl.feature_matrix(panel, year, cl.DEFAULT_INDICATORS)
     spread = cl.seed_spread(z, 4, seeds=30, n_init=10)
     best = cl.fit_partition(z, "kmeans", 4)
-    from ruralrev.gap import within_dispersion
+    from ruralrev.stats.clustering.number_of_clusters import within_dispersion
 
     assert within_dispersion(z.to_numpy(), best) == pytest.approx(137.927, abs=1e-3)
     assert spread["within_ss"].min() == pytest.approx(137.927, abs=1e-3)

@@ -8,8 +8,10 @@ from pymcdm import normalizations
 from pymcdm.methods import TOPSIS
 from pymcdm.weights import entropy_weights as pymcdm_entropy_weights
 
-from ruralrev import comparability, coupling, data
-from ruralrev import composite as cp
+from ruralrev.data import official
+from ruralrev.data.breaks import pooling
+from ruralrev.stats.index import coupling
+from ruralrev.stats.index import entropy_topsis as cp
 
 
 def test_entropy_weights_hand_computed():
@@ -91,7 +93,7 @@ def test_top_obstacles():
 
 @pytest.fixture(scope="module")
 def panel():
-    return data.load_panel()
+    return official.load_panel()
 
 
 @pytest.fixture(scope="module")
@@ -185,11 +187,11 @@ def test_rank_intervals_shrink_to_the_published_ranks_as_the_weights_concentrate
 def test_index_indicators_carry_no_national_break():
     """The index pools years, so none of its indicators may change definition nationally inside
     the pool. Rural electricity use (national break in 2020) would fail this; it is left out."""
-    from ruralrev import quality
+    from ruralrev.data.breaks import flags as break_flags
 
     for code in cp.INDEX_INDICATORS:
-        assert not (quality.flags_for(code)["rule"] == "national-break").any(), code
-    assert (quality.flags_for("electricity_per_rural_capita")["rule"] == "national-break").sum() >= 10
+        assert not (break_flags.flags_for(code)["rule"] == "national-break").any(), code
+    assert (break_flags.flags_for("electricity_per_rural_capita")["rule"] == "national-break").sum() >= 10
     assert "electricity_per_rural_capita" not in cp.INDEX_INDICATORS
 
 
@@ -230,7 +232,7 @@ def test_pool_restricted_to_years_and_indicators(panel):
 # --- comparable years from a flag table ---------------------------------------------------------
 
 def _flags(rows):
-    return pd.DataFrame(rows, columns=list(comparability.FLAG_COLUMNS))
+    return pd.DataFrame(rows, columns=list(pooling.FLAG_COLUMNS))
 
 
 def test_comparable_years_around_a_series_break():
@@ -238,25 +240,25 @@ def test_comparable_years_around_a_series_break():
                     ("rural_electricity", "Jiangsu", 2019, 2020, 2000.0, 700.0, -65.0, "jump"),
                     ("machinery_power", "Hebei", 2017, 2018, 100.0, 76.0, -24.0, "jump")])
     years = range(2016, 2025)
-    assert comparability.comparable_years(flags, "rural_electricity", years) == [2020, 2021, 2022, 2023, 2024]
-    assert comparability.comparable_years(flags, "rural_income", years) == list(years)
+    assert pooling.comparable_years(flags, "rural_electricity", years) == [2020, 2021, 2022, 2023, 2024]
+    assert pooling.comparable_years(flags, "rural_income", years) == list(years)
     # Several series: every break cuts; 2016-2017 | 2018-2019 | 2020-2024.
-    both = comparability.comparable_years(flags, ["rural_electricity", "machinery_power"], years)
+    both = pooling.comparable_years(flags, ["rural_electricity", "machinery_power"], years)
     assert both == [2020, 2021, 2022, 2023, 2024]
     # A break flagged in one province only is ignored with min_provinces=2.
-    assert comparability.comparable_years(flags, "machinery_power", years, min_provinces=2) == list(years)
+    assert pooling.comparable_years(flags, "machinery_power", years, min_provinces=2) == list(years)
     # Ties go to the later run; a break inside a gap of the candidate years still cuts.
-    assert comparability.comparable_years(flags, "rural_electricity", [2018, 2019, 2020, 2021]) == [2020, 2021]
-    assert comparability.comparable_years(flags, "rural_electricity", [2016, 2018, 2022]) == [2016, 2018]
-    assert comparability.break_steps(flags, "rural_electricity") == [(2019, 2020)]
+    assert pooling.comparable_years(flags, "rural_electricity", [2018, 2019, 2020, 2021]) == [2020, 2021]
+    assert pooling.comparable_years(flags, "rural_electricity", [2016, 2018, 2022]) == [2016, 2018]
+    assert pooling.break_steps(flags, "rural_electricity") == [(2019, 2020)]
     with pytest.raises(ValueError, match="lacks column"):
-        comparability.comparable_years(flags.drop(columns="rule"), "rural_electricity", years)
+        pooling.comparable_years(flags.drop(columns="rule"), "rural_electricity", years)
     # The run holding a given year, rather than the longest.
-    assert comparability.comparable_years(flags, "rural_electricity", years, containing=2017) == [2016, 2017, 2018, 2019]
-    assert comparability.comparable_years(flags, ["rural_electricity", "machinery_power"], years,
+    assert pooling.comparable_years(flags, "rural_electricity", years, containing=2017) == [2016, 2017, 2018, 2019]
+    assert pooling.comparable_years(flags, ["rural_electricity", "machinery_power"], years,
                                           containing=2018) == [2018, 2019]
     with pytest.raises(ValueError, match="2030 is not among the candidate years"):
-        comparability.comparable_years(flags, "rural_electricity", years, containing=2030)
+        pooling.comparable_years(flags, "rural_electricity", years, containing=2030)
 
 
 def test_province_flags_at_a_cross_section():
@@ -264,10 +266,10 @@ def test_province_flags_at_a_cross_section():
                     ("rural_electricity", "Jilin", 2022, 2023, 58.8, 87.1, 48.1, "province-break"),
                     ("rural_electricity", "Hainan", 2021, 2022, 62.7, 46.1, -26.4, "province-break")])
     # A national break leaves a cross-section comparable; a province's own step touching the year does not.
-    assert comparability.province_flags_at(flags, 2020).empty
-    assert comparability.province_flags_at(flags, 2023)["province"].tolist() == ["Jilin"]
-    assert comparability.province_flags_at(flags, 2022)["province"].tolist() == ["Jilin", "Hainan"]
-    assert comparability.province_flags_at(flags, 2019).empty
+    assert pooling.province_flags_at(flags, 2020).empty
+    assert pooling.province_flags_at(flags, 2023)["province"].tolist() == ["Jilin"]
+    assert pooling.province_flags_at(flags, 2022)["province"].tolist() == ["Jilin", "Hainan"]
+    assert pooling.province_flags_at(flags, 2019).empty
 
 
 def test_flag_summary_for_pooling_and_for_a_cross_section():
@@ -277,13 +279,13 @@ def test_flag_summary_for_pooling_and_for_a_cross_section():
                                     ("rural_electricity", "Hainan", 2022, 2023, 46.1, 76.2, 65.2, "province-break"),
                                     ("rural_electricity", "Hainan", 2021, 2022, 62.7, 46.1, -26.4, "province-break")]),
              "income": _flags([])}
-    table = comparability.flag_summary(flags, 2023).set_index("indicator")
+    table = pooling.flag_summary(flags, 2023).set_index("indicator")
     assert table.loc["electricity"].to_dict() == {"national_breaks": "2019→2020", "province_flags": 3,
                                                   "provinces": 2, "at_year": "Hainan, Jilin"}
     assert table.loc["income"].to_dict() == {"national_breaks": "", "province_flags": 0, "provinces": 0,
                                              "at_year": ""}
     with pytest.raises(ValueError, match="flags of income lack"):
-        comparability.flag_summary({"income": pd.DataFrame({"series": []})}, 2023)
+        pooling.flag_summary({"income": pd.DataFrame({"series": []})}, 2023)
 
 
 def test_rank_sensitivity_checks_that_can_fail(index):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sympy
 
-from ruralrev import composition
+from ruralrev.chapters.disparities import composition
 
 
 def test_derivative_equals_sympy_at_the_survey_share():
@@ -59,10 +59,10 @@ def test_mix_test_on_the_book_data_cannot_tell_the_coefficient_from_the_mix_or_f
     reject at 5 % (p ≈ 0.03), WCR does not (p ≈ 0.19), and no procedure rejects β = 0, so the
     verdict under the all-three rule is "neither"; a null far from the estimate must be rejected by
     every procedure, on the right side, so the verdict can change."""
-    from ruralrev import breaks
+    from ruralrev.stats.regression import break_handling
 
     regressors = ["urbanization_rate", "log_gdp_per_capita"]
-    fit = breaks.specification(regressors, range(2016, 2025), "drop").fit(
+    fit = break_handling.specification(regressors, range(2016, 2025), "drop").fit(
         panel, "rural_all_income_ratio", years=range(2016, 2025), bootstrap_reps=999, seed=3)
     mix = composition.composition_effect(panel)
     near = composition.mix_test(fit, "urbanization_rate", {"survey": mix.mean}, reps=999, seed=3)
@@ -82,7 +82,7 @@ def test_mix_test_on_the_book_data_cannot_tell_the_coefficient_from_the_mix_or_f
 
 
 def test_gap_summary_joins_equal_verdicts_and_names_official_rejections():
-    from ruralrev.composition import SUMMARIES, gap_summary
+    from ruralrev.chapters.disparities.composition import SUMMARIES, gap_summary
 
     assert gap_summary("neither", "neither", []) == (
         f"In short: unweighted and weighted, {SUMMARIES['neither']}; the official urban/rural ratio shows no "

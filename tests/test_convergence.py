@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ruralrev import convergence
+from ruralrev.stats import convergence
 
 
 def _toy_panel(beta_total):
@@ -50,9 +50,9 @@ def test_collinearity_of_the_conditional_regression_matches_statsmodels(panel):
 def test_most_influential_province_and_the_beta_without_it():
     """Cook's distance against a hand computation; Tibet carries the absolute β (referee: β without
     it −0.080, half-life about 66 years, against −0.105 and 50)."""
-    from ruralrev import data
+    from ruralrev.data import official
 
-    panel = data.load_panel()
+    panel = official.load_panel()
     fit = convergence.beta_convergence(panel, "rural_income", 2016, 2024)
     distance = convergence.most_influential(fit)
     x = np.column_stack([np.ones(fit.n), fit.data["log_initial"]])

@@ -1,19 +1,21 @@
 """The committed snapshot as loaded: known values, typed frames, validation and its cache."""
 
-import shutil
 import hashlib
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from ruralrev import data, nbs, paths
+from ruralrev.core import paths
+from ruralrev.data import official
+from ruralrev.data.build import nbs_csv as nbs
 
 
 @pytest.fixture(scope="module")
 def panel():
-    return data.load_panel()
+    return official.load_panel()
 
 
 def _row(panel, province, year):
@@ -23,7 +25,7 @@ def _row(panel, province, year):
 def test_known_values(panel):
     assert _row(panel, "Shanghai", 2023)["rural_income"] == 42988
     assert _row(panel, "Beijing", 2024)["rural_income"] == 39856
-    national = data.load_national().set_index(["indicator", "year"])["value"]
+    national = official.load_national().set_index(["indicator", "year"])["value"]
     assert national[("rural_income", 2023)] == 21691
 
 
@@ -31,7 +33,7 @@ def test_shape_regions_and_keys(panel):
     assert panel["province"].nunique() == 31
     assert sorted(panel["year"].unique()) == list(range(2016, 2025))
     assert not panel.duplicated(["province", "year"]).any()
-    sizes = data.load_provinces()["region"].value_counts().to_dict()
+    sizes = official.load_provinces()["region"].value_counts().to_dict()
     assert sizes == {"East": 10, "Central": 6, "West": 12, "Northeast": 3}
 
 
@@ -52,7 +54,7 @@ def test_rural_income_is_below_all_residents_income_everywhere(panel):
 
 
 def test_conflicts_are_the_2024_gdp_per_capita_vintages_as_numbers():
-    conflicts = data.load_conflicts()
+    conflicts = official.load_conflicts()
     assert len(conflicts) == 31
     assert set(conflicts["indicator"]) == {"gdp_per_capita"} and set(conflicts["year"]) == {2024}
     beijing = conflicts[conflicts["province"] == "Beijing"].iloc[0]
@@ -66,7 +68,7 @@ def test_conflicts_are_the_2024_gdp_per_capita_vintages_as_numbers():
 
 
 def test_official_urban_income_is_2016_2018_for_26_provinces_and_2020_for_all():
-    urban = data.load_urban_income()
+    urban = official.load_urban_income()
     early = urban[urban["year"] <= 2018]
     years = early.groupby("province")["year"].apply(list)
     assert (years.apply(len) == 3).sum() == 26 and years["Shaanxi"] == [2016, 2017] and len(early) == 80
@@ -82,7 +84,7 @@ def test_official_urban_income_is_2016_2018_for_26_provinces_and_2020_for_all():
 
 
 def test_official_urban_rural_ratio_covers_2020(panel):
-    ratio = data.with_official_urban_rural_ratio(panel)
+    ratio = official.with_official_urban_rural_ratio(panel)
     counts = ratio.dropna(subset=["urban_rural_income_ratio"]).groupby("year").size().to_dict()
     assert counts == {2016: 27, 2017: 27, 2018: 26, 2020: 31}
     gansu = ratio[(ratio["province"] == "Gansu") & (ratio["year"] == 2020)].iloc[0]
@@ -92,7 +94,7 @@ def test_official_urban_rural_ratio_covers_2020(panel):
 
 
 def test_field_table_documents_every_panel_column(panel):
-    fields = data.field_table()
+    fields = official.field_table()
     assert list(fields["field"]) == list(panel.columns)
     assert (fields.loc[fields["kind"] != "key", "unit"] != "").all()
     derived = fields[fields["field"] == "urbanization_rate"].iloc[0]
@@ -120,8 +122,8 @@ def _rehash(root, name):
 def test_a_hand_edit_fails_the_checksum(snapshot_copy):
     path = snapshot_copy / "official" / "panel.csv"
     path.write_text(path.read_text().replace("42988", "42989"))
-    with pytest.raises(data.SnapshotError, match=r"panel.csv: sha256 differs"):
-        data.load_panel(snapshot_copy)
+    with pytest.raises(official.SnapshotError, match=r"panel.csv: sha256 differs"):
+        official.load_panel(snapshot_copy)
 
 
 def test_duplicate_province_year_is_refused(snapshot_copy):
@@ -129,8 +131,8 @@ def test_duplicate_province_year_is_refused(snapshot_copy):
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join(lines + [lines[1]]))
     _rehash(snapshot_copy, "panel")
-    with pytest.raises(data.SnapshotError, match=r"duplicate \['province', 'year'\] \('Beijing', '2016'\)"):
-        data.load_panel(snapshot_copy)
+    with pytest.raises(official.SnapshotError, match=r"duplicate \['province', 'year'\] \('Beijing', '2016'\)"):
+        official.load_panel(snapshot_copy)
 
 
 def test_out_of_range_value_names_file_and_line(snapshot_copy):
@@ -139,22 +141,22 @@ def test_out_of_range_value_names_file_and_line(snapshot_copy):
     frame.loc[4, "urbanization_rate"] = "140.0000"
     frame.to_csv(path, index=False, lineterminator="\n")
     _rehash(snapshot_copy, "panel")
-    with pytest.raises(data.SnapshotError, match=r"panel.csv:6: urbanization_rate=140.0000 outside \[0.0, 100\]"):
-        data.load_panel(snapshot_copy)
+    with pytest.raises(official.SnapshotError, match=r"panel.csv:6: urbanization_rate=140.0000 outside \[0.0, 100\]"):
+        official.load_panel(snapshot_copy)
 
 
 def test_validation_runs_once_per_process_and_again_after_an_edit(snapshot_copy, monkeypatch):
     calls = []
-    original = data._check_resource
-    monkeypatch.setattr(data, "_check_resource", lambda root, r: calls.append(r["name"]) or original(root, r))
-    data.load_panel(snapshot_copy)
-    data.load_observations(snapshot_copy)
-    data.load_conflicts(snapshot_copy)
+    original = official._check_resource
+    monkeypatch.setattr(official, "_check_resource", lambda root, r: calls.append(r["name"]) or original(root, r))
+    official.load_panel(snapshot_copy)
+    official.load_observations(snapshot_copy)
+    official.load_conflicts(snapshot_copy)
     assert calls.count("panel") == 1 and calls.count("observations") == 1
     path = snapshot_copy / "official" / "panel.csv"
     path.write_text(path.read_text().replace("42988", "42989"))
-    with pytest.raises(data.SnapshotError, match="sha256 differs"):
-        data.load_panel(snapshot_copy)
+    with pytest.raises(official.SnapshotError, match="sha256 differs"):
+        official.load_panel(snapshot_copy)
 
 
 def test_a_stale_snapshot_without_a_registry_column_is_refused(snapshot_copy):
@@ -167,14 +169,14 @@ def test_a_stale_snapshot_without_a_registry_column_is_refused(snapshot_copy):
     panel["schema"]["fields"] = [f for f in panel["schema"]["fields"] if f["name"] != "urban_income"]
     descriptor_path.write_text(json.dumps(descriptor))
     _rehash(snapshot_copy, "panel")
-    with pytest.raises(data.SnapshotError, match=r"columns differ from the indicator registry .*'urban_income'"):
-        data.load_panel(snapshot_copy)
+    with pytest.raises(official.SnapshotError, match=r"columns differ from the indicator registry .*'urban_income'"):
+        official.load_panel(snapshot_copy)
 
 
 def test_population_share_estimate_misses_official_urban_income(panel):
     """Reproduces the measured error of the estimate the book refuses to use (−16 % to +0.4 % on
     2016–2018, as the data README states)."""
-    estimate = data.urban_income_share_estimate(panel, data.load_urban_income())
+    estimate = official.urban_income_share_estimate(panel, official.load_urban_income())
     assert len(estimate) == 111
     early = estimate[estimate["year"] <= 2018]
     assert early["error_pct"].min() == pytest.approx(-16.03, abs=0.01)
@@ -187,15 +189,15 @@ def test_population_share_estimate_misses_official_urban_income(panel):
 
 
 def test_indicator_values_refuses_unknown_names_and_years(panel):
-    assert data.indicator_values(panel, "rural_income", 2023)["Shanghai"] == 42988
-    assert data.indicator_values(panel, "log_rural_income", 2023)["Shanghai"] == pytest.approx(np.log(42988))
+    assert official.indicator_values(panel, "rural_income", 2023)["Shanghai"] == 42988
+    assert official.indicator_values(panel, "log_rural_income", 2023)["Shanghai"] == pytest.approx(np.log(42988))
     with pytest.raises(ValueError, match="unknown indicator 'income'; known: rural_income"):
-        data.indicator_values(panel, "income", 2023)
+        official.indicator_values(panel, "income", 2023)
     with pytest.raises(ValueError, match=r"year 2030 is outside the panel \(2016–2024\)"):
-        data.indicator_values(panel, "rural_income", 2030)
+        official.indicator_values(panel, "rural_income", 2030)
 
 
 def test_national_urban_income_2020_is_table_2_6s_national_row():
-    national = data.load_national().set_index(["indicator", "year"])["value"]
+    national = official.load_national().set_index(["indicator", "year"])["value"]
     assert national[("urban_income", 2020)] == 43833.8
     assert round(national[("urban_income", 2020)] / national[("rural_income", 2020)], 2) == 2.56  # as the table prints

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from ruralrev import digital, nbs
-from ruralrev.provinces import PROVINCES
+from ruralrev.core.provinces import PROVINCES
+from ruralrev.data.build import nbs_csv, nbs_json
 
 LABEL = "nbs-exports/digital/分省互联网主要指标_多年期_原始抓取.csv"
 
@@ -45,7 +45,7 @@ def _write(tmp_path, edit=None):
 
 
 def test_reads_names_units_and_values_as_printed(tmp_path):
-    export = digital.read_json_export(_write(tmp_path), label=LABEL)
+    export = nbs_json.read_json_export(_write(tmp_path), label=LABEL)
     cells = export.cells.set_index(["province", "year", "indicator"])
     assert cells.loc[("Beijing", 2024, "农村宽带接入用户"), "value"] == "20.1"
     assert cells.loc[("Tianjin", 2024, "互联网宽带接入用户"), "unit"] == "万户"
@@ -66,7 +66,7 @@ def _replace_answer(position, text):
     (lambda rows: rows[:26] + rows[27:], r"province\(s\) missing from the file: Tibet \(30 of 31 present\)"),
     (lambda rows: rows + [rows[1]], r"digital.csv:33: Beijing appears twice \(first on line 2\)"),
     (_replace_answer(1, lambda t: t.replace("农村宽带接入用户 (万户)", "乡村宽带接入用户 (万户)")),
-     r"digital.csv:2: Beijing 2025: indicator '乡村宽带接入用户 \(万户\) ' is not in ruralrev.indicators"),
+     r"digital.csv:2: Beijing 2025: indicator '乡村宽带接入用户 \(万户\) ' is not in ruralrev.data.registry"),
     (_replace_answer(1, lambda t: t.replace('"du_name": "万户", "accuracy": "2"', '"du_name": "户", "accuracy": "2"')),
      r"digital.csv:2: Beijing 2025: 移动互联网用户 unit '户' differs from the printed '万户'"),
     (_replace_answer(2, lambda t: t.replace('"20.1"', '"20.15"')),
@@ -79,5 +79,5 @@ def _replace_answer(position, text):
 ])
 def test_bad_files_are_refused_with_file_line_and_value(tmp_path, edit, message):
     path = _write(tmp_path, edit)
-    with pytest.raises(nbs.ExportError, match=message):
-        digital.read_json_export(path, label=f"{tmp_path}/digital.csv")
+    with pytest.raises(nbs_csv.ExportError, match=message):
+        nbs_json.read_json_export(path, label=f"{tmp_path}/digital.csv")

@@ -5,11 +5,15 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-
 from notebook_helpers import current_default_run, glued_values
-from ruralrev import data, digital_gap as dg, digital_plots, params, pipeline, urban_rural as ur
 
-PLAN = {c.name: c for c in pipeline.load_plan()}
+from ruralrev.book import execute, params
+from ruralrev.chapters.digital import broadband as dg
+from ruralrev.data import official
+from ruralrev.present.figures import digital as digital_figures
+from ruralrev.stats.inequality import urban_rural as ur
+
+PLAN = {c.name: c for c in params.load_plan()}
 
 
 def test_parameters_cell_matches_params_yml_and_the_registry():
@@ -22,16 +26,16 @@ def test_parameters_cell_matches_params_yml_and_the_registry():
 def test_figures_draw_what_they_say():
     import matplotlib.pyplot as plt
 
-    panel = data.load_panel()
+    panel = official.load_panel()
     national = dg.national_series(panel, range(2019, 2025))
-    fig = digital_plots.plot_national_broadband(national, "t")
+    fig = digital_figures.plot_national_broadband(national, "t")
     left, right = fig.axes
     assert np.allclose(left.lines[1].get_ydata(), national["rural_per_100"])
     assert np.allclose(right.lines[0].get_ydata(), national["urban_rural_ratio"])
     plt.close(fig)
-    flags = data.load_resource("quality")
+    flags = official.load_resource("quality")
     kinds = dg.broadband_flag_kinds(panel, flags[flags["series"] == "rural_broadband_users"])
-    fig = digital_plots.plot_flagged_paths(panel, kinds, "rural_broadband_per_100_rural_residents",
+    fig = digital_figures.plot_flagged_paths(panel, kinds, "rural_broadband_per_100_rural_residents",
                                            "urban_broadband_per_100_urban_residents", "per 100")
     titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left")]
     assert titles == sorted(kinds["province"].unique())
@@ -43,14 +47,14 @@ def _run(tmp_path, overrides):
     if not overrides and (published := current_default_run(chapter)) is not None:
         return glued_values(published)       # the book's own run of these inputs
     chapter = replace(chapter, output=tmp_path / "digital.ipynb")   # schema and rules kept
-    pipeline.run_chapter(chapter, pipeline.parse_overrides(overrides, chapter), force=True)
+    execute.run_chapter(chapter, params.parse_overrides(overrides, chapter), force=True)
     return glued_values(json.loads(chapter.output.read_text()))
 
 
 @pytest.mark.slow
 def test_digital_chapter_with_its_defaults(tmp_path):
     glued = _run(tmp_path, [])
-    panel = data.load_panel()
+    panel = official.load_panel()
     now = dg.rural_broadband_national(panel, 2023)
     assert glued["nbs_rural_now"] == f"{now.rural_per_100:.1f}" == "40.2"
     assert glued["p002_value"] == "66.5"
@@ -67,7 +71,7 @@ def test_digital_chapter_with_its_defaults(tmp_path):
 def test_digital_chapter_for_urban_broadband_from_2019(tmp_path):
     glued = _run(tmp_path, ["outcome=urban_broadband_per_100_urban_residents", "start_year=2019", "map_year=2020",
                             "ratio_year=2018", "bootstrap_reps=199"])
-    panel = data.load_panel()
+    panel = official.load_panel()
     years = range(2019, 2025)
     outcome = "urban_broadband_per_100_urban_residents"
     assert glued["Label"] == "Urban broadband subscriptions per 100 urban residents"

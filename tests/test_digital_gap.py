@@ -1,11 +1,15 @@
-"""Broadband rates, coverage and break-flag handling (ruralrev.digital_gap) on the book's data."""
+"""Broadband rates, coverage and break-flag handling (ruralrev.chapters.digital.broadband) on the book's data."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from inequality.theil import Theil
 
-from ruralrev import data, digital_gap as dg, inequality as ineq, models, quality
+from ruralrev.chapters.digital import broadband as dg
+from ruralrev.data import official
+from ruralrev.data.breaks import flags as break_flags
+from ruralrev.stats.inequality import measures as ineq
+from ruralrev.stats.regression import models
 
 RURAL = "rural_broadband_per_100_rural_residents"
 YEARS = range(2016, 2025)
@@ -13,12 +17,12 @@ YEARS = range(2016, 2025)
 
 @pytest.fixture(scope="module")
 def panel():
-    return data.load_panel()
+    return official.load_panel()
 
 
 def _printed(indicator: str, year: int) -> pd.Series:
     """Printed values of a published series in one year, from the observations table (text → float)."""
-    obs = data.load_observations()
+    obs = official.load_observations()
     part = obs[(obs["indicator"] == indicator) & (obs["year"] == year)]
     return part.set_index("province")["value"].astype(float)
 
@@ -75,7 +79,7 @@ def test_common_provinces_drop_shanghai_only_while_it_is_unpublished(panel):
 
 
 def test_flagged_province_years_are_the_flags_closing_years(panel):
-    flags = quality.flags_for("rural_broadband_users")
+    flags = break_flags.flags_for("rural_broadband_users")
     pairs = dg.flagged_province_years(RURAL, YEARS)
     assert len(pairs) == len(flags) == 36
     assert set(zip(pairs["province"], pairs["year"])) == set(zip(flags["province"], flags["year_to"]))
@@ -87,7 +91,7 @@ def test_never_flagged_provinces(panel):
     never = dg.never_flagged_provinces(panel, RURAL, YEARS)
     assert never == ["Hebei", "Henan", "Hunan", "Jiangsu", "Jiangxi", "Jilin", "Shandong", "Sichuan", "Xinjiang",
                      "Zhejiang"]
-    assert not set(never) & set(quality.flags_for(RURAL)["province"])
+    assert not set(never) & set(break_flags.flags_for(RURAL)["province"])
 
 
 def test_without_flagged_blanks_exactly_the_flagged_cells(panel):
@@ -102,7 +106,7 @@ def test_without_flagged_blanks_exactly_the_flagged_cells(panel):
 
 
 def test_flag_kinds_on_the_real_flags(panel):
-    flags = quality.load_flags()
+    flags = break_flags.load_flags()
     kinds = dg.broadband_flag_kinds(panel, flags[flags["series"] == "rural_broadband_users"])
     assert kinds["kind"].value_counts().to_dict() == {"same direction": 26, "offset by urban": 10}
     fujian = kinds[(kinds["province"] == "Fujian") & (kinds["year_to"] == 2020)].iloc[0]
@@ -177,7 +181,7 @@ def test_fe_verdict_cases(p, expected):
 
 
 def test_convergence_summary_against_pysal_and_direct_calls(panel):
-    from ruralrev import convergence
+    from ruralrev.stats import convergence
 
     common = dg.common_provinces(panel, RURAL, YEARS)
     row = dg.convergence_summary(panel, RURAL, {"all": common}, 2016, 2024, reps=199).iloc[0]
@@ -208,12 +212,14 @@ def test_ledger_and_chapter_compute_the_same_national_broadband_rate():
     """The claims ledger (paper 002) and the digital chapter state one number two ways: equal up to
     the rounding of the provincial rates the panel stores (a weighted mean of values rounded to
     ``decimals`` moves by at most half a unit of the last decimal)."""
-    from ruralrev import claim_checks, data, digital_gap, indicators
+    from ruralrev.chapters.claims import checks as claim_checks
+    from ruralrev.chapters.digital import broadband as dg
+    from ruralrev.data import official, registry
 
-    panel = data.load_panel()
+    panel = official.load_panel()
     for year in (2019, 2023, 2024):
         ledger = claim_checks.nbs_rural_broadband_per_100(panel, year)
-        chapter = digital_gap.rural_broadband_national(panel, year)
-        half_unit = 0.5 * 10 ** -indicators.get("rural_broadband_per_100_rural_residents").decimals
+        chapter = dg.rural_broadband_national(panel, year)
+        half_unit = 0.5 * 10 ** -registry.get("rural_broadband_per_100_rural_residents").decimals
         assert abs(ledger.value - chapter.rural_per_100) <= half_unit
         assert ledger.provinces == chapter.provinces

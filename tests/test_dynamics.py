@@ -4,12 +4,13 @@ against giddy's Spatial_Markov (the independent implementation) on the book's da
 import numpy as np
 import pytest
 
-from ruralrev import data, dynamics, spatial
+from ruralrev.data import official
+from ruralrev.stats.spatial import dynamics, neighbours
 
 
 @pytest.fixture(scope="module")
 def relative(w):
-    return dynamics.relative_values(data.load_panel(), "rural_income", range(2016, 2025), list(w.id_order))
+    return dynamics.relative_values(official.load_panel(), "rural_income", range(2016, 2025), list(w.id_order))
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +19,7 @@ def chains(relative, w):
 
 
 def test_relative_values_average_one_per_person(relative):
-    panel = data.load_panel()
+    panel = official.load_panel()
     population = panel.pivot(index="province", columns="year", values="rural_population").loc[relative.index]
     np.testing.assert_allclose((relative * population).sum() / population.sum(), 1.0)
     assert dynamics.population_for("rural_income") == "rural_population"
@@ -89,10 +90,10 @@ def test_markov_chains_match_giddy(outcome, kind, k):
     from giddy.ergodic import steady_state
     from giddy.markov import Spatial_Markov
 
-    w = spatial.province_weights(kind, 5)
-    relative = dynamics.relative_values(data.load_panel(), outcome, range(2016, 2025), list(w.id_order))
+    w = neighbours.province_weights(kind, 5)
+    relative = dynamics.relative_values(official.load_panel(), outcome, range(2016, 2025), list(w.id_order))
     ours = dynamics.markov_chains(relative, w, k)
-    theirs = Spatial_Markov(relative.to_numpy(), spatial.province_weights(kind, 5), k=k, m=k, fixed=True)
+    theirs = Spatial_Markov(relative.to_numpy(), neighbours.province_weights(kind, 5), k=k, m=k, fixed=True)
     np.testing.assert_allclose(ours.cutoffs, theirs.cutoffs, rtol=1e-12)
     np.testing.assert_allclose(ours.lag_cutoffs, theirs.lag_cutoffs, rtol=1e-12)
     np.testing.assert_array_equal(ours.counts.to_numpy(), theirs.transitions)

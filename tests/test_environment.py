@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ruralrev import paths
+from ruralrev.core import paths
 
 
 def _pins(text: str) -> dict[str, str]:

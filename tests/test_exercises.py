@@ -1,6 +1,6 @@
 """Every exercise has a collapsed solution, and every solution runs, so none can rot.
 
-Solutions are read from the chapters' MyST sources by :mod:`ruralrev.exercises`. Python blocks
+Solutions are read from the chapters' MyST sources by :mod:`ruralrev.book.exercises`. Python blocks
 run in a fresh interpreter against the installed package (each solution's blocks in order, in
 an empty scratch folder). ``ruralrev run CHAPTER -p …`` commands run as written, through the
 ``ruralrev`` command, with ``--into`` a scratch folder so that they never write over the book's
@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from ruralrev import exercises, pipeline
+from ruralrev.book import exercises, params
 
-CHAPTERS = pipeline.load_plan()
+CHAPTERS = params.load_plan()
 EXERCISES = [e for chapter in CHAPTERS for e in exercises.read_exercises(chapter.source, chapter.name)]
 PYTHON = [e for e in EXERCISES if any(b.language == "python" for b in e.blocks)]
 COMMANDS = [(e.label, argv) for e in EXERCISES for b in e.blocks if b.language == "bash"
@@ -85,7 +85,7 @@ def test_fewer_draws_are_valid_and_only_fill_in_what_a_command_leaves_out():
     for name, values in FEWER_DRAWS.items():
         chapter = chapters[name]
         assert set(values) <= set(chapter.parameters), name
-        pipeline.validate_parameters(chapter, {**chapter.parameters, **values})
+        params.validate_parameters(chapter, {**chapter.parameters, **values})
         assert all(values[key] < chapter.parameters[key] for key in values), name   # cheaper than the defaults
     assert _with_fewer_draws(["ruralrev", "run", "disparities", "-p", "bootstrap_reps=999"]) == [
         "ruralrev", "run", "disparities", "-p", "bootstrap_reps=999", "-p", "inequality_reps=199"]
@@ -100,8 +100,8 @@ def test_command_solutions_are_chapter_runs_with_valid_parameters():
         pairs = argv[3:]
         assert all(flag == "-p" for flag in pairs[0::2]) and len(pairs) % 2 == 0, (label, argv)
         chapter = chapters[argv[2]]
-        overrides = pipeline.parse_overrides(pairs[1::2], chapter)
-        pipeline.validate_parameters(chapter, {**chapter.parameters, **overrides})
+        overrides = params.parse_overrides(pairs[1::2], chapter)
+        params.validate_parameters(chapter, {**chapter.parameters, **overrides})
 
 
 # Runs every Python solution in one interpreter (imports are paid once), each in a fresh namespace
@@ -214,15 +214,16 @@ def test_paper_001_with_a_non_default_threshold(command_runs):
 
 @pytest.mark.slow
 def test_typology_chapter_with_ward_and_four_clusters(command_runs):
-    from ruralrev import clusters, data
+    from ruralrev.data import official
+    from ruralrev.stats.clustering import partitions
 
     assert dict(COMMANDS)["typology-ex-1"][3:] == ["-p", "method=ward", "-p", "k=4"]
     glued = _glued_of(command_runs, "typology-ex-1")
-    panel = data.load_panel()
+    panel = official.load_panel()
     indicators = {c.name: c for c in CHAPTERS}["typology"].parameters["indicators"]
-    year = clusters.latest_complete_year(panel, indicators)
+    year = partitions.latest_complete_year(panel, indicators)
     assert glued["k"] == "4" and glued["year"] == str(year) and "set by the k parameter" in glued["k_statement"]
-    raw, z = clusters.feature_matrix(panel, year, indicators)
-    labels = clusters.fit_partition(z, "ward", 4)
+    raw, z = partitions.feature_matrix(panel, year, indicators)
+    labels = partitions.fit_partition(z, "ward", 4)
     regions = panel[panel["year"] == year].set_index("province").loc[z.index, "region"].astype(str)
-    assert glued["ari_regions"] == f"{clusters.agreement(labels, regions):.2f}"
+    assert glued["ari_regions"] == f"{partitions.agreement(labels, regions):.2f}"

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ruralrev import clusters as cl
-from ruralrev import gap
+from ruralrev.stats.clustering import number_of_clusters
+from ruralrev.stats.clustering import partitions as cl
 
 
 def _blobs(k: int, per: int = 12, seed: int = 5) -> pd.DataFrame:
@@ -19,7 +19,7 @@ def _blobs(k: int, per: int = 12, seed: int = 5) -> pd.DataFrame:
 def test_uniform_data_on_a_hypercube_have_no_clusters(seed):
     """Tibshirani et al.'s null case: uniform on the unit hypercube, the rule must pick k = 1."""
     noise = np.random.default_rng(seed).uniform(0, 1, (50, 5))
-    result = gap.gap_statistic(noise, range(1, 6), references=30, seed=seed)
+    result = number_of_clusters.gap_statistic(noise, range(1, 6), references=30, seed=seed)
     assert result.k == 1 and result.no_structure and result.rule_met
     assert "k = 1" in result.verdict()
 
@@ -30,35 +30,35 @@ def test_the_three_cluster_simulation_of_tibshirani_et_al(seed):
     rng = np.random.default_rng(seed)
     x = np.vstack([rng.normal([0, 0], 1, (25, 2)), rng.normal([0, 5], 1, (25, 2)),
                    rng.normal([5, -3], 1, (50, 2))])
-    result = gap.gap_statistic(x, range(1, 7), references=30, seed=seed)
+    result = number_of_clusters.gap_statistic(x, range(1, 7), references=30, seed=seed)
     assert result.k == 3 and not result.no_structure
 
 
 @pytest.mark.parametrize("k", [2, 4])
 def test_separated_blobs(k):
-    assert gap.gap_statistic(_blobs(k), range(1, 7), references=30).k == k
+    assert number_of_clusters.gap_statistic(_blobs(k), range(1, 7), references=30).k == k
 
 
 def test_gap_table_identities_and_settings():
     x = _blobs(2).to_numpy()
-    result = gap.gap_statistic(x, range(1, 4), references=20, n_init=7, seed=3)
+    result = number_of_clusters.gap_statistic(x, range(1, 4), references=20, n_init=7, seed=3)
     table = result.table
     assert table["gap"].to_numpy() == pytest.approx((table["expected_log_w"] - table["log_w"]).to_numpy())
     # W_1 is the total sum of squares around the mean.
     assert table.loc[0, "log_w"] == pytest.approx(np.log(((x - x.mean(axis=0)) ** 2).sum()))
-    assert gap.within_dispersion(x, np.ones(len(x))) == pytest.approx(np.exp(table.loc[0, "log_w"]))
+    assert number_of_clusters.within_dispersion(x, np.ones(len(x))) == pytest.approx(np.exp(table.loc[0, "log_w"]))
     assert (result.n_init, result.references, result.seed) == (7, 20, 3)
-    assert table.equals(gap.gap_statistic(x, range(1, 4), references=20, seed=3, n_init=7).table)
+    assert table.equals(number_of_clusters.gap_statistic(x, range(1, 4), references=20, seed=3, n_init=7).table)
 
 
 def test_one_standard_error_rule_by_hand():
     table = pd.DataFrame({"k": [1, 2, 3, 4], "gap": [0.10, 0.50, 0.55, 0.56], "gap_se": [0.05, 0.05, 0.06, 0.05]})
     # k=1: 0.10 >= 0.50 - 0.05? no. k=2: 0.50 >= 0.55 - 0.06 = 0.49? yes.
-    assert gap.choose_k_gap(table) == 2
+    assert number_of_clusters.choose_k_gap(table) == 2
     rising = pd.DataFrame({"k": [1, 2, 3], "gap": [0.1, 0.3, 0.6], "gap_se": [0.01, 0.01, 0.01]})
-    assert gap.choose_k_gap(rising) == 3      # none qualifies: the largest k tried
+    assert number_of_clusters.choose_k_gap(rising) == 3      # none qualifies: the largest k tried
     with pytest.raises(ValueError, match="consecutive"):
-        gap.gap_statistic(_blobs(2), [1, 3])
+        number_of_clusters.gap_statistic(_blobs(2), [1, 3])
 
 
 def test_k_selection_starts_at_one_and_reports_the_gap():
@@ -74,17 +74,17 @@ def test_gap_rules_of_r_cluster_maxse_by_hand():
     slow = pd.DataFrame({"k": range(1, 9), "gap": [0.42, 0.44, 0.48, 0.47, 0.49, 0.55, 0.63, 0.64],
                          "gap_se": [0.10, 0.08, 0.08, 0.08, 0.08, 0.08, 0.09, 0.09]})
     # Tibs2001SEmax: 0.42 >= 0.44 - 0.08 -> k = 1.
-    assert gap.choose_k_gap(slow) == gap.choose_k_gap(slow, "Tibs2001SEmax") == 1
+    assert number_of_clusters.choose_k_gap(slow) == number_of_clusters.choose_k_gap(slow, "Tibs2001SEmax") == 1
     # firstSEmax: first fall after k = 3 (0.48 -> 0.47), so m = 3; 0.42 >= 0.48 - 0.08 -> k = 1.
-    assert gap.choose_k_gap(slow, "firstSEmax") == 1
+    assert number_of_clusters.choose_k_gap(slow, "firstSEmax") == 1
     # globalSEmax: m = 8 (0.64); the smallest k with gap >= 0.64 - 0.09 = 0.55 is k = 6.
-    assert gap.choose_k_gap(slow, "globalSEmax") == 6
+    assert number_of_clusters.choose_k_gap(slow, "globalSEmax") == 6
     # A jump at k = 3 after a dip (three separated groups in a triangle, below).
     jump = pd.DataFrame({"k": [1, 2, 3, 4], "gap": [-0.43, -0.36, 2.19, 2.01], "gap_se": [0.11, 0.11, 0.12, 0.11]})
-    assert gap.choose_k_gap(jump) == 1                          # -0.43 >= -0.36 - 0.11
-    assert gap.choose_k_gap(jump, "firstSEmax") == 3 and gap.choose_k_gap(jump, "globalSEmax") == 3
+    assert number_of_clusters.choose_k_gap(jump) == 1                          # -0.43 >= -0.36 - 0.11
+    assert number_of_clusters.choose_k_gap(jump, "firstSEmax") == 3 and number_of_clusters.choose_k_gap(jump, "globalSEmax") == 3
     with pytest.raises(ValueError, match="unknown gap rule"):
-        gap.choose_k_gap(jump, "elbow")
+        number_of_clusters.choose_k_gap(jump, "elbow")
 
 
 def test_tibshiranis_rule_stops_early_on_three_groups_in_a_triangle():
@@ -94,7 +94,7 @@ def test_tibshiranis_rule_stops_early_on_three_groups_in_a_triangle():
     rng = np.random.default_rng(5)
     centres = np.array([[0, 0], [8, 0], [4, 7]], float)
     x = np.vstack([c + rng.normal(0, 0.6, (12, 2)) for c in centres])
-    result = gap.gap_statistic(x, range(1, 6), references=20)
+    result = number_of_clusters.gap_statistic(x, range(1, 6), references=20)
     assert result.k == 1 and result.k_by("firstSEmax") == 3 and result.k_by("globalSEmax") == 3
     step = result.largest_step()
     assert step["k"] == 2 and step["ratio"] > 10
@@ -102,7 +102,7 @@ def test_tibshiranis_rule_stops_early_on_three_groups_in_a_triangle():
 
 def test_largest_step_by_hand():
     table = pd.DataFrame({"k": [1, 2, 3], "gap": [0.1, 0.3, 0.35], "gap_se": [0.05, 0.1, 0.02]})
-    result = gap.GapStatistic(table=table, k=1, rule_met=True, references=2, n_init=1, seed=0)
+    result = number_of_clusters.GapStatistic(table=table, k=1, rule_met=True, references=2, n_init=1, seed=0)
     # Steps: 0.2 / 0.1 = 2 (k = 1 -> 2), 0.05 / 0.02 = 2.5 (k = 2 -> 3).
     assert result.largest_step() == pytest.approx({"k": 2, "rise": 0.05, "se": 0.02, "ratio": 2.5})
 
@@ -113,30 +113,30 @@ def test_the_two_reference_boxes():
     rng = np.random.default_rng(7)
     t = rng.uniform(-1, 1, 200)
     x = np.column_stack([t, t + rng.normal(0, 0.05, 200)])
-    features = np.vstack(gap.reference_sets(x, 20, 1, box="features"))
+    features = np.vstack(number_of_clusters.reference_sets(x, 20, 1, box="features"))
     assert (features.min(axis=0) >= x.min(axis=0)).all() and (features.max(axis=0) <= x.max(axis=0)).all()
-    pca = np.vstack(gap.reference_sets(x, 20, 1, box="pca"))
+    pca = np.vstack(number_of_clusters.reference_sets(x, 20, 1, box="pca"))
     assert abs(np.corrcoef(features.T)[0, 1]) < 0.1
     assert np.corrcoef(pca.T)[0, 1] > 0.95 and np.corrcoef(x.T)[0, 1] > 0.95
     with pytest.raises(ValueError, match="box"):
-        gap.reference_sets(x, 2, 1, box="cube")
+        number_of_clusters.reference_sets(x, 2, 1, box="cube")
 
 
 def test_k_over_seeds_repeats_the_rule_under_each_seed():
-    picks = gap.k_over_seeds(_blobs(4), range(1, 7), references=20, seeds=(1, 2, 3))
+    picks = number_of_clusters.k_over_seeds(_blobs(4), range(1, 7), references=20, seeds=(1, 2, 3))
     assert picks == [4, 4, 4]
-    assert picks[0] == gap.gap_statistic(_blobs(4), range(1, 7), references=20, seed=1).k
+    assert picks[0] == number_of_clusters.gap_statistic(_blobs(4), range(1, 7), references=20, seed=1).k
 
 
 @pytest.mark.slow
 def test_the_features_box_choice_moves_with_the_reference_draws_on_the_book_data():
-    from ruralrev import data
+    from ruralrev.data import official
 
     indicators = ["rural_income", "rural_consumption", "rural_all_income_ratio", "urbanization_rate",
                   "log_gdp_per_capita", "primary_share", "machinery_per_rural_capita", "electricity_per_rural_capita",
                   "grain_per_rural_capita", "fertiliser_per_sown_ha", "irrigation_ratio"]
-    panel = data.load_panel()
+    panel = official.load_panel()
     _, z = cl.feature_matrix(panel, cl.latest_complete_year(panel, indicators), indicators)
     seeds = [20261123 + s for s in range(2)]     # the typology page shows these and three more seeds
-    assert gap.k_over_seeds(z, range(1, 9), 100, seeds, box="features") == [7, 4]
-    assert gap.k_over_seeds(z, range(1, 9), 100, seeds[:1], box="pca") == [1]
+    assert number_of_clusters.k_over_seeds(z, range(1, 9), 100, seeds, box="features") == [7, 4]
+    assert number_of_clusters.k_over_seeds(z, range(1, 9), 100, seeds[:1], box="pca") == [1]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ruralrev import granularity as g
-from ruralrev import papers
+from ruralrev.data import papers
+from ruralrev.stats import granularity as g
 
 
 def _percent(count: int, n: int, places: int) -> str:

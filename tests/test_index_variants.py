@@ -5,13 +5,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ruralrev import comparability, data
-from ruralrev import composite as cp
-from ruralrev import index_variants as iv
+from ruralrev.data import official
+from ruralrev.data.breaks import pooling
+from ruralrev.stats.index import entropy_topsis as cp
+from ruralrev.stats.index import variants as index_variants
 
 
 def _flags(rows):
-    return pd.DataFrame(rows, columns=list(comparability.FLAG_COLUMNS))
+    return pd.DataFrame(rows, columns=list(pooling.FLAG_COLUMNS))
 
 
 FLAGS = {
@@ -32,28 +33,28 @@ def test_pool_rules_on_a_hand_made_flag_table():
     flags_of = FLAGS.__getitem__
     both = {"a": 1, "b": 1}
     # a cuts 2017|2018, b cuts 2019|2020: runs 2016-17 | 2018-19 | 2020-23.
-    assert iv.pool_years(panel, both, 2023, "comparable", flags_of) == (2020, 2021, 2022, 2023)
-    assert iv.pool_years(panel, both, 2018, "comparable", flags_of) == (2018, 2019)
-    assert iv.pool_years(panel, both, 2016, "comparable", flags_of) == (2016, 2017)
+    assert pooling.pool_years(panel, both, 2023, "comparable", flags_of) == (2020, 2021, 2022, 2023)
+    assert pooling.pool_years(panel, both, 2018, "comparable", flags_of) == (2018, 2019)
+    assert pooling.pool_years(panel, both, 2016, "comparable", flags_of) == (2016, 2017)
     # Only b's national break cuts under "national"; nothing cuts under "all".
-    assert iv.pool_years(panel, both, 2018, "national", flags_of) == (2016, 2017, 2018, 2019)
-    assert iv.pool_years(panel, both, 2018, "all", flags_of) == tuple(range(2016, 2024))
-    assert iv.pool_years(panel, {"a": 1}, 2023, "national", flags_of) == tuple(range(2016, 2024))
+    assert pooling.pool_years(panel, both, 2018, "national", flags_of) == (2016, 2017, 2018, 2019)
+    assert pooling.pool_years(panel, both, 2018, "all", flags_of) == tuple(range(2016, 2024))
+    assert pooling.pool_years(panel, {"a": 1}, 2023, "national", flags_of) == tuple(range(2016, 2024))
     with pytest.raises(ValueError, match="rule must be one of"):
-        iv.pool_years(panel, both, 2023, "some", flags_of)
+        pooling.pool_years(panel, both, 2023, "some", flags_of)
 
 
 def test_pool_years_only_from_complete_years():
     panel = _panel()
     panel.loc[(panel["year"] == 2023) & (panel["province"] == "P2"), "b"] = np.nan
-    assert iv.complete_years(panel, ["a", "b"]) == list(range(2016, 2023))
-    assert iv.pool_years(panel, {"a": 1, "b": 1}, 2022, "all", FLAGS.__getitem__) == tuple(range(2016, 2023))
+    assert pooling.complete_years(panel, ["a", "b"]) == list(range(2016, 2023))
+    assert pooling.pool_years(panel, {"a": 1, "b": 1}, 2022, "all", FLAGS.__getitem__) == tuple(range(2016, 2023))
     with pytest.raises(ValueError, match="2023: not every index indicator covers every province"):
-        iv.pool_years(panel, {"a": 1, "b": 1}, 2023, "all", FLAGS.__getitem__)
+        pooling.pool_years(panel, {"a": 1, "b": 1}, 2023, "all", FLAGS.__getitem__)
 
 
 def test_span():
-    assert iv.span([2023]) == "2023" and iv.span((2023, 2016, 2020)) == "2016–2023"
+    assert pooling.span([2023]) == "2023" and pooling.span((2023, 2016, 2020)) == "2016–2023"
 
 
 # --- the book's data -----------------------------------------------------------------------------
@@ -63,7 +64,7 @@ ELECTRICITY = "electricity_per_rural_capita"
 
 @pytest.fixture(scope="module")
 def panel():
-    return data.load_panel()
+    return official.load_panel()
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,7 @@ def variants(panel):
     nine = {**cp.INDEX_INDICATORS, ELECTRICITY: 1}
     specs = {"published": (cp.INDEX_INDICATORS, "comparable"), "eight, all": (cp.INDEX_INDICATORS, "all"),
              "nine, national": (nine, "national"), "nine, all": (nine, "all")}
-    return iv.build_variants(panel, 2023, specs)
+    return index_variants.build_variants(panel, 2023, specs)
 
 
 def test_the_book_pools(panel, variants):
@@ -82,12 +83,12 @@ def test_the_book_pools(panel, variants):
     assert variants["eight, all"].years == tuple(range(2016, 2024))
     assert variants["nine, national"].years == (2023,)
     nine = {**cp.INDEX_INDICATORS, ELECTRICITY: 1}
-    assert iv.pool_years(panel, nine, 2023, "comparable") == (2023,)   # province breaks 2022 -> 2023
-    assert iv.pool_years(panel, cp.INDEX_INDICATORS, 2019, "comparable") == (2019, 2020)
+    assert pooling.pool_years(panel, nine, 2023, "comparable") == (2023,)   # province breaks 2022 -> 2023
+    assert pooling.pool_years(panel, cp.INDEX_INDICATORS, 2019, "comparable") == (2019, 2020)
 
 
 def test_the_electricity_break_drives_the_pooled_weights(variants):
-    weights = iv.weights_table(variants)
+    weights = index_variants.weights_table(variants)
     assert list(weights.columns) == list(variants)
     assert weights.loc[ELECTRICITY, "nine, all"] == pytest.approx(0.366, abs=5e-4)
     assert weights.loc[ELECTRICITY, "nine, national"] == pytest.approx(0.092, abs=5e-4)
@@ -98,7 +99,7 @@ def test_the_electricity_break_drives_the_pooled_weights(variants):
 
 
 def test_rank_agreement_against_the_closed_form(variants):
-    table = iv.rank_agreement(variants, 2023, "published").set_index("variant")
+    table = index_variants.rank_agreement(variants, 2023, "published").set_index("variant")
     assert table.loc["published", "spearman"] == pytest.approx(1.0)
     assert table.loc["published", "largest_shift"] == 0 and table.loc["published", "shifted"] == "none"
     base = variants["published"].year(2023)["rank"]
@@ -110,7 +111,7 @@ def test_rank_agreement_against_the_closed_form(variants):
     assert table.loc["nine, all", "largest_shift"] == int(np.abs(d).max())
     assert table.loc["nine, all", "years"] == "2016–2023" and table.loc["nine, all", "indicators"] == 9
     with pytest.raises(ValueError, match="reference"):
-        iv.rank_agreement(variants, 2023, "nothing")
+        index_variants.rank_agreement(variants, 2023, "nothing")
 
 
 def test_every_published_rank_lies_inside_its_interval_on_the_page_pool(variants):
@@ -129,10 +130,10 @@ def test_direction_and_normalisation_variants_against_pymcdm(panel, variants):
     specs = {"published": (cp.INDEX_INDICATORS, "comparable"),
              "benefit": (dict.fromkeys(cp.INDEX_INDICATORS, 1), "comparable"),
              "vector": (cp.INDEX_INDICATORS, "comparable", "vector")}
-    built = iv.build_variants(panel, 2023, specs)
+    built = index_variants.build_variants(panel, 2023, specs)
     assert built["benefit"].weights["fertiliser_per_sown_ha"] == pytest.approx(0.077, abs=5e-4)
     pd.testing.assert_series_equal(built["vector"].weights, built["published"].weights)
-    table = iv.rank_agreement(built, 2023, "published").set_index("variant")
+    table = index_variants.rank_agreement(built, 2023, "published").set_index("variant")
     assert table.loc["benefit", "shifted"] == "Shaanxi" and table.loc["benefit", "largest_shift"] == 7
     assert table.loc["published", "reversed"] == "fertiliser_per_sown_ha" and table.loc["benefit", "reversed"] == "none"
     assert table.loc["vector", "normalization"] == "vector" and table.loc["vector", "spearman"] < 0.9

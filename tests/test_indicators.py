@@ -7,12 +7,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from ruralrev import clusters, composite, data, indicators, paths
+from ruralrev.core import paths
+from ruralrev.data import official, registry
+from ruralrev.stats.clustering import partitions
+from ruralrev.stats.index import entropy_topsis
 
 
 @pytest.fixture(scope="module")
 def panel():
-    return data.load_panel()
+    return official.load_panel()
 
 
 def _row(panel, province, year):
@@ -51,14 +54,14 @@ HAND = {
 
 
 def test_every_derived_indicator_has_a_hand_computed_value():
-    assert set(indicators.codes(kind="derived")) == set(HAND[("Beijing", 2016)])
+    assert set(registry.codes(kind="derived")) == set(HAND[("Beijing", 2016)])
 
 
 @pytest.mark.parametrize("where", list(HAND))
 def test_compute_functions_and_the_panel_equal_hand_computed_values(panel, where):
     row = panel[(panel["province"] == where[0]) & (panel["year"] == where[1])]
     for code, expected in HAND[where].items():
-        ind = indicators.get(code)
+        ind = registry.get(code)
         assert ind.compute(row).item() == pytest.approx(expected, rel=1e-12), code
         # the panel stores the value rounded to the registry's decimals
         assert row[code].item() == pytest.approx(expected, abs=0.51 * 10.0 ** -ind.decimals), code
@@ -71,83 +74,83 @@ def _evaluate(formula: str, frame: pd.DataFrame) -> pd.Series:
     return eval(python, {"__builtins__": {}, "ln": np.log}, names)  # noqa: S307 - registry text, tested
 
 
-@pytest.mark.parametrize("code", indicators.codes(kind="derived") + ["log_gdp_per_capita", "log_urbanization_rate"])
+@pytest.mark.parametrize("code", registry.codes(kind="derived") + ["log_gdp_per_capita", "log_urbanization_rate"])
 def test_formula_text_and_function_agree(panel, code):
-    ind = indicators.get(code)
+    ind = registry.get(code)
     from_text, from_function = _evaluate(ind.formula, panel), ind.compute(panel)
     np.testing.assert_allclose(from_text.to_numpy(float), from_function.to_numpy(float), rtol=1e-12, equal_nan=True)
-    assert set(ind.inputs) <= set(indicators.codes()), code
+    assert set(ind.inputs) <= set(registry.codes()), code
 
 
 def test_panel_columns_are_the_registry_and_vice_versa(panel):
-    assert list(panel.columns) == data.KEY_COLUMNS + indicators.codes()
-    published = indicators.codes(kind="published")
-    assert set(data.load_observations()["indicator"]) == set(published)
-    fields = data.field_table()
+    assert list(panel.columns) == official.KEY_COLUMNS + registry.codes()
+    published = registry.codes(kind="published")
+    assert set(official.load_observations()["indicator"]) == set(published)
+    fields = official.field_table()
     assert list(fields["field"]) == list(panel.columns)
 
 
 def test_printed_decimals_never_exceed_the_registry(panel):
-    observations = data.load_observations()
+    observations = official.load_observations()
     # observations are typed; compare the committed text
     text = pd.read_csv(paths.DATA / "official" / "observations.csv", dtype=str)
     decimals = text["value"].str.split(".").str[1].str.len().fillna(0).astype(int)
     most = decimals.groupby(text["indicator"]).max()
     for code, printed in most.items():
-        assert printed <= indicators.get(code).decimals, code
+        assert printed <= registry.get(code).decimals, code
     assert len(observations) == len(text)
 
 
 def test_get_label_unit_and_the_log_convention():
-    ind = indicators.get("rural_income")
+    ind = registry.get("rural_income")
     assert (ind.label, ind.unit, ind.kind, ind.formula) == (
         "Rural residents' per-capita disposable income", "yuan per person", "published", None)
     assert ind.printed.indicator == "农村居民人均可支配收入" and ind.printed.unit == "元"
-    log = indicators.get("log_gdp_per_capita")
+    log = registry.get("log_gdp_per_capita")
     assert log.kind == "derived" and log.label == "log of per-capita gross regional product"
-    assert indicators.unit("log_gdp_per_capita") == "log(yuan per person)"
-    assert indicators.short_label("log_gdp_per_capita") == "log GDP per capita"
-    assert indicators.column_label("urbanization_rate") == "Urbanization (%)"
-    assert indicators.get("urbanization_rate").formula == "100 × urban_population / (urban_population + rural_population)"
-    with pytest.raises(indicators.UnknownIndicator, match="unknown indicator 'income'; known: rural_income"):
-        indicators.get("income")
-    assert issubclass(indicators.UnknownIndicator, ValueError)
+    assert registry.unit("log_gdp_per_capita") == "log(yuan per person)"
+    assert registry.short_label("log_gdp_per_capita") == "log GDP per capita"
+    assert registry.column_label("urbanization_rate") == "Urbanization (%)"
+    assert registry.get("urbanization_rate").formula == "100 × urban_population / (urban_population + rural_population)"
+    with pytest.raises(registry.UnknownIndicator, match="unknown indicator 'income'; known: rural_income"):
+        registry.get("income")
+    assert issubclass(registry.UnknownIndicator, ValueError)
 
 
 def test_codes_by_kind_and_tag():
-    assert indicators.codes(tag="digital")[:3] == ["broadband_users", "urban_broadband_users", "rural_broadband_users"]
-    assert "rural_broadband_per_100_rural_residents" in indicators.codes(kind="derived", tag="digital")
-    assert len(indicators.codes()) == len(indicators.codes(kind="published")) + len(indicators.codes(kind="derived"))
+    assert registry.codes(tag="digital")[:3] == ["broadband_users", "urban_broadband_users", "rural_broadband_users"]
+    assert "rural_broadband_per_100_rural_residents" in registry.codes(kind="derived", tag="digital")
+    assert len(registry.codes()) == len(registry.codes(kind="published")) + len(registry.codes(kind="derived"))
     with pytest.raises(ValueError, match="kind must be"):
-        indicators.codes(kind="raw")
+        registry.codes(kind="raw")
 
 
 def test_values_logs_and_refuses(panel):
     beijing = panel[(panel["province"] == "Beijing") & (panel["year"] == 2016)]
-    assert indicators.values(beijing, "log_rural_income").item() == pytest.approx(np.log(22310))
-    with pytest.raises(indicators.UnknownIndicator, match="unknown indicator 'log_nothing'"):
-        indicators.values(panel, "log_nothing")
+    assert registry.values(beijing, "log_rural_income").item() == pytest.approx(np.log(22310))
+    with pytest.raises(registry.UnknownIndicator, match="unknown indicator 'log_nothing'"):
+        registry.values(panel, "log_nothing")
     frame = pd.DataFrame({"x": [1.0, 0.0]})
     with pytest.raises(ValueError, match="log_x: x has non-positive values"):
-        indicators.values(frame, "log_x")
+        registry.values(frame, "log_x")
 
 
 def test_composite_and_clusters_read_the_registry():
-    assert composite.PRODUCTION == {"machinery_per_rural_capita": 1, "grain_per_rural_capita": 1,
+    assert entropy_topsis.PRODUCTION == {"machinery_per_rural_capita": 1, "grain_per_rural_capita": 1,
                                     "irrigation_ratio": 1, "fertiliser_per_sown_ha": -1,
                                     "farm_output_per_rural_capita": 1}
     # Rural electricity use (rural industry included, a 2020 definitional break) is not a living
     # standard the index can pool: it carries no index tag.
-    assert composite.LIVING == {"rural_income": 1, "rural_consumption": 1, "rural_all_income_ratio": 1}
-    assert not any(t.startswith("index_") for t in indicators.get("electricity_per_rural_capita").tags)
-    for code in clusters.DEFAULT_INDICATORS:
-        indicators.get(code)
+    assert entropy_topsis.LIVING == {"rural_income": 1, "rural_consumption": 1, "rural_all_income_ratio": 1}
+    assert not any(t.startswith("index_") for t in registry.get("electricity_per_rural_capita").tags)
+    for code in partitions.DEFAULT_INDICATORS:
+        registry.get(code)
 
 
 def _indicator_lists(spec):
     """Every list in params.yml (a shared choice list, a schema's choices or its list items'
     choices, or a list default) that names an indicator."""
-    known = set(indicators.codes())
+    known = set(registry.codes())
 
     def names_indicators(items):
         return any(isinstance(i, str) and (i in known or i.startswith("log_")) for i in items)
@@ -174,39 +177,40 @@ def test_params_yml_indicator_lists_follow_the_registry():
     for chapter, where, items in found:
         for item in items:
             try:
-                indicators.get(item)
-            except indicators.UnknownIndicator:
-                pytest.fail(f"params.yml {chapter}.{where}: {item!r} is not in ruralrev.indicators")
+                registry.get(item)
+            except registry.UnknownIndicator:
+                pytest.fail(f"params.yml {chapter}.{where}: {item!r} is not in ruralrev.data.registry")
     shared = spec["choices"]
-    assert shared["panel_fields"] == indicators.codes(), "choices.panel_fields must be every panel indicator, in order"
-    assert shared["model_variables"] == indicators.codes() + [f"log_{c}" for c in indicators.codes()]
+    assert shared["panel_fields"] == registry.codes(), "choices.panel_fields must be every panel indicator, in order"
+    assert shared["model_variables"] == registry.codes() + [f"log_{c}" for c in registry.codes()]
     schemas = {name: entry["schema"] for name, entry in spec["notebooks"].items()}
     assert schemas["data"]["indicator"]["choices"] == shared["panel_fields"]
     for chapter, name in (("disparities", "fe_regressors"), ("typology", "indicators")):
         assert schemas[chapter][name]["items"]["choices"] == shared["model_variables"], (chapter, name)
     for chapter in ("disparities", "spatial"):
         assert schemas[chapter]["outcome"]["choices"] == shared["per_capita_outcomes"], chapter
-    assert set(shared["per_capita_outcomes"]) <= set(indicators.codes(tag="per_capita"))
+    assert set(shared["per_capita_outcomes"]) <= set(registry.codes(tag="per_capita"))
     weights = schemas["disparities"]["weight"]["choices"]
-    assert set(weights) <= set(indicators.codes(tag="weight"))
+    assert set(weights) <= set(registry.codes(tag="weight"))
 
 
 def test_notebooks_hold_no_label_or_unit_dictionaries():
-    codes = indicators.codes() + [f"log_{c}" for c in indicators.codes()]
+    codes = registry.codes() + [f"log_{c}" for c in registry.codes()]
     pattern = re.compile(r"[{,\s]\"(" + "|".join(codes) + r")\"\s*:\s*f?\"")
     for notebook in sorted(paths.NOTEBOOKS.glob("*.md")):
         text = notebook.read_text(encoding="utf-8")
-        assert not pattern.search(text), f"{notebook.name} maps an indicator code to a text: use ruralrev.indicators"
+        assert not pattern.search(text), f"{notebook.name} maps an indicator code to a text: use ruralrev.data.registry"
         assert '"log yuan"' not in text, notebook.name
 
 
 def test_regression_tables_take_their_labels_from_the_registry():
-    from ruralrev import models
+    from ruralrev.present import regression_tables
+    from ruralrev.stats.regression import models
 
     result = models.ModelResult(name="m", outcome="log_rural_income",
                                 params=pd.Series({"urbanization_rate": 0.01, "log_gdp_per_capita": 0.2, "x": 1.0}),
                                 se=pd.Series({"urbanization_rate": 0.005, "log_gdp_per_capita": 0.1, "x": 0.5}),
                                 pvalues=pd.Series({"urbanization_rate": 0.04, "log_gdp_per_capita": 0.05, "x": 0.5}),
                                 nobs=279, r2=0.5, r2_label="within", fixed_effects="province, year", se_type="clustered")
-    table = models.regression_table([result], labels={"x": "Own label"})
+    table = regression_tables.regression_table([result], labels={"x": "Own label"})
     assert list(table[""][:6]) == ["Urbanization (%)", "", "log GDP per capita", "", "Own label", ""]

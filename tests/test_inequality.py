@@ -6,7 +6,8 @@ import pytest
 from inequality.gini import Gini
 from inequality.theil import Theil, TheilD
 
-from ruralrev import inequality as ineq
+from ruralrev.stats.inequality import by_group
+from ruralrev.stats.inequality import measures as ineq
 
 RNG = np.random.default_rng(20261123)
 Y = RNG.lognormal(mean=9.8, sigma=0.35, size=31)
@@ -108,5 +109,5 @@ def test_bad_input_is_refused():
 
 def test_weighted_mean_by_year():
     panel = pd.DataFrame({"year": [2020, 2020, 2021, 2021], "y": [1.0, 3.0, 2.0, np.nan], "w": [3.0, 1.0, 5.0, 5.0]})
-    means = ineq.weighted_mean_by_year(panel, "y", "w")
+    means = by_group.weighted_mean_by_year(panel, "y", "w")
     assert means.to_dict() == {2020: pytest.approx(1.5), 2021: pytest.approx(2.0)}

@@ -7,16 +7,17 @@ import pytest
 from inequality.gini import Gini
 from inequality.theil import Theil, TheilD
 
-from ruralrev import data
-from ruralrev import inequality as ineq
-from ruralrev import inequality_bootstrap as ib
+from ruralrev.data import official
+from ruralrev.stats.inequality import bootstrap as ib
+from ruralrev.stats.inequality import by_group
+from ruralrev.stats.inequality import measures as ineq
 
 VARIABLE, WEIGHT = "rural_income", "rural_population"   # the disparities chapter's defaults
 
 
 @pytest.fixture(scope="module")
 def panel():
-    return data.load_panel()
+    return official.load_panel()
 
 
 def _year(panel, year):
@@ -71,9 +72,9 @@ def test_dagum_pair_terms_are_replication_invariant():
 
 
 def test_dagum_by_year_stacks_the_tables(panel):
-    within, pairs = ineq.dagum_by_year(panel, VARIABLE, WEIGHT, "region", range(2016, 2025))
+    within, pairs = by_group.dagum_by_year(panel, VARIABLE, WEIGHT, "region", range(2016, 2025))
     assert sorted(within["year"].unique()) == list(range(2016, 2025)) and len(pairs) == 9 * 6
-    series = ineq.decomposition_series(panel, VARIABLE, WEIGHT, "region", range(2016, 2025)).set_index("year")
+    series = by_group.decomposition_series(panel, VARIABLE, WEIGHT, "region", range(2016, 2025)).set_index("year")
     by_year = within.groupby("year")["contribution"].sum()
     assert by_year.to_numpy() == pytest.approx(series["gini_within"].to_numpy(), rel=1e-12)
 
@@ -88,7 +89,7 @@ def test_vectorised_replicates_equal_the_measures_of_an_explicit_resample(panel)
 
 def test_bootstrap_of_the_book_is_centred_on_the_estimates_and_reproducible(panel):
     result = ib.bootstrap_inequality(panel, VARIABLE, WEIGHT, 2016, 2024, reps=999, seed=20261123)
-    series = ineq.decomposition_series(panel, VARIABLE, WEIGHT, "region", [2016, 2024]).set_index("year")
+    series = by_group.decomposition_series(panel, VARIABLE, WEIGHT, "region", [2016, 2024]).set_index("year")
     table = result.table
     assert table.loc["theil_first", "estimate"] == pytest.approx(series.loc[2016, "theil"], rel=1e-12)
     assert table.loc["gini_last", "estimate"] == pytest.approx(series.loc[2024, "gini"], rel=1e-12)

@@ -22,11 +22,13 @@ import statsmodels.api as sm
 from scipy import stats
 from wildboottest.wildboottest import wildboottest
 
-from ruralrev import data, models, pipeline
-from ruralrev.cluster_jackknife import cluster_jackknife
-from ruralrev.wild_bootstrap import wild_cluster_bootstrap
+from ruralrev.book import params
+from ruralrev.data import official
+from ruralrev.stats.regression import models
+from ruralrev.stats.regression.jackknife import cluster_jackknife
+from ruralrev.stats.regression.wild_bootstrap import wild_cluster_bootstrap
 
-DEFAULTS = next(c for c in pipeline.load_plan() if c.name == "disparities").parameters
+DEFAULTS = next(c for c in params.load_plan() if c.name == "disparities").parameters
 REGRESSORS = list(DEFAULTS["fe_regressors"])
 YEARS = range(DEFAULTS["start_year"], DEFAULTS["end_year"] + 1)
 OUTCOME = "log_rural_income"
@@ -36,7 +38,7 @@ GDP = "log_gdp_per_capita"
 
 @pytest.fixture(scope="module")
 def frame():
-    return models.model_frame(data.load_panel(), OUTCOME, REGRESSORS, YEARS)
+    return models.model_frame(official.load_panel(), OUTCOME, REGRESSORS, YEARS)
 
 
 def _codes(frame):
@@ -115,7 +117,7 @@ def test_jackknife_matches_a_loop_of_dummy_variable_fits(frame):
 
 def test_weighted_jackknife_matches_a_loop_of_weighted_dummy_variable_fits(frame):
     """The weighted path (the digital chapter's rural-population weights) against statsmodels WLS."""
-    population = data.load_panel().set_index(["province", "year"])["rural_population"]
+    population = official.load_panel().set_index(["province", "year"])["rural_population"]
     w = population.reindex(pd.MultiIndex.from_frame(frame[["province", "year"]])).to_numpy(float)
 
     def wls(part, weights):

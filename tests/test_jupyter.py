@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ruralrev import params, paths, pipeline
-from ruralrev.items import read_items
+from ruralrev.book import execute, params
+from ruralrev.book.page_items import read_items
+from ruralrev.core import paths
 
 BIN = Path(sys.executable).parent
 
@@ -27,7 +28,7 @@ def test_a_downloaded_executed_notebook_runs_with_nbconvert_from_an_unrelated_fo
     """What the page's download box promises: `jupyter nbconvert --to notebook --execute NAME.ipynb`."""
     chapter = {c.name: c for c in params.load_plan()}["paper_003"]
     executed = tmp_path / "book" / "paper_003.ipynb"
-    pipeline.run_chapter(params.Chapter(chapter.name, chapter.source, executed, chapter.parameters, chapter.schema),
+    execute.run_chapter(params.Chapter(chapter.name, chapter.source, executed, chapter.parameters, chapter.schema),
                          params.parse_overrides(["start_year=2018"], chapter), force=True)
     downloads = tmp_path / "elsewhere" / "downloads"
     downloads.mkdir(parents=True)

@@ -3,14 +3,16 @@ import pandas as pd
 import pytest
 import shapely
 
-from ruralrev import maps, provinces
+from ruralrev.core import provinces
+from ruralrev.data import geo
+from ruralrev.present import maps
 
 matplotlib.use("Agg")
 
 
 @pytest.fixture(scope="module")
 def shapes():
-    return maps.load_map()
+    return geo.load_map()
 
 
 def test_map_has_the_31_provinces_and_three_no_data_areas(shapes):
@@ -19,7 +21,7 @@ def test_map_has_the_31_provinces_and_three_no_data_areas(shapes):
     assert dict(zip(on_map["province"], on_map["gb_code"])) == dict(zip(table["province"], table["gb_code"]))
     assert set(shapes.loc[shapes["status"] == "no data", "province"]) == {"Hong Kong", "Macao", "Taiwan"}
     assert shapes.geometry.is_valid.all()
-    assert (maps.MAP_FILE.stat().st_size) < 600_000
+    assert (geo.MAP_FILE.stat().st_size) < 600_000
 
 
 def test_neighbours_share_edges_and_do_not_overlap(shapes):

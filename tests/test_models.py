@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ruralrev import models
-from ruralrev.wild_bootstrap import absorb
+from ruralrev.present import regression_tables
+from ruralrev.stats.regression import models
+from ruralrev.stats.regression.wild_bootstrap import absorb
 
 
 def _simulated_panel(effect: float, seed: int = 7) -> pd.DataFrame:
@@ -111,7 +112,7 @@ def test_regression_table_layout():
     panel = _simulated_panel(effect=0.8)
     fe = models.panel_fe(panel, "y", ["x", "z"], bootstrap_reps=199, name="FE")
     ols = models.cross_section(panel, "y", ["x"], 2020, name="OLS 2020")
-    table = models.regression_table([fe, ols], labels={"x": "Treatment x"})
+    table = regression_tables.regression_table([fe, ols], labels={"x": "Treatment x"})
     assert list(table.columns) == ["", "FE", "OLS 2020"]
     first = table.iloc[0]
     assert first[""] == "Treatment x" and first["FE"].startswith(f"{fe.params['x']:.3f}") and first["FE"].endswith("***")
@@ -121,7 +122,7 @@ def test_regression_table_layout():
     assert table.iloc[2]["OLS 2020"] == ""
     assert table.set_index("").loc["N"].tolist() == ["279", "31"]
     assert table.set_index("").loc["Standard errors"].tolist() == ["clustered by province", "HC3"]
-    assert models.regression_table([fe], stars=False).iloc[0]["FE"] == f"{fe.params['x']:.3f}"   # no stars
+    assert regression_tables.regression_table([fe], stars=False).iloc[0]["FE"] == f"{fe.params['x']:.3f}"   # no stars
 
 
 def test_coefficient_rows_and_verdicts_count_signs_and_significance():

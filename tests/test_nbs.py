@@ -2,7 +2,7 @@
 
 import pytest
 
-from ruralrev import nbs
+from ruralrev.data.build import nbs_csv
 
 SOURCE = "数据来源：国家统计局\n"
 
@@ -19,7 +19,7 @@ def test_provinces_by_years_with_tab_comma_trailing_separator_and_footnotes(tmp_
                   "北京市\t,\t,39856\t,37358\t,\n"
                   "西藏自治区\t,\t,21578\t,19924\t,\n"
                   "注：1. 一条脚注，带逗号, 和数字 2024\n" + SOURCE)
-    export = nbs.read_export(path)
+    export = nbs_csv.read_export(path)
     assert export.layout == "provinces-by-years"
     cells = export.cells.set_index(["province", "year"])
     assert cells.loc[("Beijing", 2024), "value"] == "39856"
@@ -34,7 +34,7 @@ def test_gbk_with_indicator_line_and_no_trailing_separator(tmp_path):
     path = _write(tmp_path / "分省年度数据 (3).csv",
                   "数据库：分省年度数据\n指标：城镇单位就业人员(万人)\n时间：最近20年\n"
                   "地区,2025年,2024年,2023年\n北京市,,763.6,\n天津市,,226.0,219.0\n" + SOURCE, "gbk")
-    cells = nbs.read_export(path).cells
+    cells = nbs_csv.read_export(path).cells
     assert list(cells["value"]) == ["763.6", "226.0", "219.0"]
     assert set(cells["indicator"]) == {"城镇单位就业人员"} and set(cells["unit"]) == {"万人"}
 
@@ -43,7 +43,7 @@ def test_one_file_per_province_indicators_by_years(tmp_path):
     path = _write(tmp_path / "内蒙古自治区.csv",
                   "数据库：分省年度数据 \n时间：2016年-2025年 \n指标\t,2024年\t,2023年\t,\n"
                   "地区生产总值 (亿元) \t,25000.1\t,24000.0\t,\n人均地区生产总值 (元/人) \t,110104\t,\t,\n" + SOURCE)
-    export = nbs.read_export(path)
+    export = nbs_csv.read_export(path)
     assert export.layout == "indicators-by-years"
     assert set(export.cells["province"]) == {"Inner Mongolia"}
     assert export.cells.set_index(["indicator", "year"]).loc[("人均地区生产总值", 2024), "unit"] == "元/人"
@@ -52,14 +52,14 @@ def test_one_file_per_province_indicators_by_years(tmp_path):
 def test_provinces_by_indicators_takes_the_year_from_the_time_line(tmp_path):
     path = _write(tmp_path / "x.csv", "数据库：分省年度数据 \n时间：2024年 \n"
                   "地区\t,地区生产总值 (亿元) \t,人均地区生产总值 (元/人)\n北京市\t,49670.2\t,228167\t,\n" + SOURCE)
-    cells = nbs.read_export(path).cells
+    cells = nbs_csv.read_export(path).cells
     assert set(cells["year"]) == {2024} and list(cells["unit"]) == ["亿元", "元/人"]
 
 
 def test_national_table(tmp_path):
     path = _write(tmp_path / "全国.csv", "数据库：年度数据 \n时间： \n指标\t,2024年\t,2023年\t,\n"
                   "农村居民人均可支配收入 (元) \t,23119\t,21691\t,\n" + SOURCE)
-    cells = nbs.read_export(path).cells
+    cells = nbs_csv.read_export(path).cells
     assert set(cells["province"]) == {"China"} and list(cells["value"]) == ["23119", "21691"]
 
 
@@ -79,28 +79,28 @@ def test_national_table(tmp_path):
 )
 def test_malformed_exports_name_file_line_and_value(tmp_path, text, message):
     path = _write(tmp_path / "x.csv", text + SOURCE)
-    with pytest.raises(nbs.ExportError, match=message):
-        nbs.read_export(path)
+    with pytest.raises(nbs_csv.ExportError, match=message):
+        nbs_csv.read_export(path)
 
 
 def test_undecodable_file(tmp_path):
     path = tmp_path / "x.csv"
     path.write_bytes(b"\xff\xfe\xff\x00garbage")
-    with pytest.raises(nbs.ExportError, match="neither UTF-8 nor GBK"):
-        nbs.read_export(path)
+    with pytest.raises(nbs_csv.ExportError, match="neither UTF-8 nor GBK"):
+        nbs_csv.read_export(path)
 
 
 def test_split_indicator():
-    assert nbs.split_indicator("地区生产总值 (亿元) ") == ("地区生产总值", "亿元")
-    assert nbs.split_indicator("人口数(人口抽样调查)(人)") == ("人口数(人口抽样调查)", "人")
-    assert nbs.split_indicator("分省年度数据可支配收入") == ("分省年度数据可支配收入", "")
+    assert nbs_csv.split_indicator("地区生产总值 (亿元) ") == ("地区生产总值", "亿元")
+    assert nbs_csv.split_indicator("人口数(人口抽样调查)(人)") == ("人口数(人口抽样调查)", "人")
+    assert nbs_csv.split_indicator("分省年度数据可支配收入") == ("分省年度数据可支配收入", "")
 
 
 def test_rows_and_closing_line_are_reported_for_the_completeness_gate(tmp_path):
     text = ("数据库：分省年度数据\n时间：2016年-2025年\n地区\t,2025年\t,2024年\t,\n"
             "北京市\t,\t,\t,\n天津市\t,\t,5\t,\n")
-    whole = nbs.read_export(_write(tmp_path / "乡村人口 (万人).csv", text + SOURCE))
+    whole = nbs_csv.read_export(_write(tmp_path / "乡村人口 (万人).csv", text + SOURCE))
     assert whole.rows == [("北京市", 4), ("天津市", 5)]  # Beijing's empty row counts as a row
     assert whole.source_line == 6 and list(whole.cells["province"]) == ["Tianjin"]
-    cut = nbs.read_export(_write(tmp_path / "城镇人口 (万人).csv", text))
+    cut = nbs_csv.read_export(_write(tmp_path / "城镇人口 (万人).csv", text))
     assert cut.source_line is None

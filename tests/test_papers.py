@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from ruralrev import papers
+from ruralrev.data import papers
 
 P001 = "001_7fadbb374eb89ef6"
 
@@ -144,11 +144,11 @@ def test_p004_swot_offline():
 
 
 def test_p003_problem_areas_name_registry_indicators_and_no_income_lag_in_2_2():
-    from ruralrev import indicators
+    from ruralrev.data import registry
 
     areas = papers.load_table("003_problem_areas", value_column="none").set_index("section")
     for codes in areas["indicator"]:
         for code in filter(None, codes.split("; ")):
-            indicators.get(code)                                 # raises on an unknown code
+            registry.get(code)                                 # raises on an unknown code
     assert "income" not in areas.loc["2.2", "claim"] and "income" not in areas.loc["2.2", "indicator"]
     assert "urban_rural_income_ratio" in areas.loc["2.4", "indicator"]

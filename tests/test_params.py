@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from ruralrev import cli, params
-from ruralrev.errors import ParameterError, RunError
+from ruralrev.book import arguments, cli, params
+from ruralrev.core.errors import ParameterError, RunError
 
 PLAN = {c.name: c for c in params.load_plan()}
 
@@ -71,7 +71,7 @@ def test_every_problem_of_a_command_is_reported():
     ["run", "paper_999"], ["run", "paper_001", "-p", "threshold=40", "-p", "threshold=41"],
 ])
 def test_cli_refuses_bad_input_with_exit_2_and_no_traceback(argv, capsys, monkeypatch):
-    from ruralrev import runner
+    from ruralrev.book import runner
 
     monkeypatch.setattr(runner, "_execute", lambda *a, **k: pytest.fail("something ran"))
     assert cli.main(argv) == 2
@@ -91,7 +91,7 @@ def test_values_round_trip_through_the_command_line():
                               "n": {"type": "int"}, "flag": {"type": "bool"}})
     for values in [chapter.parameters, {**chapter.parameters, "year": 2020, "items": ["only"], "share": 1e-7}]:
         command = params.command_line(chapter, values)
-        args = cli.parser().parse_args(shlex.split(command)[1:])
+        args = arguments.parser().parse_args(shlex.split(command)[1:])
         assert args.chapters == ["demo"]
         assert params.parse_overrides(args.parameter, chapter) == values
         assert "-p choice=none " in command  # a choice that is not a null is written bare
@@ -108,22 +108,26 @@ def test_a_rule_side_may_carry_an_offset():
 
 def test_schema_choices_are_the_package_constants():
     """Choice lists the package also defines are the same lists (one source, or a test)."""
-    from ruralrev import breaks, clusters, digital_gap, regionalisation, spatial, urban_rural
+    from ruralrev.chapters.digital import broadband
+    from ruralrev.stats.clustering import constrained, partitions
+    from ruralrev.stats.inequality import urban_rural
+    from ruralrev.stats.regression import break_handling
+    from ruralrev.stats.spatial import autocorrelation, neighbours
 
     schema = {name: chapter.schema for name, chapter in PLAN.items()}
-    assert schema["disparities"]["flagged_regressors"]["choices"] == list(breaks.HANDLING)
-    assert schema["typology"]["method"]["choices"] == list(clusters.METHODS)
-    assert schema["spatial"]["weights"]["choices"] == list(spatial.WEIGHT_KINDS)
-    assert schema["spatial"]["correction"]["choices"] == list(spatial.CORRECTIONS)
-    assert schema["spatial"]["region_method"]["choices"] == list(regionalisation.REGION_METHODS)
-    assert schema["digital"]["outcome"]["choices"] == digital_gap.DIGITAL_OUTCOMES
+    assert schema["disparities"]["flagged_regressors"]["choices"] == list(break_handling.HANDLING)
+    assert schema["typology"]["method"]["choices"] == list(partitions.METHODS)
+    assert schema["spatial"]["weights"]["choices"] == list(neighbours.WEIGHT_KINDS)
+    assert schema["spatial"]["correction"]["choices"] == list(autocorrelation.CORRECTIONS)
+    assert schema["spatial"]["region_method"]["choices"] == list(constrained.REGION_METHODS)
+    assert schema["digital"]["outcome"]["choices"] == broadband.DIGITAL_OUTCOMES
     for chapter in ("disparities", "digital"):
         assert schema[chapter]["ratio_year"]["choices"] == list(urban_rural.URBAN_INCOME_YEARS), chapter
 
 
 def test_every_chapter_default_command_reads_back():
     for chapter in PLAN.values():
-        args = cli.parser().parse_args(shlex.split(params.command_line(chapter, chapter.parameters))[1:])
+        args = arguments.parser().parse_args(shlex.split(params.command_line(chapter, chapter.parameters))[1:])
         assert params.parse_overrides(args.parameter, chapter) == chapter.parameters
 
 

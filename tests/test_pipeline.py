@@ -4,10 +4,13 @@ import json
 from pathlib import Path
 
 import pytest
+from notebook_helpers import glued_values as _glued
+from notebook_helpers import run_chapter_with as _run_with
+from notebook_helpers import write_notebook
 
-from ruralrev import pipeline
-from notebook_helpers import glued_values as _glued, run_chapter_with as _run_with, write_notebook
-from ruralrev.pipeline import Chapter, RunError
+from ruralrev.book import execute, params
+from ruralrev.book.params import Chapter
+from ruralrev.core.errors import RunError
 
 
 def _chapter(**parameters):
@@ -15,25 +18,25 @@ def _chapter(**parameters):
 
 
 def test_plan_lists_the_first_chapter_with_its_defaults():
-    plan = {c.name: c for c in pipeline.load_plan()}
+    plan = {c.name: c for c in params.load_plan()}
     assert plan["paper_001"].parameters == {"threshold": 50.0, "max_n": 5000}
     assert plan["paper_001"].output.as_posix().endswith("book/executed/paper_001.ipynb")
 
 
 def test_overrides_are_typed_and_checked():
     chapter = _chapter(year=2023, threshold=50.0, method="kmeans")
-    assert pipeline.parse_overrides(["year=2020", "threshold=40", "method=ward"], chapter) == {
+    assert params.parse_overrides(["year=2020", "threshold=40", "method=ward"], chapter) == {
         "year": 2020, "threshold": 40.0, "method": "ward"}
     with pytest.raises(RunError, match=r"demo: unknown parameter 'yaer' \(known: method, threshold, year\)"):
-        pipeline.parse_overrides(["yaer=2020"], chapter)
+        params.parse_overrides(["yaer=2020"], chapter)
     with pytest.raises(RunError, match=r"year='twenty': expected an integer"):
-        pipeline.parse_overrides(["year=twenty"], chapter)
+        params.parse_overrides(["year=twenty"], chapter)
     with pytest.raises(RunError, match="name=value"):
-        pipeline.parse_overrides(["year"], chapter)
+        params.parse_overrides(["year"], chapter)
 
 
 def test_unknown_chapter_is_named():
-    from ruralrev import runner
+    from ruralrev.book import runner
 
     with pytest.raises(RunError, match="no chapter 'paper_999'"):
         runner.run_chapters(["paper_999"])
@@ -45,7 +48,7 @@ def test_finish_hides_parameter_cells_and_adds_the_box():
         {"cell_type": "code", "metadata": {"tags": ["injected-parameters"], "papermill": {}}, "source": "x = 2"},
         {"cell_type": "markdown", "metadata": {}, "source": "text"},
     ]}
-    done = pipeline._finish(notebook, {"x": 2}, _chapter(x=1))
+    done = execute._finish(notebook, {"x": 2}, _chapter(x=1))
     assert [c["metadata"].get("tags") for c in done["cells"]] == [
         ["parameters", "remove-cell"], ["injected-parameters", "remove-cell"], ["ruralrev-parameters"], None]
     assert "- `x` = `2`" in done["cells"][2]["source"]
@@ -63,7 +66,7 @@ def test_failing_notebook_names_cell_and_keeps_previous_output(tmp_path):
     output.write_text('{"previous": "good"}')
     chapter = Chapter("broken", source, output, {"n": 1})
     with pytest.raises(RunError) as caught:
-        pipeline.run_chapter(chapter)
+        execute.run_chapter(chapter)
     message = str(caught.value)
     assert "broken.md failed in code cell 2" in message
     assert "'value = 1 / (n - 1)'" in message and "ZeroDivisionError" in message
@@ -73,18 +76,19 @@ def test_failing_notebook_names_cell_and_keeps_previous_output(tmp_path):
 
 @pytest.mark.slow
 def test_disparities_chapter_with_other_years_and_grouping(tmp_path):
-    from ruralrev import data, inequality
+    from ruralrev.data import official
+    from ruralrev.stats.inequality import by_group
 
     glued = _run_with(tmp_path, "disparities", ["start_year=2018", "end_year=2023", "grouping=municipality",
                                                 "bootstrap_reps=199", "inequality_reps=199", "ratio_year=2020"])
-    panel = data.load_panel()
-    expected = inequality.decomposition_series(panel, "rural_income", "rural_population", "municipality",
+    panel = official.load_panel()
+    expected = by_group.decomposition_series(panel, "rural_income", "rural_population", "municipality",
                                                range(2018, 2024))
     assert glued["theil_last"] == f"{expected['theil'].iloc[-1]:.4f}"
     assert glued["between_first"] == f"{100 * expected['theil_between_share'].iloc[0]:.0f}"
     assert glued["pairs_phrase"] == "the only pair of groups" and glued["overlap_sentence"] == ""
     # The paper comparison uses the NBS regions whatever the grouping, in the survey year (2020).
-    regions = inequality.group_means(panel, "rural_income", "rural_population", "region")
+    regions = by_group.group_means(panel, "rural_income", "rural_population", "region")
     assert glued["central_vs_west"] == ("above" if regions.loc[2020, "Central"] > regions.loc[2020, "West"] else "below")
     assert glued["compare_year"] == "2020" and glued["ratio_n"] == "31"
     # 2018–2023 spans none of machinery's revisions (2016→2017, 2017→2018): it stays in the model.
@@ -95,26 +99,27 @@ def test_disparities_chapter_with_other_years_and_grouping(tmp_path):
 @pytest.mark.slow
 def test_typology_chapter_for_another_year(tmp_path):
     """An explicit ``year`` (the exercise runs use the default, the latest complete year)."""
-    from ruralrev import clusters, data
+    from ruralrev.data import official
+    from ruralrev.stats.clustering import partitions
 
     glued = _run_with(tmp_path, "typology", ["method=ward", "k=4", "bootstrap_reps=20", "gap_references=10",
                                              "mc_draws=50", "year=2022"])
     assert glued["k"] == "4" and glued["year"] == "2022" and "set by the k parameter" in glued["k_statement"]
-    panel = data.load_panel()
-    indicators = {c.name: c for c in pipeline.load_plan()}["typology"].parameters["indicators"]
-    raw, z = clusters.feature_matrix(panel, 2022, indicators)
-    labels = clusters.fit_partition(z, "ward", 4)
+    panel = official.load_panel()
+    indicators = {c.name: c for c in params.load_plan()}["typology"].parameters["indicators"]
+    raw, z = partitions.feature_matrix(panel, 2022, indicators)
+    labels = partitions.fit_partition(z, "ward", 4)
     regions = panel[panel["year"] == 2022].set_index("province").loc[z.index, "region"].astype(str)
-    assert glued["ari_regions"] == f"{clusters.agreement(labels, regions):.2f}"
+    assert glued["ari_regions"] == f"{partitions.agreement(labels, regions):.2f}"
 
 
 @pytest.mark.slow
 def test_a_downloaded_notebook_runs_from_another_folder(tmp_path, monkeypatch):
     """The source notebook a reader downloads runs anywhere: data come through the package."""
-    import papermill
     import jupytext
+    import papermill
 
-    plan = {c.name: c for c in pipeline.load_plan()}
+    plan = {c.name: c for c in params.load_plan()}
     elsewhere = tmp_path / "downloads"
     elsewhere.mkdir()
     notebook = jupytext.read(plan["paper_003"].source)
@@ -146,8 +151,9 @@ def test_the_unused_import_is_skipped_in_the_runners_kernels_only():
     import sys
 
     code = ("import sys, IPython, ruralrev, nbformat\n"
+            "from ruralrev.book.startup import UNUSED_IMPORT\n"
             "nbformat.validate(nbformat.v4.new_notebook())\n"
-            "print(sys.modules.get(ruralrev.UNUSED_IMPORT, 'absent') is None)")
+            "print(sys.modules.get(UNUSED_IMPORT, 'absent') is None)")
     env = {k: v for k, v in os.environ.items() if k != "RURALREV_FIGURE_DATA"}
     seen = [subprocess.run([sys.executable, "-c", code], env=dict(env, **extra), capture_output=True, text=True,
                            check=True).stdout.strip() for extra in ({"RURALREV_FIGURE_DATA": "1"}, {})]

@@ -2,7 +2,12 @@ import matplotlib
 import numpy as np
 import pytest
 
-from ruralrev import convergence, data, plots
+from ruralrev.data import official
+from ruralrev.present import style
+from ruralrev.present.figures import clustering as clustering_figures
+from ruralrev.present.figures import inequality as inequality_figures
+from ruralrev.present.figures import regression as regression_figures
+from ruralrev.stats import convergence
 
 matplotlib.use("Agg")
 
@@ -27,7 +32,7 @@ def test_labels_never_overlap_and_extremes_are_named_first():
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.scatter(x, y)
     ax.margins(0.2)
-    placed = plots.label_points(ax, x, y, names)
+    placed = style.label_points(ax, x, y, names)
     fig.canvas.draw()
     boxes = _boxes(ax)
     assert _overlapping(boxes) == []
@@ -44,7 +49,7 @@ def test_unnamed_points_are_avoided_not_labelled():
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.scatter([0, 1, 2], [0, 1, 2])
     ax.margins(0.3)
-    placed = plots.label_points(ax, [0, 1, 2], [0, 1, 2], ["a", "", "c"])
+    placed = style.label_points(ax, [0, 1, 2], [0, 1, 2], ["a", "", "c"])
     assert sorted(t.get_text() for t in placed) == ["a", "c"]
     plt.close(fig)
 
@@ -52,9 +57,9 @@ def test_unnamed_points_are_avoided_not_labelled():
 def test_beta_convergence_scatter_names_provinces_without_overlap():
     import matplotlib.pyplot as plt
 
-    panel = data.load_panel()
+    panel = official.load_panel()
     result = convergence.beta_convergence(panel, "rural_income", 2016, 2024)
-    fig = plots.plot_beta_convergence(result, list(result.result.model.data.row_labels), "t")
+    fig = inequality_figures.plot_beta_convergence(result, list(result.result.model.data.row_labels), "t")
     fig.canvas.draw()
     ax = fig.axes[0]
     assert _overlapping(_boxes(ax)) == []
@@ -71,7 +76,7 @@ def test_k_selection_panels_wrap_two_per_row(rows):
     k = list(range(2, 2 + rows))
     selection = pd.DataFrame({"k": k, "silhouette": np.linspace(.5, .3, rows), "calinski_harabasz": k,
                               "davies_bouldin": k, "gap": k, "gap_se": [.1] * rows, "gmm_bic": k})
-    fig = plots.plot_k_selection(selection, 3)
+    fig = clustering_figures.plot_k_selection(selection, 3)
     visible = [ax for ax in fig.axes if ax.axison]
     assert len(visible) == 5 and fig.get_size_inches()[0] <= 8
     assert all(ax.get_xticklabels() for ax in visible)
@@ -83,7 +88,7 @@ def test_coefficient_plot_has_one_row_per_model_and_marks_significance():
 
     rows = pd.DataFrame({"model": ["a", "b", "c"], "coef": [0.01, 0.004, -0.002], "se": [0.003, 0.004, 0.001],
                          "p_wild": [0.01, 0.3, 0.04]})
-    fig = plots.plot_coefficients(rows, "Coefficient", "Title")
+    fig = regression_figures.plot_coefficients(rows, "Coefficient", "Title")
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["c", "b", "a"]      # first model on top
     filled, hollow = ax.collections[1], ax.collections[2]

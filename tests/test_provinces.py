@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from ruralrev import provinces
+from ruralrev.core import provinces
 
 
 def test_names_short_full_and_english():

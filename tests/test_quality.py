@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ruralrev import comparability, quality
+from ruralrev.data.breaks import flags as break_flags
+from ruralrev.data.breaks import pooling
 
 PROVINCES = [f"P{k:02d}" for k in range(31)]
 YEARS = list(range(2016, 2025))
@@ -28,13 +29,13 @@ def _smooth(seed: int = 1, growth: float = 0.05, noise: float = 0.02) -> dict[st
 
 
 def test_a_smooth_series_gets_no_flag():
-    assert quality.detect(_observations(_smooth())).empty
+    assert break_flags.detect(_observations(_smooth())).empty
 
 
 def test_a_one_province_revision_is_flagged_against_its_history_and_the_country():
     levels = _smooth()
     levels["P05"][4:] *= 0.78  # a −22 % step in 2020, kept afterwards (a revision)
-    flags = quality.detect(_observations(levels))
+    flags = break_flags.detect(_observations(levels))
     assert len(flags) == 1
     flag = flags.iloc[0]
     assert (flag["province"], flag["year_from"], flag["year_to"], flag["rule"]) == ("P05", 2019, 2020, "province-break")
@@ -45,7 +46,7 @@ def test_a_shared_national_break_flags_the_provinces_that_left_their_history():
     levels = _smooth()
     for k, province in enumerate(PROVINCES):
         levels[province][4:] *= 0.6 if k < 20 else 1.0  # a redefinition in 2020 that hits 20 provinces
-    flags = quality.detect(_observations(levels))
+    flags = break_flags.detect(_observations(levels))
     assert set(flags["rule"]) == {"national-break"}
     assert set(flags["province"]) == set(PROVINCES[:20]) and set(flags["year_to"]) == {2020}
     assert float(flags["national_change_pct"].iloc[0]) < -20
@@ -57,7 +58,7 @@ def test_a_redefinition_that_barely_moves_the_total_is_a_shared_break():
         if k < 9:
             levels[province] = levels[province] / levels[province][0] * 50
             levels[province][7:] *= 1.5
-    flags = quality.detect(_observations(levels))
+    flags = break_flags.detect(_observations(levels))
     assert set(flags["rule"]) == {"national-break"} and set(flags["year_to"]) == {2023}
     assert set(flags["province"]) == set(PROVINCES[:9])
     assert float(flags["national_change_pct"].iloc[0]) < 20
@@ -69,7 +70,7 @@ def test_a_fall_then_a_rise_of_many_provinces_are_two_shared_breaks():
         if k < 10:
             levels[province][6] *= 0.75  # 2022 down, 2023 back up and beyond
             levels[province][7:] *= 1.1
-    flags = quality.detect(_observations(levels))
+    flags = break_flags.detect(_observations(levels))
     assert set(flags["year_to"]) == {2022, 2023} and set(flags["rule"]) == {"national-break"}
 
 
@@ -77,7 +78,7 @@ def test_a_dip_and_recovery_is_found_as_a_reversal_but_two_independent_breaks_ar
     levels = _smooth()
     for province in PROVINCES[:10]:
         levels[province][6] *= 0.75  # 2022 down, 2023 back to trend
-    dip = comparability.reversals(quality.detect(_observations(levels)), "s")
+    dip = pooling.reversals(break_flags.detect(_observations(levels)), "s")
     assert [r.year for r in dip] == [2022] and set(dip[0].provinces) == set(PROVINCES[:10])
     assert dip[0].table["after_over_before_pct"].between(95, 120).all()
     levels = _smooth()
@@ -85,9 +86,9 @@ def test_a_dip_and_recovery_is_found_as_a_reversal_but_two_independent_breaks_ar
         levels[province][6:] *= 0.75  # 2022 down for good ...
     for province in PROVINCES[15:25]:
         levels[province][7:] *= 1.4   # ... 2023 up in other provinces: two breaks, no reversal
-    two = quality.detect(_observations(levels))
+    two = break_flags.detect(_observations(levels))
     assert set(two.loc[two["rule"] == "national-break", "year_to"]) == {2022, 2023}
-    assert comparability.reversals(two, "s") == []
+    assert pooling.reversals(two, "s") == []
 
 
 def test_too_few_provinces_leaving_their_history_is_no_shared_break():
@@ -95,14 +96,14 @@ def test_too_few_provinces_leaving_their_history_is_no_shared_break():
     for province in PROVINCES[:7]:  # 7 of 31 (23 %) below the quarter: province breaks, if any
         levels[province] = levels[province] / levels[province][0] * 50
         levels[province][7:] *= 1.5
-    assert "national-break" not in set(quality.detect(_observations(levels))["rule"])
+    assert "national-break" not in set(break_flags.detect(_observations(levels))["rule"])
 
 
 def test_a_change_of_trend_is_not_a_national_break():
     levels = _smooth(growth=0.3, noise=0.01)
     for province in PROVINCES:  # fast growth that slows for good: every year unusual against the median
         levels[province] = levels[province][0] * np.exp(np.r_[0, np.cumsum([1.0, 1.0, 0.5, 0.3, 0.3, 0.3, 0.3, 0.3])])
-    assert quality.detect(_observations(levels)).empty
+    assert break_flags.detect(_observations(levels)).empty
 
 
 def test_a_break_taken_in_two_steps_is_exempted_as_a_run_and_listed():
@@ -111,16 +112,16 @@ def test_a_break_taken_in_two_steps_is_exempted_as_a_run_and_listed():
         levels[province][1:] *= 1.4
         levels[province][2:] *= 1.4
     observations = _observations(levels)
-    assert "national-break" not in set(quality.detect(observations)["rule"])
-    runs = quality.exempted_runs(observations)
-    assert runs["year_to"].tolist() == [2017, 2018] and (runs["up_pct"] >= 100 * quality.SHARE).all()
-    assert quality.exempted_runs(_observations(_smooth())).empty
+    assert "national-break" not in set(break_flags.detect(observations)["rule"])
+    runs = break_flags.exempted_runs(observations)
+    assert runs["year_to"].tolist() == [2017, 2018] and (runs["up_pct"] >= 100 * break_flags.SHARE).all()
+    assert break_flags.exempted_runs(_observations(_smooth())).empty
 
 
 def test_the_committed_exempted_runs_are_mobile_traffic_and_rural_broadband():
-    from ruralrev import data
+    from ruralrev.data import official
 
-    runs = quality.exempted_runs(data.load_observations())
+    runs = break_flags.exempted_runs(official.load_observations())
     broadband = runs[runs["series"] == "rural_broadband_users"]
     assert broadband["year_to"].tolist() == [2017, 2018]
     assert broadband["up_pct"].round(1).tolist() == [33.3, 40.0]
@@ -131,22 +132,22 @@ def test_the_committed_exempted_runs_are_mobile_traffic_and_rural_broadband():
 def test_a_value_times_ten_stops_the_build(year_index, rule_text):
     levels = _smooth()
     levels["P07"][year_index] *= 10
-    with pytest.raises(quality.QualityError, match=rf"f.csv:9: s P07 {YEARS[year_index]} = .*rule: extreme.*{rule_text}"):
-        quality.detect(_observations(levels))
+    with pytest.raises(break_flags.QualityError, match=rf"f.csv:9: s P07 {YEARS[year_index]} = .*rule: extreme.*{rule_text}"):
+        break_flags.detect(_observations(levels))
 
 
 def test_a_value_divided_by_ten_stops_the_build():
     levels = _smooth()
     levels["P03"][8] /= 10
-    with pytest.raises(quality.QualityError, match=r"s P03 2024 .*rule: extreme"):
-        quality.detect(_observations(levels))
+    with pytest.raises(break_flags.QualityError, match=r"s P03 2024 .*rule: extreme"):
+        break_flags.detect(_observations(levels))
 
 
 def test_an_accepted_extreme_value_passes_and_is_flagged(monkeypatch):
     levels = _smooth()
     levels["P07"][8] *= 10
-    monkeypatch.setitem(quality.ACCEPTED, ("s", "P07", 2024), "printed so by the source (checked)")
-    flags = quality.detect(_observations(levels))
+    monkeypatch.setitem(break_flags.ACCEPTED, ("s", "P07", 2024), "printed so by the source (checked)")
+    flags = break_flags.detect(_observations(levels))
     assert list(flags["province"]) == ["P07"] and flags["rule"].iloc[0] == "province-break"
 
 
@@ -154,11 +155,11 @@ def test_an_accepted_extreme_value_passes_and_is_flagged(monkeypatch):
 
 @pytest.fixture(scope="module")
 def flags():
-    return quality.load_flags()
+    return break_flags.load_flags()
 
 
 def test_rural_electricity_breaks_in_2020(flags):
-    electricity = quality.flags_for("rural_electricity")
+    electricity = break_flags.flags_for("rural_electricity")
     in_2020 = electricity[electricity["year_to"] == 2020].set_index("province")
     assert len(in_2020) == 19 and set(in_2020["rule"]) == {"national-break"}
     assert in_2020.loc["Shanghai", "change_pct"] == pytest.approx(100 * (10.18 / 1102.04 - 1), abs=0.05)
@@ -167,7 +168,7 @@ def test_rural_electricity_breaks_in_2020(flags):
 
 
 def test_rural_electricity_breaks_again_in_2022_and_2023(flags):
-    electricity = quality.flags_for("rural_electricity")
+    electricity = break_flags.flags_for("rural_electricity")
     national = electricity[electricity["rule"] == "national-break"]
     assert national.groupby("year_to")["province"].nunique().to_dict() == {2020: 19, 2022: 12, 2023: 12}
     later = national[national["year_to"] > 2020]
@@ -177,7 +178,7 @@ def test_rural_electricity_breaks_again_in_2022_and_2023(flags):
 
 
 def test_the_2022_electricity_fall_is_reversed_in_2023_by_ten_provinces(flags):
-    (dip,) = comparability.reversals(flags, "rural_electricity")
+    (dip,) = pooling.reversals(flags, "rural_electricity")
     assert (dip.year, dip.flagged_in, dip.flagged_out) == (2022, 12, 12)
     assert dip.provinces == ["Guangdong", "Hainan", "Heilongjiang", "Inner Mongolia", "Jilin", "Liaoning",
                              "Ningxia", "Shanghai", "Tianjin", "Xinjiang"]
@@ -193,44 +194,44 @@ def test_no_other_series_gains_a_shared_break(flags):
 
 
 def test_machinery_power_revisions_are_flagged(flags):
-    machinery = quality.flags_for("machinery_power").set_index("province")
+    machinery = break_flags.flags_for("machinery_power").set_index("province")
     assert set(machinery.index) == {"Shanghai", "Shanxi", "Tianjin", "Tibet", "Yunnan"}
     assert machinery.loc["Tianjin", "change_pct"] == pytest.approx(100 * (347.98 / 464.65 - 1), abs=0.05)
     assert (machinery["change_pct"].between(-26, -17)).all()
 
 
 def test_smooth_series_are_quiet(flags):
-    quiet = quality.quiet_series(flags)
+    quiet = break_flags.quiet_series(flags)
     assert quiet == ["rural_income", "rural_consumption", "all_income", "all_consumption", "urban_population",
                      "rural_population", "gdp", "gdp_per_capita", "sown_area", "farm_output", "urban_income"]
-    assert quality.flagged_series() == set(flags["series"])
-    assert "rural_broadband_users" in quality.flagged_series(min_provinces=20)
+    assert break_flags.flagged_series() == set(flags["series"])
+    assert "rural_broadband_users" in break_flags.flagged_series(min_provinces=20)
 
 
 def test_derived_indicators_inherit_the_flags_of_their_inputs(flags):
-    inherited = quality.flags_for("electricity_per_rural_capita")
+    inherited = break_flags.flags_for("electricity_per_rural_capita")
     assert set(inherited["series"]) == {"rural_electricity"} and len(inherited) == 47
-    assert set(quality.flags_for("log_rural_broadband_per_100_rural_residents")["series"]) == {"rural_broadband_users"}
-    assert quality.flags_for("rural_income").empty
+    assert set(break_flags.flags_for("log_rural_broadband_per_100_rural_residents")["series"]) == {"rural_broadband_users"}
+    assert break_flags.flags_for("rural_income").empty
 
 
 def test_flagged_indicators_by_number_of_provinces(flags):
     codes = ["rural_income", "machinery_per_rural_capita", "primary_share", "electricity_per_rural_capita",
              "irrigation_ratio"]
-    assert quality.flagged_indicators(codes, min_provinces=5) == ["machinery_per_rural_capita",
+    assert break_flags.flagged_indicators(codes, min_provinces=5) == ["machinery_per_rural_capita",
                                                                     "electricity_per_rural_capita"]
-    assert quality.flagged_indicators(codes) == codes[1:]
-    assert quality.flagged_indicators(codes, min_provinces=30) == []
+    assert break_flags.flagged_indicators(codes) == codes[1:]
+    assert break_flags.flagged_indicators(codes, min_provinces=30) == []
 
 
 def test_the_summary_counts_every_flag(flags):
-    table = quality.summary(flags)
+    table = break_flags.summary(flags)
     assert table["flags"].sum() == len(flags)
     assert table.set_index("series").loc["rural_electricity", "largest_fall_pct"] == pytest.approx(-99.1)
 
 
 def test_the_data_readme_states_the_committed_flag_counts(flags):
-    from ruralrev import paths
+    from ruralrev.core import paths
 
     readme = (paths.DATA / "README.md").read_text(encoding="utf-8")
     assert f"{len(flags)} flags in {flags['series'].nunique()} series" in readme
@@ -240,7 +241,7 @@ def test_the_data_readme_states_the_committed_flag_counts(flags):
 def test_usual_change_leaves_out_the_national_break_years():
     import pandas as pd
 
-    from ruralrev.comparability import usual_growth
+    from ruralrev.data.breaks.pooling import usual_growth
 
     totals = pd.Series([100.0, 103.0, 101.0, 60.0, 63.0], index=[2016, 2017, 2018, 2019, 2020])
     flags = pd.DataFrame({"series": ["x", "x", "y"], "rule": ["national-break", "province-break", "national-break"],
@@ -257,12 +258,14 @@ def test_the_provinces_that_dipped_in_2022_end_2023_near_the_others():
     their 2021 total, the other 21 provinces 119.6 % (computed by hand from panel.csv by the
     referee); under the definition since 2020 the ordinary years 2021 and 2024 grew 8.46 % and
     8.38 %."""
-    from ruralrev import comparability, data, quality
+    from ruralrev.data import official
+    from ruralrev.data.breaks import flags as break_flags
+    from ruralrev.data.breaks import pooling
 
-    panel, flags = data.load_panel(), quality.load_flags()
-    [dip] = comparability.reversals(flags, "rural_electricity")
-    levels = comparability.after_over_before(panel, dip)
+    panel, flags = official.load_panel(), break_flags.load_flags()
+    [dip] = pooling.reversals(flags, "rural_electricity")
+    levels = pooling.after_over_before(panel, dip)
     assert levels == {"reversing": pytest.approx(115.6, abs=0.05), "others": pytest.approx(119.6, abs=0.05)}
-    usual = comparability.usual_growth(panel.groupby("year")["rural_electricity"].sum(), flags, "rural_electricity",
+    usual = pooling.usual_growth(panel.groupby("year")["rural_electricity"].sum(), flags, "rural_electricity",
                                        since=2020)
     assert usual.years == (2021, 2024) and usual.pct == pytest.approx((8.46 + 8.38) / 2, abs=0.01)

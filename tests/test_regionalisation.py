@@ -5,24 +5,26 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from ruralrev import clusters, data, pipeline, regionalisation as rg
+from ruralrev.book import params
+from ruralrev.data import official
+from ruralrev.stats.clustering import constrained, partitions
 
 
 @pytest.fixture(scope="module")
 def z(w):
-    panel = data.load_panel()
-    indicators = {c.name: c for c in pipeline.load_plan()}["typology"].parameters["indicators"]
-    year = rg.latest_complete_year(panel, indicators, 2024)
+    panel = official.load_panel()
+    indicators = {c.name: c for c in params.load_plan()}["typology"].parameters["indicators"]
+    year = partitions.latest_complete_year(panel, indicators, 2024)
     assert year == 2023   # sown area, the denominator of two indicators, ends in 2023
-    return clusters.feature_matrix(panel, year, indicators)[1].loc[list(w.id_order)]
+    return partitions.feature_matrix(panel, year, indicators)[1].loc[list(w.id_order)]
 
 
-@pytest.mark.parametrize("method", rg.REGION_METHODS)
+@pytest.mark.parametrize("method", constrained.REGION_METHODS)
 def test_regions_are_contiguous_and_deterministic(z, w, method):
-    regions = rg.constrained_regions(z, w, 4, method)
+    regions = constrained.constrained_regions(z, w, 4, method)
     assert sorted(regions.unique()) == [1, 2, 3, 4]
-    assert rg.is_contiguous(regions, w)
-    assert regions.equals(rg.constrained_regions(z, w, 4, method))
+    assert constrained.is_contiguous(regions, w)
+    assert regions.equals(constrained.constrained_regions(z, w, 4, method))
     assert w.transform == "R"   # the caller's weights are left row-standardised
     assert regions["Beijing"] == regions["Tianjin"] == 1   # the richest group is numbered 1
 
@@ -30,12 +32,12 @@ def test_regions_are_contiguous_and_deterministic(z, w, method):
 def test_is_contiguous_detects_a_split_group(w):
     labels = pd.Series(1, index=list(w.id_order))
     labels[["Beijing", "Hainan"]] = 2
-    assert not rg.is_contiguous(labels, w)
+    assert not constrained.is_contiguous(labels, w)
 
 
 def test_comparison_with_kmeans(z, w):
-    comparison = rg.compare_partitions(z, w, 4, "skater", seed=20261123)
-    kmeans = clusters.fit_partition(z, "kmeans", 4, 20261123)
+    comparison = constrained.compare_partitions(z, w, 4, "skater", seed=20261123)
+    kmeans = partitions.fit_partition(z, "kmeans", 4, 20261123)
     np.testing.assert_array_equal(comparison.unconstrained.to_numpy(), kmeans)
     assert comparison.ari == pytest.approx(adjusted_rand_score(kmeans, comparison.constrained))
     assert 0 < comparison.r2_constrained <= comparison.r2_unconstrained < 1
@@ -43,16 +45,16 @@ def test_comparison_with_kmeans(z, w):
 
 
 def test_r_squared_of_trivial_partitions(z):
-    assert rg.r_squared(z, np.arange(len(z))) == pytest.approx(1.0)
-    assert rg.r_squared(z, np.ones(len(z))) == pytest.approx(0.0)
+    assert constrained.r_squared(z, np.arange(len(z))) == pytest.approx(1.0)
+    assert constrained.r_squared(z, np.ones(len(z))) == pytest.approx(0.0)
 
 
 def test_match_labels_renumbers_to_the_most_overlapping_group():
     labels = pd.Series([1, 1, 2, 2, 3], index=list("abcde"))
     reference = pd.Series([2, 2, 3, 3, 1], index=list("abcde"))
-    assert rg.match_labels(labels, reference).tolist() == [2, 2, 3, 3, 1]
+    assert constrained.match_labels(labels, reference).tolist() == [2, 2, 3, 3, 1]
     more = pd.Series([1, 2, 3, 4, 4], index=list("abcde"))
-    matched = rg.match_labels(more, pd.Series([1, 1, 2, 2, 2], index=list("abcde")))
+    matched = constrained.match_labels(more, pd.Series([1, 1, 2, 2, 2], index=list("abcde")))
     assert matched.nunique() == 4 and matched["d"] == matched["e"]
 
 
@@ -60,7 +62,7 @@ def test_a_region_sharing_no_province_with_its_pair_gets_a_number_of_its_own():
     # Regions {a, b} and {c, d} both lie inside cluster 1; cluster 2 is {e}, region 3 is {e}.
     regions = pd.Series([1, 1, 2, 2, 3], index=list("abcde"))
     clusters = pd.Series([1, 1, 1, 1, 2], index=list("abcde"))
-    matched = rg.match_labels(regions, clusters)
+    matched = constrained.match_labels(regions, clusters)
     assert matched["a"] == 1 and matched["e"] == 2
     assert matched["c"] not in (1, 2) and matched["c"] == matched["d"]
 
@@ -68,11 +70,11 @@ def test_a_region_sharing_no_province_with_its_pair_gets_a_number_of_its_own():
 def test_drop_sensitivity_against_the_referee(z, w):
     """Independent re-analysis (spopt SKATER, scikit-learn k-means): without electricity the regions
     barely move (ARI 0.91 with the original ones), without machinery they do (0.44)."""
-    panel = data.load_panel()
+    panel = official.load_panel()
     indicators = list(z.columns)
-    base = rg.compare_partitions(z, w, 4, "skater")
+    base = constrained.compare_partitions(z, w, 4, "skater")
     drops = {"none": [], "electricity": ["electricity_per_rural_capita"], "machinery": ["machinery_per_rural_capita"]}
-    table = rg.drop_sensitivity(panel, 2023, indicators, drops, w, 4, base).set_index("name")
+    table = constrained.drop_sensitivity(panel, 2023, indicators, drops, w, 4, base).set_index("name")
     assert "none" not in table.index
     assert table.loc["electricity", "regions_ari"] == pytest.approx(0.91, abs=0.01)
     assert table.loc["machinery", "regions_ari"] == pytest.approx(0.44, abs=0.01)

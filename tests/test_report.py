@@ -1,7 +1,7 @@
 import json
 
-from ruralrev import items, report
-from ruralrev.pipeline import Chapter
+from ruralrev.book import page_items, report
+from ruralrev.book.params import Chapter
 
 
 def test_tables_and_figures_are_listed_with_their_cell_and_source(tmp_path):
@@ -29,7 +29,7 @@ def test_every_figure_cell_declares_the_data_it_reads():
     """The reproducibility page's 'reads' column comes from each figure cell's ``reads`` metadata."""
     import jupytext
 
-    from ruralrev import params
+    from ruralrev.book import params
 
     missing = []
     for chapter in params.load_plan():
@@ -38,9 +38,9 @@ def test_every_figure_cell_declares_the_data_it_reads():
             if figure and not str(cell.metadata.get("reads", "")).strip():
                 missing.append(f"{chapter.name}: {figure.get('name')}")
             # every {parameter} is filled in from the chapter's parameters, lists as their items
-            if figure and "{" in items.reads_text({"metadata": dict(cell.metadata)}, chapter.parameters):
+            if figure and "{" in page_items.reads_text({"metadata": dict(cell.metadata)}, chapter.parameters):
                 missing.append(f"{chapter.name}: {figure.get('name')} leaves a placeholder")
     assert missing == []
     cell = {"metadata": {"reads": "log income on {fe_regressors}, {start_year}"}}
-    assert items.reads_text(cell, {"fe_regressors": ["urbanization_rate", "primary_share"], "start_year": 2016}) == \
+    assert page_items.reads_text(cell, {"fe_regressors": ["urbanization_rate", "primary_share"], "start_year": 2016}) == \
         "log income on urbanization_rate, primary_share, 2016"

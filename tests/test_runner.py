@@ -11,12 +11,13 @@ from pathlib import Path
 
 import psutil
 import pytest
-
 from notebook_helpers import write_notebook
-from ruralrev import cli, params, paths, publish, runner
-from ruralrev.pipeline import environment_digest
-from ruralrev.errors import BuildLocked, UsageError
-from ruralrev.lock import checkout_lock
+
+from ruralrev.book import cli, params, publish, runner
+from ruralrev.book.execute import environment_digest
+from ruralrev.book.lock import checkout_lock
+from ruralrev.core import paths
+from ruralrev.core.errors import BuildLocked, UsageError
 
 
 def _project(root: Path, bodies: dict[str, str]) -> Path:
@@ -33,7 +34,7 @@ def _project(root: Path, bodies: dict[str, str]) -> Path:
 
 def _ruralrev(root: Path, *args: str, **popen) -> subprocess.Popen:
     env = {**os.environ, "RURALREV_ROOT": str(root)}
-    return subprocess.Popen([sys.executable, "-m", "ruralrev.cli", *args], cwd=root, env=env, text=True,
+    return subprocess.Popen([sys.executable, "-m", "ruralrev.book.cli", *args], cwd=root, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
 
 

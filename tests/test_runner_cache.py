@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
-
 from notebook_helpers import write_notebook
-from ruralrev import paths, pipeline, runner
-from ruralrev.pipeline import Chapter, RunError
 
+from ruralrev.book import execute, params, runner
+from ruralrev.core import paths
+from ruralrev.core.errors import RunError
 
 
 def _notebook(path: Path, body: str = "print(n * 2)") -> Path:
@@ -33,7 +33,7 @@ def _plan(tmp_path: Path, names=("one", "two"), body="print(n * 2)",
 
 
 def _chapters(plan: Path):
-    return pipeline.load_plan(plan, root=plan.parent)
+    return params.load_plan(plan, root=plan.parent)
 
 
 def _outputs(path: Path) -> list:
@@ -45,14 +45,14 @@ def _outputs(path: Path) -> list:
 def test_cache_hits_and_misses(tmp_path):
     chapter = _chapters(_plan(tmp_path, names=("one",)))[0]
     environment = "env-1"
-    assert pipeline.run_chapter(chapter, environment=environment)[1] is True
-    assert pipeline.run_chapter(chapter, environment=environment)[1] is False          # nothing changed
-    assert pipeline.run_chapter(chapter, {"n": 2}, environment=environment)[1] is True  # parameter
-    assert pipeline.run_chapter(chapter, {"n": 2}, environment=environment)[1] is False
-    assert pipeline.run_chapter(chapter, {"n": 2}, environment="env-2")[1] is True      # data or package
+    assert execute.run_chapter(chapter, environment=environment)[1] is True
+    assert execute.run_chapter(chapter, environment=environment)[1] is False          # nothing changed
+    assert execute.run_chapter(chapter, {"n": 2}, environment=environment)[1] is True  # parameter
+    assert execute.run_chapter(chapter, {"n": 2}, environment=environment)[1] is False
+    assert execute.run_chapter(chapter, {"n": 2}, environment="env-2")[1] is True      # data or package
     _notebook(chapter.source, "print(n * 3)")
-    assert pipeline.run_chapter(chapter, {"n": 2}, environment="env-2")[1] is True      # notebook source
-    assert pipeline.run_chapter(chapter, {"n": 2}, environment="env-2", force=True)[1] is True
+    assert execute.run_chapter(chapter, {"n": 2}, environment="env-2")[1] is True      # notebook source
+    assert execute.run_chapter(chapter, {"n": 2}, environment="env-2", force=True)[1] is True
 
 
 def test_environment_digest_follows_data_and_package_files(tmp_path, monkeypatch):
@@ -60,18 +60,18 @@ def test_environment_digest_follows_data_and_package_files(tmp_path, monkeypatch
     (data / "official").mkdir(parents=True)
     (data / "official" / "panel.csv").write_text("a,b\n1,2\n")
     monkeypatch.setattr(paths, "DATA", data)
-    before = pipeline.environment_digest()
-    assert pipeline.environment_digest() == before                    # stable
+    before = execute.environment_digest()
+    assert execute.environment_digest() == before                    # stable
     (data / "official" / ".panel.csv.tmp").write_text("junk")         # temporaries do not count
-    assert pipeline.environment_digest() == before
+    assert execute.environment_digest() == before
     (data / "official" / "panel.csv").write_text("a,b\n1,3\n")        # a data change does
-    assert pipeline.environment_digest() != before
+    assert execute.environment_digest() != before
     package = tmp_path / "pkg"
     package.mkdir()
     (package / "m.py").write_text("x = 1\n")
-    first = pipeline.tree_digest(package, "*.py")
+    first = execute.tree_digest(package, "*.py")
     (package / "m.py").write_text("x = 2\n")
-    assert pipeline.tree_digest(package, "*.py") != first            # a package change does
+    assert execute.tree_digest(package, "*.py") != first            # a package change does
 
 
 @pytest.mark.slow
@@ -92,23 +92,23 @@ def test_parameters_are_checked_against_the_schema_before_running(tmp_path):
     with pytest.raises(RunError, match=r"one: parameter n=9: above the maximum 5"):
         runner.run_chapters(["one"], ["n=9"], params_file=plan, root=tmp_path)
     assert not (tmp_path / "out").exists()                           # nothing ran
-    real = {c.name: c for c in pipeline.load_plan()}
+    real = {c.name: c for c in params.load_plan()}
     with pytest.raises(RunError, match=r"typology: parameter method=dbscan: expected one of kmeans, ward, gmm"):
-        pipeline.validate_parameters(real["typology"], {**real["typology"].parameters, "method": "dbscan"})
+        params.validate_parameters(real["typology"], {**real["typology"].parameters, "method": "dbscan"})
     with pytest.raises(RunError, match=r"disparities: parameter ratio_year=2019: expected one of 2016, 2017, 2018, 2020"):
-        pipeline.validate_parameters(real["disparities"], {**real["disparities"].parameters, "ratio_year": 2019})
-    pipeline.validate_parameters(real["disparities"], {**real["disparities"].parameters, "ratio_year": 2020})
-    pipeline.validate_parameters(real["typology"], real["typology"].parameters)  # None defaults pass
+        params.validate_parameters(real["disparities"], {**real["disparities"].parameters, "ratio_year": 2019})
+    params.validate_parameters(real["disparities"], {**real["disparities"].parameters, "ratio_year": 2020})
+    params.validate_parameters(real["typology"], real["typology"].parameters)  # None defaults pass
 
 
 @pytest.mark.slow
 def test_a_killed_run_leaves_the_previous_output_and_cache_intact(tmp_path):
     plan = _plan(tmp_path, names=("slow",), body="import time\ntime.sleep(n)\nprint('finished')")
     chapters = _chapters(plan)
-    pipeline.run_chapter(chapters[0], {"n": 0})
+    execute.run_chapter(chapters[0], {"n": 0})
     output = chapters[0].output
     good = output.read_bytes()
-    good_key = pipeline.cached_key(output)
+    good_key = execute.cached_key(output)
     code = (f"from pathlib import Path; from ruralrev import runner; "
             f"runner.run_chapters(['slow'], ['n=60'], params_file=Path({str(plan)!r}), root=Path({str(tmp_path)!r}))")
     process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
@@ -129,5 +129,5 @@ def test_a_killed_run_leaves_the_previous_output_and_cache_intact(tmp_path):
     assert [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
     assert output.read_bytes() == good                               # previous output untouched
     assert json.loads(output.read_text())["cells"]                   # and readable
-    assert pipeline.cached_key(output) == good_key                   # cache still describes it
+    assert execute.cached_key(output) == good_key                   # cache still describes it
     assert [p.name for p in output.parent.iterdir()] == [output.name]

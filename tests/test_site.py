@@ -20,8 +20,10 @@ from urllib.parse import unquote, urldefrag
 import pytest
 import yaml
 
-from ruralrev import exercises, paths, pipeline, site
-from ruralrev.tables import unescape_markdown
+from ruralrev.book import exercises, params
+from ruralrev.book.sphinx import extension
+from ruralrev.core import paths
+from ruralrev.present.tables import unescape_markdown
 
 HTML = paths.ROOT / "_build" / "html"
 built = pytest.mark.skipif(not (HTML / "index.html").is_file(),
@@ -29,12 +31,12 @@ built = pytest.mark.skipif(not (HTML / "index.html").is_file(),
 
 
 def _pages() -> list[str]:
-    return site.toc_files(paths.ROOT / "_toc.yml")
+    return extension.toc_files(paths.ROOT / "_toc.yml")
 
 
 def _chapters_in_toc():
     """The executed chapters of the table of contents, in book order (generated pages excluded)."""
-    by_docname = {c.output.relative_to(paths.ROOT).with_suffix("").as_posix(): c for c in pipeline.load_plan()}
+    by_docname = {c.output.relative_to(paths.ROOT).with_suffix("").as_posix(): c for c in params.load_plan()}
     return [by_docname[page] for page in _pages() if page in by_docname]
 
 
@@ -73,13 +75,13 @@ def test_readme_chapter_table_matches_the_table_of_contents():
     readme = (paths.ROOT / "README.md").read_text(encoding="utf-8")
     table = readme.split("| chapter | notebook |", 1)[1].split("\n\n", 1)[0]
     rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[2:] if line.strip()]
-    expected = [(site.chapter_title(c.source), f"`{c.source.relative_to(paths.ROOT).as_posix()}`")
+    expected = [(extension.chapter_title(c.source), f"`{c.source.relative_to(paths.ROOT).as_posix()}`")
                 for c in _chapters_in_toc()]
     assert [(row[0], row[1]) for row in rows] == expected
 
 
 def test_every_chapter_has_an_instructors_block_and_a_guide_row():
-    rows = site.chapter_guide_rows()
+    rows = extension.chapter_guide_rows()
     assert [row["name"] for row in rows] == [c.name for c in _chapters_in_toc()]
     for row in rows:
         assert row["level"] and row["prerequisites"] and row["exercises"], row["name"]
@@ -161,50 +163,50 @@ def test_search_text_reparses_only_pages_whose_html_changed(tmp_path, monkeypatc
     (out / "_static" / "skip.html").write_text("<article><p>static</p></article>")
     (out / "a.html").write_text("<article><p>alpha</p></article>")
     (out / "b.html").write_text("<article><p>beta</p></article>")
-    first = site._page_texts(out, cache)
+    first = extension._page_texts(out, cache)
     assert sorted(first) == ["a.html", "b.html"] and "alpha" in first["a.html"]
     parsed = []
-    real = site.page_text
-    monkeypatch.setattr(site, "page_text", lambda text: parsed.append(text) or real(text))
-    assert site._page_texts(out, cache) == first and parsed == []   # nothing changed: nothing parsed
+    real = extension.page_text
+    monkeypatch.setattr(extension, "page_text", lambda text: parsed.append(text) or real(text))
+    assert extension._page_texts(out, cache) == first and parsed == []   # nothing changed: nothing parsed
     (out / "b.html").write_text("<article><p>beta, rewritten</p></article>")
-    again = site._page_texts(out, cache)
+    again = extension._page_texts(out, cache)
     assert len(parsed) == 1 and "rewritten" in again["b.html"] and again["a.html"] == first["a.html"]
     (out / "a.html").write_text("<article><p>gamma</p></article>")      # same size, new time
     os.utime(out / "a.html", ns=((out / "b.html").stat().st_mtime_ns + 10**9,) * 2)
-    assert "gamma" in site._page_texts(out, cache)["a.html"] and len(parsed) == 2
+    assert "gamma" in extension._page_texts(out, cache)["a.html"] and len(parsed) == 2
     cache.write_text("not json")                                       # a damaged cache is rebuilt
-    assert site._page_texts(out, cache)["b.html"] == again["b.html"]
+    assert extension._page_texts(out, cache)["b.html"] == again["b.html"]
     stored = json.loads(cache.read_text())
     stored["version"] = "an older extractor"                          # a changed extractor: all parsed again
     cache.write_text(json.dumps(stored))
     parsed.clear()
-    site._page_texts(out, cache)
+    extension._page_texts(out, cache)
     assert len(parsed) == 2
 
 
 def test_run_times_are_rounded_and_rewritten_only_when_they_change(tmp_path):
     from dataclasses import replace
 
-    plan = pipeline.load_plan()[:2]
+    plan = params.load_plan()[:2]
     chapters = []
     for chapter, seconds in zip(plan, (3.2, 41.5)):
         output = tmp_path / f"{chapter.name}.ipynb"
         output.write_text(json.dumps({"metadata": {"ruralrev": {"seconds": seconds}}}))
         chapters.append(replace(chapter, output=output))
-    target = site.write_run_times(chapters)
+    target = extension.write_run_times(chapters)
     assert json.loads(target.read_text()) == {plan[0].name: 5, plan[1].name: 45}
     before = target.stat().st_mtime_ns
     chapters[0].output.write_text(json.dumps({"metadata": {"ruralrev": {"seconds": 4.9}}}))   # still shown as 5 s
-    assert site.write_run_times(chapters).stat().st_mtime_ns == before
+    assert extension.write_run_times(chapters).stat().st_mtime_ns == before
     chapters[0].output.write_text(json.dumps({"metadata": {"ruralrev": {"seconds": 5.1}}}))
-    assert json.loads(site.write_run_times(chapters).read_text())[plan[0].name] == 10
+    assert json.loads(extension.write_run_times(chapters).read_text())[plan[0].name] == 10
 
 
 def test_csv_html_table_is_numbered_and_refuses_an_empty_file(tmp_path):
     """A one-page Sphinx project: the directive's table gets its number and anchor; an empty CSV
     is one error naming the file."""
-    (tmp_path / "conf.py").write_text("extensions = ['myst_parser', 'ruralrev.site']\nnumfig = True\n")
+    (tmp_path / "conf.py").write_text("extensions = ['myst_parser', 'ruralrev.book.sphinx.extension']\nnumfig = True\n")
     (tmp_path / "rows.csv").write_text("name,value\nx_<1>,2\n", encoding="utf-8")
     (tmp_path / "index.md").write_text("# Listing\n\nSee {numref}`tbl-rows`.\n\n```{csv-html-table} Rows (units).\n"
                                        ":name: tbl-rows\n:file: rows.csv\n:code-columns: name\n```\n", encoding="utf-8")
@@ -223,7 +225,7 @@ def test_csv_html_table_is_numbered_and_refuses_an_empty_file(tmp_path):
 def test_a_changed_title_reaches_every_pages_navigation_in_an_incremental_build(tmp_path):
     """Page b's "previous" link shows page a's title: after a's title changes, an incremental build
     rewrites b too (Sphinx alone would leave b with the old title)."""
-    (tmp_path / "conf.py").write_text("extensions = ['myst_parser', 'ruralrev.site']\n")
+    (tmp_path / "conf.py").write_text("extensions = ['myst_parser', 'ruralrev.book.sphinx.extension']\n")
     (tmp_path / "index.md").write_text("# Book\n\n```{toctree}\na\nb\n```\n", encoding="utf-8")
     (tmp_path / "a.md").write_text("# First title of a\n\nText.\n", encoding="utf-8")
     (tmp_path / "b.md").write_text("# Page b\n\nText.\n", encoding="utf-8")
@@ -243,7 +245,7 @@ def test_the_search_page_asks_for_this_builds_search_text(tmp_path):
     import re
     import zlib
 
-    (tmp_path / "conf.py").write_text("extensions = ['myst_parser', 'ruralrev.site']\n"
+    (tmp_path / "conf.py").write_text("extensions = ['myst_parser', 'ruralrev.book.sphinx.extension']\n"
                                       "html_theme = 'sphinx_book_theme'\n")   # the page text is its <article>
     out = tmp_path / "html"
     for text in ("First words.", "Other words."):
@@ -360,7 +362,7 @@ def test_figures_never_miss_a_glyph():
 def test_reproducibility_page_covers_every_chapter_table_and_figure():
     page_html = (HTML / "book" / "executed" / "reproducibility.html").read_text(encoding="utf-8")
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page_html))
-    for chapter in pipeline.load_plan():
+    for chapter in params.load_plan():
         assert f"ruralrev run {chapter.name}" in text
     for label in ("tbl-p001-table1", "tbl-disp-fe", "fig-typ-map", "tbl-p000-reading", "tbl-data-dictionary"):
         assert f'#{label}"' in page_html, label                      # a working cross-reference to it
@@ -403,7 +405,7 @@ def test_no_page_loads_mathjax_from_the_network():
 def test_mathematics_renders_from_the_local_mathjax(tmp_path):
     """A one-page Sphinx project with MyST dollar maths, built with the book's extension."""
     (tmp_path / "conf.py").write_text(
-        "extensions = ['myst_parser', 'ruralrev.site']\nmyst_enable_extensions = ['dollarmath']\n", encoding="utf-8")
+        "extensions = ['myst_parser', 'ruralrev.book.sphinx.extension']\nmyst_enable_extensions = ['dollarmath']\n", encoding="utf-8")
     (tmp_path / "index.md").write_text("# Maths\n\nInline $y = s\\,x$ and\n\n$$\\bar y = \\sum_i w_i y_i$$\n",
                                        encoding="utf-8")
     out = tmp_path / "html"
@@ -411,7 +413,7 @@ def test_mathematics_renders_from_the_local_mathjax(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     page = (out / "index.html").read_text(encoding="utf-8")
-    assert f'src="_static/{site.MATHJAX_PATH}"' in page
+    assert f'src="_static/{extension.MATHJAX_PATH}"' in page
     assert "MathJax.Hub.Config" in page and "cdn.jsdelivr" not in page
     config = json.loads(re.search(r"MathJax\.Hub\.Config\((.*?)\)</script>", page, re.S).group(1))
     assert "math" in config["tex2jax"]["processClass"].split("|")
@@ -420,7 +422,7 @@ def test_mathematics_renders_from_the_local_mathjax(tmp_path):
 
 
 def test_csv_html_table_escapes_every_cell_and_aligns_numbers():
-    from ruralrev.html_table import rows_html
+    from ruralrev.book.sphinx.csv_table import rows_html
 
     body = rows_html(["chapter", "name", "cell", "value"],
                      [["data", "n_<b>", "3", "1,234.5"], ["typology", "x|y", "12", "<province> & *"]],

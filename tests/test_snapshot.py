@@ -16,7 +16,10 @@ import sys
 import pandas as pd
 import pytest
 
-from ruralrev import cli, data, nbs, paths, snapshot
+from ruralrev.book import cli
+from ruralrev.core import paths
+from ruralrev.data import official
+from ruralrev.data.build import nbs_csv, snapshot
 
 RURAL_INCOME = "nbs-exports/agri/农村居民人均可支配收入/农村居民人均可支配收入 (元).csv"
 RURAL_POPULATION = "nbs-exports/agri/人口/乡村人口 (万人).csv"
@@ -35,14 +38,14 @@ def test_rebuild_is_byte_identical(raw_data_dir, tmp_path):
 
 
 def test_snapshot_values_equal_the_raw_exports(raw_data_dir):
-    observations = data.load_observations()
+    observations = official.load_observations()
     sample = observations[observations["file"].str.startswith("nbs-exports/")
                           & ~observations["file"].str.startswith("nbs-exports/digital/")]
     sample = sample.sample(200, random_state=20261123)
     cache = {}
     for row in sample.itertuples():
         if row.file not in cache:
-            cache[row.file] = nbs.read_export(raw_data_dir / row.file, label=row.file).cells
+            cache[row.file] = nbs_csv.read_export(raw_data_dir / row.file, label=row.file).cells
         cells = cache[row.file]
         printed = cells[cells["line"] == row.line]
         printed = printed[(printed["province"] == row.province) & (printed["year"] == row.year)]
@@ -50,15 +53,15 @@ def test_snapshot_values_equal_the_raw_exports(raw_data_dir):
 
 
 def test_digital_values_equal_the_json_answers(raw_data_dir):
-    """Independent of ruralrev.digital: parse the JSON with the standard library only."""
+    """Independent of ruralrev.data.build.nbs_json: parse the JSON with the standard library only."""
     with open(raw_data_dir / DIGITAL, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))[1:]
     beijing = json.loads(next(r for r in rows if r[0] == "北京市")[2])
     printed = {(int(e["code"][:4]), v["i_showname"].strip()): v["value"] for e in beijing["data"] for v in e["values"]}
-    observations = data.load_observations().set_index(["province", "year", "indicator"])["value"]
+    observations = official.load_observations().set_index(["province", "year", "indicator"])["value"]
     assert observations[("Beijing", 2024, "rural_broadband_users")] == float(printed[(2024, "农村宽带接入用户 (万户)")])
     assert observations[("Beijing", 2016, "mobile_internet_traffic")] == float(printed[(2016, "移动互联网接入流量 (万GB)")])
-    panel = data.load_panel()
+    panel = official.load_panel()
     assert panel["rural_broadband_users"].notna().sum() == 276 and panel["broadband_users"].notna().sum() == 279
 
 
@@ -190,7 +193,7 @@ def test_the_command_line_prints_no_traceback(raw_data_dir, tmp_path):
     shutil.copytree(out, root / "data")
     before = _contents(root / "data")
     env = dict(os.environ, RURALREV_ROOT=str(root))
-    done = subprocess.run([sys.executable, "-m", "ruralrev.cli", "data", "build", "--raw", str(raw)],
+    done = subprocess.run([sys.executable, "-m", "ruralrev.book.cli", "data", "build", "--raw", str(raw)],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 1
     assert done.stderr.startswith("ruralrev: nbs-exports/digital/") and "Traceback" not in done.stderr

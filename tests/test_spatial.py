@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from libpysal import weights
 
-from ruralrev import data, spatial
+from ruralrev.data import official
+from ruralrev.stats.spatial import autocorrelation, neighbours
 
 
 def moran_closed_form(y, w):
@@ -30,9 +31,9 @@ def _geary_closed_form(y, w):
 # --- weights ---------------------------------------------------------------------------------
 
 def test_weights_are_in_book_order_symmetric_and_without_islands(w):
-    order = data.load_provinces()["province"].tolist()
+    order = official.load_provinces()["province"].tolist()
     assert w.n == 31 and list(w.id_order) == order
-    binary = spatial.province_weights(transform="b").full()[0]
+    binary = neighbours.province_weights(transform="b").full()[0]
     assert np.array_equal(binary, binary.T)
     assert w.islands == [] and min(w.cardinalities.values()) >= 1
     np.testing.assert_allclose(w.full()[0].sum(axis=1), 1.0)
@@ -47,7 +48,7 @@ def test_known_neighbours(w):
 
 
 def test_hainan_rule_is_nearest_border_not_nearest_centroid():
-    links = spatial.island_links()
+    links = neighbours.island_links()
     assert links["province"].tolist() == ["Hainan"]
     row = links.iloc[0]
     assert row["linked_to"] == "Guangdong" and 10 < row["boundary_km"] < 40   # the Qiongzhou Strait
@@ -55,17 +56,17 @@ def test_hainan_rule_is_nearest_border_not_nearest_centroid():
 
 
 def test_rook_equals_queen_on_this_map_and_knn_is_symmetric():
-    assert spatial.neighbour_lists("rook") == spatial.neighbour_lists("queen")
-    knn = spatial.neighbour_lists("knn", 4)
+    assert neighbours.neighbour_lists("rook") == neighbours.neighbour_lists("queen")
+    knn = neighbours.neighbour_lists("knn", 4)
     assert all(len(n) >= 4 for n in knn.values())
     assert all(p in knn[q] for p, ns in knn.items() for q in ns)
     with pytest.raises(ValueError, match="unknown weights kind 'hex'"):
-        spatial.neighbour_lists("hex")
+        neighbours.neighbour_lists("hex")
 
 
 def test_neighbour_lists_are_cached_and_weights_are_fresh_objects():
-    assert spatial.neighbour_lists("queen") is spatial.neighbour_lists("queen")
-    first, second = spatial.province_weights(), spatial.province_weights()
+    assert neighbours.neighbour_lists("queen") is neighbours.neighbour_lists("queen")
+    first, second = neighbours.province_weights(), neighbours.province_weights()
     first.transform = "b"
     assert second.transform == "R" and first is not second
 
@@ -74,22 +75,22 @@ def test_subset_weights_keep_only_links_among_the_kept_provinces(w):
     """Without Hebei, Beijing's only neighbour is Tianjin (weight 1, not 1/2); without Guangdong,
     Hainan has none and the restriction is refused, naming it."""
     kept = [p for p in w.id_order if p != "Hebei"]
-    part = spatial.subset_weights(w, kept)
+    part = neighbours.subset_weights(w, kept)
     assert part.id_order == kept and part.transform == "R"
     assert dict(zip(part.neighbors["Beijing"], part.weights["Beijing"])) == {"Tianjin": 1.0}
     assert all(abs(sum(v) - 1) < 1e-12 for v in part.weights.values())
     assert w.neighbors["Beijing"] == ["Tianjin", "Hebei"]                     # the original is untouched
     with pytest.raises(ValueError, match="Hainan"):
-        spatial.subset_weights(w, [p for p in w.id_order if p != "Guangdong"])
+        neighbours.subset_weights(w, [p for p in w.id_order if p != "Guangdong"])
 
 
 def test_wide_values_growth_is_annual_log_change(panel):
-    growth = spatial.wide_values(panel, "rural_income", [2016, 2017], "growth")
-    level = spatial.wide_values(panel, "rural_income", [2016, 2017], "level")
+    growth = neighbours.wide_values(panel, "rural_income", [2016, 2017], "growth")
+    level = neighbours.wide_values(panel, "rural_income", [2016, 2017], "level")
     assert list(growth.columns) == [2017]
     np.testing.assert_allclose(growth[2017], 100 * np.log(level[2017] / level[2016]))
     with pytest.raises(ValueError, match="transform must be"):
-        spatial.wide_values(panel, "rural_income", [2016], "cube")
+        neighbours.wide_values(panel, "rural_income", [2016], "cube")
 
 
 # --- global autocorrelation ------------------------------------------------------------------
@@ -97,7 +98,7 @@ def test_wide_values_growth_is_annual_log_change(panel):
 def test_checkerboard_gives_minus_one():
     lattice = weights.lat2W(4, 4, rook=True)
     board = np.array([(i + j) % 2 for i in range(4) for j in range(4)], float)
-    result = spatial.global_moran(board, lattice, permutations=999)
+    result = autocorrelation.global_moran(board, lattice, permutations=999)
     assert result.I == pytest.approx(-1.0)
     assert result.p_sim == pytest.approx(1 / 1000)
 
@@ -105,14 +106,14 @@ def test_checkerboard_gives_minus_one():
 def test_smooth_gradient_gives_large_positive_i():
     lattice = weights.lat2W(6, 6, rook=True)
     gradient = np.array([i + j for i in range(6) for j in range(6)], float)
-    result = spatial.global_moran(gradient, lattice, permutations=999)
+    result = autocorrelation.global_moran(gradient, lattice, permutations=999)
     assert result.I > 0.8
     assert result.p_sim == pytest.approx(1 / 1000)
 
 
 def test_esda_moran_matches_the_closed_form_on_the_book_data(panel, w):
-    y = spatial.wide_values(panel, "rural_income", [2024], "log")[2024].to_numpy()
-    result = spatial.global_moran(y, w, permutations=9999)
+    y = neighbours.wide_values(panel, "rural_income", [2024], "log")[2024].to_numpy()
+    result = autocorrelation.global_moran(y, w, permutations=9999)
     assert result.I == pytest.approx(moran_closed_form(y, w), abs=1e-12)
     assert result.expected == pytest.approx(-1 / 30)
     assert abs(result.z_norm - result.z_sim) < 0.3       # normal approximation vs permutations
@@ -120,53 +121,53 @@ def test_esda_moran_matches_the_closed_form_on_the_book_data(panel, w):
 
 
 def test_geary_matches_the_closed_form(panel, w):
-    y = spatial.wide_values(panel, "rural_income", [2016], "log")[2016].to_numpy()
-    c, p = spatial.geary(y, w, permutations=999)
+    y = neighbours.wide_values(panel, "rural_income", [2016], "log")[2016].to_numpy()
+    c, p = autocorrelation.geary(y, w, permutations=999)
     assert c == pytest.approx(_geary_closed_form(y, w), abs=1e-12)
     assert c < 1 and p == pytest.approx(1 / 1000)
 
 
 def test_permutations_are_seeded_and_leave_numpy_state_alone(panel, w):
-    y = spatial.wide_values(panel, "rural_income", [2017, 2018], "growth")[2018].to_numpy()
+    y = neighbours.wide_values(panel, "rural_income", [2017, 2018], "growth")[2018].to_numpy()
     np.random.seed(5)
     before = np.random.random()
     np.random.seed(5)
-    a = spatial.global_moran(y, w, permutations=999, seed=1)
+    a = autocorrelation.global_moran(y, w, permutations=999, seed=1)
     assert np.random.random() == before
-    b = spatial.global_moran(y, w, permutations=999, seed=1)
-    c = spatial.global_moran(y, w, permutations=999, seed=2)
+    b = autocorrelation.global_moran(y, w, permutations=999, seed=1)
+    c = autocorrelation.global_moran(y, w, permutations=999, seed=2)
     assert a == b and a.z_sim != c.z_sim
 
 
 def test_autocorrelation_by_year_has_one_row_per_year(panel, w):
-    values = spatial.wide_values(panel, "rural_income", range(2016, 2019), "log")
-    table = spatial.autocorrelation_by_year(values, w, permutations=199)
+    values = neighbours.wide_values(panel, "rural_income", range(2016, 2019), "log")
+    table = autocorrelation.autocorrelation_by_year(values, w, permutations=199)
     assert table["year"].tolist() == [2016, 2017, 2018]
     assert table["I"].iloc[0] == pytest.approx(moran_closed_form(values[2016], w))
-    no_geary = spatial.autocorrelation_by_year(values, w, permutations=199, with_geary=False)
+    no_geary = autocorrelation.autocorrelation_by_year(values, w, permutations=199, with_geary=False)
     assert no_geary["geary_c"].isna().all()
     with pytest.raises(ValueError, match="order of the weights"):
-        spatial.autocorrelation_by_year(values.iloc[::-1], w)
+        autocorrelation.autocorrelation_by_year(values.iloc[::-1], w)
 
 
 @pytest.mark.parametrize("transform, kind, binary", [("log", "queen", False), ("growth", "queen", False),
                                                      ("growth", "knn", False), ("log", "rook", True)])
 def test_vectorised_permutations_give_esdas_results(panel, transform, kind, binary):
     """The numpy engine evaluates esda's own draws: p-values equal, z-scores equal to rounding."""
-    w = spatial.province_weights(kind, 5, transform="b" if binary else "r")
-    values = spatial.wide_values(panel, "rural_income", range(2016, 2025), transform)
+    w = neighbours.province_weights(kind, 5, transform="b" if binary else "r")
+    values = neighbours.wide_values(panel, "rural_income", range(2016, 2025), transform)
     p_values = []
     for year in values.columns:
         y = values[year].to_numpy()
-        fast = spatial.global_moran(y, w, 999, seed=7)
-        slow = spatial.global_moran(y, w, 999, seed=7, engine="esda")
+        fast = autocorrelation.global_moran(y, w, 999, seed=7)
+        slow = autocorrelation.global_moran(y, w, 999, seed=7, engine="esda")
         assert (fast.I, fast.p_sim) == (slow.I, slow.p_sim)
         assert fast.z_sim == pytest.approx(slow.z_sim, rel=1e-12) and fast.sd_sim == pytest.approx(slow.sd_sim, rel=1e-12)
-        assert spatial.geary(y, w, 999, seed=7) == spatial.geary(y, w, 999, seed=7, engine="esda")
+        assert autocorrelation.geary(y, w, 999, seed=7) == autocorrelation.geary(y, w, 999, seed=7, engine="esda")
         p_values.append(fast.p_sim)
     assert len(set(p_values)) > 1 or transform == "log"     # growth p-values vary: the check is not at a floor
     with pytest.raises(ValueError, match="engine must be one of"):
-        spatial.global_moran(y, w, 999, engine="numba")
+        autocorrelation.global_moran(y, w, 999, engine="numba")
 
 
 # --- local autocorrelation -------------------------------------------------------------------
@@ -178,47 +179,47 @@ def test_lisa_quadrants_on_a_small_constructed_map():
     y = np.zeros(25)
     y[[0, 1, 5, 6]] = 10.0          # the block
     y[24] = 10.0                     # an isolated high value
-    result = spatial.local_moran(y, lattice, alpha=0.05, permutations=999)
-    quadrant = dict(zip(result.frame["province"], result.frame["quadrant"]))
+    result = autocorrelation.local_moran(y, lattice, alpha=0.05, permutations=999)
+    quadrant = dict(zip(result.table["province"], result.table["quadrant"]))
     assert [quadrant[i] for i in (0, 1, 5, 6)] == ["HH"] * 4
     assert quadrant[24] == "HL"                                   # high among low neighbours
     assert quadrant[2] == "LH" and quadrant[23] == "LH"           # low cells beside high ones
     assert quadrant[12] == "LL" and quadrant[18] == "LL"          # low among low
-    assert result.frame.loc[0, "category"] == "HH"                # corner of the block: significant
-    assert set(result.frame["category"]) <= {"HH", "LL", "LH", "HL", "not significant"}
+    assert result.table.loc[0, "category"] == "HH"                # corner of the block: significant
+    assert set(result.table["category"]) <= {"HH", "LL", "LH", "HL", "not significant"}
 
 
 def test_lisa_corrections_only_remove_provinces(panel, w):
-    y = spatial.wide_values(panel, "rural_income", [2024], "log")[2024].to_numpy()
-    plain = spatial.local_moran(y, w, 0.05, "none", permutations=999)
-    fdr = spatial.local_moran(y, w, 0.05, "fdr", permutations=999)
-    bonferroni = spatial.local_moran(y, w, 0.05, "bonferroni", permutations=999)
+    y = neighbours.wide_values(panel, "rural_income", [2024], "log")[2024].to_numpy()
+    plain = autocorrelation.local_moran(y, w, 0.05, "none", permutations=999)
+    fdr = autocorrelation.local_moran(y, w, 0.05, "fdr", permutations=999)
+    bonferroni = autocorrelation.local_moran(y, w, 0.05, "bonferroni", permutations=999)
     assert bonferroni.threshold == pytest.approx(0.05 / 31)
     assert fdr.threshold <= 0.05
-    assert plain.frame["significant"].sum() >= fdr.frame["significant"].sum() >= 1
-    assert (plain.frame["p_sim"] == fdr.frame["p_sim"]).all()
+    assert plain.table["significant"].sum() >= fdr.table["significant"].sum() >= 1
+    assert (plain.table["p_sim"] == fdr.table["p_sim"]).all()
     assert plain.counts().sum() == 31
-    np.testing.assert_allclose(plain.frame["lag"], w.sparse @ plain.frame["z"])
-    together = spatial.local_morans(y, w, 0.05, spatial.CORRECTIONS, permutations=999)
+    np.testing.assert_allclose(plain.table["lag"], w.sparse @ plain.table["z"])
+    together = autocorrelation.local_morans(y, w, 0.05, autocorrelation.CORRECTIONS, permutations=999)
     for one in (plain, fdr, bonferroni):
         assert together[one.correction].threshold == one.threshold
-        assert together[one.correction].frame.equals(one.frame)
+        assert together[one.correction].table.equals(one.table)
     with pytest.raises(ValueError, match="correction must be one of"):
-        spatial.local_moran(y, w, 0.05, "holm")
+        autocorrelation.local_moran(y, w, 0.05, "holm")
 
 
 @pytest.mark.slow
 def test_lisa_pvalues_match_esda_conditional_permutation(panel, w):
     """esda's engine is compiled by numba on first use (slow), hence the slow mark."""
-    y = spatial.wide_values(panel, "rural_income", [2024], "log")[2024].to_numpy()
-    ours = spatial.local_moran(y, w, permutations=9999, seed=1)
-    theirs = spatial.local_moran(y, w, permutations=9999, seed=1, engine="esda")
-    np.testing.assert_allclose(ours.frame["Is"], theirs.frame["Is"])
+    y = neighbours.wide_values(panel, "rural_income", [2024], "log")[2024].to_numpy()
+    ours = autocorrelation.local_moran(y, w, permutations=9999, seed=1)
+    theirs = autocorrelation.local_moran(y, w, permutations=9999, seed=1, engine="esda")
+    np.testing.assert_allclose(ours.table["Is"], theirs.table["Is"])
     # Two independent Monte Carlo estimates of the same p: their difference has standard deviation
     # sqrt(2 p (1 - p) / R); allow 4 of them for each province, and no systematic shift overall.
-    difference = ours.frame["p_sim"] - theirs.frame["p_sim"]
-    mean_p = (ours.frame["p_sim"] + theirs.frame["p_sim"]) / 2
+    difference = ours.table["p_sim"] - theirs.table["p_sim"]
+    mean_p = (ours.table["p_sim"] + theirs.table["p_sim"]) / 2
     standardised = difference / np.sqrt(2 * mean_p * (1 - mean_p) / 9999)
     assert standardised.abs().max() < 4
     assert abs(standardised.mean()) < 4 / np.sqrt(31)
-    assert (ours.frame["p_sim"] < 0.05).sum() == pytest.approx((theirs.frame["p_sim"] < 0.05).sum(), abs=1)
+    assert (ours.table["p_sim"] < 0.05).sum() == pytest.approx((theirs.table["p_sim"] < 0.05).sum(), abs=1)

@@ -1,14 +1,16 @@
-"""Spatial β-convergence: OLS against ruralrev.convergence, the LM tests against their closed form,
+"""Spatial β-convergence: OLS against ruralrev.stats.convergence, the LM tests against their closed form,
 Anselin's decision rule on constructed cases. Residual Moran's I: the FE residuals against a
-two-way demeaning done with ruralrev.wild_bootstrap.absorb, the statistic against its closed form."""
+two-way demeaning done with ruralrev.stats.regression.wild_bootstrap.absorb, the statistic against its closed form."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import chi2
-
-from ruralrev import convergence, models, spatial_models as sm, wild_bootstrap
 from test_spatial import moran_closed_form
+
+from ruralrev.stats import convergence
+from ruralrev.stats.regression import models, wild_bootstrap
+from ruralrev.stats.spatial import regression as sm
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +55,7 @@ def test_rural_income_convergence_needs_no_spatial_term(income):
     assert 40 < income.estimates["OLS"].half_life < 60
     sar = income.estimates["SAR"]
     assert sar.total_effect == pytest.approx(sar.beta / (1 - sar.spatial))
-    assert list(income.table()["Model"]) == ["OLS (no spatial term) ← chosen", "spatial lag (SAR)",
+    assert list(income.table["Model"]) == ["OLS (no spatial term) ← chosen", "spatial lag (SAR)",
                                              "spatial error (SEM)"]
 
 
@@ -157,7 +159,8 @@ def test_joint_moran_with_one_year_is_esda_and_respects_year_dependence(fe_resul
     repeat the same spatial pattern every year: the joint p equals the one-year p (the years add
     no independent evidence), where a binomial count of nine significant years would claim a lot."""
     import esda
-    from ruralrev.panel_moran import joint_moran
+
+    from ruralrev.stats.spatial.panel_moran import joint_moran
 
     table, _ = sm.model_residuals(fe_result)
     one = table[table["year"] == table["year"].min()]

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from docutils import frontend, nodes
 from docutils.parsers.rst import Parser
 
-from ruralrev import sphinx_start
+from ruralrev.book.sphinx import warm_start
 
 
 def _doctree(text: str) -> nodes.document:
@@ -30,7 +30,7 @@ def test_a_warmed_doctree_is_handed_out_once_and_only_while_its_file_is_unchange
                           doctreedir=str(tmp_path), doc2path=lambda docname: f"{docname}.md")
     (tmp_path / "book" / "cut-short.doctree").write_bytes((tmp_path / "intro.doctree").read_bytes()[:100])
     env.all_docs["book/cut-short"] = 0
-    ready = sphinx_start.warm_up(SimpleNamespace(env=env))
+    ready = warm_start.warm_up(SimpleNamespace(env=env))
     # no doctree file, or one that does not unpickle: nothing warmed, Sphinx reads it as it would
     assert sorted(ready) == ["book/chapter", "book/other", "intro"]
 
@@ -40,7 +40,7 @@ def test_a_warmed_doctree_is_handed_out_once_and_only_while_its_file_is_unchange
         from_disk.append(docname)
         return pickle.loads((tmp_path / f"{docname}.doctree").read_bytes())
 
-    get_doctree = sphinx_start._one_shot_get_doctree(original, ready)
+    get_doctree = warm_start._one_shot_get_doctree(original, ready)
     warmed = ready["intro"][1]
     _write(tmp_path, "book/chapter", "chapter v2")          # the chapter is re-read after the warm-up
     stamp = os.stat(tmp_path / "book/chapter.doctree")
@@ -56,4 +56,4 @@ def test_a_warmed_doctree_is_handed_out_once_and_only_while_its_file_is_unchange
 
 def test_the_late_imports_are_installed():
     """A module listed for the warm-up that is no longer installed would make the list stale."""
-    assert [name for name in sphinx_start.LATE_IMPORTS if importlib.util.find_spec(name) is None] == []
+    assert [name for name in warm_start.LATE_IMPORTS if importlib.util.find_spec(name) is None] == []

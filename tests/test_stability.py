@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ruralrev import clusters as cl
-from ruralrev import stability as st
+from ruralrev.stats.clustering import partitions as cl
+from ruralrev.stats.clustering import stability as st
 
 
 def test_jaccard_to_best_match_by_hand():
@@ -84,13 +84,13 @@ def test_coassignment_of_clear_clusters():
 
 
 def test_reference_sets_are_the_gap_statistics():
-    from ruralrev import gap
+    from ruralrev.stats.clustering import number_of_clusters
 
     z = _three_blobs()
-    drawn = gap.reference_sets(z, 3, seed=9)
+    drawn = number_of_clusters.reference_sets(z, 3, seed=9)
     assert len(drawn) == 3 and drawn[0].shape == z.shape
     # The gap statistic's expected log W over the same sets (k = 1: total sum of squares).
-    table = gap.gap_statistic(z, range(1, 3), references=3, seed=9).table
+    table = number_of_clusters.gap_statistic(z, range(1, 3), references=3, seed=9).table
     expected = np.mean([np.log(((d - d.mean(axis=0)) ** 2).sum()) for d in drawn])
     assert table.loc[0, "expected_log_w"] == pytest.approx(expected)
 

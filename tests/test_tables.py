@@ -5,8 +5,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ruralrev.tables import (FORMATS, INTERACTIVE_CLASS, MISSING, escape_markdown, format_by_unit, format_value,
-                             markdown_table, myst_table, unescape_markdown, unit_kind)
+from ruralrev.present.html_classes import INTERACTIVE_CLASS
+from ruralrev.present.tables import (
+    FORMATS,
+    MISSING,
+    escape_markdown,
+    format_by_unit,
+    format_value,
+    markdown_table,
+    myst_table,
+    unescape_markdown,
+    unit_kind,
+)
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,13 @@ import pandas as pd
 import pytest
 from inequality.theil import Theil, TheilD
 
-from ruralrev import data, urban_rural as ur
+from ruralrev.data import official
+from ruralrev.stats.inequality import urban_rural as ur
 
 
 @pytest.fixture(scope="module")
 def panel():
-    return data.load_panel()
+    return official.load_panel()
 
 
 def test_coverage_of_official_urban_income(panel):

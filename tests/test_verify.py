@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from notebook_helpers import HEADER
-from ruralrev import items, params, runner, verify
-from ruralrev.pipeline import read_notebook
+
+from ruralrev.book import page_items, params, runner, verify
+from ruralrev.book.execute import read_notebook
 
 BODY = '''
 ```{code-cell} ipython3
@@ -27,7 +27,7 @@ limit = None
 import csv
 import pandas as pd
 from myst_nb import glue
-from ruralrev.tables import myst_table
+from ruralrev.present.tables import myst_table
 
 rows = [r for r in csv.DictReader(open("../data/values.csv")) if r["name"] in names]
 values = [scale * float(r["value"]) for r in rows]
@@ -76,7 +76,7 @@ def test_verify_passes_untouched_and_names_the_numbers_a_data_change_moves(tmp_p
     page = read_notebook(tmp_path / "book" / "executed" / "demo.ipynb")
     assert verify.page_command(page) == ("ruralrev build demo -p 'label=other words' -p scale=2.0 -p names=a,c "
                                          "-p limit=null")
-    found = items.read_items(page)
+    found = page_items.read_items(page)
     assert [(g.name, g.value) for g in found.glued] == [("total", "'11.0'"), ("largest", "'c'"),
                                                         ("label", "'other words'")]
     assert found.figures[0].reads == "data/values.csv: names a, c" and found.figures[0].data
@@ -89,7 +89,7 @@ def test_verify_passes_untouched_and_names_the_numbers_a_data_change_moves(tmp_p
 
     (tmp_path / "data" / "values.csv").write_text("name,value\na,1.5\nb,2.5\nc,4.5\n", encoding="utf-8")
     env = {**os.environ, "RURALREV_ROOT": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "ruralrev.cli", "verify", "--no-html", "-j", "1"], cwd=tmp_path,
+    result = subprocess.run([sys.executable, "-m", "ruralrev.book.cli", "verify", "--no-html", "-j", "1"], cwd=tmp_path,
                             env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
@@ -105,8 +105,8 @@ def test_verify_passes_untouched_and_names_the_numbers_a_data_change_moves(tmp_p
 
 
 def _current_book() -> bool:
-    from ruralrev import params, publish
-    from ruralrev.pipeline import environment_digest
+    from ruralrev.book import params, publish
+    from ruralrev.book.execute import environment_digest
 
     chapters = params.load_plan()
     if not all(c.output.is_file() for c in chapters):
@@ -152,13 +152,13 @@ def test_every_table_myst_table_writes_is_read_back_cell_by_cell():
     """Plain and interactive tables (an extra ``:class:`` option) alike: none escapes the comparison."""
     import pandas as pd
 
-    from ruralrev.tables import myst_table
+    from ruralrev.present.tables import myst_table
 
     frame = pd.DataFrame({"name": ["a", "b|c"], "value": [1.5, 2.25]})
     for interactive in (False, True):
         markdown = myst_table(frame, caption="Values (units).", label="tbl-x", source="data/x.csv",
                               interactive=interactive).data
-        [table] = items.parse_table(markdown)
+        [table] = page_items.parse_table(markdown)
         assert (table.label, table.caption, table.source) == ("tbl-x", "Values (units).", "data/x.csv")
         assert table.header == ("name", "value") and len(table.rows) == 2 and table.rows[1][0] == "b|c"
 
@@ -172,12 +172,13 @@ def test_a_categorical_map_records_which_provinces_take_each_colour():
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    from ruralrev import figdata, maps
+    from ruralrev.book import figure_data
+    from ruralrev.present import maps
 
     def record(values):
         ax = maps.choropleth(pd.Series(values), "Clusters", "", categorical=True)
         try:
-            return figdata.extract(ax.figure)["axes"][0]
+            return figure_data.extract(ax.figure)["axes"][0]
         finally:
             plt.close(ax.figure)
 
@@ -192,7 +193,7 @@ def test_a_categorical_map_records_which_provinces_take_each_colour():
 def test_the_verification_page_says_what_it_compared_and_goes_out_of_date(tmp_path):
     """A report on every chapter says the book reproduces; on some, which it compared and that the
     rest were not; a compared page re-executed since makes it out of date; no report, no verdict."""
-    from ruralrev.verify import Row, refresh_page, write_report
+    from ruralrev.book.verify import Row, refresh_page, write_report
 
     page = tmp_path / "verification.md"
     refresh_page({"a": "k1", "b": "k2"}, tmp_path)
@@ -213,7 +214,7 @@ def test_the_verification_page_says_what_it_compared_and_goes_out_of_date(tmp_pa
 
 
 def test_printed_differences_show_where_two_long_values_differ():
-    from ruralrev.verify import _excerpt
+    from ruralrev.book.verify import _excerpt
 
     published, recomputed = "x" * 90 + "claims: 7 in", "x" * 90 + "claims: 8 in"
     shown = _excerpt(published, recomputed), _excerpt(recomputed, published)

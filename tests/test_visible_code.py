@@ -22,12 +22,13 @@ import re
 
 import pytest
 
-from ruralrev import paths, pipeline
+from ruralrev.book import params
+from ruralrev.core import paths
 
 PLUMBING_FUNCTIONS = re.compile(r"^(load_\w+|field_table|summary)$")
 MAX_LINES = 15
 REMOVED = {"remove-cell", "remove-input"}
-CHAPTERS = pipeline.load_plan()
+CHAPTERS = params.load_plan()
 HTML = paths.ROOT / "_build" / "html"
 
 

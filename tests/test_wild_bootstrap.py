@@ -20,11 +20,18 @@ import pytest
 import statsmodels.api as sm
 from wildboottest.wildboottest import wildboottest
 
-from ruralrev import data, models, pipeline
-from ruralrev.wild_bootstrap import (absorb, mc_standard_error, rademacher_draws,
-                                     wild_cluster_bootstrap)
+from ruralrev.book import params
+from ruralrev.data import official
+from ruralrev.present import regression_tables
+from ruralrev.stats.regression import models
+from ruralrev.stats.regression.wild_bootstrap import (
+    absorb,
+    mc_standard_error,
+    rademacher_draws,
+    wild_cluster_bootstrap,
+)
 
-DEFAULTS = next(c for c in pipeline.load_plan() if c.name == "disparities").parameters
+DEFAULTS = next(c for c in params.load_plan() if c.name == "disparities").parameters
 REGRESSORS = list(DEFAULTS["fe_regressors"])
 YEARS = range(DEFAULTS["start_year"], DEFAULTS["end_year"] + 1)
 SEED = DEFAULTS["seed"]
@@ -35,7 +42,7 @@ WEIGHT = DEFAULTS["weight"]
 
 @pytest.fixture(scope="module")
 def frame():
-    return models.model_frame(data.load_panel(), OUTCOME, REGRESSORS, YEARS, weights=WEIGHT)
+    return models.model_frame(official.load_panel(), OUTCOME, REGRESSORS, YEARS, weights=WEIGHT)
 
 
 def _design(frame: pd.DataFrame, effects: str = "province+year") -> pd.DataFrame:
@@ -170,7 +177,7 @@ def test_weighted_panel_fe_matches_linearmodels_and_statsmodels_wls(frame):
     np.testing.assert_allclose(result.params[REGRESSORS].to_numpy(), reference.params[REGRESSORS].to_numpy(),
                                rtol=1e-8)
     assert result.weights == WEIGHT
-    table = models.regression_table([result, models.panel_fe(frame, OUTCOME, REGRESSORS, YEARS, bootstrap_reps=0)])
+    table = regression_tables.regression_table([result, models.panel_fe(frame, OUTCOME, REGRESSORS, YEARS, bootstrap_reps=0)])
     assert table.set_index("").loc["Weights"].tolist() == ["rural population", "none"]
 
 
@@ -186,7 +193,7 @@ def test_monte_carlo_error_and_bad_input():
 
 
 def test_format_p_never_prints_a_bound_below_one_over_the_draws():
-    from ruralrev.wild_bootstrap import format_p
+    from ruralrev.present.formatting import format_p
 
     assert format_p(0.0, 9999) == "≤ 0.0001 (no draw as extreme)"
     assert format_p(0.0007) == "0.0007" and format_p(0.0123) == "0.012" and format_p(float("nan")) == "–"

@@ -1,6 +1,6 @@
-/* ruralrev: small offline helpers for the book's pages (added by the ruralrev.site extension).
+/* ruralrev: small offline helpers for the book's pages (added by the ruralrev.book.sphinx.extension extension).
  *
- * 1. Interactive tables. Tables that ruralrev.tables.myst_table marks `ruralrev-interactive`
+ * 1. Interactive tables. Tables that ruralrev.present.tables.myst_table marks `ruralrev-interactive`
  *    stay numbered MyST tables; here DataTables (the bundle shipped inside itables, read from
  *    _static/ruralrev-datatables.js as a string) makes them sortable and filterable. The module
  *    is imported from a blob: URL, which works from file:// where module files cannot be loaded.

@@ -29,24 +29,11 @@ import sys as _sys
 
 __version__ = "0.1.0"
 
-#: An optional package that jsonschema imports (when installed, as JupyterLab's dependencies
-#: install it) only to offer an IRI format check; building its grammar costs about a second per
-#: process, and nbformat (papermill, ``myst_nb.glue``, Sphinx) never asks for that check.
-UNUSED_IMPORT = "rfc3987_syntax"
-
-
-def skip_unused_import() -> None:
-    """Make ``import rfc3987_syntax`` fail fast in this process (jsonschema then leaves out the IRI
-    format check it would offer, and nothing else changes); a no-op once it has been imported.
-    Called by the book's own processes only: the runner's workers and kernels and the Sphinx
-    build, never on a reader's import of the package."""
-    _sys.modules.setdefault(UNUSED_IMPORT, None)
-
-
 # In a kernel started by the runner, record each figure's data beside its image (see figdata),
 # and skip the import above (the first glue() call would pay it through nbformat).
 if _os.environ.get("RURALREV_FIGURE_DATA") == "1" and "IPython" in _sys.modules:
-    from . import figdata as _figdata
+    from ruralrev.book import figure_data as _figdata
+    from ruralrev.book.startup import skip_unused_import as _skip_unused_import
 
     _figdata.register()
-    skip_unused_import()
+    _skip_unused_import()

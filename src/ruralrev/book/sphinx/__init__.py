@@ -1,0 +1,2 @@
+"""What the website needs beyond Jupyter Book: the extension, the warm start, the CSV table directive.
+"""

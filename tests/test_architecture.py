@@ -1,0 +1,112 @@
+"""The package's architecture: layers imported one way only, no cycles, notebooks above the package
+but beside the book machinery, modules of a readable size, namespaces without clashes.
+
+The contracts live in ``pyproject.toml`` (``[tool.importlinter]``) and are run here with
+import-linter; two tests add a forbidden import to the real graph and check that the same layer
+list and cycle check catch it, so the contracts are shown to be able to fail.
+"""
+
+import ast
+import importlib
+import tomllib
+
+import grimp
+import pytest
+from importlinter.cli import lint_imports
+
+from ruralrev.core import paths
+
+SRC = paths.ROOT / "src" / "ruralrev"
+MAX_LINES = 460
+NAMESPACES = ["ruralrev.data", "ruralrev.data.breaks", "ruralrev.stats.inequality", "ruralrev.stats.regression",
+              "ruralrev.stats.clustering", "ruralrev.stats.index", "ruralrev.stats.spatial", "ruralrev.present.figures",
+              "ruralrev.chapters.claims", "ruralrev.chapters.digital", "ruralrev.chapters.disparities"]
+
+
+def _contracts() -> list[dict]:
+    return tomllib.loads((paths.ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+
+
+def _layers() -> list[str]:
+    return next(c for c in _contracts() if c["type"] == "layers")["layers"]
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return grimp.build_graph("ruralrev", cache_dir=None)
+
+
+def test_the_import_linter_contracts_are_kept():
+    assert {c["type"] for c in _contracts()} == {"layers", "acyclic_siblings"}
+    assert lint_imports(config_filename=str(paths.ROOT / "pyproject.toml"), no_cache=True, no_logo=True) == 0
+
+
+def test_every_subpackage_is_a_layer(graph):
+    top = {m for m in graph.find_children("ruralrev") if (SRC / m.split(".")[1]).is_dir()}
+    assert top == set(_layers())
+
+
+def test_the_layer_check_catches_an_upward_import(graph):
+    assert graph.find_illegal_dependencies_for_layers(layers=_layers()) == set()
+    graph.add_import(importer="ruralrev.stats.convergence", imported="ruralrev.present.tables")
+    illegal = graph.find_illegal_dependencies_for_layers(layers=_layers())
+    assert {(d.importer, d.imported) for d in illegal} == {("ruralrev.stats", "ruralrev.present")}
+    graph.remove_import(importer="ruralrev.stats.convergence", imported="ruralrev.present.tables")
+
+
+def test_the_cycle_check_catches_a_cycle(graph):
+    assert graph.nominate_cycle_breakers("ruralrev.book") == set()
+    graph.add_import(importer="ruralrev.book.params", imported="ruralrev.book.cli")    # cli imports params
+    assert graph.nominate_cycle_breakers("ruralrev.book") != set()
+    graph.remove_import(importer="ruralrev.book.params", imported="ruralrev.book.cli")
+
+
+def _notebook_code(path) -> list[str]:
+    """The code cells of a chapter (jupytext) and the Python blocks of its solutions."""
+    import jupytext
+
+    from ruralrev.book.exercises import read_exercises
+
+    cells = [c.source for c in jupytext.read(path).cells if c.cell_type == "code"]
+    blocks = [b.code for e in read_exercises(path) for b in e.blocks if b.language == "python"]
+    return cells + blocks
+
+
+@pytest.mark.parametrize("notebook", sorted((paths.ROOT / "notebooks").glob("*.md")), ids=lambda p: p.stem)
+def test_notebooks_never_import_the_book_machinery(notebook):
+    imported = set()
+    for code in _notebook_code(notebook):
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            elif isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names}
+    assert any(m.startswith("ruralrev") for m in imported), "no ruralrev import found: the cells were not read"
+    assert {m for m in imported if m == "ruralrev.book" or m.startswith("ruralrev.book.")} == set()
+
+
+def test_modules_stay_readable_in_size():
+    sizes = {p.relative_to(SRC).as_posix(): len(p.read_text().splitlines()) for p in SRC.rglob("*.py")}
+    assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES)
+def test_namespaces_resolve_every_export_without_clashes(namespace):
+    """Every name a namespace lists imports from its module, and is the module's own object."""
+    package = importlib.import_module(namespace)
+    names = [n for n in dir(package) if not (SRC / namespace.split(".", 1)[1].replace(".", "/") / f"{n}.py").exists()]
+    assert names
+    for name in names:
+        assert getattr(package, name) is not None
+
+
+def test_a_name_that_is_also_a_submodule_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "clash").mkdir()
+    (tmp_path / "clash" / "__init__.py").write_text(
+        "from ruralrev.core.exports import lazy_namespace\n__getattr__, __dir__ = lazy_namespace(__name__, __file__)\n")
+    (tmp_path / "clash" / "tool.py").write_text('__all__ = ["tool"]\n\ndef tool():\n    return 1\n')
+    (tmp_path / "clash" / "other.py").write_text('__all__ = ["helper"]\n\ndef helper():\n    return 2\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    clash = importlib.import_module("clash")
+    with pytest.raises(ImportError, match="both an export of tool and a submodule"):
+        clash.helper
