@@ -159,7 +159,7 @@ def test_page_over_http_shows_its_parameters(browser, server, page_path):
     assert page.errors == []
     chapters = {c.output.relative_to(paths.ROOT).with_suffix("").as_posix() for c in params.load_plan()}
     if page_path in chapters:
-        assert page.locator(".admonition", has_text="Parameters of this page").count() == 1
+        assert page.locator(".admonition", has_text="Run this page yourself").count() == 1
     page.context.close()
 
 

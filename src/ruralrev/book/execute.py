@@ -62,8 +62,10 @@ def _parameters_box(chapter: Chapter, parameters: dict[str, Any], source: str = 
     lines = [f"- `{key}` = `{format_value(value, chapter.spec(key))}`" for key, value in parameters.items()] or ["- (none)"]
     name = chapter.name
     text = [
-        "````{admonition} Parameters of this page",
-        ":class: tip",
+        "````{admonition} Run this page yourself",
+        ":class: tip dropdown ruralrev-run-box",
+        "",
+        "This page was executed with these parameters:",
         "",
         *lines,
         "",

@@ -378,19 +378,16 @@ def write_run_times(chapters) -> Path | None:
 def _guide_markdown(rows: list[dict]) -> str:
     from ruralrev.present.tables import escape_markdown
 
-    def number(label: str) -> str:
-        return label.rsplit("-", 1)[-1]
-
     lines = ["| chapter | level | prerequisites | read | run | exercises (lab) | run it |",
              "| --- | --- | --- | ---: | ---: | --- | --- |"]
     for row in rows:
         docname = row["docname"]
         run = f"{row['run_seconds']:.0f} s" if isinstance(row["run_seconds"], (int, float)) else "not run yet"
-        lab = ", ".join(number(label) for label in row["lab"]) or "none"
+        lab = ", ".join(f"{{numref}}`{label}`" for label in row["lab"]) or "none"   # "Exercise 2.1", as numbered in the chapter
         lines.append(" | ".join([
             f"| {{doc}}`/{docname}`",
             escape_markdown(row["level"], table_cell=True), escape_markdown(row["prerequisites"], table_cell=True),
-            f"{row['read_minutes']} min", run, f"{len(row['exercises'])} ({escape_markdown(lab, table_cell=True)})",
+            f"{row['read_minutes']} min", run, f"{len(row['exercises'])} ({lab})",
             f"`ruralrev run {row['name']}` |"]))
     return "\n".join(lines)
 
@@ -426,7 +423,7 @@ def _chapter_guide_directive():
 
 
 def setup(app):
-    from ruralrev.book.sphinx import csv_table
+    from ruralrev.book.sphinx import csv_table, guards
 
     app.add_config_value("ruralrev_edition", "full", "env")
     app.connect("config-inited", _edition)
@@ -442,4 +439,5 @@ def setup(app):
     app.add_js_file("ruralrev.js")
     app.add_directive("chapter-guide", _chapter_guide_directive())
     app.add_directive("csv-html-table", csv_table.directive())
+    guards.setup(app)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
