@@ -110,3 +110,42 @@ def test_a_name_that_is_also_a_submodule_is_refused(tmp_path, monkeypatch):
     clash = importlib.import_module("clash")
     with pytest.raises(ImportError, match="both an export of tool and a submodule"):
         clash.helper
+
+
+#: Libraries a function may import where it needs them instead of at the top of its module, with
+#: the reason: CPU seconds to import each in a fresh process (``resource.getrusage`` around the
+#: import, development machine, 2026-12), or the one process that has it.
+LAZY_IMPORTS = {
+    "libpysal": "2.3 s", "esda": "2.2 s", "spreg": "2.2 s", "spopt": "2.6 s", "sklearn": "1.4 s",
+    "statsmodels": "1.4 s", "linearmodels": "1.1 s", "papermill": "1.4 s (runner and workers only)",
+    "jupytext": "1.5 s", "scipy": "0.8 s (scipy.stats)", "matplotlib": "0.45 s (pyplot)", "geopandas": "0.4 s",
+    "seaborn": "imports matplotlib and scipy", "mapclassify": "imports scipy",
+    "sphinx": "the Sphinx process only", "docutils": "the Sphinx process only",
+    "sphinx_exercise": "the Sphinx process only", "jupyter_book": "the Sphinx process only",
+    "myst_nb": "a kernel or the Sphinx process only", "IPython": "a kernel only", "traitlets": "a kernel only",
+    "psutil": "the runner only", "fcntl": "POSIX only", "ctypes": "Linux only (prctl)",
+}
+#: The book layer's own deferred imports: the command answers a bad argument or parameter before it
+#: loads the runner, Sphinx helpers or pandas (``ruralrev run`` with a typo exits in well under a
+#: second); the Sphinx extension loads what a page needs when it is built.
+BOOK_DEFERRED = ("ruralrev", "pandas", "numpy", "importlib", "threading", "signal", "shutil", "hashlib",
+                 "inspect", "traceback", "os")
+
+
+def _function_level_imports():
+    for path in SRC.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in ast.walk(tree):
+            if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for node in ast.walk(function):
+                    if isinstance(node, (ast.Import, ast.ImportFrom)):
+                        name = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+                        yield path.relative_to(SRC).as_posix(), function.name, (name or "").split(".")[0]
+
+
+def test_function_level_imports_are_the_measured_ones():
+    """A function imports at its own level only a library whose import cost (or process) is listed
+    in :data:`LAZY_IMPORTS`; the book layer may also defer its own modules and the few listed."""
+    unexpected = sorted({(path, function, top) for path, function, top in _function_level_imports()
+                         if top not in LAZY_IMPORTS and not (path.startswith("book/") and top in BOOK_DEFERRED)})
+    assert unexpected == []
