@@ -68,10 +68,10 @@ class ResolveGuards(SphinxPostTransform):
     def apply(self, **kwargs):
         from myst_nb.ext.glue.crossref import read_glue_cache
 
-        folder = self.env.mystnb_config.output_folder
         for node in list(self.document.findall(guard_node)):
             holds = node.get("holds")
             if node["refdoc"]:
+                folder = self.env.mystnb_config.output_folder     # myst-nb's glue cache of every page
                 output = read_glue_cache(folder, node["refdoc"]).get(node["key"])
                 holds = None if output is None else _parse_value(output["data"].get("text/plain", ""))
             if holds is None:
