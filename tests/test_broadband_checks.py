@@ -30,6 +30,47 @@ def test_total_rate_theil_by_hand_and_falls_more_than_the_rural_rate(book):
     assert table.loc["total", "change_pct"] < table.loc["rural", "change_pct"] < -50
 
 
+def test_undo_offsets_on_a_synthetic_reclassification():
+    import pandas as pd
+
+    rows = []   # A: 40 accounts moved from urban to rural in 2021, on top of growth; B: ordinary growth
+    for province, rural, urban in (("A", (100, 150, 160), (300, 270, 280)), ("B", (50, 60, 70), (100, 110, 120))):
+        for year, r, u in zip((2020, 2021, 2022), rural, urban):
+            rows.append({"province": province, "year": year, "rural_broadband_users": float(r),
+                         "urban_broadband_users": float(u), "broadband_users": float(r + u),
+                         "rural_population": 1000.0, "total_population": 2000.0, CODE: 100 * r / 1000})
+    panel = pd.DataFrame(rows)
+    kinds = pd.DataFrame({"province": ["A", "B"], "year_to": [2021, 2021], "rural_change": [50.0, 10.0],
+                          "urban_change": [-30.0, 10.0], "kind": ["offset by urban", "same direction"]})
+    out = bc.undo_offsets(panel, kinds).set_index(["province", "year"])
+    # the mirrored part, min(50, 30) = 30, leaves the rural class from 2021 on and goes back to urban
+    assert list(out.loc["A", "rural_broadband_users"]) == [100.0, 120.0, 130.0]
+    assert list(out.loc["A", "urban_broadband_users"]) == [300.0, 300.0, 310.0]
+    assert list(out.loc["A", CODE]) == pytest.approx([10.0, 12.0, 13.0])
+    pd.testing.assert_frame_equal(out.loc["B"], panel.set_index(["province", "year"]).loc["B"])
+    assert (out["broadband_users"] == panel.set_index(["province", "year"])["broadband_users"]).all()
+
+
+def test_flagged_offsets_undone_barely_move_the_rural_convergence(book):
+    panel, common, _ = book
+    from ruralrev.data.breaks import flags as break_flags
+
+    flags = break_flags.load_flags()
+    kinds = dg.broadband_flag_kinds(panel, flags[flags["series"] == "rural_broadband_users"])
+    table = bc.total_rate_inequality(panel, common, 2016, 2024, kinds=kinds)
+    assert list(table.index) == ["rural", "total", "rural, offsets undone"]
+    assert table.loc["rural, offsets undone", "first"] == table.loc["rural", "first"]   # no flag closes in 2016
+    # snapshot of the book's data: undoing the ten offsets moves the fall by about one point (-62.5 -> -63.5 %)
+    assert table.loc["rural", "change_pct"] == pytest.approx(-62.51, abs=0.01)
+    assert table.loc["rural, offsets undone", "change_pct"] == pytest.approx(-63.50, abs=0.01)
+    # the undone 2024 rates by hand: published counts minus the mirrored parts, over the rural population
+    undone = bc.undo_offsets(panel, kinds)
+    one = undone[(undone["year"] == 2024) & undone["province"].isin(common)]
+    from ruralrev.stats.inequality.measures import theil_t
+    assert table.loc["rural, offsets undone", "last"] == pytest.approx(
+        theil_t(one[CODE].to_numpy(float), one["rural_population"].to_numpy(float)), rel=1e-12)
+
+
 def test_never_flagged_provinces_started_higher_and_grew_less(book):
     panel, common, never = book
     profile = bc.selection_profile(panel, CODE, common, never, 2016, 2024)

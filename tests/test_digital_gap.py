@@ -109,6 +109,13 @@ def test_flag_kinds_on_the_real_flags(panel):
     flags = break_flags.load_flags()
     kinds = dg.broadband_flag_kinds(panel, flags[flags["series"] == "rural_broadband_users"])
     assert kinds["kind"].value_counts().to_dict() == {"same direction": 26, "offset by urban": 10}
+    # the sizes of the urban offsets: only two of the size a reclassification alone would give
+    offset = kinds[kinds["kind"] == "offset by urban"]
+    assert offset["offset_size"].value_counts().to_dict() == {"large": 5, "small": 3, "matching": 2}
+    matching = offset[offset["offset_size"] == "matching"]
+    assert set(zip(matching["province"], matching["year_to"])) == {("Fujian", 2020), ("Heilongjiang", 2020)}
+    assert (kinds.loc[kinds["kind"] == "same direction", "offset_size"] == "").all()
+    assert offset["offset_share"].between(dg.OFFSET_SMALL, dg.OFFSET_LARGE).sum() == 2
     fujian = kinds[(kinds["province"] == "Fujian") & (kinds["year_to"] == 2020)].iloc[0]
     assert fujian["kind"] == "offset by urban"
     assert fujian["rural_change"] == pytest.approx(-210.9) and fujian["urban_change"] == pytest.approx(263.0)
@@ -126,6 +133,7 @@ def test_flag_kinds_on_a_synthetic_reclassification():
                           "year_to": 2021, "change_pct": [-50.0, 50.0]})
     kinds = dg.broadband_flag_kinds(pd.DataFrame(rows), flags).set_index("province")
     assert kinds.loc["A", "kind"] == "offset by urban" and kinds.loc["A", "offset_share"] == pytest.approx(1.0)
+    assert kinds.loc["A", "offset_size"] == "matching" and kinds.loc["B", "offset_size"] == ""
     assert kinds.loc["B", "kind"] == "same direction"
     assert kinds.loc["A", "total_change_pct"] == pytest.approx(0.0)
     assert kinds.loc["A", "national_total_change_pct"] == pytest.approx(100 * (670 / 600 - 1))
@@ -157,27 +165,34 @@ def test_fe_variants_samples_and_an_independent_wls_fit(panel):
     assert full["segment"].nunique() == 67
 
 
-def test_fe_grid_summary_and_verdict(panel):
+def test_fe_grid_summary_and_tally(panel):
     grid = dg.fe_grid(panel, RURAL, "log_rural_income", YEARS, bootstrap_reps=199)
     assert list(grid) == [("level", "unweighted"), ("level", "rural_population"), ("log", "unweighted"),
                           ("log", "rural_population")]
     table = dg.fe_summary(grid, "log_rural_income")
     assert len(table) == 16 and set(table["weighting"]) == {"unweighted", "rural population"}
     assert table["p_wild"].between(0, 1).all()
-    assert dg.fe_verdict(table).startswith(f"positive in {int((table['coef'] > 0).sum())} of 16")
+    tally = dg.fe_tally(table)
+    assert tally.estimates == 16 and tally.positive == int((table["coef"] > 0).sum())
+    assert tally.significant == int((table["p_wild"] < 0.05).sum())
+    assert set(tally.significant_samples) == set(table.loc[table["p_wild"] < 0.05, "sample"])
 
 
-@pytest.mark.parametrize("p, expected", [
-    ([0.5, 0.6], "p < 0.05 in none of them"),
-    ([0.01, 0.02], "p < 0.05 in all 2, but of different signs"),
-    ([0.01, 0.6], "p < 0.05 in 1 of 2 (level, unweighted, a): not robust"),
+@pytest.mark.parametrize("p, significant, positive, samples", [
+    ([0.5, 0.6], 0, 0, ()),
+    ([0.01, 0.02], 2, 1, ("a", "b")),
+    ([0.01, 0.6], 1, 1, ("a",)),
+    ([0.6, 0.01], 1, 0, ("b",)),
 ])
-def test_fe_verdict_cases(p, expected):
+def test_fe_tally_cases(p, significant, positive, samples):
     table = pd.DataFrame({"form": "level", "weighting": "unweighted", "sample": ["a", "b"], "coef": [1.0, -2.0],
                           "p_wild": p})
-    assert expected in dg.fe_verdict(table)
+    tally = dg.fe_tally(table)
+    assert (tally.estimates, tally.positive, tally.significant) == (2, 1, significant)
+    assert tally.significant_positive == positive and tally.significant_samples == samples
+    assert dg.fe_tally(table, level=0.001).significant == 0
     with pytest.raises(ValueError, match="wild bootstrap"):
-        dg.fe_verdict(table.assign(p_wild=np.nan))
+        dg.fe_tally(table.assign(p_wild=np.nan))
 
 
 def test_convergence_summary_against_pysal_and_direct_calls(panel):
@@ -193,19 +208,16 @@ def test_convergence_summary_against_pysal_and_direct_calls(panel):
     beta = convergence.beta_convergence(panel[panel["province"].isin(common)], RURAL, 2016, 2024)
     assert row["beta"] == pytest.approx(beta.beta) and row["provinces"] == 30
     assert row["theil_ci_low"] < row["theil_change"] < row["theil_ci_high"]
-    assert row["theil_verdict"] == dg.change_verdict(row["theil_ci_low"], row["theil_ci_high"])
+    # the interval's verdict is the bootstrap's own, as numbers: the rural rate's Theil fell, excluding zero
+    from ruralrev.stats.inequality.bootstrap import bootstrap_inequality
 
-
-def test_fe_verdict_same_sign():
-    table = pd.DataFrame({"form": "log", "weighting": "w", "sample": ["a", "b"], "coef": [-1.0, -2.0],
-                          "p_wild": [0.01, 0.02]})
-    assert dg.fe_verdict(table) == "negative in 2 of 2 estimates; p < 0.05 in all 2, all of the same sign"
-
-
-def test_change_verdict():
-    assert dg.change_verdict(-2, -1).startswith("fell")
-    assert dg.change_verdict(1, 2).startswith("rose")
-    assert "no tested change" in dg.change_verdict(-1, 1)
+    test = bootstrap_inequality(panel[panel["province"].isin(common)], RURAL, "rural_population", 2016, 2024,
+                                reps=199).change_test("theil")
+    assert (row["theil_ci_low"], row["theil_ci_high"]) == (test.ci_low, test.ci_high)
+    assert row["theil_excludes_zero"] == (row["theil_ci_high"] < 0 or row["theil_ci_low"] > 0) == test.excludes_zero
+    assert row["theil_marginal"] == test.marginal
+    assert row["theil_excludes_zero"] and row["theil_change"] < 0     # snapshot of the book's data
+    assert isinstance(row["gini_excludes_zero"], (bool, np.bool_))
 
 
 def test_ledger_and_chapter_compute_the_same_national_broadband_rate():

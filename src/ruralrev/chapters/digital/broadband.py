@@ -21,11 +21,13 @@ common_provinces, flagged_province_years, never_flagged_provinces, without_flagg
 convergence_summary
     Theil and Gini (with bootstrap intervals of their change), σ and β on several samples of provinces.
 broadband_flag_kinds
-    Each flagged change of urban or rural subscribers beside what the other class did.
-fe_variants, fe_grid, fe_summary, fe_verdict
+    Each flagged change of urban or rural subscribers beside what the other class did, and the size
+    of the other class's offsetting move (``offset_size``: ``small``, ``matching``, ``large``).
+fe_variants, fe_grid, fe_summary, fe_tally
     Two-way fixed-effects models with all province-years, without the flagged ones and on the
     never-flagged provinces only (:func:`ruralrev.stats.regression.models.panel_fe`); in levels and logs, unweighted
-    and population-weighted; one summary row per model and a verdict computed from them.
+    and population-weighted; one summary row per model, and the counts of signs and of estimates
+    below a p-value level over them (the chapter words what the counts mean).
 """
 
 from __future__ import annotations
@@ -45,8 +47,8 @@ from ruralrev.stats.regression import models
 __all__ = [
     "DIGITAL_OUTCOMES", "population_weight", "NationalBroadband", "rural_broadband_national", "national_series",
     "common_provinces", "flagged_province_years", "never_flagged_provinces", "without_flagged",
-    "broadband_flag_kinds", "fe_variants", "fe_grid", "fe_summary", "fe_verdict",
-    "convergence_summary", "change_verdict",
+    "OFFSET_SMALL", "OFFSET_LARGE", "broadband_flag_kinds", "fe_variants", "fe_grid", "fe_summary", "FeTally",
+    "fe_tally", "convergence_summary",
 ]
 
 #: Per-resident digital indicators a chapter can analyse (registry codes tagged digital and per_capita).
@@ -108,11 +110,10 @@ def rural_broadband_national(panel: pd.DataFrame, year: int, provinces=None) -> 
     likewise urban; the gap is :math:`U_t / R_t`. Mobile internet subscriptions are not split
     urban/rural; ``mobile_per_100_residents`` is per 100 residents of all 31 provinces.
 
-    This is the NBS side of paper 002's "rural internet penetration 66.5 % (December 2023)": a
-    different concept. CNNIC counts *people* who used the internet (any access, mobile included)
-    as a share of rural residents; ``rural_per_100`` counts fixed-broadband *accounts* (one per
-    household, businesses included, classed rural by the operators) per 100 rural residents. The
-    two are not comparable as levels, and neither bounds the other.
+    ``rural_per_100`` counts fixed-broadband *accounts* (one per household, businesses included,
+    classed rural by the operators) per 100 rural residents, not people online: it is a different
+    concept from an internet penetration rate such as CNNIC's (people who used the internet by any
+    access, as a share of rural residents), which paper 002 quotes.
 
     Parameters
     ----------
@@ -230,6 +231,12 @@ def without_flagged(panel: pd.DataFrame, code: str, years=None, root: Path | Non
     return out
 
 
+#: Bounds of ``offset_share`` (:func:`broadband_flag_kinds`): below ``OFFSET_SMALL`` the other class mirrors
+#: too little of the change to account for it (``small``); above ``OFFSET_LARGE`` it moved more than a
+#: reclassification alone would move (``large``); in between the sizes match (``matching``).
+OFFSET_SMALL, OFFSET_LARGE = 1 / 3, 2.0
+
+
 def broadband_flag_kinds(panel: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
     r"""Each flagged change of rural (or urban) subscribers beside the other class's change.
 
@@ -239,7 +246,11 @@ def broadband_flag_kinds(panel: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFra
     * ``offset by urban`` when :math:`\Delta^u` has the sign opposite to :math:`\Delta^r` for a
       rural flag (or vice versa): subscribers moved between the operators' two classes, a
       reclassification rather than a change of take-up; ``offset_share`` :math:`= -\Delta^u/\Delta^r`
-      says how much of the rural change the urban one mirrors;
+      says how much of the rural change the urban one mirrors, and ``offset_size`` sorts it: ``small``
+      below :data:`OFFSET_SMALL` (too little to account for the rural step), ``large`` above
+      :data:`OFFSET_LARGE` (more than a reclassification alone would move), ``matching`` in
+      between — the size a reclassification of :math:`X` accounts on top of ordinary growth
+      :math:`g^r, g^u` gives, :math:`(X - g^u)/(X + g^r)`, for :math:`X` large against the growth;
     * ``same direction`` otherwise: both classes moved together (fast growth, or a change of
       coverage the total shows too).
 
@@ -254,7 +265,7 @@ def broadband_flag_kinds(panel: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFra
         The flag's ``series``, ``province``, ``year_from``, ``year_to``, ``change_pct`` and
         ``rural_change``, ``urban_change``, ``total_change`` (10,000 subscribers),
         ``total_change_pct``, ``national_total_change_pct``, ``rate_from``, ``national_rate_from``,
-        ``offset_share`` and ``kind``.
+        ``offset_share``, ``kind`` and ``offset_size`` (empty for ``same direction``).
     """
     wanted = {"rural_broadband_users": "urban_broadband_users", "urban_broadband_users": "rural_broadband_users"}
     chosen = flags[flags["series"].isin(list(wanted))]
@@ -279,7 +290,11 @@ def broadband_flag_kinds(panel: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFra
     columns = ["series", "province", "year_from", "year_to", "change_pct", "rural_change", "urban_change",
                "total_change", "total_change_pct", "national_total_change_pct", "rate_from", "national_rate_from",
                "offset_share", "kind"]
-    return pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows, columns=columns)
+    size = np.where(table["offset_share"] < OFFSET_SMALL, "small",
+                    np.where(table["offset_share"] > OFFSET_LARGE, "large", "matching"))
+    table["offset_size"] = np.where(table["kind"] == "offset by urban", size, "")
+    return table
 
 
 def fe_variants(panel: pd.DataFrame, outcome: str, regressors: list[str], years, *, weights: str | None = None,
@@ -295,7 +310,7 @@ def fe_variants(panel: pd.DataFrame, outcome: str, regressors: list[str], years,
     absorbs); without the province-years that close a flagged change of the outcome (``without
     flagged``, :func:`without_flagged`; later years still carry the shift); and on the provinces
     never flagged in ``years`` (``never-flagged provinces``, a sample selected on the outcome's
-    path). A coefficient that keeps its sign and size across them does not rest on the breaks.
+    path).
 
     References
     ----------
@@ -346,33 +361,37 @@ def fe_summary(grid: dict[tuple[str, str], list[models.ModelResult]], regressor:
     return pd.DataFrame(rows)
 
 
-def fe_verdict(summary: pd.DataFrame, level: float = 0.05) -> str:
-    """What the estimates of :func:`fe_summary` say together, as a clause computed from them.
+@dataclass(frozen=True)
+class FeTally:
+    """Counts over the estimates of :func:`fe_summary` (result of :func:`fe_tally`).
 
-    Counts the estimates with a wild bootstrap p-value below ``level`` and their signs, and names
-    the form, weighting and sample of each when some but not all pass. Rows without a bootstrap
-    p-value are refused (the verdict rests on it).
+    ``estimates`` rows in all; ``positive`` with a coefficient above zero; ``significant`` with a
+    wild bootstrap p-value below ``level``, of which ``significant_positive`` positive;
+    ``significant_samples`` the samples (``sample`` codes of :func:`fe_variants`) of those, each once.
+    """
 
-    >>> table = pd.DataFrame({"form": ["level"] * 2, "weighting": ["unweighted"] * 2, "sample": ["a", "b"],
-    ...                       "coef": [1.0, 2.0], "p_wild": [0.5, 0.01]})
-    >>> fe_verdict(table)
-    'positive in 2 of 2 estimates; p < 0.05 in 1 of 2 (level, unweighted, b): not robust to the sample, form and weighting'
+    estimates: int
+    positive: int
+    significant: int
+    significant_positive: int
+    significant_samples: tuple[str, ...]
+    level: float
+
+
+def fe_tally(summary: pd.DataFrame, level: float = 0.05) -> FeTally:
+    """Count the signs of the estimates of :func:`fe_summary` and those with a wild bootstrap
+    p-value below ``level``. Rows without a bootstrap p-value are refused (the count rests on it).
+
+    >>> table = pd.DataFrame({"sample": ["a", "b"], "coef": [1.0, 2.0], "p_wild": [0.5, 0.01]})
+    >>> fe_tally(table)
+    FeTally(estimates=2, positive=2, significant=1, significant_positive=1, significant_samples=('b',), level=0.05)
     """
     if summary["p_wild"].isna().any():
         raise ValueError("every estimate needs a wild bootstrap p-value (bootstrap_reps > 0)")
-    n = len(summary)
-    positive = int((summary["coef"] > 0).sum())
     passing = summary[summary["p_wild"] < level]
-    sign = f"positive in {positive} of {n} estimates" if positive >= n - positive else \
-        f"negative in {n - positive} of {n} estimates"
-    if len(passing) == 0:
-        return f"{sign}; p < {level:g} in none of them: no estimate distinguishable from zero"
-    if len(passing) == n:
-        signs = set(np.sign(passing["coef"]))
-        agreed = "all of the same sign" if len(signs) == 1 else "but of different signs"
-        return f"{sign}; p < {level:g} in all {n}, {agreed}"
-    where = "; ".join(f"{r.form}, {r.weighting}, {r.sample}" for r in passing.itertuples())
-    return f"{sign}; p < {level:g} in {len(passing)} of {n} ({where}): not robust to the sample, form and weighting"
+    return FeTally(estimates=len(summary), positive=int((summary["coef"] > 0).sum()), significant=len(passing),
+                   significant_positive=int((passing["coef"] > 0).sum()),
+                   significant_samples=tuple(dict.fromkeys(passing["sample"])), level=level)
 
 
 def convergence_summary(panel: pd.DataFrame, code: str, samples: dict[str, list[str]], start: int, end: int,
@@ -393,41 +412,28 @@ def convergence_summary(panel: pd.DataFrame, code: str, samples: dict[str, list[
         One row per sample: ``sample``, ``provinces``, ``theil_first``, ``theil_last``,
         ``theil_change``, ``theil_ci_low``, ``theil_ci_high``, ``gini_first``, ``gini_last``,
         ``gini_change``, ``gini_ci_low``, ``gini_ci_high``, ``sd_log_first``, ``sd_log_last``,
-        ``beta``, ``beta_se``, ``beta_p``, and ``theil_verdict``, ``gini_verdict`` (:func:`change_verdict`).
+        ``beta``, ``beta_se``, ``beta_p``, and for ``theil`` and ``gini`` whether the interval of
+        the change excludes zero (``*_excludes_zero``) and does so only narrowly (``*_marginal``,
+        :class:`ruralrev.stats.inequality.bootstrap.ChangeTest`).
     """
 
     weight = population_weight(code)
     rows = []
     for name, provinces in samples.items():
         part = panel[panel["province"].isin(list(provinces))]
-        boot = bootstrap_inequality(part, code, weight, start, end, reps=reps, seed=seed).table
+        result = bootstrap_inequality(part, code, weight, start, end, reps=reps, seed=seed)
+        boot = result.table
         sigma = sigma_convergence(part, code, years=[start, end]).set_index("year")["sd_log"]
         beta = beta_convergence(part, code, start, end)
         row = {"sample": name, "provinces": len(provinces)}
         for measure in ("theil", "gini"):
+            test = result.change_test(measure)
             row.update({f"{measure}_first": boot.loc[f"{measure}_first", "estimate"],
                         f"{measure}_last": boot.loc[f"{measure}_last", "estimate"],
-                        f"{measure}_change": boot.loc[f"{measure}_change", "estimate"],
-                        f"{measure}_ci_low": boot.loc[f"{measure}_change", "ci_low"],
-                        f"{measure}_ci_high": boot.loc[f"{measure}_change", "ci_high"]})
-        row.update({f"{m}_verdict": change_verdict(row[f"{m}_ci_low"], row[f"{m}_ci_high"]) for m in ("theil", "gini")})
+                        f"{measure}_change": test.estimate, f"{measure}_ci_low": test.ci_low,
+                        f"{measure}_ci_high": test.ci_high, f"{measure}_excludes_zero": bool(test.excludes_zero),
+                        f"{measure}_marginal": bool(test.marginal)})
         row.update({"sd_log_first": float(sigma[start]), "sd_log_last": float(sigma[end]), "beta": beta.beta,
                     "beta_se": beta.se, "beta_p": beta.pvalue})
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def change_verdict(low: float, high: float) -> str:
-    """Words for a change whose confidence interval is ``[low, high]``: a tested fall or rise when
-    the interval excludes zero, otherwise no tested change.
-
-    >>> change_verdict(-0.2, -0.01)
-    'fell, and the 95 % interval of the change excludes zero'
-    >>> change_verdict(-0.2, 0.01)
-    'changed, but the 95 % interval of the change includes zero: no tested change'
-    """
-    if high < 0:
-        return "fell, and the 95 % interval of the change excludes zero"
-    if low > 0:
-        return "rose, and the 95 % interval of the change excludes zero"
-    return "changed, but the 95 % interval of the change includes zero: no tested change"

@@ -1,17 +1,24 @@
-r"""Two checks of the rural broadband convergence that the operators' reclassifications cannot fake.
+r"""Checks of the rural broadband convergence against the operators' reclassifications.
 
-* :func:`total_rate_inequality` — the population-weighted Theil T of *total* fixed-broadband
-  subscriptions per 100 residents beside that of the rural rate. Moving an account between the
-  operators' urban and rural classes changes the rural rate but not the total, so a fall of the
-  total's inequality at least as large as the rural rate's says the convergence is not bookkeeping:
+An account moved between the operators' urban and rural classes changes the rural rate but not
+*total* subscriptions. Moving accounts into the rural class of a province with a low rural rate
+narrows the rural rate's spread across provinces with no change of take-up, and the total's spread
+does not move. Two checks follow from that, and one caution:
+
+* :func:`total_rate_inequality` — the population-weighted Theil T of total fixed-broadband
+  subscriptions per 100 residents beside that of the rural rate, and (with ``kinds``) of the rural
+  rate with every flagged change offset by urban subscribers undone (:func:`undo_offsets`).
+  A fall of the total's inequality is convergence that no reclassification can produce; it says
+  nothing about how much of the *rural* rate's fall is reclassification, because the total mixes
+  both classes. The undone rural rate answers that for the flagged reclassifications (not for
+  changes too small to be flagged):
 
   .. math:: T = \sum_i \frac{p_i}{P}\frac{x_i}{\bar x}\ln\frac{x_i}{\bar x},\qquad
             x_i = 100\,\frac{\text{subscriptions}_i}{\text{residents}_i}
 
 * :func:`selection_profile` — how the provinces never flagged differ from the flagged ones at the
   start (median rate) and over the window (median log growth). The quality rule flags changes
-  that outrun the province's history, so "never flagged" selects slow growers on the outcome
-  itself: agreement between that sample and the full one is not a test of the breaks.
+  that outrun the province's history, so "never flagged" is a sample selected on the outcome.
 
 References
 ----------
@@ -25,26 +32,80 @@ import pandas as pd
 
 from ruralrev.stats.inequality.measures import theil_t
 
-__all__ = ["total_rate_inequality", "selection_profile"]
+__all__ = ["undo_offsets", "total_rate_inequality", "selection_profile"]
+
+RURAL_RATE = "rural_broadband_per_100_rural_residents"
 
 
-def total_rate_inequality(panel: pd.DataFrame, provinces, start: int, end: int) -> pd.DataFrame:
+def undo_offsets(panel: pd.DataFrame, kinds: pd.DataFrame) -> pd.DataFrame:
+    r"""The panel with every flagged change offset by urban subscribers treated as a reclassification
+    and undone.
+
+    For a flag of province *i* closing in year *t* with rural change :math:`\Delta^r` and an urban
+    change :math:`\Delta^u` of the opposite sign, the mirrored part
+
+    .. math:: m = \operatorname{sign}(\Delta^r)\,\min(|\Delta^r|, |\Delta^u|)
+
+    is taken to be accounts moved between the classes: it is taken out of the rural subscribers
+    (and put back into the urban ones) in year *t* and every later year. The rural rate of those
+    province-years is recomputed from the adjusted count (the others keep the panel's value); the
+    total does not change.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        The panel (:func:`ruralrev.data.official.load_panel`).
+    kinds : DataFrame
+        :func:`ruralrev.chapters.digital.broadband.broadband_flag_kinds` of the rural flags; rows of
+        kind ``offset by urban`` are undone, the others ignored.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``panel`` with ``rural_broadband_users``, ``urban_broadband_users`` and
+        ``rural_broadband_per_100_rural_residents`` adjusted.
+    """
+    out = panel.copy()
+    for flag in kinds[kinds["kind"] == "offset by urban"].itertuples():
+        moved = np.sign(flag.rural_change) * min(abs(flag.rural_change), abs(flag.urban_change))
+        rows = (out["province"] == flag.province) & (out["year"] >= flag.year_to)
+        out.loc[rows, "rural_broadband_users"] -= moved
+        out.loc[rows, "urban_broadband_users"] += moved
+        out.loc[rows, RURAL_RATE] = 100 * out.loc[rows, "rural_broadband_users"] / out.loc[rows, "rural_population"]
+    return out
+
+
+def _theil(part: pd.DataFrame, year: int, name: str, rate, weight: str) -> float:
+    one = part[part["year"] == year]
+    x = one[rate] if isinstance(rate, str) else rate(one)
+    keep = x.notna() & one[weight].notna()
+    if keep.sum() < len(one):
+        raise ValueError(f"{name} broadband rate missing in {year} for {sorted(one.loc[~keep, 'province'])}")
+    return theil_t(x.to_numpy(float), one[weight].to_numpy(float))
+
+
+def total_rate_inequality(panel: pd.DataFrame, provinces, start: int, end: int,
+                          kinds: pd.DataFrame | None = None) -> pd.DataFrame:
     """Theil T of the rural rate (weights: rural population) and of the total rate (total
     subscriptions per 100 residents; weights: total population) in ``start`` and ``end`` on
-    ``provinces``. Rows ``rural`` and ``total``; columns ``first``, ``last``, ``change_pct``."""
+    ``provinces``; with ``kinds``, also of the rural rate with the flagged offsets undone
+    (:func:`undo_offsets`).
+
+    Returns
+    -------
+    DataFrame
+        Rows ``rural``, ``total`` (and ``rural, offsets undone``); columns ``first``, ``last``,
+        ``change_pct`` (100 × (last / first − 1)).
+    """
     part = panel[panel["province"].isin(list(provinces))]
+    total = lambda one: 100 * one["broadband_users"] / one["total_population"]   # noqa: E731
+    cases = [("rural", part, RURAL_RATE, "rural_population"), ("total", part, total, "total_population")]
+    if kinds is not None:
+        cases.append(("rural, offsets undone", undo_offsets(part, kinds), RURAL_RATE, "rural_population"))
     rows = {}
-    for name, rate, weight in (("rural", "rural_broadband_per_100_rural_residents", "rural_population"),
-                               ("total", None, "total_population")):
-        values = []
-        for year in (start, end):
-            one = part[part["year"] == year]
-            x = one[rate] if rate else 100 * one["broadband_users"] / one["total_population"]
-            keep = x.notna() & one[weight].notna()
-            if keep.sum() < len(one):
-                raise ValueError(f"{name} broadband rate missing in {year} for {sorted(one.loc[~keep, 'province'])}")
-            values.append(theil_t(x.to_numpy(float), one[weight].to_numpy(float)))
-        rows[name] = {"first": values[0], "last": values[1], "change_pct": 100 * (values[1] / values[0] - 1)}
+    for name, frame, rate, weight in cases:
+        first, last = (_theil(frame, year, name, rate, weight) for year in (start, end))
+        rows[name] = {"first": first, "last": last, "change_pct": 100 * (last / first - 1)}
     return pd.DataFrame(rows).T
 
 
