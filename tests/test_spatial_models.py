@@ -50,7 +50,9 @@ def test_detectable_residual_moran_is_where_lm_error_reaches_the_critical_value(
 
 
 def test_rural_income_convergence_needs_no_spatial_term(income):
-    assert income.chosen == "OLS" and income.n == 31
+    assert income.chosen == "OLS" and income.rule == "neither" and income.n == 31
+    p = income.tests.set_index("test")["p"]
+    assert p["LM lag"] > 0.05 and p["LM error"] > 0.05
     assert income.estimates["OLS"].beta < 0 and income.estimates["OLS"].p < 0.01
     assert 40 < income.estimates["OLS"].half_life < 60
     sar = income.estimates["SAR"]
@@ -72,16 +74,17 @@ def _tests(lag, robust_lag, error, robust_error):
                          "df": 1, "p": [r[1] for r in rows]})
 
 
-@pytest.mark.parametrize("p_values, expected", [
-    ((0.4, 0.5, 0.3, 0.6), "OLS"),
-    ((0.01, 0.02, 0.3, 0.6), "SAR"),
-    ((0.3, 0.6, 0.01, 0.02), "SEM"),
-    ((0.01, 0.4, 0.01, 0.03), "SEM"),      # both LM significant, only robust error is
-    ((0.001, 0.01, 0.001, 0.04), "SAR"),   # both robust significant: the larger robust statistic
+@pytest.mark.parametrize("p_values, expected, step", [
+    ((0.4, 0.5, 0.3, 0.6), "OLS", "neither"),
+    ((0.01, 0.02, 0.3, 0.6), "SAR", "one"),
+    ((0.3, 0.6, 0.01, 0.02), "SEM", "one"),
+    ((0.01, 0.4, 0.01, 0.03), "SEM", "robust"),            # both LM significant, only robust error is
+    ((0.001, 0.01, 0.001, 0.04), "SAR", "larger_robust"),  # both robust significant: the larger statistic
+    ((0.001, 0.2, 0.001, 0.3), "SAR", "larger_robust"),    # neither robust significant: the larger statistic
 ])
-def test_anselin_decision_rule(p_values, expected):
-    chosen, reason = sm.choose_model(_tests(*p_values), 0.05)
-    assert chosen == expected and reason
+def test_anselin_decision_rule(p_values, expected, step):
+    assert sm.choose_model(_tests(*p_values), 0.05) == (expected, step)
+    assert step in sm.RULE_STEPS
 
 
 def test_speed_and_half_life():

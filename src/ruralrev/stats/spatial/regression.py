@@ -40,6 +40,7 @@ from ruralrev.stats.spatial.panel_moran import joint_moran
 
 __all__ = [
     "MODELS",
+    "RULE_STEPS",
     "convergence_frame",
     "speed_and_half_life",
     "lm_diagnostics",
@@ -55,6 +56,10 @@ __all__ = [
 ]
 
 MODELS = {"OLS": "OLS (no spatial term)", "SAR": "spatial lag (SAR)", "SEM": "spatial error (SEM)"}
+
+#: The steps of Anselin's rule (:func:`choose_model`): neither LM test significant, only one, both
+#: with one robust test significant, both with the robust tests not separating them.
+RULE_STEPS = ("neither", "one", "robust", "larger_robust")
 
 
 def convergence_frame(panel: pd.DataFrame, variable: str, start: int, end: int,
@@ -118,36 +123,30 @@ def detectable_residual_moran(w, alpha: float = 0.05) -> float:
 
 
 def choose_model(tests: pd.DataFrame, alpha: float = 0.05) -> tuple[str, str]:
-    """Anselin's (2005) rule: which of OLS, SAR and SEM the LM tests point to, and why.
+    """Anselin's (2005) rule: which of OLS, SAR and SEM the LM tests point to, and which step decided.
 
-    1. Neither LM lag nor LM error significant at α: keep OLS.
-    2. Exactly one significant: the corresponding model (lag → SAR, error → SEM).
-    3. Both significant: compare the robust tests; the one significant (or, if both are, the one
-       with the larger statistic) decides.
+    1. Neither LM lag nor LM error significant at α: keep OLS (step ``"neither"``).
+    2. Exactly one significant: the corresponding model, lag → SAR, error → SEM (step ``"one"``).
+    3. Both significant: compare the robust tests; the one significant decides (step ``"robust"``)
+       or, if both or neither are, the one with the larger statistic (step ``"larger_robust"``).
 
     Returns
     -------
     (str, str)
-        ``"OLS"``, ``"SAR"`` or ``"SEM"``, and one sentence giving the reason.
+        ``"OLS"``, ``"SAR"`` or ``"SEM"``, and the step of :data:`RULE_STEPS` that decided; the
+        p-values behind it are in ``tests``.
     """
     p = tests.set_index("test")["p"]
     stat = tests.set_index("test")["statistic"]
     lag, err = p["LM lag"] < alpha, p["LM error"] < alpha
     if not lag and not err:
-        return "OLS", (f"neither LM lag (p = {p['LM lag']:.3f}) nor LM error (p = {p['LM error']:.3f}) "
-                       f"is significant at {alpha:g}")
+        return "OLS", "neither"
     if lag != err:
-        name = "SAR" if lag else "SEM"
-        test = "LM lag" if lag else "LM error"
-        return name, f"only {test} is significant at {alpha:g} (p = {p[test]:.3f})"
+        return ("SAR" if lag else "SEM"), "one"
     robust_lag, robust_err = p["Robust LM lag"] < alpha, p["Robust LM error"] < alpha
     if robust_lag != robust_err:
-        name = "SAR" if robust_lag else "SEM"
-        test = "Robust LM lag" if robust_lag else "Robust LM error"
-        return name, f"both LM tests are significant; only {test} is (p = {p[test]:.3f})"
-    name = "SAR" if stat["Robust LM lag"] >= stat["Robust LM error"] else "SEM"
-    return name, ("both LM tests are significant and the robust tests do not separate them; the larger "
-                  f"robust statistic points to {name}")
+        return ("SAR" if robust_lag else "SEM"), "robust"
+    return ("SAR" if stat["Robust LM lag"] >= stat["Robust LM error"] else "SEM"), "larger_robust"
 
 
 @dataclass(frozen=True)
@@ -178,7 +177,7 @@ class SpatialConvergence:
     tests: pd.DataFrame          # LM diagnostics of the OLS model
     ols_residual_moran: tuple    # (I, z, p) of the OLS residuals (normal approximation)
     chosen: str
-    reason: str
+    rule: str                    # the step of Anselin's rule that chose it (RULE_STEPS)
     n: int
 
     @property
@@ -255,12 +254,12 @@ def spatial_beta_convergence(panel: pd.DataFrame, variable: str, start: int, end
         else:
             lag, err = spreg.GM_Lag(y, x, w=w, **names), spreg.GM_Error_Het(y, x, w=w, **names)
     tests = lm_diagnostics(ols)
-    chosen, reason = choose_model(tests, alpha)
+    chosen, rule = choose_model(tests, alpha)
     estimates = {"OLS": _estimate("OLS", ols, years, False), "SAR": _estimate("SAR", lag, years, estimator == "ML"),
                  "SEM": _estimate("SEM", err, years, estimator == "ML")}
     return SpatialConvergence(variable=variable, start=start, end=end, estimator=estimator, estimates=estimates,
                               tests=tests, ols_residual_moran=tuple(float(v) for v in ols.moran_res), chosen=chosen,
-                              reason=reason, n=len(frame))
+                              rule=rule, n=len(frame))
 
 
 @dataclass(frozen=True)
