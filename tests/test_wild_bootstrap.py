@@ -199,3 +199,5 @@ def test_format_p_never_prints_a_bound_below_one_over_the_draws():
     assert format_p(0.0007) == "0.0007" and format_p(0.0123) == "0.012" and format_p(float("nan")) == "–"
     assert format_p(1 / 9999, 9999) == "0.0001" and format_p(0.0123, relation=True) == "= 0.012"
     assert format_p(0.0, 999, relation=True) == "≤ 0.0010 (no draw as extreme)"
+    assert format_p(3e-6) == "< 0.0001" and format_p(3e-6, relation=True) == "< 0.0001"
+    assert format_p(0.00005) == "0.0001" and format_p(0.0) == "< 0.0001"   # analytic: no bootstrap draws

@@ -12,7 +12,8 @@ def format_p(p: float, reps: int | None = None, digits: int = 3, relation: bool 
     r"""A p-value as the page prints it: with ``digits`` decimals, four below 0.001, and for a
     bootstrap of ``reps`` draws in which no draw was as extreme (:math:`p = 0`) the bound
     :math:`p \le 1/B` with that reason, never "< 1/B" (the smallest attainable non-zero p is 1/B).
-    With ``relation`` the value reads as a relation for prose: "= 0.012" or "≤ 0.0001 (…)".
+    An analytic p-value below 0.0001 prints as "< 0.0001" (four zeros would read as p = 0). With
+    ``relation`` the value reads as a relation for prose: "= 0.012", "< 0.0001" or "≤ 0.0001 (…)".
 
     References
     ----------
@@ -23,4 +24,6 @@ def format_p(p: float, reps: int | None = None, digits: int = 3, relation: bool 
         return "–"
     if reps and p == 0:
         return f"≤ {1 / reps:.4f} (no draw as extreme)"
+    if p < 0.00005:      # would round to 0.0000
+        return "< 0.0001"
     return ("= " if relation else "") + (f"{p:.4f}" if p < 0.001 else f"{p:.{digits}f}")
