@@ -25,7 +25,7 @@ import pytest
 from ruralrev.book import params
 from ruralrev.core import paths
 
-PLUMBING_FUNCTIONS = re.compile(r"^(load_\w+|field_table|summary)$")
+PLUMBING_FUNCTIONS = re.compile(r"^(load_\w+|field_table|summary|guard)$")
 MAX_LINES = 15
 REMOVED = {"remove-cell", "remove-input"}
 CHAPTERS = params.load_plan()
