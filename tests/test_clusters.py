@@ -61,18 +61,14 @@ def test_k_for_maps_follows_the_gap_and_falls_back_to_the_silhouette():
     flat = cl.k_selection(noise, range(1, 6), references=20)
     assert flat.gap.no_structure
     assert flat.for_maps() == (flat.choose("silhouette"), "silhouette") and flat.for_maps()[0] > 1
-    # The statement is true in every branch.
-    assert separated.statement() == "The gap statistic picks k = 4. The maps use that k."
-    assert separated.statement(4).endswith("set by the k parameter: the same number.")
-    assert separated.statement(2).endswith("set by the k parameter instead.")
+    # Every branch of the rule, as codes the page words for itself.
+    assert separated.for_maps(4) == (4, "parameter") and separated.for_maps(2) == (2, "parameter")
+    assert flat.gap.rule_met and flat.gap.k == 1
     k_flat = flat.for_maps()[0]
-    assert flat.statement().startswith("The gap statistic picks k = 1: no evidence of cluster structure")
-    assert f"the maps use k = {k_flat}, the silhouette's choice; the data do not require" in flat.statement()
-    assert "set by the k parameter; the data do not require it" in flat.statement(3)
+    assert flat.for_maps(3) == (3, "parameter")
     rising = cl.KSelection(table=flat.table, gap=replace(flat.gap, k=5, rule_met=False))
     assert rising.for_maps() == (k_flat, "silhouette")
-    assert rising.statement().startswith("No k up to 5 satisfies the gap rule")
-    assert rising.statement().endswith("the gap statistic does not settle the number of groups on this grid.")
+    assert not rising.gap.no_structure and not rising.gap.rule_met
 
 
 def test_first_component_contiguity():
@@ -92,7 +88,7 @@ def test_first_component_contiguity():
     assert not cl.first_component(across, split).contiguous
 
 
-def test_composition_and_its_description():
+def test_composition():
     labels = np.array([1, 1, 2, 2, 2, 2])
     regions = pd.Categorical(["East", "East", "East", "Central", "Central", "West"],
                              categories=["East", "Central", "West", "Northeast"])
@@ -100,8 +96,7 @@ def test_composition_and_its_description():
     assert list(table.columns) == ["East", "Central", "West", "Northeast", "provinces"]
     assert table.loc["cluster 1"].tolist() == [2, 0, 0, 0, 2]
     assert table.loc["all"].tolist() == [3, 2, 1, 0, 6]
-    assert cl.describe_composition(table) == ["cluster 1: 2 of the 3 East",
-                                              "cluster 2: 1 of the 3 East, all 2 Central, all 1 West"]
+    assert table["provinces"].tolist() == [2, 4, 6]
 
 
 def test_the_book_partition_of_2023_by_region():
@@ -121,13 +116,11 @@ def test_the_book_partition_of_2023_by_region():
     assert set(gradient.scores.nlargest(7).index) == set(z.index[labels == 1])
 
 
-def test_silhouette_reading_thresholds():
-    assert [cl.silhouette_reading(v) for v in (0.9, 0.71, 0.6, 0.51, 0.39, 0.26, 0.25, -0.2)] == [
-        "a strong structure", "a strong structure", "a reasonable structure", "a reasonable structure",
-        "a weak structure that could be artificial", "a weak structure that could be artificial",
-        "no substantial structure", "no substantial structure"]
+def test_silhouette_bands_of_kaufman_and_rousseeuw():
+    assert [cl.silhouette_band(v) for v in (0.9, 0.71, 0.6, 0.51, 0.39, 0.26, 0.25, -0.2)] == [
+        "strong", "strong", "reasonable", "reasonable", "weak", "weak", "none", "none"]
     with pytest.raises(ValueError):
-        cl.silhouette_reading(1.5)
+        cl.silhouette_band(1.5)
 
 
 def test_ten_starts_can_miss_the_best_four_cluster_partition():

@@ -222,7 +222,8 @@ def test_typology_chapter_with_ward_and_four_clusters(command_runs):
     panel = official.load_panel()
     indicators = {c.name: c for c in CHAPTERS}["typology"].parameters["indicators"]
     year = partitions.latest_complete_year(panel, indicators)
-    assert glued["k"] == "4" and glued["year"] == str(year) and "set by the k parameter" in glued["k_statement"]
+    assert glued["k"] == "4" and glued["year"] == str(year) and glued["k_rule"] == "parameter"
+    assert glued["guard_k_by_silhouette"] == "False"    # the page marks its sentence on the silhouette's k
     raw, z = partitions.feature_matrix(panel, year, indicators)
     labels = partitions.fit_partition(z, "ward", 4)
     regions = panel[panel["year"] == year].set_index("province").loc[z.index, "region"].astype(str)

@@ -21,7 +21,6 @@ def test_uniform_data_on_a_hypercube_have_no_clusters(seed):
     noise = np.random.default_rng(seed).uniform(0, 1, (50, 5))
     result = number_of_clusters.gap_statistic(noise, range(1, 6), references=30, seed=seed)
     assert result.k == 1 and result.no_structure and result.rule_met
-    assert "k = 1" in result.verdict()
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -104,7 +104,7 @@ def test_typology_chapter_for_another_year(tmp_path):
 
     glued = _run_with(tmp_path, "typology", ["method=ward", "k=4", "bootstrap_reps=20", "gap_references=10",
                                              "mc_draws=50", "year=2022"])
-    assert glued["k"] == "4" and glued["year"] == "2022" and "set by the k parameter" in glued["k_statement"]
+    assert glued["k"] == "4" and glued["year"] == "2022" and glued["k_rule"] == "parameter"
     panel = official.load_panel()
     indicators = {c.name: c for c in params.load_plan()}["typology"].parameters["indicators"]
     raw, z = partitions.feature_matrix(panel, 2022, indicators)

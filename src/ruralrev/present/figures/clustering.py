@@ -8,9 +8,9 @@ from ruralrev.present.style import OKABE_ITO, set_book_style
 __all__ = ["plot_dendrogram", "plot_k_selection", "plot_rank_intervals"]
 
 
-def plot_k_selection(selection, chosen: int):
+def plot_k_selection(selection, chosen: int, title: str | None = None):
     """The k-selection criteria as small multiples (two per row, readable in the text column),
-    the chosen k marked."""
+    the chosen k marked; ``title`` (the finding) above them."""
     import matplotlib.pyplot as plt
 
     set_book_style()
@@ -21,20 +21,22 @@ def plot_k_selection(selection, chosen: int):
     nrows = -(-len(panels) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(8, 2.4 * nrows + 0.4), squeeze=False)
     flat = axes.ravel()
-    for ax, (column, title) in zip(flat, panels):
+    for ax, (column, panel_title) in zip(flat, panels):
         if column == "gap":
             ax.errorbar(selection["k"], selection["gap"], yerr=selection["gap_se"], marker="o", color=OKABE_ITO[0],
                         capsize=3)
         else:
             ax.plot(selection["k"], selection[column], marker="o", color=OKABE_ITO[0])
         ax.axvline(chosen, color=OKABE_ITO[5], linestyle="--", linewidth=1)
-        ax.set_title(title, loc="left", fontsize=10)
+        ax.set_title(panel_title, loc="left", fontsize=10)
         ax.set_ylabel("criterion value")
         ax.set_xticks(list(selection["k"]))
     for ax in flat[len(panels):]:
         ax.set_axis_off()
     for ax in flat[max(0, len(panels) - ncols):len(panels)]:   # the lowest panel of each column
         ax.set_xlabel("Number of clusters k")
+    if title:
+        fig.suptitle(title, x=0.01, ha="left", fontsize=11)
     fig.tight_layout()
     return fig
 

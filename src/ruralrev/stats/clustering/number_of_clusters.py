@@ -85,15 +85,6 @@ class GapStatistic:
         at = ratio.idxmax()
         return {"k": int(table.loc[at, "k"]), "rise": float(rise[at]), "se": float(se[at]), "ratio": float(ratio[at])}
 
-    def verdict(self) -> str:
-        """One sentence saying what the gap statistic found."""
-        if not self.rule_met:
-            return (f"no k up to {int(self.table['k'].max())} satisfies the gap rule; "
-                    "the largest k tried is reported")
-        if self.no_structure:
-            return "the gap statistic picks k = 1: no evidence of cluster structure beyond a uniform reference"
-        return f"the gap statistic picks k = {self.k}"
-
 
 def within_dispersion(x: np.ndarray, labels: np.ndarray) -> float:
     r"""Pooled within-cluster sum of squares :math:`W_k = \sum_r\sum_{i\in C_r}\lVert x_i-\bar x_r\rVert^2`."""

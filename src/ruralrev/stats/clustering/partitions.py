@@ -33,12 +33,11 @@ __all__ = [
     "profiles",
     "agreement",
     "agreement_table",
-    "SILHOUETTE_READING",
-    "silhouette_reading",
+    "SILHOUETTE_BANDS",
+    "silhouette_band",
     "Gradient",
     "first_component",
     "composition",
-    "describe_composition",
     "seed_spread",
 ]
 
@@ -186,27 +185,6 @@ class KSelection:
             return self.gap.k, "gap"
         return self.choose("silhouette"), "silhouette"
 
-    def statement(self, k: int | None = None) -> str:
-        """What a page says about its number of groups, for every outcome of :meth:`for_maps`:
-        the gap statistic's verdict, the k mapped and why, and whether the data require it."""
-        used, rule = self.for_maps(k)
-        verdict = self.gap.verdict()
-        opening = verdict[0].upper() + verdict[1:] + "."
-        spread = "read the maps as a description of how the provinces spread, not as types of province"
-        if rule == "gap":
-            return f"{opening} The maps use that k."
-        if rule == "silhouette":
-            if self.gap.no_structure:
-                return (f"{opening} A map of one group shows nothing, so the maps use k = {used}, the silhouette's "
-                        f"choice; the data do not require this partition: {spread}.")
-            return (f"{opening} The maps use k = {used}, the silhouette's choice; the gap statistic does not settle "
-                    "the number of groups on this grid.")
-        if self.gap.no_structure:
-            return f"{opening} The maps use k = {used}, set by the k parameter; the data do not require it: {spread}."
-        if self.gap.rule_met and self.gap.k == used:
-            return f"{opening} The maps use k = {used}, set by the k parameter: the same number."
-        return f"{opening} The maps use k = {used}, set by the k parameter instead."
-
 
 def k_selection(z, ks=range(1, 9), method: str = "kmeans", references: int = 100,
                 seed: int = 20261123, n_init: int = 10) -> KSelection:
@@ -244,17 +222,17 @@ def k_selection(z, ks=range(1, 9), method: str = "kmeans", references: int = 100
     return KSelection(table=table, gap=gap)
 
 
-#: Kaufman and Rousseeuw's reading of the silhouette coefficient (the largest average silhouette
-#: width over k): lower bounds, highest first.
-SILHOUETTE_READING = ((0.71, "a strong structure"), (0.51, "a reasonable structure"),
-                      (0.26, "a weak structure that could be artificial"), (-1.0, "no substantial structure"))
+#: Kaufman and Rousseeuw's bands of the silhouette coefficient (the largest average silhouette
+#: width over k): lower bounds, highest first, and the band's code.
+SILHOUETTE_BANDS = ((0.71, "strong"), (0.51, "reasonable"), (0.26, "weak"), (-1.0, "none"))
 
 
-def silhouette_reading(coefficient: float) -> str:
-    r"""Kaufman and Rousseeuw's reading of a silhouette coefficient
+def silhouette_band(coefficient: float) -> str:
+    r"""Kaufman and Rousseeuw's band of a silhouette coefficient
     :math:`SC = \max_k \bar s(k)`, with :math:`s(i) = (b_i - a_i)/\max(a_i, b_i)` (mean distance
-    to the own cluster :math:`a_i`, to the nearest other :math:`b_i`): above 0.70 a strong
-    structure, 0.51–0.70 reasonable, 0.26–0.50 weak and possibly artificial, at most 0.25 none.
+    to the own cluster :math:`a_i`, to the nearest other :math:`b_i`): ``"strong"`` above 0.70,
+    ``"reasonable"`` 0.51–0.70, ``"weak"`` 0.26–0.50 (a structure that could be artificial),
+    ``"none"`` at most 0.25 (no substantial structure).
 
     References
     ----------
@@ -263,7 +241,7 @@ def silhouette_reading(coefficient: float) -> str:
     """
     if not -1 <= coefficient <= 1:
         raise ValueError(f"a silhouette coefficient lies in [-1, 1], got {coefficient}")
-    return next(label for lower, label in SILHOUETTE_READING if coefficient >= lower)
+    return next(code for lower, code in SILHOUETTE_BANDS if coefficient >= lower)
 
 
 def choose_k(selection: pd.DataFrame, rule: str = "gap") -> int:
@@ -356,15 +334,3 @@ def composition(labels, reference, name: str = "NBS region") -> pd.DataFrame:
     table.loc["all"] = table.sum()
     table["provinces"] = table.sum(axis=1)
     return table
-
-
-def describe_composition(table: pd.DataFrame) -> list[str]:
-    """One phrase per cluster of a :func:`composition` table, e.g. ``"cluster 1: 7 of the 10
-    East"`` or ``"cluster 2: 3 of the 10 East, all 6 Central"``."""
-    totals = table.loc["all"].drop("provinces")
-    phrases = []
-    for cluster, row in table.drop(index="all").drop(columns="provinces").iterrows():
-        parts = [f"all {n} {region}" if n == totals[region] else f"{n} of the {totals[region]} {region}"
-                 for region, n in row.items() if n > 0]
-        phrases.append(f"{cluster}: {', '.join(parts)}")
-    return phrases

@@ -1,0 +1,83 @@
+"""The typology chapter's findings, recomputed with other libraries from the book's data.
+
+The page's default run (the book's executed page when current, else a fresh run) is checked
+against numpy's eigen-decomposition, statsmodels' OLS and scipy's Spearman correlation; and every
+sentence the page writes for its defaults holds (its guards are true).
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from notebook_helpers import run_chapter_with
+from ruralrev.book import params
+from ruralrev.data import official
+from ruralrev.stats import clustering as cl
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def glued(tmp_path_factory):
+    return run_chapter_with(tmp_path_factory.mktemp("typology"), "typology", [])
+
+
+@pytest.fixture(scope="module")
+def frame():
+    panel = official.load_panel()
+    indicators = {c.name: c for c in params.load_plan()}["typology"].parameters["indicators"]
+    year = cl.latest_complete_year(panel, indicators)
+    raw, z = cl.feature_matrix(panel, year, indicators)
+    regions = panel[panel["year"] == year].set_index("province").loc[z.index, "region"].astype(str)
+    return panel, year, z, regions
+
+
+def _first_component(z):
+    """Scores on the leading eigenvector of the correlation matrix (numpy), oriented with the first column."""
+    values, vectors = np.linalg.eigh(np.corrcoef(z.to_numpy(), rowvar=False))
+    lead = vectors[:, np.argmax(values)]
+    scores = pd.Series((z.to_numpy() - z.to_numpy().mean(axis=0)) @ lead, index=z.index)
+    return (scores if np.corrcoef(scores, z.iloc[:, 0])[0, 1] > 0 else -scores), np.sort(values)[::-1] / values.sum()
+
+
+def test_every_sentence_written_for_the_defaults_holds(glued):
+    guards = {key: value for key, value in glued.items() if key.startswith("guard_")}
+    assert len(guards) >= 40
+    assert {key for key, value in guards.items() if value != "True"} == set()
+
+
+def test_the_gap_statistic_finds_no_groups_and_the_page_maps_the_silhouette_split(glued):
+    assert glued["k_gap"] == "1" and glued["k_rule"] == "silhouette" and glued["k"] == "2"
+
+
+def test_the_gradient_and_the_regions_against_numpy_and_statsmodels(glued, frame):
+    import statsmodels.formula.api as smf
+
+    _, _, z, regions = frame
+    scores, shares = _first_component(z)
+    assert glued["pc1_share"] == f"{100 * shares[0]:.0f}" and glued["pc2_share"] == f"{100 * shares[1]:.0f}"
+    fit = smf.ols("score ~ C(region)", data=pd.DataFrame({"score": scores, "region": regions})).fit()
+    assert glued["region_share"] == f"{100 * fit.rsquared:.0f}"
+    ranked = scores.sort_values(ascending=False)
+    east = ranked.index[regions[ranked.index] == "East"]
+    assert glued["east_top"] == east[0] == ranked.index[0]
+    assert glued["east_bottom"] == east[-1] and glued["east_bottom_place"] == f"{list(ranked.index).index(east[-1]) + 1}th"
+    assert glued["last_two"] == " and ".join(ranked.index[-2:])
+    gaps = -ranked.diff().iloc[1:]
+    assert glued["largest_gap"] == f"{gaps.max():.1f}" and int(glued["n_top"]) == int(np.argmax(gaps.to_numpy())) + 1
+
+
+def test_the_index_against_the_gradient_with_scipy(glued, frame):
+    from scipy.stats import spearmanr
+
+    from ruralrev.data import breaks
+    from ruralrev.stats import index as cp
+
+    panel, year, z, _ = frame
+    scores, _ = _first_component(z)
+    index = cp.pooled_index(panel, cp.INDEX_INDICATORS, breaks.pool_years(panel, cp.INDEX_INDICATORS, year))
+    closeness = index.year(year)["closeness"]
+    assert glued["rho_gradient"] == f"{spearmanr(closeness, scores.reindex(closeness.index)).statistic:.2f}"
+    top = closeness.nlargest(3).index
+    assert glued["index_top"] == ", ".join(top)
+    assert (scores[top] < scores.median()).all()          # the top three sit in the lower half of the gradient
