@@ -99,8 +99,8 @@ def test_categories_and_headline_of_paper_001(checked):
     assert category["001-10"] == "not checkable"
     assert "Central 16,220" in checked.set_index("claim_id").loc["001-07", "result"]
     assert claims_ledger.headline(checked) == claims_ledger.Headline(39, 7, 2, 6, 0, 0, 0, 3, 19, foregone=2)
-    assert claims_ledger.summary(checked).startswith("39 claims: 7 informative and consistent (7 internal, 0 against "
-                                              "official data), 2 informative and inconsistent (2 internal")
+    counts = claims_ledger.headline(checked)
+    assert (counts.informative, counts.external, counts.internal_consistent, counts.internal_inconsistent) == (9, 0, 7, 2)
 
 
 def test_culture_block_fits_only_beyond_2000(checked):
@@ -170,6 +170,9 @@ def test_paper_002_and_004_checks(panel):
     # 7 full-coverage provinces: a count of 18 or more would fit neither reading; the 17 cannot fail
     assert p004.loc["004-05", "category"] == "foregone"           # only a self-contradiction would fail it
     assert "18 to 31" in p004.loc["004-05", "could_fail_reason"]
+    assert claim_checks.count_bound_failing("7;17;31", "7") == list(range(18, 32))
+    assert claim_checks.count_bound_failing("7;17;31", "17") == []          # nested or disjoint, any count fits
+    assert claim_checks.count_bound_failing("20;17;31", "17") == list(range(12, 20))  # 12–19: 20 > v and 20 + v > 31
     assert p004.loc["004-06", "category"] == "uninformative"
 
 

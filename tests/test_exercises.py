@@ -194,7 +194,7 @@ def test_data_chapter_for_another_indicator_and_year(command_runs):
     assert COMMANDS[[label for label, _ in COMMANDS].index("data-ex-1")][1][3:] == [
         "-p", "indicator=urbanization_rate", "-p", "year=2016"]
     glued = _glued_of(command_runs, "data-ex-1")
-    assert glued["map_label"] == "Urbanization rate" and glued["map_year"] == "2016"
+    assert glued["map_label"] == "urbanization" and glued["map_year"] == "2016"
     assert glued["rural_income_2023"] == "21,691"
     assert glued["n_conflicts"] == "31"
 

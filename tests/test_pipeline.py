@@ -133,14 +133,16 @@ def test_a_downloaded_notebook_runs_from_another_folder(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_paper_chapters_read_right_with_other_parameters(tmp_path):
-    """A narrower granularity search and an early year change the sentences, not just the numbers."""
+    """A narrower granularity search and an early year break the guards of the sentences written for
+    the defaults, not just the numbers."""
     glued = _run_with(tmp_path, "paper_001", ["max_n=2000"])
-    assert glued["culture_fit"] == "fits no sample size up to 2,000"
-    assert glued["edu_multiples"] == "every size up to 2,000 that fits is one of its multiples"
-    assert glued["n_unpowered"] == "2" and glued["n_blocks_bad"] == "3"
+    assert glued["culture_n"] == "n/a" and glued["guard_culture_smallest_known"] == "False"   # culture fits beyond 2,000
+    assert glued["guard_culture_fits_none"] == "True" and glued["n_unpowered"] == "2"
     glued = _run_with(tmp_path, "paper_002", ["year=2016"])
-    assert glued["growth_phrase"].strip('"') == "the first year of the book's data"   # repr in double quotes
-    assert glued["mach_n"] == "26" and glued["mach_excluded"].startswith("The comparison leaves out Shanghai, Shanxi")
+    assert glued["guard_grown_since_first"] == "False"             # 2016 is the first year: no growth since
+    assert glued["guard_no_late_revision"] == "False"              # machinery revised 2016→2017 and 2017→2018
+    assert glued["mach_n"] == "26" and glued["n_old_basis"] == "5"
+    assert glued["guard_loan_holds"] == "True" and glued["nbs_rural"] == "40.2"   # the paper's year, whatever the page's
 
 
 def test_the_unused_import_is_skipped_in_the_runners_kernels_only():

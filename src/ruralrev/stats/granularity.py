@@ -239,15 +239,9 @@ class BlockCheck:
     max_n: int = DEFAULT_MAX_N
 
     @property
-    def verdict(self) -> str:
-        if self.smallest_n is None:
-            return f"inconsistent: no sample size up to {self.max_n:,} produces every value"
-        if self.stated_n is None:
-            return f"consistent; the smallest n that fits is {self.smallest_n:,}"
-        if self.stated_consistent:
-            return f"consistent with the stated n = {self.stated_n:,}"
-        return (f"inconsistent with the stated n = {self.stated_n:,}; smallest n that fits is "
-                f"{self.smallest_n:,}")
+    def consistent(self) -> bool:
+        """Some size up to ``max_n`` fits every value and, when a size is stated, the stated one does."""
+        return self.smallest_n is not None and self.stated_consistent is not False
 
 
 def check_block(texts: list[str], stated_n: int | None = None, max_n: int = DEFAULT_MAX_N) -> BlockCheck:

@@ -87,7 +87,7 @@ from ruralrev.data import registry
 from ruralrev.stats import granularity
 
 __all__ = ["Outcome", "Figure", "Context", "THREE_BELTS", "KINDS", "INTERNAL", "OFFICIAL", "NO_COMPARISON",
-           "FOREGONE_POWER", "SMALLER_BASE", "FIGURES", "national_figure",
+           "FOREGONE_POWER", "SMALLER_BASE", "FIGURES", "national_figure", "count_bound_failing",
            "nbs_rural_broadband_per_100", "run"]
 
 INTERNAL = ("table", "between", "granularity", "granularity_block", "difference", "count_bound")
@@ -269,13 +269,29 @@ def _count_fits(a: int, b: int, total: int) -> bool:
     return (a <= b <= total) or (a + b <= total)
 
 
+def count_bound_failing(reference: str, value: str) -> list[int]:
+    r"""The counts that would fail a ``count_bound`` check in the claim's place.
+
+    ``reference`` is ``a;b;total`` and ``value`` one of ``a`` or ``b``. A count :math:`v` in place
+    of ``a`` fails when it fits neither reading, nested (:math:`v \le b \le` total) nor disjoint
+    (:math:`v + b \le` total); likewise in place of ``b``. An empty list: no count could fail.
+
+    >>> count_bound_failing("7;17;31", "7")[:2], count_bound_failing("7;17;31", "17")
+    ([18, 19], [])
+    """
+    a, b, total = (int(x) for x in reference.split(";"))
+    if int(value) not in (a, b):
+        raise ValueError(f"value {value} is neither count of {reference!r}")
+    inner = int(value) == a
+    return [v for v in range(total + 1) if not (_count_fits(v, b, total) if inner else _count_fits(a, v, total))]
+
+
 def _count_bound(row, ctx) -> Outcome:
     a, b, total = (int(x) for x in row.reference.split(";"))
     if int(row.value) not in (a, b):
         raise ValueError(f"claim {row.claim_id}: value {row.value} is neither count of {row.reference!r}")
     ok = _count_fits(a, b, total)
-    inner = int(row.value) == a
-    failing = [v for v in range(total + 1) if not (_count_fits(v, b, total) if inner else _count_fits(a, v, total))]
+    failing = count_bound_failing(row.reference, row.value)
     found = f"nested: {a} ≤ {b} ≤ {total} {'holds' if a <= b <= total else 'fails'}; " \
             f"disjoint: {a} + {b} = {a + b} {'≤' if a + b <= total else '>'} {total}"
     if failing:

@@ -51,7 +51,7 @@ from ruralrev.chapters.claims.checks import (
 )
 from ruralrev.core import paths
 
-__all__ = ["CHECKS", "CATEGORIES", "Headline", "load_ledger", "run_checks", "headline", "summary", "ledger_table"]
+__all__ = ["CHECKS", "CATEGORIES", "Headline", "load_ledger", "run_checks", "headline", "ledger_table"]
 
 CHECKS = KINDS
 CATEGORIES = ("informative consistent", "informative inconsistent", "foregone", "uninformative", "proxy",
@@ -129,7 +129,7 @@ def run_checks(ledger: pd.DataFrame, table: pd.DataFrame | None = None, panel: p
     out["verdict"] = [o.verdict for o in outcomes]
     out["result"] = [o.result for o in outcomes]
     out["could_fail"] = pd.array([o.could_fail for o in outcomes], dtype="boolean")
-    out["could_fail_reason"] = [o.reason + (f"; realistically not: {f}" if f else "")
+    out["could_fail_reason"] = [o.reason + (f"; in practice {f}" if f else "")
                                 for o, f in zip(outcomes, ledger["foregone"])]
     out["power"] = [o.power for o in outcomes]
     out["category"] = [_category(o.verdict, o.could_fail, e, o.power, f)
@@ -139,7 +139,12 @@ def run_checks(ledger: pd.DataFrame, table: pd.DataFrame | None = None, panel: p
 
 @dataclass(frozen=True)
 class Headline:
-    """The counts of a checked ledger by class (:data:`CATEGORIES`), proxies split by verdict."""
+    """The counts of a checked ledger by class (:data:`CATEGORIES`), proxies split by verdict.
+
+    Numbers only: a chapter glues the counts it needs and says in its own words what they mean
+    (``informative_consistent + informative_inconsistent`` checks could have failed; of those,
+    ``external_*`` compare the paper with official data, the ``internal_*`` ones with itself).
+    """
 
     claims: int
     informative_consistent: int
@@ -155,6 +160,16 @@ class Headline:
     external_inconsistent: int = 0
 
     @property
+    def informative(self) -> int:
+        """Checks that could have failed, whatever they found."""
+        return self.informative_consistent + self.informative_inconsistent
+
+    @property
+    def external(self) -> int:
+        """Informative checks against official data."""
+        return self.external_consistent + self.external_inconsistent
+
+    @property
     def internal_consistent(self) -> int:
         """Informative and consistent against the paper's own numbers only."""
         return self.informative_consistent - self.external_consistent
@@ -162,31 +177,6 @@ class Headline:
     @property
     def internal_inconsistent(self) -> int:
         return self.informative_inconsistent - self.external_inconsistent
-
-    @staticmethod
-    def _split(internal: int, external: int) -> str:
-        return f" ({internal} internal, {external} against official data)" if internal + external else ""
-
-    @property
-    def text(self) -> str:
-        """One sentence: ``N claims: a informative and consistent (i internal, e against official
-        data), …``; the foregone, proxy and different-concept classes only when not empty."""
-        if self.claims == 0:
-            return "0 claims: the text states nothing the book's data could check"
-        parts = [f"{self.informative_consistent} informative and consistent"
-                 + self._split(self.internal_consistent, self.external_consistent),
-                 f"{self.informative_inconsistent} informative and inconsistent"
-                 + self._split(self.internal_inconsistent, self.external_inconsistent)]
-        if self.foregone:
-            parts.append(f"{self.foregone} with a check that could fail only in principle")
-        parts.append(f"{self.uninformative} uninformative (the check could not have failed)")
-        if self.proxy:
-            parts.append(f"{self.proxy} checked against a proxy ({self.proxy_consistent} consistent, "
-                         f"{self.proxy_inconsistent} inconsistent)")
-        if self.different_concept:
-            parts.append(f"{self.different_concept} set beside a different official concept")
-        parts.append(f"{self.not_checkable} not checkable here")
-        return f"{self.claims} claims: " + ", ".join(parts)
 
 
 def headline(checked: pd.DataFrame) -> Headline:
@@ -203,11 +193,6 @@ def headline(checked: pd.DataFrame) -> Headline:
                     int((proxies["verdict"] == "inconsistent").sum()), get("different concept"),
                     get("not checkable"), get("foregone"), int((external == "informative consistent").sum()),
                     int((external == "informative inconsistent").sum()))
-
-
-def summary(checked: pd.DataFrame) -> str:
-    """:attr:`Headline.text` of a checked ledger."""
-    return headline(checked).text
 
 
 def ledger_table(checked: pd.DataFrame) -> pd.DataFrame:
