@@ -144,7 +144,7 @@ def test_national_split_splits_every_province_at_the_national_break(panel):
     # rural electricity has three national breaks under the data layer's rules: 2020, 2022, 2023
     for year in (2020, 2022, 2023):
         assert set(spec.split_at.loc[spec.split_at["year_to"] == year, "province"]) == set(provinces), year
-    assert "(2020, 2022, 2023)" in spec.description
+    assert spec.national_years == (2020, 2022, 2023)
     own = break_handling.specification(regressors, range(2016, 2025), "split").split_at
     assert len(spec.split_at) > len(own)
     segments = models.province_segments(panel[panel["year"].between(2016, 2024)], spec.split_at)

@@ -126,23 +126,30 @@ def test_bootstrap_refuses_bad_years():
         ib.bootstrap_inequality(panel, "y", "w", 2016, 2024)
 
 
-def test_change_test_wording_follows_the_interval():
+def test_change_test_codes_follow_the_interval():
     def test(low, high, beyond):
         return ib.ChangeTest("theil", estimate=(low + high) / 2, ci_low=low, ci_high=high, level=0.95,
                              beyond_zero=beyond)
-    assert test(-0.004, -0.002, 0.001).verdict == "fell"
-    assert test(-0.004, -0.00004, 0.023).verdict == "fell, but only just"   # 2.3 % > 1.25 %
-    assert test(-0.004, 0.001, 0.20).verdict == "did not change detectably"
-    assert test(0.001, 0.004, 0.002).verdict == "rose"
-    assert test(0.00004, 0.004, 0.02).verdict == "rose, but only just"
+
+    def codes(t):
+        return t.direction, t.excludes_zero, t.marginal
+    assert codes(test(-0.004, -0.002, 0.001)) == ("fell", True, False)
+    assert codes(test(-0.004, -0.00004, 0.023)) == ("fell", True, True)    # 2.3 % > 1.25 %
+    assert codes(test(-0.004, 0.001, 0.20)) == ("fell", False, False)       # a fall of the estimate, not tested
+    assert codes(test(0.001, 0.004, 0.002)) == ("rose", True, False)
+    assert codes(test(0.00004, 0.004, 0.02)) == ("rose", True, True)
+    assert codes(test(-0.001, 0.001, 0.5)) == ("unchanged", False, False)
+    assert test(-0.004, -0.002, 0.001).strict_level == pytest.approx(0.975)
 
 
 def test_change_test_on_the_book_data(panel):
     """At 9,999 replicates the interval of the Theil change only just excludes zero; the Gini's clearly."""
     result = ib.bootstrap_inequality(panel, VARIABLE, WEIGHT, 2016, 2024, 9999, 20261123)
     theil, gini = result.change_test("theil"), result.change_test("gini")
-    assert theil.verdict == "fell, but only just" and theil.ci_high == pytest.approx(-4.2e-05, abs=1e-6)
+    assert (theil.direction, theil.excludes_zero, theil.marginal) == ("fell", True, True)
+    assert theil.ci_high == pytest.approx(-4.2e-05, abs=1e-6)
     assert theil.beyond_zero == pytest.approx((result.draws["theil_change"] >= 0).mean())
     assert theil.beyond_zero == pytest.approx(0.0229, abs=1e-4)
-    assert gini.verdict == "fell" and gini.beyond_zero == pytest.approx(0.0100, abs=1e-4)
+    assert (gini.direction, gini.excludes_zero, gini.marginal) == ("fell", True, False)
+    assert gini.beyond_zero == pytest.approx(0.0100, abs=1e-4)
     assert result.change_excludes_zero("theil") and result.change_excludes_zero("gini")

@@ -13,6 +13,8 @@ Model: the disparities chapter's fixed-effects model (log rural income on its de
 * CV3: a loop of statsmodels OLS fits with dummy variables, one cluster left out each time; and,
   for a model without province effects, the closed form (X'X)⁻¹ Σ X_g'(I − H_gg)⁻¹ û_g û_g'
   (I − H_gg)⁻¹ X_g (X'X)⁻¹ · (G − 1)/G.
+* Partial leverage: the residual of a statsmodels OLS (and WLS) of the regressor on the others and
+  the dummies, summed by province. The bootstrap's 5 % critical value must decide as its p-value does.
 """
 
 import numpy as np
@@ -25,7 +27,7 @@ from wildboottest.wildboottest import wildboottest
 from ruralrev.book import params
 from ruralrev.data import official
 from ruralrev.stats.regression import models
-from ruralrev.stats.regression.jackknife import cluster_jackknife
+from ruralrev.stats.regression.jackknife import cluster_jackknife, partial_leverage
 from ruralrev.stats.regression.wild_bootstrap import wild_cluster_bootstrap
 
 DEFAULTS = next(c for c in params.load_plan() if c.name == "disparities").parameters
@@ -110,6 +112,9 @@ def test_jackknife_matches_a_loop_of_dummy_variable_fits(frame):
     at = REGRESSORS.index(GDP)     # a non-zero null, as the composition test asks (H0: beta = 0.1)
     assert ours.pvalue(GDP, 0.1) == pytest.approx(2 * stats.t.sf(abs(full[GDP] - 0.1) / se[at], g - 1), rel=1e-8)
     assert ours.pvalue(GDP) == pytest.approx(ours.pvalues[GDP], rel=1e-12) and ours.pvalue(GDP, ours.params[GDP]) == 1
+    low, high = ours.interval(GDP)           # the interval inverts the same t test
+    assert (low, high) == pytest.approx((full[GDP] - stats.t.ppf(0.975, g - 1) * se[at], full[GDP] + stats.t.ppf(0.975, g - 1) * se[at]))
+    assert ours.pvalue(GDP, low) == pytest.approx(0.05) and ours.pvalue(GDP, high) == pytest.approx(0.05)
     # the two provinces that carry the GDP coefficient (the referee's leave-one-out)
     assert set(ours.influence(GDP).index[:2]) == {"Tibet", "Shanxi"}
     assert 0.05 < ours.pvalues[GDP] < 0.10 and ours.pvalues["urbanization_rate"] < 0.05
@@ -152,3 +157,51 @@ def test_jackknife_equals_the_closed_form_cv3_without_cluster_effects(frame):
     closed = np.sqrt(np.diag((g - 1) / g * xtx_inv @ meat @ xtx_inv))[:len(REGRESSORS)]
     ours = cluster_jackknife(y, frame[REGRESSORS], labels, [pd.factorize(frame["year"])[0]])
     np.testing.assert_allclose(ours.se.to_numpy(), closed, rtol=1e-7)
+
+
+MAIN = ["urbanization_rate", GDP]    # the page's main model: the regressors without break flags
+
+
+def _within_residual(frame, name, weights=None):
+    """The regressor's residual on the other main regressors and the dummies (statsmodels), √w-scaled."""
+    others = [r for r in MAIN if r != name]
+    design = pd.concat([frame[others], pd.get_dummies(frame["province"], dtype=float),
+                        pd.get_dummies(frame["year"], drop_first=True, dtype=float)], axis=1)
+    if weights is None:
+        return sm.OLS(frame[name].to_numpy(float), design).fit().resid
+    return sm.WLS(frame[name].to_numpy(float), design, weights=weights).fit().resid * np.sqrt(weights)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_partial_leverage_matches_statsmodels_residuals(frame, weighted):
+    population = official.load_panel().set_index(["province", "year"])["rural_population"]
+    w = population.reindex(pd.MultiIndex.from_frame(frame[["province", "year"]])).to_numpy(float) if weighted else None
+    for name in MAIN:
+        ours = partial_leverage(frame[MAIN], frame["province"], name, _codes(frame), weights=w)
+        resid = pd.Series(np.asarray(_within_residual(frame, name, w)) ** 2, index=frame["province"].to_numpy())
+        expected = resid.groupby(level=0).sum() / resid.sum()
+        pd.testing.assert_series_equal(ours.sort_index(), expected.sort_index(), check_names=False, rtol=1e-8)
+        assert ours.sum() == pytest.approx(1) and ours.is_monotonic_decreasing
+    if not weighted:   # the book's numbers: a few provinces carry each coefficient of the main model
+        gdp = partial_leverage(frame[MAIN], frame["province"], GDP, _codes(frame))
+        assert gdp.index[0] == "Shanxi" and gdp.iloc[0] == pytest.approx(0.243, abs=1e-3)
+        urb = partial_leverage(frame[MAIN], frame["province"], MAIN[0], _codes(frame))
+        assert list(urb.index[:3]) == ["Shanghai", "Beijing", "Tianjin"] and urb.iloc[:3].sum() == pytest.approx(0.563, abs=1e-3)
+    with pytest.raises(ValueError, match="not among the regressors"):
+        partial_leverage(frame[MAIN], frame["province"], "primary_share")
+
+
+def test_bootstrap_critical_value_decides_as_the_p_value_does(frame):
+    """|t| above the 0.95 quantile of |t*| exactly when p < 0.05. On the main model the restricted
+    bootstrap's critical value for log GDP per capita lies below Student's t(30) and the
+    unrestricted one's above it: why WCR rejects where WCU, CV3 and the cluster p do not."""
+    province = pd.factorize(frame["province"], sort=True)[0]
+    student = stats.t.ppf(0.975, frame["province"].nunique() - 1)
+    found = {}
+    for impose in (True, False):
+        boot = wild_cluster_bootstrap(frame[OUTCOME], frame[MAIN], province, _codes(frame), reps=9999,
+                                      seed=DEFAULTS["seed"], impose_null=impose)
+        for name in MAIN:
+            assert (boot.pvalues[name] < 0.05) == (abs(boot.t[name]) > boot.critical[name]), (name, impose)
+        found[impose] = boot.critical[GDP]
+    assert found[True] < student < found[False]

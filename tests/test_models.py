@@ -136,7 +136,8 @@ def test_coefficient_rows_and_verdicts_count_signs_and_significance():
     assert (verdict.n, verdict.positive, verdict.significant, verdict.sign, verdict.robust) == (2, 2, 2, "positive", True)
     mixed = pd.DataFrame({"coef": [0.2, -0.1, 0.3], "p_wild": [0.01, 0.5, np.nan], "p": [0.01, 0.5, 0.02]})
     v = models.coefficient_verdict(mixed)
-    assert (v.positive, v.negative, v.significant, v.sign, v.robust) == (2, 1, 1, "of changing sign", False)
+    assert (v.positive, v.negative, v.significant, v.sign, v.robust) == (2, 1, 1, "mixed", False)
+    assert (v.same_sign, v.all_significant, verdict.same_sign, verdict.all_significant) == (False, False, True, True)
     assert models.coefficient_verdict(mixed, p_column="p").significant == 2
     table = models.verdict_table(fits, ["x", "z"]).set_index("regressor")
     assert table.loc["z", "models"] == 1 and bool(table.loc["x", "robust"])
@@ -151,3 +152,29 @@ def test_change_correlations_on_the_book_data(panel):
     assert (moves["initial_level"], moves["change_level"], moves["change_log"]) == pytest.approx(
         (-0.818, -0.696, 0.474), abs=1e-3)
     assert moves["n"] == 31
+
+
+def test_procedure_counts_count_what_each_procedure_finds():
+    """Counts by procedure equal the verdict of each p-value column alone; the all-procedures count is
+    that of every column at once; the main model's CV3 interval is the jackknife's."""
+    from ruralrev.stats.regression import robustness
+
+    effect, nothing = _simulated_panel(effect=0.8), _simulated_panel(effect=0.0, seed=11)
+    fits = [models.panel_fe(effect, "y", ["x", "z"], bootstrap_reps=199, seed=1, name="main"),
+            models.panel_fe(effect, "y", ["x", "z"], bootstrap_reps=199, seed=1, name="weighted", weights="pos"),
+            models.panel_fe(nothing, "y", ["x", "z"], bootstrap_reps=199, seed=1, name="no effect")]
+    procedures = {"WCR": "p_wild", "WCU": "p_wcu", "CV3": "p_cv3"}
+    table = robustness.procedure_counts(fits, ["x", "z"], procedures).set_index("regressor")
+    for name in ("x", "z"):
+        rows = models.coefficient_rows(fits, name)
+        for printed, column in procedures.items():
+            assert table.loc[name, printed] == int((rows[column] < 0.05).sum())
+            assert table.loc[name, f"main_{printed}"] == rows.loc[0, column]
+        assert table.loc[name, "all"] == int((rows[list(procedures.values())] < 0.05).all(axis=1).sum())
+        assert table.loc[name, "all"] <= table.loc[name, ["WCR", "WCU", "CV3"]].min()
+        assert (table.loc[name, "low"], table.loc[name, "high"]) == pytest.approx(fits[0].jackknife.interval(name))
+    # x: positive where there is an effect, tested significant there by every procedure, not without it
+    assert table.loc["x", "main_all"] and table.loc["x", "models"] == 3
+    assert table.loc["x", "all"] == 2 and table.loc["x", "coef"] == pytest.approx(fits[0].params["x"])
+    with pytest.raises(ValueError, match="not a position"):
+        robustness.procedure_counts(fits, ["x"], procedures, main=3)

@@ -86,14 +86,17 @@ def test_disparities_chapter_with_other_years_and_grouping(tmp_path):
                                                range(2018, 2024))
     assert glued["theil_last"] == f"{expected['theil'].iloc[-1]:.4f}"
     assert glued["between_first"] == f"{100 * expected['theil_between_share'].iloc[0]:.0f}"
-    assert glued["pairs_phrase"] == "the only pair of groups" and glued["overlap_sentence"] == ""
+    # One pair of groups: the sentences about several pairs and the four regions are marked as not holding.
+    assert glued["n_pairs"] == "1" and glued["guard_several_pairs"] == "False"
+    assert glued["guard_half_between_regions"] == glued["guard_east_west_top"] == "False"
     # The paper comparison uses the NBS regions whatever the grouping, in the survey year (2020).
     regions = by_group.group_means(panel, "rural_income", "rural_population", "region")
     assert glued["central_vs_west"] == ("above" if regions.loc[2020, "Central"] > regions.loc[2020, "West"] else "below")
     assert glued["compare_year"] == "2020" and glued["ratio_n"] == "31"
-    # 2018–2023 spans none of machinery's revisions (2016→2017, 2017→2018): it stays in the model.
-    assert "log machinery per rural resident" in glued["main_regressors"]
-    assert "199 replications" in glued["fe_key_inference"]
+    # 2018–2023 spans none of machinery's revisions (2016→2017, 2017→2018): it stays in the model,
+    # and the sentence naming the default's three flagged regressors is marked.
+    assert glued["n_main_regressors"] == "3" and glued["n_flagged"] == "2" and glued["guard_default_flags"] == "False"
+    assert glued["boot_reps"] == "199"
 
 
 @pytest.mark.slow

@@ -39,7 +39,7 @@ import pandas as pd
 
 from ruralrev.stats.regression import models
 
-__all__ = ["MixTest", "mix_test", "READINGS", "SUMMARIES", "gap_summary", "ratio_derivative", "CompositionEffect", "composition_effect", "compare"]
+__all__ = ["MixTest", "mix_test", "ratio_derivative", "CompositionEffect", "composition_effect", "compare"]
 
 
 def ratio_derivative(rural, urban, all_income) -> np.ndarray:
@@ -127,66 +127,33 @@ def composition_effect(panel: pd.DataFrame, weight: str | None = None, years=Non
 class MixTest:
     """Tests of H0: coefficient = composition effect (:func:`mix_test`), one per evaluation of the
     effect and per procedure: ``nulls`` (evaluation → hypothesised value), ``pvalues``
-    (evaluation → {procedure → p}), ``zero_pvalues`` (procedure → p of H0: coefficient = 0), the
-    ``method`` and the ``verdict`` ("above", "below", "includes" or "neither")."""
+    (evaluation → {procedure → p}), ``zero_pvalues`` (procedure → p of H0: coefficient = 0),
+    ``procedures`` (their short names: ``("WCR", "WCU", "CV3")`` with a bootstrap, ``("normal",)``
+    without), ``reps`` (bootstrap draws, 0 without) and the ``verdict`` as a code: ``"above"``,
+    ``"below"``, ``"includes"`` or ``"neither"`` (see :func:`mix_test`). Numbers and codes only;
+    the page says what they mean."""
 
     coef: float
     nulls: dict
     pvalues: dict
     zero_pvalues: dict
-    method: str
+    procedures: tuple
+    reps: int
     verdict: str
 
     def rejecting(self, alpha: float = 0.05) -> dict:
         """Evaluation → the procedures that reject H0: coefficient = that evaluation at ``alpha``."""
         return {what: [name for name, p in ps.items() if p < alpha] for what, ps in self.pvalues.items()}
 
-    @property
-    def reading(self) -> str:
-        """The verdict in words (:data:`READINGS`)."""
-        return READINGS[self.verdict]
+    def rejecting_zero(self, alpha: float = 0.05) -> list:
+        """The procedures that reject H0: coefficient = 0 at ``alpha``."""
+        return [name for name, p in self.zero_pvalues.items() if p < alpha]
 
-    def split(self, alpha: float = 0.05) -> str:
-        """Which procedures reject the composition effect, and zero, at ``alpha`` (a sentence)."""
-        parts = []
-        for what, names in self.rejecting(alpha).items():
-            parts.append(f"{', '.join(names)} reject{'s' if len(names) == 1 else ''} equality at the {what}"
-                         if names else f"none rejects equality at the {what}")
-        names = [n for n, p in self.zero_pvalues.items() if p < alpha]
-        parts.append("against zero the p-values are " + ", ".join(f"{n} {p:.3f}" for n, p in self.zero_pvalues.items())
-                     + (f" ({', '.join(names)} below {alpha:g})" if names else f" (none below {alpha:g})"))
-        return "; ".join(parts)
-
-
-#: :attr:`MixTest.verdict` → the reading of one test.
-READINGS = {
-    "above": "every procedure puts the coefficient above the composition effect under both evaluations: the "
-             "ratio fell with urbanization by less than the population mix alone implies",
-    "below": "every procedure puts the coefficient below the composition effect under both evaluations: the "
-             "ratio fell with urbanization by more than the population mix alone implies",
-    "includes": "the procedures do not all reject the composition effect, while all of them reject zero: the "
-                "coefficient is told apart from zero but not from the population-mix effect",
-    "neither": "the procedures do not all reject the composition effect, and they do not all reject zero "
-               "either: the data cannot tell the composition effect from zero"}
-#: :attr:`MixTest.verdict` → the summary of the rural/all-residents ratio's association.
-SUMMARIES = {
-    "above": "the rural/all-residents ratio fell with urbanization by less than the population mix implies",
-    "below": "the rural/all-residents ratio fell with urbanization by more than the population mix implies",
-    "includes": "the association of the rural/all-residents ratio with urbanization is told apart from zero "
-                "but not from the population-mix effect",
-    "neither": "the association of the rural/all-residents ratio with urbanization cannot be told apart "
-               "from the population-mix effect or from zero: the data cannot tell the two apart"}
-
-
-def gap_summary(unweighted: str, weighted: str, official_significant: list[str]) -> str:
-    """The closing sentence on the income gap: the two verdicts of :func:`mix_test` (unweighted,
-    weighted) and the specifications of the official urban/rural ratio with p < 0.05 (names)."""
-    parts = ([f"unweighted and weighted, {SUMMARIES[unweighted]}"] if unweighted == weighted else
-             [f"unweighted, {SUMMARIES[unweighted]}", f"weighted, {SUMMARIES[weighted]}"])
-    parts.append("the official urban/rural ratio " + ("shows no association with urbanization at 5 % either way"
-                 if not official_significant else "is associated with urbanization at 5 % in "
-                 + " and ".join(official_significant)))
-    return "In short: " + "; ".join(parts) + "."
+    def counts(self, alpha: float = 0.05) -> dict:
+        """How many procedures reject at ``alpha``: evaluation → count, and ``"zero"`` → count
+        against zero; ``"of"`` → the number of procedures."""
+        found = {what: len(names) for what, names in self.rejecting(alpha).items()}
+        return found | {"zero": len(self.rejecting_zero(alpha)), "of": len(self.procedures)}
 
 
 def mix_test(result, variable: str, effects: dict[str, float], reps: int = 9999, seed: int = 20261123,
@@ -211,7 +178,6 @@ def mix_test(result, variable: str, effects: dict[str, float], reps: int = 9999,
     """
     from scipy import stats
 
-
     coef, se = float(result.params[variable]), float(result.se[variable])
     if reps and result.wild is not None:
         cv3 = lambda m: float(result.jackknife.pvalue(variable, m))  # noqa: E731
@@ -221,19 +187,18 @@ def mix_test(result, variable: str, effects: dict[str, float], reps: int = 9999,
                        "CV3": cv3(m)} for k, m in effects.items()}
         zero = {"WCR": float(result.wild.pvalues[variable]),
                 "WCU": float(result.wild_unrestricted.pvalues[variable]), "CV3": cv3(0.0)}
-        method = f"wild cluster restricted and unrestricted bootstraps, {reps:,} draws, and the cluster jackknife"
     else:
         normal = lambda m: float(2 * stats.norm.sf(abs(coef - m) / se))  # noqa: E731
         pvalues = {k: {"normal": normal(m)} for k, m in effects.items()}
         zero = {"normal": normal(0.0)}
-        method = f"normal approximation with {result.se_type} standard errors"
     sides = {np.sign(coef - m) for m in effects.values()}
     if max(p for ps in pvalues.values() for p in ps.values()) < alpha and len(sides) == 1:
         verdict = "above" if sides == {1.0} else "below"
     else:
         verdict = "includes" if max(zero.values()) < alpha else "neither"
-    return MixTest(coef=coef, nulls=dict(effects), pvalues=pvalues, zero_pvalues=zero, method=method,
-                   verdict=verdict)
+    bootstrapped = bool(reps and result.wild is not None)
+    return MixTest(coef=coef, nulls=dict(effects), pvalues=pvalues, zero_pvalues=zero,
+                   procedures=tuple(zero), reps=int(reps) if bootstrapped else 0, verdict=verdict)
 
 
 def compare(effect: float, coef: float, se: float, z: float = 1.96) -> str:

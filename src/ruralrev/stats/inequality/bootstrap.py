@@ -64,14 +64,16 @@ def gini_from_weights(y: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ChangeTest:
-    r"""Whether a first-to-last change is a tested statement, and how narrowly.
+    r"""Whether a first-to-last change is a tested statement, and how narrowly: numbers and
+    booleans; the page words them.
 
     ``beyond_zero`` is the share of replicates at or beyond zero on the other side of the
-    estimate (a one-sided bootstrap p-value). The interval excludes zero when it is below the
-    tail :math:`(1-\text{level})/2`; the exclusion is ``marginal`` when ``beyond_zero`` exceeds half
-    that tail — the interval at the stricter level :math:`1-(1-\text{level})/2` (97.5 % for a 95 %
-    interval) would include zero. ``verdict`` says it in words: "fell", "fell, but only just",
-    "did not change detectably" (or "rose", "rose, but only just").
+    estimate (a one-sided bootstrap p-value). The interval excludes zero (:attr:`excludes_zero`)
+    when it is below the tail :math:`(1-\text{level})/2`; the exclusion is :attr:`marginal` when
+    ``beyond_zero`` exceeds half that tail — the interval at the stricter level
+    :math:`1-(1-\text{level})/2` (:attr:`strict_level`, 97.5 % for a 95 % interval) would include
+    zero. :attr:`direction` is the sign of the estimate as a code: ``"fell"``, ``"rose"`` or
+    ``"unchanged"``.
     """
 
     measure: str
@@ -83,18 +85,23 @@ class ChangeTest:
 
     @property
     def excludes_zero(self) -> bool:
+        """The percentile interval of the change lies wholly on one side of zero."""
         return bool(self.ci_high < 0 or self.ci_low > 0)
 
     @property
     def marginal(self) -> bool:
+        """Excludes zero at ``level`` but not at :attr:`strict_level`."""
         return self.excludes_zero and self.beyond_zero > (1 - self.level) / 4
 
     @property
-    def verdict(self) -> str:
-        if not self.excludes_zero:
-            return "did not change detectably"
-        word = "fell" if self.estimate < 0 else "rose"
-        return f"{word}, but only just" if self.marginal else word
+    def strict_level(self) -> float:
+        """The level :math:`1-(1-\text{level})/2` at which a :attr:`marginal` exclusion fails."""
+        return 1 - (1 - self.level) / 2
+
+    @property
+    def direction(self) -> str:
+        """``"fell"``, ``"rose"`` or ``"unchanged"``: the sign of the point estimate, tested or not."""
+        return "fell" if self.estimate < 0 else "rose" if self.estimate > 0 else "unchanged"
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@
 ``wild_bootstrap``     wild cluster restricted and unrestricted bootstrap
 ``jackknife``          leave-one-province-out (CV3) variance
 ``break_handling``     fitting a model under each way of handling flagged regressors
+``robustness``         one coefficient across specifications and procedures, as counts
 """
 
 from ruralrev.core.exports import lazy_namespace

@@ -36,23 +36,23 @@ from ruralrev.stats.regression import models
 
 __all__ = ["HANDLING", "Specification", "specification", "break_variants", "national_split"]
 
-#: The ways a fixed-effects model handles regressors with break flags (name → what it does).
-HANDLING = {
-    "drop": "regressors with break flags left out",
-    "split": "all regressors; province effects split at every flagged break",
-    "keep": "all regressors as published, breaks ignored",
-}
+#: The ways a fixed-effects model handles regressors with break flags, in the order
+#: :func:`break_variants` fits them (what each does: the module notes).
+HANDLING = ("drop", "split", "keep")
 
 
 @dataclass(frozen=True)
 class Specification:
-    """Regressors and province-effect splits of a model under one :data:`HANDLING`."""
+    """Regressors and province-effect splits of a model under one :data:`HANDLING`: the
+    ``regressors`` it keeps, the flagged ones it ``dropped``, the breaks it ``split_at``
+    (``province``, ``year_to``) and, for :func:`national_split`, the ``national_years`` at which
+    every province is split."""
 
     handling: str
     regressors: list
     split_at: pd.DataFrame | None
     dropped: list
-    description: str
+    national_years: tuple = ()
 
     def fit(self, panel: pd.DataFrame, outcome: str, **kwargs) -> models.ModelResult:
         """:func:`ruralrev.stats.regression.models.panel_fe` with these regressors and splits (other arguments passed on)."""
@@ -66,17 +66,17 @@ def specification(regressors: list[str], years, handling: str = "drop",
     ``drop`` refuses (with a message naming the flags) when every regressor is flagged.
     """
     if handling not in HANDLING:
-        raise ValueError(f"handling must be one of {sorted(HANDLING)}, got {handling!r}")
+        raise ValueError(f"handling must be one of {', '.join(HANDLING)}, got {handling!r}")
     exposure = regressor_breaks(regressors, years, flags)
     if handling == "drop":
         if not exposure.clean:
             raise ValueError(f"every regressor has break flags in {exposure.years[0]}–{exposure.years[-1]} "
                              f"({', '.join(regressors)}): choose handling 'split' or 'keep', or other regressors")
-        return Specification("drop", exposure.clean, None, exposure.flagged, HANDLING["drop"])
+        return Specification("drop", exposure.clean, None, exposure.flagged)
     if handling == "split" and exposure.flagged:
         splits = exposure.flags[["province", "year_to"]].drop_duplicates().reset_index(drop=True)
-        return Specification("split", list(regressors), splits, [], HANDLING["split"])
-    return Specification(handling, list(regressors), None, [], HANDLING[handling])
+        return Specification("split", list(regressors), splits, [])
+    return Specification(handling, list(regressors), None, [])
 
 
 def break_variants(panel: pd.DataFrame, outcome: str, regressors: list[str], flags: pd.DataFrame | None = None,
@@ -106,6 +106,4 @@ def national_split(regressors: list[str], years, provinces, flags: pd.DataFrame 
     everywhere = pd.DataFrame([(p, y) for p in provinces for y in national], columns=["province", "year_to"])
     splits = pd.concat([own, everywhere], ignore_index=True).drop_duplicates().reset_index(drop=True)
     return Specification("split", list(regressors), splits if len(splits) else None, [],
-                         "all regressors; province effects split at every flagged break, and every province "
-                         f"split at the national break{'s' if len(national) != 1 else ''} "
-                         f"({', '.join(map(str, national)) or 'none'})")
+                         national_years=tuple(int(y) for y in national))

@@ -36,7 +36,7 @@ from scipy import stats
 
 from ruralrev.stats.regression.wild_bootstrap import absorb
 
-__all__ = ["ClusterJackknife", "cluster_jackknife", "largest_moves"]
+__all__ = ["ClusterJackknife", "cluster_jackknife", "largest_moves", "partial_leverage"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,13 @@ class ClusterJackknife:
         """Two-sided p of :math:`H_0\\colon \\beta = m` (``null``) for coefficient ``name``:
         :math:`2\\,P(T_{G-1} > |\\hat\\beta - m| / \\mathrm{se}_{CV3})` (``pvalues`` holds it at m = 0)."""
         return float(_two_sided(abs(float(self.params[name]) - null) / float(self.se[name]), self.n_clusters))
+
+    def interval(self, name: str, level: float = 0.95) -> tuple[float, float]:
+        """The CV3 confidence interval of coefficient ``name``,
+        :math:`\\hat\\beta \\pm t_{(1+\\text{level})/2}(G-1)\\,\\mathrm{se}_{CV3}`: it excludes a value
+        exactly when :meth:`pvalue` of that value is below :math:`1-\\text{level}`."""
+        half = float(stats.t.ppf((1 + level) / 2, self.n_clusters - 1)) * float(self.se[name])
+        return float(self.params[name]) - half, float(self.params[name]) + half
 
     def influence(self, name: str) -> pd.Series:
         """How far dropping each cluster moves coefficient ``name``, :math:`\\hat\\beta_{-g}-\\hat\\beta`,
@@ -121,3 +128,38 @@ def largest_moves(jack: ClusterJackknife, names: list[str] | None = None, share:
                      "second": moves.index[1], "second_move": float(moves.iloc[1]),
                      "large": bool(abs(moves.iloc[0]) > share * abs(jack.params[name]))})
     return pd.DataFrame(rows)
+
+
+def partial_leverage(X: pd.DataFrame, clusters, name: str, fixed_effects: list = (), weights=None) -> pd.Series:
+    r"""Each cluster's share of the variation that identifies coefficient ``name``: its partial
+    leverage, largest first (the shares sum to 1).
+
+    With :math:`\check x` the residual of regressor ``name`` on the other regressors and the fixed
+    effects (weighted by :math:`\sqrt{w}` with ``weights``),
+
+    .. math:: L_g = \check x_g'\check x_g \,/\, \check x'\check x .
+
+    Equal shares would be :math:`1/G`. When a few clusters hold most of it, the coefficient rests
+    on them, cluster-robust t statistics are unreliable and the wild bootstrap can err either way
+    (MacKinnon, Nielsen and Webb 2023, section 6; MacKinnon and Webb 2017).
+
+    References
+    ----------
+    MacKinnon, J. G., Nielsen, M. Ø. and Webb, M. D. (2023). Cluster-robust inference: A guide to
+    empirical practice. *Journal of Econometrics* 232(2), 272–299.
+    MacKinnon, J. G. and Webb, M. D. (2017). Wild bootstrap inference for wildly different cluster
+    sizes. *Journal of Applied Econometrics* 32(2), 233–254.
+    """
+    if name not in X.columns:
+        raise ValueError(f"{name!r} is not among the regressors {list(X.columns)}")
+    w = None if weights is None else np.asarray(weights, dtype=float)
+    within = absorb(X.to_numpy(float), [np.asarray(c) for c in fixed_effects], w)
+    scale = np.ones(len(within)) if w is None else np.sqrt(w)
+    within = within * scale[:, None]
+    k = list(X.columns).index(name)
+    others = np.delete(within, k, axis=1)
+    target = within[:, k]
+    if others.shape[1]:
+        target = target - others @ np.linalg.lstsq(others, target, rcond=None)[0]
+    share = pd.Series(target ** 2, index=np.asarray(clusters)).groupby(level=0).sum()
+    return (share / share.sum()).sort_values(ascending=False).rename(name)

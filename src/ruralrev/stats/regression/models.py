@@ -318,25 +318,36 @@ def coefficient_rows(results: list[ModelResult], variable: str) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class CoefficientVerdict:
-    """Sign and significance of one coefficient across specifications (:func:`coefficient_verdict`)."""
+    """Sign and significance of one coefficient across specifications (:func:`coefficient_verdict`):
+    counts, booleans and a sign code, never words for the page."""
 
     n: int
     positive: int
     negative: int
-    significant: int        # p below alpha
+    significant: int        # p below alpha (every listed p, when several)
     low: float
     high: float
     alpha: float
 
     @property
+    def same_sign(self) -> bool:
+        """The coefficient has one sign in every specification."""
+        return self.positive == self.n or self.negative == self.n
+
+    @property
+    def all_significant(self) -> bool:
+        """Significant in every specification."""
+        return self.significant == self.n
+
+    @property
     def robust(self) -> bool:
         """Same sign and significant in every specification."""
-        return self.significant == self.n and (self.positive == self.n or self.negative == self.n)
+        return self.same_sign and self.all_significant
 
     @property
     def sign(self) -> str:
-        """"positive", "negative" or "of changing sign"."""
-        return "positive" if self.positive == self.n else "negative" if self.negative == self.n else "of changing sign"
+        """The sign as a code: ``"positive"``, ``"negative"`` or ``"mixed"``."""
+        return "positive" if self.positive == self.n else "negative" if self.negative == self.n else "mixed"
 
 
 def coefficient_verdict(rows: pd.DataFrame, alpha: float = 0.05, p_column: str | list[str] = "p_wild") -> CoefficientVerdict:
@@ -359,13 +370,13 @@ def verdict_table(results: list[ModelResult], regressors: list[str], alpha: floa
                   p_column: str | list[str] = "p_wild") -> pd.DataFrame:
     """:func:`coefficient_verdict` of each regressor over ``results``, one row per regressor:
     ``regressor``, ``label``, ``models``, ``positive``, ``negative``, ``significant``, ``low``,
-    ``high``, ``sign`` and ``robust`` (same sign and significant in every model)."""
+    ``high``, ``sign`` (code), ``same_sign`` and ``robust`` (same sign and significant in every model)."""
     rows = []
     for name in regressors:
         v = coefficient_verdict(coefficient_rows(results, name), alpha, p_column)
         rows.append({"regressor": name, "label": registry.label_or_name(name), "models": v.n, "positive": v.positive,
                      "negative": v.negative, "significant": v.significant, "low": v.low, "high": v.high,
-                     "sign": v.sign, "robust": v.robust})
+                     "sign": v.sign, "same_sign": v.same_sign, "robust": v.robust})
     return pd.DataFrame(rows)
 
 

@@ -61,6 +61,9 @@ class WildClusterBootstrap:
 
     ``t`` is the observed CR1 t statistic (κ counts the absorbed effects), ``pvalues`` the WCR
     bootstrap p-values, ``mc_se`` their Monte Carlo standard errors :math:`\\sqrt{p(1-p)/B}`.
+    ``critical`` is the bootstrap's 5 % critical value, the 0.95 quantile of :math:`|t^*_b|`: the
+    test rejects at 5 % when :math:`|t|` exceeds it, to set beside Student's
+    :math:`t_{0.975}(G-1)` (a bootstrap distribution narrower than Student's rejects more often).
     """
 
     params: pd.Series
@@ -73,6 +76,7 @@ class WildClusterBootstrap:
     weighted: bool
     restricted: bool = True     # WCR (null imposed) or WCU (unrestricted residuals)
     null: pd.Series | None = None   # the hypothesised value of each coefficient (0 unless given)
+    critical: pd.Series | None = None   # 0.95 quantile of |t*|, per coefficient
 
     @property
     def mc_se(self) -> pd.Series:
@@ -230,7 +234,7 @@ def wild_cluster_bootstrap(y, X: pd.DataFrame, clusters, fixed_effects: list[np.
     residual = y_t - x_t @ beta
     draws = rademacher_draws(n_clusters, reps, seed)
     r = {name: float(null[name] if isinstance(null, dict) else null) for name in params}
-    coef, t_obs, pvalues = {}, {}, {}
+    coef, t_obs, pvalues, critical = {}, {}, {}, {}
     for name in params:
         k = names.index(name)
         a = a_rows[k]
@@ -249,9 +253,11 @@ def wild_cluster_bootstrap(y, X: pd.DataFrame, clusters, fixed_effects: list[np.
         t_obs[name] = (beta[k] - r[name]) / np.sqrt(kappa * ((membership.T @ (a * residual)) ** 2).sum())
         coef[name] = beta[k]
         pvalues[name] = float(np.mean(np.abs(t_star) > abs(t_obs[name])))
+        critical[name] = float(np.quantile(np.abs(t_star), 0.95))
     return WildClusterBootstrap(params=pd.Series(coef, dtype=float), t=pd.Series(t_obs, dtype=float),
                                 pvalues=pd.Series(pvalues, dtype=float), reps=reps, seed=seed,
                                 n_clusters=n_clusters, nobs=n, weighted=weights is not None,
-                                restricted=impose_null, null=pd.Series(r, dtype=float))
+                                restricted=impose_null, null=pd.Series(r, dtype=float),
+                                critical=pd.Series(critical, dtype=float))
 
 
