@@ -5,7 +5,9 @@
 
 The *main layer* of a page is what a reader sees without clicking: the paragraphs and list items
 of the article, outside tables, code, figure and table captions, cell outputs, collapsed blocks
-(dropdowns, "Details", solutions) and the "Technical notes" section. For it, per chapter and for
+(dropdowns, "Details", solutions), the table of contents and the "Technical notes" section. A
+numbered cross-reference ("Table 2.3") and a paper's section, table or number ("section 2.1",
+"Table 1", "paper 003") count as words, not as numbers: they name, they do not measure. For it, per chapter and for
 the whole book: words, sentences, mean and 90th-percentile sentence length (words), the share of
 sentences over 40 words, numbers per 100 words and parentheses per 100 words.
 
@@ -30,12 +32,14 @@ REPORT = ROOT / "benchmarks" / "readability.md"
 GOALS = {"share_over_40": 3.0, "p90": 30.0, "numbers_per_100": 5.0}
 
 #: Elements whose text is not main text.
-_SKIP = ("table", "pre", "div.highlight", "figcaption", "caption", "div.cell_output", "details",
+_SKIP = ("table", "pre", "div.highlight", "figcaption", "caption", "div.cell_output", "details", "div.toctree-wrapper",
          "div.dropdown", "div.toggle-details", "div.solution", "section#technical-notes", "div.ruralrev-run-box",
          "span.math", "div.math", "div.ruralrev-stale")
 _ABBREVIATIONS = ("e.g.", "i.e.", "Fig.", "vs.", "et al.", "cf.", "No.", "p.")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z0-9“\"(])")
 _NUMBER = re.compile(r"(?<![\w.])[−+-]?\d[\d,]*(?:\.\d+)?")
+#: A number that names a part of a paper or of the book ("section 2.1", "Table 1", "paper 003").
+_NAME = re.compile(r"\b(?:[Ss]ections?|Tables?|Fig\.|Figures?|Exercises?|[Cc]hapters?|[Pp]apers?)\s+\d[\d.]*(?:\s*(?:and|,|–)\s*\d[\d.]*)*")
 _WORD = re.compile(r"[\w’'−-]+")
 
 
@@ -60,6 +64,8 @@ def main_text(html: str) -> list[str]:
     for element in article.select("div.admonition"):
         if "dropdown" in element.get("class", []):
             element.decompose()
+    for reference in article.select("span.std-numref"):     # "Table 2.3" names a table; it is no quantity
+        reference.string = "the table" if reference.get_text().startswith("Table") else "the figure"
     blocks = []
     for element in article.find_all(["p", "li"]):
         if element.find_parent("li") is not None and element.name == "p":
@@ -84,7 +90,7 @@ def measure(blocks: list[str]) -> Figures:
     for block in blocks:
         for sentence in sentences(block):
             lengths.append(len(_WORD.findall(sentence)))
-        numbers += len(_NUMBER.findall(block))
+        numbers += len(_NUMBER.findall(_NAME.sub("name", block)))
         parentheses += block.count("(")
     words = sum(lengths)
     if not lengths:
