@@ -12,7 +12,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
-__all__ = ["OKABE_ITO", "REGION_COLOURS", "REGION_ORDER", "label_points", "set_book_style"]
+__all__ = ["OKABE_ITO", "REGION_COLOURS", "REGION_ORDER", "drawn_font_sizes", "label_points", "set_book_style"]
 
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
@@ -121,3 +121,29 @@ def label_points(ax, x, y, names, priority=None, fontsize: float = 8.0, marker_r
                 break
             label.remove()
     return placed
+
+
+
+def drawn_font_sizes(figure) -> list[tuple[float, str]]:
+    """Every piece of text a figure draws, as (font size in points, text), in drawing order.
+
+    The figure is drawn once on a scratch Agg renderer that records each ``draw_text`` call, so
+    only text that is really drawn counts (tick labels of an axis switched off, empty strings and
+    invisible artists do not). Multiply a size by the image's pixels per point and by its display
+    scale to get the size a reader sees (see ``tests/test_browser.py``).
+    """
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    width, height = figure.get_size_inches() * figure.dpi
+    renderer = RendererAgg(int(width), int(height), figure.dpi)
+    drawn = []
+    draw_text = renderer.draw_text
+
+    def record(gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if str(s).strip():
+            drawn.append((float(prop.get_size_in_points()), str(s)))
+        return draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+    renderer.draw_text = record
+    figure.draw(renderer)
+    return drawn
