@@ -253,12 +253,14 @@ def test_figure_text_is_legible_as_shown(screens, page_path, screen):
 
 
 _TABLES = """(scrolled) => [...document.querySelectorAll('article table')].map(table => {
-  const frame = table.closest('.ruralrev-table-frame');
-  const box = frame ? frame.querySelector(':scope > :not(.ruralrev-scroll-hint)') : null;
+  // the box that scrolls the table: its nearest ancestor that scrolls sideways (DataTables makes its own)
+  let box = table.parentElement;
+  while (box && !['auto', 'scroll'].includes(getComputedStyle(box).overflowX)) box = box.parentElement;
+  const frame = box && box.parentElement.classList.contains('ruralrev-table-frame') ? box.parentElement : null;
   const visible = el => el && getComputedStyle(el).display !== 'none' && el.getBoundingClientRect().width > 0;
   const out = {name: table.id || (table.caption ? table.caption.innerText.slice(0, 40) : 'table'),
                framed: !!frame, fits: !box || box.scrollWidth <= box.clientWidth + 1};
-  if (!box) return out;
+  if (!frame) return out;
   out.hint = frame.classList.contains('ruralrev-scrolls') && visible(frame.querySelector('.ruralrev-scroll-hint'));
   out.fade_right = getComputedStyle(frame, '::after').opacity === '1';
   out.fade_left = getComputedStyle(frame, '::before').opacity === '1';

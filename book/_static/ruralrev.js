@@ -83,8 +83,8 @@
           language: { search: "Filter:" }
         });
       });
+      frameTables();
       document.documentElement.dataset.ruralrevTables = "ready";
-      updateFrames();
     }).catch(function (error) {
       console.error("ruralrev: could not load the interactive tables: " + error);
     });
@@ -104,6 +104,8 @@
 
   function frameTables() {
     document.querySelectorAll(".bd-article table").forEach(function (table) {
+      // an interactive table gets its own scroll box from DataTables: framed once that exists
+      if (table.classList.contains("ruralrev-interactive") && !table.closest(".dt-container")) return;
       var box = scrollBox(table);
       if (!box || box.parentElement.classList.contains("ruralrev-table-frame")) return;
       var frame = document.createElement("div");
@@ -125,7 +127,10 @@
       box.addEventListener("scroll", function () { update(entry); }, { passive: true });
       if (window.ResizeObserver) new ResizeObserver(function () { update(entry); }).observe(box);
     });
-    window.addEventListener("resize", updateFrames);
+    if (!frameTables.listening) {
+      window.addEventListener("resize", updateFrames);
+      frameTables.listening = true;
+    }
     updateFrames();
   }
 
