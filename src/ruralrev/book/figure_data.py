@@ -84,6 +84,7 @@ def _axes(ax) -> dict:
 
 def _layout(figure) -> dict:
     """The figure's size in inches and its smallest drawn font in points (what a phone shrinks)."""
+    # imported here: this module loads at every kernel's start, and present.style imports matplotlib
     from ruralrev.present.style import drawn_font_sizes
 
     sizes = [size for size, _ in drawn_font_sizes(figure)]
