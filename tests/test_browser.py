@@ -3,9 +3,13 @@ dark mode and on a 390 px phone, opened from ``file://`` (no server, no network)
 
 Checked on every page of the table of contents: no console errors, the page never scrolls
 sideways, and a table wider than the text column scrolls inside its own box (so no column is
-hidden without a scrollbar) with its caption inside the visible width. Then: code toggles open,
-solutions start collapsed, interactive tables sort and filter offline, search shows snippets
-offline. Screenshots go to ``_build/screenshots`` (copied by hand to ``docs/screenshots``).
+hidden without a scrollbar) with its caption inside the visible width. On every chapter, at both
+widths: the Key findings box is on the first screen (1,300 × 900) or within 1.5 screens
+(390 × 844); every figure's smallest text, as shown, is at least :data:`LEGIBLE_PX` CSS px (the
+landing page's map too); a table either fits its box or scrolls in it with a visible cue (a hint
+and a fade on the hidden side), and its first column stays in view while it scrolls. Then: code
+toggles open, solutions start collapsed, interactive tables sort and filter offline, search shows
+snippets offline. Screenshots go to ``_build/screenshots`` (copied by hand to ``docs/screenshots``).
 
 The tests drive Debian's Chromium (``/usr/bin/chromium``) through Playwright, with no browser
 download; they skip when Chromium is missing or the book has not been built.
@@ -13,8 +17,12 @@ download; they skip when Chromium is missing or the book has not been built.
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import http.server
+import io
+import json
 import shutil
 import threading
 from pathlib import Path
@@ -22,6 +30,8 @@ from pathlib import Path
 import pytest
 
 from ruralrev.book import params
+from ruralrev.book.execute import read_notebook
+from ruralrev.book.figure_data import MIME
 from ruralrev.book.sphinx import extension
 from ruralrev.core import paths
 
@@ -29,6 +39,11 @@ HTML = paths.ROOT / "_build" / "html"
 SHOTS = paths.ROOT / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 WIDTHS = {"desktop": 1300, "phone": 390}
+HEIGHTS = {"desktop": 900, "phone": 844}
+#: The smallest text a figure may show, in CSS px (body text is 16 px; 9 px is the floor of legibility).
+LEGIBLE_PX = 9.0
+#: The Key findings box ends on the first screen on a desktop, within 1.5 screens on a phone.
+FINDINGS_SCREENS = {"desktop": 1.0, "phone": 1.5}
 ANALYTIC = ["book/executed/data", "book/executed/disparities", "book/executed/typology"]
 
 pytestmark = [
@@ -66,9 +81,9 @@ def server():
     httpd.shutdown()
 
 
-def _new_page(browser, width: int = 1300, dark: bool = False, offline: bool = True):
+def _new_page(browser, width: int = 1300, dark: bool = False, offline: bool = True, height: int = 900):
     """A page whose console errors are collected; requests leaving the machine are refused."""
-    context = browser.new_context(viewport={"width": width, "height": 900})
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.errors, page.remote = [], []
     page.on("console", lambda message: page.errors.append(message.text) if message.type == "error" else None)
@@ -150,6 +165,134 @@ def test_page_fits_the_screen_and_loads_cleanly(tabs, page_path, screen, mode):
     assert layout["page"][0] <= layout["page"][1] + 1, f"page scrolls sideways: {layout['page']}"
     assert layout["bad"] == []
     assert page.errors == [] and page.remote == []
+
+
+def _chapter_pages() -> list[str]:
+    """The chapters' pages (``book/executed/NAME``), in book order."""
+    return [c.output.relative_to(paths.ROOT).with_suffix("").as_posix() for c in params.load_plan()]
+
+
+@pytest.fixture(scope="module")
+def screens(browser):
+    """One page per screen at its real height (the findings box is measured against the screen)."""
+    opened = {name: _new_page(browser, WIDTHS[name], height=HEIGHTS[name]) for name in WIDTHS}
+    yield opened
+    for page in opened.values():
+        page.context.close()
+
+
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+@pytest.mark.parametrize("page_path", _chapter_pages() if (HTML / "index.html").is_file() else [])
+def test_key_findings_come_first(screens, page_path, screen):
+    """CONTRIBUTING: the findings box is on the first screen at 1,300 × 900 and ends within 1.5
+    screens at 390 × 844 (measured from the top of the page, as a reader lands on it)."""
+    page = _goto(screens[screen], (HTML / f"{page_path}.html").as_uri())
+    box = page.evaluate("""() => {
+      const box = document.querySelector('article div.admonition.key-findings');
+      if (!box) return null;
+      const r = box.getBoundingClientRect();
+      return {bottom: r.bottom + window.scrollY, title: box.querySelector('.admonition-title').innerText.trim()};
+    }""")
+    assert box is not None, f"{page_path}: no Key findings box (div.admonition.key-findings)"
+    assert box["title"] == "Key findings"
+    limit = FINDINGS_SCREENS[screen] * HEIGHTS[screen]
+    assert box["bottom"] <= limit, f"{page_path}: the Key findings box ends at {box['bottom']:.0f} px (limit {limit:.0f})"
+
+
+def _png_facts(raw: bytes) -> tuple[int, float, dict]:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(raw))
+    return image.size[0], float(image.info["dpi"][0]), image.info
+
+
+def _page_figures(page_path: str) -> dict[str, dict]:
+    """Every figure image a page shows, by file name: its label, smallest font (points), PNG dpi
+    and natural width. Chapters: the executed notebook's images (the page names each image by the
+    sha256 of its bytes) with the smallest font the runner recorded beside it; the landing page:
+    the headline map, whose PNG carries its smallest font."""
+    if page_path == "book/intro":
+        raw = (paths.ROOT / "book" / "executed" / "figures" / "headline-map.png").read_bytes()
+        width, dpi, info = _png_facts(raw)
+        return {"headline-map.png": {"label": "fig-headline", "points": float(info["ruralrev:smallest-font-pt"]),
+                                     "dpi": dpi, "natural": width}}
+    found = {}
+    for cell in read_notebook(paths.ROOT / f"{page_path}.ipynb")["cells"]:
+        label = cell.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("name", "(no label)")
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/png" not in data:
+                continue
+            raw = base64.b64decode(data["image/png"])
+            width, dpi, _ = _png_facts(raw)
+            layout = (data.get(MIME) or {}).get("layout") or {}
+            found[f"{hashlib.sha256(raw).hexdigest()}.png"] = {"label": label, "points": layout.get("smallest_font_pt"),
+                                                               "dpi": dpi, "natural": width}
+    return found
+
+
+@pytest.mark.parametrize("screen", ["phone", "desktop"])
+@pytest.mark.parametrize("page_path", ["book/intro", *_chapter_pages()] if (HTML / "index.html").is_file() else [])
+def test_figure_text_is_legible_as_shown(screens, page_path, screen):
+    """The smallest text of every figure, as the page shows it: points → image pixels (the PNG's
+    dpi) → CSS px (the rendered width over the image's natural width) ≥ LEGIBLE_PX."""
+    figures = _page_figures(page_path)
+    if not figures:
+        pytest.skip(f"{page_path} has no figure")
+    page = _goto(screens[screen], (HTML / f"{page_path}.html").as_uri())
+    shown = dict(page.evaluate("""() => [...document.querySelectorAll('article img')]
+        .map(img => [img.getAttribute('src').split('/').pop(), img.getBoundingClientRect().width])"""))
+    small = []
+    for name, figure in figures.items():
+        assert name in shown, f"{page_path}: {figure['label']} is not on the page"
+        assert figure["points"], f"{page_path}: {figure['label']} has no recorded font size (re-run the chapter)"
+        css_px = figure["points"] / 72 * figure["dpi"] * shown[name] / figure["natural"]
+        if css_px < LEGIBLE_PX:
+            small.append(f"{figure['label']}: {figure['points']:g} pt shown at {css_px:.1f} px")
+    assert small == []
+
+
+_TABLES = """(scrolled) => [...document.querySelectorAll('article table')].map(table => {
+  // the box that scrolls the table: its nearest ancestor that scrolls sideways (DataTables makes its own)
+  let box = table.parentElement;
+  while (box && !['auto', 'scroll'].includes(getComputedStyle(box).overflowX)) box = box.parentElement;
+  const frame = box && box.parentElement.classList.contains('ruralrev-table-frame') ? box.parentElement : null;
+  const visible = el => el && getComputedStyle(el).display !== 'none' && el.getBoundingClientRect().width > 0;
+  const out = {name: table.id || (table.caption ? table.caption.innerText.slice(0, 40) : 'table'),
+               framed: !!frame, fits: !box || box.scrollWidth <= box.clientWidth + 1};
+  if (!frame) return out;
+  out.hint = frame.classList.contains('ruralrev-scrolls') && visible(frame.querySelector('.ruralrev-scroll-hint'));
+  out.fade_right = getComputedStyle(frame, '::after').opacity === '1';
+  out.fade_left = getComputedStyle(frame, '::before').opacity === '1';
+  const first = table.tBodies[0].rows[0].cells[0].getBoundingClientRect(), b = box.getBoundingClientRect();
+  out.first_in_view = first.left >= b.left - 1 && first.right <= b.right + 1;
+  if (scrolled === 'end') box.scrollLeft = box.scrollWidth;
+  if (scrolled === 'start') box.scrollLeft = 0;
+  return out;
+})"""
+
+
+@pytest.mark.parametrize("screen", ["phone", "desktop"])
+@pytest.mark.parametrize("page_path", _chapter_pages() if (HTML / "index.html").is_file() else [])
+def test_wide_tables_scroll_in_their_box_with_a_cue(screens, page_path, screen):
+    """Every table fits its box or scrolls in it with a visible cue (a hint above it, the hidden
+    side fading into the page); scrolled to the far right, the right fade goes, the left one
+    shows and the first column (the row names) is still in view."""
+    page = _goto(screens[screen], (HTML / f"{page_path}.html").as_uri())
+    if page.locator("table.ruralrev-interactive").count():
+        page.wait_for_selector("html[data-ruralrev-tables='ready']", timeout=15_000)
+    page.wait_for_timeout(300)                    # the fades' transition
+    tables = page.evaluate(_TABLES, "end")
+    page.wait_for_timeout(400)                    # scroll events, then the transition
+    at_end = page.evaluate(_TABLES, "start")
+    assert tables
+    assert [t["name"] for t in tables if not t["framed"]] == []
+    wide = [(t, end) for t, end in zip(tables, at_end) if not t["fits"]]
+    assert [t["name"] for t, _ in wide if not (t["hint"] and t["fade_right"] and not t["fade_left"])] == [], \
+        "a wide table without its cue"
+    assert [t["name"] for t in tables if t["fits"] and (t["hint"] or t["fade_right"])] == [], "a cue on a table that fits"
+    assert [t["name"] for t, end in wide if end["fade_right"] or not end["fade_left"]] == []
+    assert [t["name"] for t, end in wide if not end["first_in_view"]] == [], "the first column scrolled away"
 
 
 @pytest.mark.parametrize("page_path", _pages() if (HTML / "index.html").is_file() else [])

@@ -7,7 +7,8 @@ is drawn — per axes its titles, labels and legend, each line's points, each co
 and colour values (a choropleth's province values; for a collection drawn in one colour, as a
 categorical map draws each category, its colour, its number of shapes and a digest of their
 outlines, so a province that changes category is named by its collection), each bar's
-rectangle, each text and image.
+rectangle, each text and image; and the figure's width and smallest drawn font, which the browser
+tests turn into the size a phone shows.
 The book ignores this format (it renders the PNG); ``ruralrev verify`` compares it, so a moved
 number is named even where a PNG only says "different".
 """
@@ -81,10 +82,22 @@ def _axes(ax) -> dict:
     return record
 
 
+def _layout(figure) -> dict:
+    """The figure's size in inches and its smallest drawn font in points (what a phone shrinks)."""
+    # imported here: this module loads at every kernel's start, and present.style imports matplotlib
+    from ruralrev.present.style import drawn_font_sizes
+
+    sizes = [size for size, _ in drawn_font_sizes(figure)]
+    width, height = figure.get_size_inches()
+    return {"width_in": round(float(width), 3), "height_in": round(float(height), 3),
+            "smallest_font_pt": round(min(sizes), 2) if sizes else None}
+
+
 def extract(figure) -> dict:
-    """What a matplotlib figure draws, as JSON-ready lists (non-finite numbers as text)."""
+    """What a matplotlib figure draws, as JSON-ready lists (non-finite numbers as text), and its
+    layout: size in inches and smallest font in points (the browser tests' legibility check)."""
     return {"suptitle": figure._suptitle.get_text() if getattr(figure, "_suptitle", None) else "",
-            "axes": [_axes(ax) for ax in figure.axes]}
+            "axes": [_axes(ax) for ax in figure.axes], "layout": _layout(figure)}
 
 
 def register(shell=None) -> bool:

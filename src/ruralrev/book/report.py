@@ -183,16 +183,20 @@ def write_headline_map(target: Path | None = None, environment: str | None = Non
     import matplotlib.pyplot as plt
 
     from ruralrev.data import official
-    from ruralrev.present import maps
+    from ruralrev.present import maps, style
 
     panel = official.load_panel()
     year = int(panel.loc[panel["rural_income"].notna(), "year"].max())
     ax = maps.choropleth(official.indicator_values(panel, "rural_income", year),
                          f"Rural per-capita disposable income, {year}", "yuan per person",
-                         source="NBS annual data by province; map: Natural Earth")
+                         source="NBS annual data by province; map: Natural Earth", classes=5)
     ax.figure.tight_layout()
+    # Twice the figure's dpi, as the chapters' figures; the page shows it at its 1x width (site CSS).
+    # The smallest font rides along in the PNG, for the browser test's legibility check.
+    smallest = min(size for size, _ in style.drawn_font_sizes(ax.figure))
     with files.atomic_path(target, suffix=".png") as tmp:
-        ax.figure.savefig(tmp, dpi=150, metadata={"Software": None})
+        ax.figure.savefig(tmp, dpi=2 * style.DPI, bbox_inches="tight",
+                          metadata={"Software": None, "ruralrev:smallest-font-pt": f"{smallest:g}"})
     plt.close(ax.figure)
     if environment:
         files.write_text(stamp, environment)

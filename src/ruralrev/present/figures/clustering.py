@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ruralrev.present.style import OKABE_ITO, set_book_style
+from ruralrev.present.style import OKABE_ITO, SMALLEST_FONT, book_figure, finish, label_axes, suptitle
 
 __all__ = ["plot_dendrogram", "plot_k_selection", "plot_rank_intervals"]
 
@@ -11,15 +11,12 @@ __all__ = ["plot_dendrogram", "plot_k_selection", "plot_rank_intervals"]
 def plot_k_selection(selection, chosen: int, title: str | None = None):
     """The k-selection criteria as small multiples (two per row, readable in the text column),
     the chosen k marked; ``title`` (the finding) above them."""
-    import matplotlib.pyplot as plt
-
-    set_book_style()
-    panels = [("silhouette", "Silhouette (higher better)"), ("calinski_harabasz", "Calinski–Harabasz (higher better)"),
-              ("davies_bouldin", "Davies–Bouldin (lower better)"), ("gap", "Gap statistic (± s.e.)"),
-              ("gmm_bic", "GMM BIC (lower better)")]
+    panels = [("silhouette", "Silhouette\n(higher better)"), ("calinski_harabasz", "Calinski–Harabasz\n(higher better)"),
+              ("davies_bouldin", "Davies–Bouldin\n(lower better)"), ("gap", "Gap statistic\n(± s.e.)"),
+              ("gmm_bic", "GMM BIC\n(lower better)")]
     ncols = 2
     nrows = -(-len(panels) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(8, 2.4 * nrows + 0.4), squeeze=False)
+    fig, axes = book_figure(nrows, ncols, height=2.5 * nrows + 0.3, squeeze=False)
     flat = axes.ravel()
     for ax, (column, panel_title) in zip(flat, panels):
         if column == "gap":
@@ -28,16 +25,17 @@ def plot_k_selection(selection, chosen: int, title: str | None = None):
         else:
             ax.plot(selection["k"], selection[column], marker="o", color=OKABE_ITO[0])
         ax.axvline(chosen, color=OKABE_ITO[5], linestyle="--", linewidth=1)
-        ax.set_title(panel_title, loc="left", fontsize=10)
-        ax.set_ylabel("criterion value")
+        ax.set_title(panel_title, loc="left", fontsize="medium")
         ax.set_xticks(list(selection["k"]))
     for ax in flat[len(panels):]:
         ax.set_axis_off()
     for ax in flat[max(0, len(panels) - ncols):len(panels)]:   # the lowest panel of each column
         ax.set_xlabel("Number of clusters k")
+    for row in axes:
+        row[0].set_ylabel("criterion value")
     if title:
-        fig.suptitle(title, x=0.01, ha="left", fontsize=11)
-    fig.tight_layout()
+        suptitle(fig, title)
+    finish(fig)
     return fig
 
 
@@ -45,39 +43,32 @@ def plot_k_selection(selection, chosen: int, title: str | None = None):
 def plot_dendrogram(z, title: str):
     """Ward dendrogram of the standardized indicator matrix, drawn sideways so that every province
     name is horizontal and readable."""
-    import matplotlib.pyplot as plt
     from scipy.cluster.hierarchy import dendrogram, linkage
 
-    set_book_style()
-    fig, ax = plt.subplots(figsize=(7, 0.24 * len(z) + 1.2))
-    dendrogram(linkage(z.to_numpy(float), method="ward"), labels=list(z.index), ax=ax, leaf_font_size=9,
+    fig, ax = book_figure(height=0.25 * len(z) + 1.2)
+    dendrogram(linkage(z.to_numpy(float), method="ward"), labels=list(z.index), ax=ax, leaf_font_size=SMALLEST_FONT,
                color_threshold=0, above_threshold_color=OKABE_ITO[0], orientation="left")
-    ax.set_xlabel("Ward linkage distance (standard units)")
-    ax.set_title(title, loc="left", fontsize=11)
+    label_axes(ax, title, xlabel="Ward linkage distance (standard units)")
     ax.grid(axis="y", visible=False)
-    fig.tight_layout()
+    finish(fig)
     return fig
 
 
 
 def plot_rank_intervals(ranks, point_rank, title: str):
     """Median rank and 5–95 % interval per province from the Monte Carlo, with the point rank."""
-    import matplotlib.pyplot as plt
-
-    set_book_style()
     order = ranks.sort_values("median_rank", ascending=False)
-    fig, ax = plt.subplots(figsize=(7, 7.5))
+    fig, ax = book_figure(height=0.24 * len(order) + 1.6)
     y = range(len(order))
     ax.hlines(list(y), order["rank_p05"], order["rank_p95"], color=OKABE_ITO[0], linewidth=2.5, alpha=0.6,
               label="5–95 % interval")
     ax.scatter(order["median_rank"], list(y), color=OKABE_ITO[0], s=14, label="median rank", zorder=3)
     ax.scatter(point_rank.reindex(order.index), list(y), marker="x", color=OKABE_ITO[5], s=18,
                label="rank with entropy weights", zorder=4)
-    ax.set_yticks(list(y), order.index, fontsize=7.5)
-    ax.set_xlabel("Rank (1 = most developed)")
-    ax.set_title(title, loc="left", fontsize=11)
+    ax.set_yticks(list(y), order.index)
+    label_axes(ax, title, xlabel="Rank (1 = most developed)")
     # Best ranks sit top left, worst bottom right: the top right corner is empty.
-    ax.legend(frameon=False, fontsize=8, loc="upper right")
+    ax.legend(frameon=False, loc="upper right")
     ax.grid(axis="y", visible=False)
-    fig.tight_layout()
+    finish(fig)
     return fig

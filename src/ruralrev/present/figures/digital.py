@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ruralrev.present.style import OKABE_ITO, label_points, set_book_style
+from ruralrev.present.style import OKABE_ITO, WIDTH, book_figure, finish, label_axes, label_points, suptitle
 
 __all__ = ["plot_national_broadband", "plot_flagged_paths", "plot_scatter_fit"]
 
@@ -16,27 +16,23 @@ KIND_MARKERS = {"offset by urban": "X", "same direction": "o"}
 
 
 def plot_national_broadband(series: pd.DataFrame, title: str):
-    """Left: national urban and rural subscriptions per 100 residents of each class, by year;
-    right: their ratio (urban over rural). ``series`` is :func:`ruralrev.chapters.digital.broadband.national_series`."""
-    import matplotlib.pyplot as plt
-
-    set_book_style()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    """Top: national urban and rural subscriptions per 100 residents of each class, by year;
+    bottom: their ratio (urban over rural). ``series`` is :func:`ruralrev.chapters.digital.broadband.national_series`."""
+    fig, (left, right) = book_figure(2, 1, height=1.2 * WIDTH, sharex=True)
     left.plot(series["year"], series["urban_per_100"], marker="s", color=OKABE_ITO[1], label="urban")
     left.plot(series["year"], series["rural_per_100"], marker="o", color=OKABE_ITO[0], label="rural")
-    left.set_ylabel("Subscriptions per 100 residents")
+    left.set_ylabel("Per 100 residents")
     left.set_ylim(bottom=0)
-    left.legend(frameon=False, fontsize=8)
-    left.set_title("Fixed broadband", loc="left", fontsize=10)
+    left.legend(frameon=False)
+    left.set_title("Fixed-broadband subscriptions", loc="left", fontsize="medium")
     right.plot(series["year"], series["urban_rural_ratio"], marker="D", color=OKABE_ITO[5])
     right.axhline(1, color="#444444", linewidth=0.8, linestyle=":")
-    right.set_ylabel("Urban / rural (ratio, 1 = no gap)")
+    right.set_ylabel("Urban / rural (ratio)")
     right.set_ylim(bottom=0)
-    right.set_title("The gap", loc="left", fontsize=10)
-    for ax in (left, right):
-        ax.set_xlabel("Year")
-    fig.suptitle(title, x=0.01, ha="left", fontsize=11)
-    fig.tight_layout()
+    right.set_title("The gap (1 = none)", loc="left", fontsize="medium")
+    right.set_xlabel("Year")
+    suptitle(fig, title)
+    finish(fig)
     return fig
 
 
@@ -48,14 +44,14 @@ def plot_flagged_paths(panel: pd.DataFrame, kinds: pd.DataFrame, code: str, othe
 
     ``kinds`` is :func:`ruralrev.chapters.digital.broadband.broadband_flag_kinds`.
     """
-    import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
 
-    set_book_style()
     provinces = sorted(kinds["province"].unique())
     nrows = -(-len(provinces) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(8, 1.55 * nrows + 0.8), sharex=True, sharey=True,
-                             squeeze=False)
+    legend_height = 0.9
+    fig, axes = book_figure(nrows, ncols, height=1.35 * nrows + legend_height + 0.3, sharex=True, sharey=True,
+                            squeeze=False)
     flat = axes.ravel()
     for ax, province in zip(flat, provinces):
         path = panel[panel["province"] == province].sort_values("year").set_index("year")
@@ -66,41 +62,47 @@ def plot_flagged_paths(panel: pd.DataFrame, kinds: pd.DataFrame, code: str, othe
             ax.plot(years, path.loc[years, code], color=OKABE_ITO[5], linewidth=2.6)
             ax.plot(flag.year_to, path.loc[flag.year_to, code], marker=KIND_MARKERS[flag.kind], color=OKABE_ITO[5],
                     markersize=6, linestyle="none")
-        ax.set_title(province, loc="left", fontsize=9)
-        ax.tick_params(labelsize=7)
+        ax.set_title(province, loc="left", fontsize="medium")
+        ax.xaxis.set_major_locator(MaxNLocator(2, integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(3))
     for ax in flat[len(provinces):]:
         ax.set_axis_off()
     for row in axes:
-        row[0].set_ylabel(unit if len(unit) < 14 else "per 100", fontsize=7)
+        row[0].set_ylabel(unit if len(unit) < 14 else "per 100")
     handles = [Line2D([], [], color=OKABE_ITO[0], label="rural"),
                Line2D([], [], color="#888888", linestyle="--", label="urban"),
                Line2D([], [], color=OKABE_ITO[5], marker="X", linewidth=2.6, label="flagged, offset by urban"),
                Line2D([], [], color=OKABE_ITO[5], marker="o", linewidth=2.6, label="flagged, same direction")]
-    fig.legend(handles=handles, loc="upper left", ncol=4, frameon=False, fontsize=8, bbox_to_anchor=(0.01, 1.0))
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()))
+    fig.legend(handles=handles, loc="upper left", ncol=2, frameon=False, bbox_to_anchor=(0.0, 1.0),
+               columnspacing=1.0, handlelength=1.8)
+    finish(fig, rect=(0, 0, 1, 1 - legend_height / fig.get_figheight()))
     return fig
 
 
 def plot_scatter_fit(frame: pd.DataFrame, x: str, y: str, xlabel: str, ylabel: str, title: str,
                      params: pd.Series | None = None):
     """One point per province (``frame`` has ``province``, ``x``, ``y``), named where a label fits,
-    with the fitted line ``params["const"] + params[x] · x`` when ``params`` is given."""
-    import matplotlib.pyplot as plt
+    with the fitted line ``params["const"] + params[x] · x`` when ``params`` is given.
 
-    set_book_style()
-    fig, ax = plt.subplots(figsize=(7, 4.6))
+    Drawn with seaborn's ``regplot``: with ``params`` of a bivariate OLS (``const`` and ``x``) its
+    least-squares line is the model's line; with other ``params`` the model's line is drawn instead.
+    """
+    import seaborn as sns
+
+    fig, ax = book_figure(height=0.9 * WIDTH)
     xs, ys = frame[x].to_numpy(float), frame[y].to_numpy(float)
-    ax.scatter(xs, ys, color=OKABE_ITO[0], s=20, zorder=3)
+    bivariate = params is not None and set(params.index) == {"const", x}
+    sns.regplot(x=xs, y=ys, ax=ax, ci=None, fit_reg=bivariate, color=OKABE_ITO[0], truncate=True,
+                scatter_kws={"s": 20, "zorder": 3}, line_kws={"color": OKABE_ITO[5]})
     priority = None
     if params is not None:
-        grid = np.linspace(xs.min(), xs.max(), 50)
-        ax.plot(grid, params["const"] + params[x] * grid, color=OKABE_ITO[5])
+        if not bivariate:
+            grid = np.linspace(xs.min(), xs.max(), 50)
+            ax.plot(grid, params["const"] + params[x] * grid, color=OKABE_ITO[5])
         residual = np.abs(ys - (params["const"] + params[x] * xs))
         priority = residual / (residual.std() or 1.0) + np.abs(xs - np.median(xs)) / (xs.std() or 1.0)
     ax.margins(x=0.12, y=0.1)
     label_points(ax, xs, ys, frame["province"].tolist(), priority=priority)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, loc="left", fontsize=11)
-    fig.tight_layout()
+    label_axes(ax, title, xlabel, ylabel)
+    finish(fig)
     return fig

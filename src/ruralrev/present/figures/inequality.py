@@ -8,56 +8,54 @@ import numpy as np
 from ruralrev.present.style import (
     OKABE_ITO,
     REGION_COLOURS,
+    WIDTH,
+    book_figure,
+    finish,
+    label_axes,
     label_points,
-    set_book_style,
+    suptitle,
 )
 
 __all__ = ["plot_beta_convergence", "plot_decomposition", "plot_group_means"]
 
 
 def plot_decomposition(series, title: str):
-    """Theil T split into between- and within-group parts over time (stacked), with the Gini.
+    """Theil T split into between- and within-group parts over time (stacked, top), with the
+    Dagum decomposition of the Gini (bottom).
 
     ``series`` is the output of :func:`ruralrev.stats.inequality.by_group.decomposition_series`.
     """
-    import matplotlib.pyplot as plt
-
-    set_book_style()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig, (left, right) = book_figure(2, 1, height=1.25 * WIDTH, sharex=True)
     left.stackplot(series["year"], series["theil_between"], series["theil_within"],
                    labels=["between groups", "within groups"], colors=OKABE_ITO[:2], alpha=0.9)
-    left.set_ylabel("Theil T (index, 0 = equality)")
-    left.set_xlabel("Year")
-    left.legend(loc="upper right", frameon=False, fontsize=8)
-    left.set_title("Theil T", loc="left", fontsize=10)
+    left.set_ylabel("Theil T (index)")
+    left.set_ylim(0, 1.3 * left.get_ylim()[1])   # headroom for the legend above the stacked areas
+    left.legend(loc="upper left", ncol=2, frameon=False, columnspacing=1.0)
+    left.set_title("Theil T (0 = equality)", loc="left", fontsize="medium")
     right.stackplot(series["year"], series["gini_within"], series["gini_net_between"],
                     series["gini_transvariation"], labels=["within", "net between", "transvariation"],
                     colors=OKABE_ITO[:3], alpha=0.9)
-    right.set_ylabel("Gini (index, 0 = equality)")
+    right.set_ylabel("Gini (index)")
     right.set_xlabel("Year")
-    right.legend(loc="upper right", frameon=False, fontsize=8)
-    right.set_title("Dagum Gini", loc="left", fontsize=10)
-    fig.suptitle(title, x=0.01, ha="left", fontsize=11)
-    fig.tight_layout()
+    right.set_ylim(0, 1.3 * right.get_ylim()[1])
+    right.legend(loc="upper left", ncol=3, frameon=False, columnspacing=1.0, handlelength=1.2, handletextpad=0.4)
+    right.set_title("Dagum Gini (0 = equality)", loc="left", fontsize="medium")
+    suptitle(fig, title)
+    finish(fig)
     return fig
 
 
 
 def plot_group_means(means, unit: str, title: str):
     """Weighted group means over time, one line per group (regions in their fixed colours)."""
-    import matplotlib.pyplot as plt
-
-    set_book_style()
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = book_figure()
     markers = ["o", "s", "^", "D", "v", "P"]
     for index, group in enumerate(means.columns):
         colour = REGION_COLOURS.get(group, OKABE_ITO[index % len(OKABE_ITO)])
         ax.plot(means.index, means[group], marker=markers[index % len(markers)], color=colour, label=group)
-    ax.set_xlabel("Year")
-    ax.set_ylabel(unit)
-    ax.set_title(title, loc="left", fontsize=11)
-    ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
+    label_axes(ax, title, "Year", unit)
+    ax.legend(frameon=False)
+    finish(fig)
     return fig
 
 
@@ -78,26 +76,25 @@ def plot_beta_convergence(result, labels, title: str, unit: str = "yuan"):
     ``unit`` is the unit of the variable (the x axis shows its log).
 
     Provinces are named where a label fits without overlap, those farthest from the fitted
-    line and at the ends of the initial level first (:func:`label_points`).
+    line and at the ends of the initial level first (:func:`label_points`). The scatter and line
+    are seaborn's ``regplot`` when the model is the bivariate OLS (its line is then the model's
+    least-squares line); otherwise the points alone.
     """
-    import matplotlib.pyplot as plt
+    import seaborn as sns
 
-    set_book_style()
     x, y = _beta_points(result)
-    fig, ax = plt.subplots(figsize=(7, 4.8))
-    ax.scatter(x, y, color=OKABE_ITO[0], s=18, zorder=3)
-    grid = np.linspace(x.min(), x.max(), 50)
+    fig, ax = book_figure(height=0.9 * WIDTH)
     params = result.result.params
-    if list(params.index) == ["const", "log_initial"]:
-        ax.plot(grid, params["const"] + result.beta * grid, color=OKABE_ITO[5])
+    bivariate = list(params.index) == ["const", "log_initial"]
+    sns.regplot(x=x, y=y, ax=ax, ci=None, fit_reg=bivariate, color=OKABE_ITO[0], truncate=True,
+                scatter_kws={"s": 18, "zorder": 3}, line_kws={"color": OKABE_ITO[5]})
+    if bivariate:
         residual = np.abs(y - (params["const"] + result.beta * x))
     else:
         residual = np.abs(y - y.mean())
     spread = (x - np.median(x)) / (x.std() or 1.0)
     ax.margins(x=0.12, y=0.1)
     label_points(ax, x, y, labels, priority=residual / (residual.std() or 1.0) + np.abs(spread))
-    ax.set_xlabel(f"Log of the initial value (log {unit})")
-    ax.set_ylabel("Growth over the period (log points)")
-    ax.set_title(title, loc="left", fontsize=11)
-    fig.tight_layout()
+    label_axes(ax, title, f"Log of the initial value (log {unit})", "Growth over the period (log points)")
+    finish(fig)
     return fig

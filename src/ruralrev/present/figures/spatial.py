@@ -1,8 +1,10 @@
 """Figures of the neighbours chapter: Moran's I over time, the Moran scatterplot, the LISA map,
 kernel densities, transition matrices and constrained regions beside clusters.
 
-All use the book's style (:func:`ruralrev.present.style.set_book_style`: opaque white background,
-Okabe–Ito colours); maps go through :func:`ruralrev.present.maps.choropleth`, which draws the no-data areas.
+All use the book's style (:func:`ruralrev.present.style.set_book_style`: sizes legible on a phone,
+opaque white background, Okabe–Ito colours); maps go through :func:`ruralrev.present.maps.choropleth`,
+which draws the no-data areas. The densities by year and the transition matrices are drawn with
+seaborn (``lineplot``, ``heatmap``). Panels stack rather than sit side by side.
 """
 
 from __future__ import annotations
@@ -11,11 +13,20 @@ import numpy as np
 import pandas as pd
 
 from ruralrev.data.geo import ALBERS_CHINA, load_map, province_shapes
-from ruralrev.present.maps import choropleth
-from ruralrev.present.style import OKABE_ITO, set_book_style
+from ruralrev.present.maps import MAP_HEIGHT, choropleth, map_figure
+from ruralrev.present.style import (
+    OKABE_ITO,
+    SMALLEST_FONT,
+    WIDTH,
+    book_figure,
+    finish,
+    label_axes,
+    label_points,
+    suptitle,
+)
 
-__all__ = ["LISA_COLOURS", "plot_neighbours", "plot_moran_series", "plot_moran_scatter", "plot_lisa_map", "plot_densities",
-           "plot_transitions", "plot_regions"]
+__all__ = ["LISA_COLOURS", "moran_lisa_axes", "plot_neighbours", "plot_moran_series", "plot_moran_scatter",
+           "plot_lisa_map", "plot_densities", "plot_transitions", "plot_regions"]
 
 #: Colours of the LISA categories: clusters in strong colours, outliers in light ones, the rest grey.
 LISA_COLOURS = {"HH": OKABE_ITO[5], "LL": OKABE_ITO[0], "HL": OKABE_ITO[1], "LH": OKABE_ITO[4],
@@ -25,11 +36,7 @@ LISA_COLOURS = {"HH": OKABE_ITO[5], "LL": OKABE_ITO[0], "HL": OKABE_ITO[1], "LH"
 def plot_neighbours(w, title: str, highlight: tuple[str, ...] = ()):
     """The neighbour graph on the map: a line between the centroids of every pair of neighbours;
     links involving a ``highlight`` province (e.g. Hainan, linked by rule) dashed and coloured."""
-    import matplotlib.pyplot as plt
-
-
-    set_book_style()
-    fig, ax = plt.subplots(figsize=(7.5, 5.8))
+    fig, ax = map_figure()
     load_map().to_crs(ALBERS_CHINA).plot(ax=ax, color="#eeeeee", edgecolor="#999999", linewidth=0.4)
     centroids = province_shapes().geometry.centroid
     drawn = set()
@@ -45,8 +52,9 @@ def plot_neighbours(w, title: str, highlight: tuple[str, ...] = ()):
                     linestyle="--" if special else "-", linewidth=1.6 if special else 0.9)
     ax.scatter(centroids.x, centroids.y, s=10, color="#222222", zorder=3)
     ax.set_axis_off()
-    ax.set_title(title, loc="left", fontsize=11)
-    fig.tight_layout()
+    ax.margins(0.01)
+    label_axes(ax, title)
+    finish(fig)
     return fig
 
 
@@ -54,11 +62,9 @@ def plot_moran_series(series: dict, alpha: float, title: str):
     """Moran's I by year, one line per series (e.g. ``{"log level": frame, "growth": frame}``, each
     from :func:`ruralrev.stats.spatial.autocorrelation.autocorrelation_by_year`); filled markers where the permutation
     p-value is below ``alpha``, open markers elsewhere; the dashed line is E[I] = −1/(n−1)."""
-    import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    set_book_style()
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = book_figure(height=0.85 * WIDTH)
     markers = ["o", "s", "^", "D"]
     for index, (name, frame) in enumerate(series.items()):
         colour = OKABE_ITO[index]
@@ -75,39 +81,42 @@ def plot_moran_series(series: dict, alpha: float, title: str):
                 Line2D([], [], marker="o", markerfacecolor="white", markeredgecolor="#444444", linestyle=""),
                 Line2D([], [], color="#444444", linestyle="--")]
     labels += [f"p < {alpha:g}", f"p ≥ {alpha:g}", "E[I] (no autocorrelation)"]
-    ax.legend(handles, labels, frameon=False, fontsize=8, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.18))
-    ax.set_xlabel("Year")
-    ax.set_ylabel("Moran's I (index)")
-    ax.set_title(title, loc="left", fontsize=11)
-    fig.tight_layout()
+    ax.legend(handles, labels, frameon=False, ncol=2, loc="upper left", bbox_to_anchor=(0.0, -0.16),
+              borderaxespad=0.0, columnspacing=1.0)
+    label_axes(ax, title, "Year", "Moran's I (index)")
+    finish(fig)
     return fig
+
+
+def moran_lisa_axes():
+    """A figure of the book's width with the Moran scatterplot's axes on top of the LISA map's."""
+    return book_figure(2, 1, height=0.85 * WIDTH + MAP_HEIGHT,
+                       gridspec_kw={"height_ratios": [0.85 * WIDTH, MAP_HEIGHT]})
 
 
 def plot_moran_scatter(lisa, moran_i: float, variable_label: str, title: str, ax=None):
     """Moran scatterplot: each province's standardised value against its neighbours' mean (the
     spatial lag), coloured by LISA category, with the line of slope Moran's I through the origin;
-    significant provinces are named."""
-    import matplotlib.pyplot as plt
-
-    set_book_style()
+    significant provinces are named where a label fits (:func:`ruralrev.present.style.label_points`)."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 5))
+        _, ax = book_figure(height=0.85 * WIDTH)
     frame = lisa.table
     for category, colour in LISA_COLOURS.items():
         part = frame[frame["category"] == category]
         if len(part):
             ax.scatter(part["z"], part["lag"], color=colour, label=f"{category} ({len(part)})", s=28,
                        edgecolor="white", linewidth=0.5, zorder=3)
-    for row in frame[frame["significant"]].itertuples():
-        ax.annotate(row.province, (row.z, row.lag), fontsize=7, xytext=(3, 3), textcoords="offset points")
     grid = np.linspace(frame["z"].min(), frame["z"].max(), 20)
     ax.plot(grid, moran_i * grid, color="#444444", linewidth=1, label=f"slope = Moran's I = {moran_i:.2f}")
     ax.axhline(0, color="#888888", linewidth=0.8)
     ax.axvline(0, color="#888888", linewidth=0.8)
-    ax.set_xlabel(f"{variable_label} (standardised, z)")
-    ax.set_ylabel("Neighbours' mean of z (spatial lag)")
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
-    ax.set_title(title, loc="left", fontsize=11)
+    label_axes(ax, None, f"{variable_label} (standardised, z)", "Neighbours' mean of z (spatial lag)")
+    ax.legend(frameon=False, loc="upper left", borderaxespad=0.2, handletextpad=0.3, labelspacing=0.3)
+    label_axes(ax, title)
+    ax.margins(0.1)
+    finish(ax.figure)
+    named = frame["province"].where(frame["significant"], "")
+    label_points(ax, frame["z"], frame["lag"], named, priority=frame["z"].abs() + frame["lag"].abs())
     return ax
 
 
@@ -121,76 +130,96 @@ def plot_lisa_map(lisa, title: str, ax=None):
 
 def plot_densities(densities: pd.DataFrame, x_label: str, title: str, ax=None):
     """Kernel density of each year (columns of ``densities``), early years light, late years dark
-    (the sequential, colour-blind-safe viridis map), with the national mean at 1 marked."""
-    import matplotlib.pyplot as plt
+    (the sequential, colour-blind-safe viridis map), with the national mean at 1 marked.
 
-    set_book_style()
+    Drawn with seaborn's ``lineplot`` on the long form (one row per point of the grid and year),
+    year as a numeric hue; the legend names every year, two columns in the upper right.
+    """
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+    from matplotlib.colors import ListedColormap
+
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 3.8))
-    colours = plt.get_cmap("viridis_r")(np.linspace(0.15, 1.0, densities.shape[1]))
-    for colour, year in zip(colours, densities.columns):
-        ax.plot(densities.index, densities[year], color=colour, label=str(year), linewidth=1.4)
+        _, ax = book_figure()
+    years = [int(year) for year in densities.columns]
+    long = (densities.set_axis(years, axis=1).rename_axis(index="r", columns="Year").stack()
+            .rename("density").reset_index())
+    colours = ListedColormap(plt.get_cmap("viridis_r")(np.linspace(0.15, 1.0, 256)))
+    sns.lineplot(data=long, x="r", y="density", hue="Year", palette=colours, hue_norm=(min(years), max(years)),
+                 linewidth=1.4, ax=ax, legend="full", sort=False, estimator=None)
     ax.axvline(1, color="#444444", linestyle="--", linewidth=1)
-    ax.set_xlabel(x_label)
-    ax.set_ylabel("Density (per unit of the ratio)")
-    ax.legend(frameon=False, fontsize=7, ncol=3, title="Year", title_fontsize=8)
-    ax.set_title(title, loc="left", fontsize=11)
+    ax.legend(frameon=False, title="Year", loc="upper right", ncol=2, columnspacing=0.8, handlelength=1.5)
+    label_axes(ax, title, x_label, "Density (per unit of the ratio)")
     return ax
 
 
-def _matrix(ax, probabilities: pd.DataFrame, counts: pd.DataFrame, title: str) -> None:
+def _matrix(ax, probabilities: pd.DataFrame, counts: pd.DataFrame, title: str):
+    """One transition matrix as a seaborn heat map: probability and, in brackets, the count of each
+    cell; a row no province left from is blank with '–'."""
+    import seaborn as sns
+
     values = probabilities.to_numpy(float)
-    image = ax.imshow(np.nan_to_num(values, nan=0.0), cmap="Blues", vmin=0, vmax=1)
-    for i in range(values.shape[0]):
-        for j in range(values.shape[1]):
-            text = "–" if np.isnan(values[i, j]) else f"{values[i, j]:.2f}"
-            dark = not np.isnan(values[i, j]) and values[i, j] > 0.55
-            ax.text(j, i, f"{text}\n({counts.iat[i, j]})", ha="center", va="center", fontsize=7,
-                    color="white" if dark else "#222222")
-    ax.set_xticks(range(values.shape[1]), probabilities.columns)
-    ax.set_yticks(range(values.shape[0]), probabilities.index)
+    text = np.array([["" if np.isnan(values[i, j]) else f"{values[i, j]:.2f}\n({counts.iat[i, j]})"
+                      for j in range(values.shape[1])] for i in range(values.shape[0])])
+    sns.heatmap(probabilities.astype(float), ax=ax, cmap="Blues", vmin=0, vmax=1, cbar=False, square=True,
+                annot=text, fmt="", annot_kws={"fontsize": SMALLEST_FONT}, linewidths=1, linecolor="white")
+    for i, j in zip(*np.nonzero(np.isnan(values))):   # seaborn leaves masked cells unannotated
+        ax.text(j + 0.5, i + 0.5, "–", ha="center", va="center", fontsize=SMALLEST_FONT, color="#444444")
+    ax.grid(False)
+    ax.tick_params(length=0)
+    ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
     ax.set_xlabel("Class at t + 1")
     ax.set_ylabel("Class at t")
-    ax.grid(False)
-    ax.set_title(title, loc="left", fontsize=9)
-    return image
+    ax.set_title(title, loc="left", fontsize="medium")
 
 
 def plot_transitions(chains, title: str):
     """The quantile Markov matrix and the spatial Markov matrices (one per neighbours' class):
-    probability in each cell with the number of transitions in brackets; '–' marks empty rows."""
-    import matplotlib.pyplot as plt
+    probability in each cell with the number of transitions in brackets; '–' marks empty rows.
 
-    set_book_style()
+    Matrices wrap two per row (one per row from six classes on), the whole chain first; the colour
+    bar takes a free panel, or goes under the matrices.
+    """
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
     lags = list(chains.spatial_probabilities)
-    columns = int(np.ceil(len(lags) / 2))
-    fig = plt.figure(figsize=(4 + 3 * columns, 6.6), layout="constrained")
-    grid = fig.add_gridspec(2, columns + 1, width_ratios=[1.35] + [1] * columns)
-    image = _matrix(fig.add_subplot(grid[:, 0]), chains.probabilities, chains.counts, "All provinces")
-    for index, lag in enumerate(lags):
-        ax = fig.add_subplot(grid[index // columns, 1 + index % columns])
-        _matrix(ax, chains.spatial_probabilities[lag], chains.spatial_counts[lag], f"Neighbours in {lag}")
-        if index % columns:
+    k = chains.probabilities.shape[0]
+    ncols = 2 if k <= 5 else 1
+    panels = [("All provinces", chains.probabilities, chains.counts)]
+    panels += [(f"Neighbours in {lag}", chains.spatial_probabilities[lag], chains.spatial_counts[lag]) for lag in lags]
+    nrows = -(-len(panels) // ncols)
+    free = nrows * ncols > len(panels)
+    fig, axes = book_figure(nrows, ncols, height=(WIDTH / ncols) * nrows + (0.8 if free else 1.4), squeeze=False,
+                            layout="constrained")
+    for index, (ax, (name, probabilities, counts)) in enumerate(zip(axes.ravel(), panels)):
+        _matrix(ax, probabilities, counts, name)
+        if index % ncols:
             ax.set_ylabel("")
-        if index // columns == 0 and len(lags) > columns:
+        if index + ncols < len(panels):
             ax.set_xlabel("")
-    fig.colorbar(image, ax=fig.axes, shrink=0.6, label="Transition probability")
-    fig.suptitle(title, x=0.01, ha="left", fontsize=11)
+    scale = ScalarMappable(Normalize(0, 1), cmap="Blues")
+    if free:
+        spare = axes.ravel()[-1]
+        spare.set_axis_off()
+        bar = fig.colorbar(scale, cax=spare.inset_axes([0.08, 0.55, 0.84, 0.1]), orientation="horizontal")
+    else:
+        bar = fig.colorbar(scale, ax=axes.ravel().tolist(), location="bottom", shrink=0.7, aspect=30)
+    bar.set_label("Transition probability")
+    bar.ax.tick_params(labelsize=SMALLEST_FONT)
+    bar.ax.grid(False)
+    suptitle(fig, title)
     return fig
 
 
 def plot_regions(comparison, title_constrained: str, title_unconstrained: str):
-    """Constrained regions and unconstrained clusters on two maps side by side."""
-    import matplotlib.pyplot as plt
-
-
-    set_book_style()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6))
+    """Constrained regions (top) and unconstrained clusters (bottom) on two stacked maps."""
+    fig, (top, bottom) = map_figure(2)
     k = max(comparison.constrained.max(), comparison.unconstrained.max())
-    for ax, labels, prefix, title in [(left, comparison.constrained, "Region", title_constrained),
-                                      (right, comparison.unconstrained, "Cluster", title_unconstrained)]:
+    for ax, labels, prefix, title in [(top, comparison.constrained, "Region", title_constrained),
+                                      (bottom, comparison.unconstrained, "Cluster", title_unconstrained)]:
         names = labels.map(lambda g: f"{prefix} {g}")
         palette = {f"{prefix} {g}": OKABE_ITO[(g - 1) % len(OKABE_ITO)] for g in range(1, k + 1)}
         choropleth(names, title, "", ax=ax, categorical=True, palette=palette)
-    fig.tight_layout()
+    finish(fig)
     return fig
