@@ -123,6 +123,7 @@ LAZY_IMPORTS = {
     "sphinx": "the Sphinx process only", "docutils": "the Sphinx process only",
     "sphinx_exercise": "the Sphinx process only", "jupyter_book": "the Sphinx process only",
     "myst_nb": "a kernel or the Sphinx process only", "IPython": "a kernel only", "traitlets": "a kernel only",
+    "matplotlib_inline": "a kernel only",
     "psutil": "the runner only", "fcntl": "POSIX only", "ctypes": "Linux only (prctl)",
 }
 #: The book layer's own deferred imports: the command answers a bad argument or parameter before it

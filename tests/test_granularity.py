@@ -115,9 +115,11 @@ def test_full_coverage_threshold_is_computed_and_tight():
     assert g.covers_all(0, 80) and not g.covers_all(0, 81)                  # a few sizes below reach all
 
 
-def test_could_fail_reasons():
-    assert g.could_fail(["81.3"], 1160) == (
-        False, "n = 1,160 ≥ 1,000, from which on every one-decimal percentage is attainable: no value could fail")
-    power, reason = g.could_fail(["44.7", "15.31"], 1160)
-    assert power and reason.startswith("some two-decimal percentages are not attainable with n = 1,160")
-    assert g.could_fail(["81.3"], 999)[0] and not g.could_fail(["34"], 80)[0]
+def test_could_fail_says_which_precision_decides_and_from_which_size_every_value_fits():
+    one_decimal = g.could_fail(["81.3"], 1160)
+    assert (one_decimal.could_fail, one_decimal.places, one_decimal.full_from) == (False, 1, 1000)
+    mixed = g.could_fail(["44.7", "15.31"], 1160)
+    assert (mixed.could_fail, mixed.places, mixed.full_from) == (True, 2, 10_000)
+    assert g.could_fail(["81.3"], 999).could_fail and not g.could_fail(["34"], 80).could_fail
+    ranged = g.could_fail_sizes(["18.44"], range(1100, 1161))
+    assert ranged.could_fail and 0 < ranged.power < 0.05 and ranged.places == 2

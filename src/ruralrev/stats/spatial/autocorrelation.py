@@ -24,6 +24,7 @@ CRC Press, chapters 4, 6 and 7.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -225,8 +226,6 @@ def local_morans(y, w, alpha: float = 0.05, corrections=CORRECTIONS, permutation
     _check_engine(engine)
     y = np.asarray(y, dtype=float)
     if engine == "esda":
-        import warnings
-
         with warnings.catch_warnings():  # esda 2.8 announces a future change of its default alternative
             warnings.filterwarnings("ignore", message="The alternative hypothesis for conditional randomization")
             result = esda.Moran_Local(y, w, transformation="r", permutations=permutations, seed=seed)
