@@ -68,11 +68,10 @@ class ResolveGuards(SphinxPostTransform):
     def apply(self, **kwargs):
         from myst_nb.ext.glue.crossref import read_glue_cache
 
-        folder = self.env.mystnb_config.output_folder
         for node in list(self.document.findall(guard_node)):
             holds = node.get("holds")
-            if node["refdoc"]:
-                output = read_glue_cache(folder, node["refdoc"]).get(node["key"])
+            if node["refdoc"]:   # (myst-nb's configuration exists only where a guard can be)
+                output = read_glue_cache(self.env.mystnb_config.output_folder, node["refdoc"]).get(node["key"])
                 holds = None if output is None else _parse_value(output["data"].get("text/plain", ""))
             if holds is None:
                 _logger.warning(f"guard {node['key']!r} has no true/false value"
