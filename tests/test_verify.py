@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -294,3 +295,24 @@ def test_an_edited_sentence_or_line_of_code_is_caught_by_verify_and_by_build(tmp
     assert result.state == "re-executed" and "demo: " in again.getvalue() and "was edited after its execution" in again.getvalue()
     assert "every province" not in page.read_text(encoding="utf-8")
     assert [r.state for r in runner.run_chapters(params_file=plan, root=tmp_path, stream=io.StringIO())] == ["unchanged"]
+
+
+def test_the_report_shows_a_differing_cell_as_written_and_keeps_equal_cells_as_digests(tmp_path):
+    """A cell's text is MyST: on the Verification page its excerpt must read literally (a role in it
+    is not rendered, a pipe does not split the table), and the page must build with warnings as
+    errors. Equal cells go to the CSV as digests (the CSV is a download of the book)."""
+    rows = [verify.Row("a", "markdown cell 3: text", "We ran in {glue:text}`survey_year` | here.", "We ran in 2020."),
+            verify.Row("a", "code cell 2: source", "print('solution')", "print('solution')")]
+    verify.write_report(rows, {"a": "k"}, {"a": "k"}, folder=tmp_path / "executed")
+    with open(tmp_path / "executed" / "verification.csv", encoding="utf-8") as handle:
+        stored = {r["item"]: r["published"] for r in csv.DictReader(handle)}
+    assert stored["markdown cell 3: text"].startswith("We ran in {glue:text}")
+    assert stored["code cell 2: source"].startswith("sha256:") and "solution" not in stored["code cell 2: source"]
+    (tmp_path / "conf.py").write_text("extensions = ['myst_parser']\nnumfig = True\n", encoding="utf-8")
+    (tmp_path / "index.md").write_text("# Book\n\n```{toctree}\nexecuted/verification\n```\n", encoding="utf-8")
+    out = tmp_path / "_build"
+    run = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-W", "-b", "html", str(tmp_path), str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    page = (out / "executed" / "verification.html").read_text(encoding="utf-8")
+    assert "We ran in {glue:text}`survey_year` | here." in re.sub(r"<[^>]+>", "", page).replace("&#96;", "`")

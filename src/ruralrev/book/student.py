@@ -23,6 +23,8 @@ one-chapter re-run rebuilds one page.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -100,6 +102,14 @@ def strip_notebook(notebook: dict) -> dict:
     return result
 
 
+def _strip_csv(text: str) -> str:
+    """A CSV file with the solutions cut out of every field (verify's report quotes whole cells)."""
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([[strip_solutions(field) for field in row] for row in rows])
+    return buffer.getvalue()
+
+
 def _write_notebook(notebook: dict, target: Path) -> None:
     files.write_if_changed(target, json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
 
@@ -126,6 +136,8 @@ def student_sources(root: Path, target: Path) -> Path:
         wanted.add(out)
         if path.resolve() in executed:
             _write_notebook(strip_notebook(read_notebook(path)), out)
+        elif path.suffix == ".csv":   # verify's report holds the text of cells that differ
+            files.write_if_changed(out, _strip_csv(path.read_text(encoding="utf-8")))
         elif path.suffix in {".md", ".ipynb"}:
             text = path.read_text(encoding="utf-8")
             files.write_if_changed(out, strip_solutions(text) if path.suffix == ".md" else

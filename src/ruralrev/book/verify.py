@@ -15,8 +15,8 @@ naming the folder of the published pages is refused before anything runs. Then, 
   named by its place in the figure,
 * every other output, and the parameters the page's command gives against those it records.
 
-The report is printed, written as a CSV (chapter, item, published, recomputed, equal) and as a
-page of the book, with the statements each page marks as not holding for its parameters (its
+The report is printed, written as a CSV (chapter, item, published, recomputed, equal; a cell's
+text that is equal is written as its sha256, a differing one in full) and as a page of the book, with the statements each page marks as not holding for its parameters (its
 guards that are false, :func:`failed_guards`); any difference makes the command exit non-zero. The page says which chapters
 were compared (the book "reproduces" only when all were) and is marked out of date when a page it
 compared has been re-executed since (:func:`refresh_page`, on every build).
@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import json
+import re
 import shlex
 import sys
 import time
@@ -49,6 +51,7 @@ __all__ = ["Row", "page_command", "command_parameters", "compare", "verify_book"
 SCRATCH_PREFIX = "ruralrev-verify-"
 _AS_EXECUTED = "page as executed (content hash recorded at execution)"
 _KINDS = {"markdown": "text", "code": "source", "metadata": "metadata"}
+_TEXT_ITEMS = tuple(f": {kind}" for kind in _KINDS.values())
 
 REPORT_NAME = "verification"
 _MISSING = "(missing)"
@@ -282,7 +285,10 @@ def write_report(rows: list[Row], verified: dict[str, str | None], book: dict[st
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["chapter", "item", "published", "recomputed", "equal"])
     for row in rows:
-        writer.writerow([row.chapter, row.item, row.published, row.recomputed, "yes" if row.equal else "no"])
+        published, recomputed = row.published, row.recomputed
+        if row.equal and row.item.endswith(_TEXT_ITEMS):   # a whole cell's text: its digest says it is equal
+            published = recomputed = "sha256:" + hashlib.sha256(row.published.encode()).hexdigest()
+        writer.writerow([row.chapter, row.item, published, recomputed, "yes" if row.equal else "no"])
     csv_path = files.write_text(folder / f"{REPORT_NAME}.csv", buffer.getvalue())
     files.write_text(folder / f"{REPORT_NAME}.json", json.dumps({"chapters": verified, "seconds": elapsed}, indent=1) + "\n")
     return refresh_page(book, folder), csv_path
@@ -356,8 +362,9 @@ def _page_text(rows: list[Row], verified: dict, book: dict, elapsed: float | Non
     ]
     if differences:
         frame = pd.DataFrame([{"chapter": r.chapter, "item": r.item,
-                               "published": _excerpt(r.published, r.recomputed, 120),
-                               "recomputed": _excerpt(r.recomputed, r.published, 120)} for r in differences[:500]])
+                               "published": _literal(_excerpt(r.published, r.recomputed, 120)),
+                               "recomputed": _literal(_excerpt(r.recomputed, r.published, 120))}
+                              for r in differences[:500]])
         lines += ["```{table} Items whose recomputed value differs from the published one.",
                   ":name: tbl-verify-differences", "", markdown_table(frame.rename(columns=str.capitalize)), "```", ""]
     else:
@@ -373,6 +380,16 @@ def _page_text(rows: list[Row], verified: dict, book: dict, elapsed: float | Non
               zip(failed, guard_lines(failed, shown="`{}`"))] or ["None: every guarded statement holds."]
     lines.append("")
     return "\n".join(lines)
+
+
+def _literal(text: str) -> str:
+    """``text`` as an inline code span, so that the page shows it as it is: an excerpt of a cell's
+    Markdown (its roles, directives and backticks included) must not be rendered as MyST."""
+    text = " ".join(text.split())
+    if not text:
+        return text
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def _excerpt(value: str, other: str, width: int = 60) -> str:
