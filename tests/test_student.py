@@ -170,3 +170,14 @@ def test_the_student_edition_gives_no_answer_away(tmp_path):
         page = (site / relative).read_text(encoding="utf-8")
         count = len(exercises.read_exercises(chapter.source, chapter.name))
         assert page.count('class="exercise admonition"') == count >= 1 and 'class="solution' not in page
+
+
+def test_tasks_lab_student_opens_jupyterlab_on_the_student_notebooks():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tasks", paths.ROOT / "tasks.py")
+    tasks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tasks)
+    command = tasks.lab_command(["--no-browser"], student=True)
+    assert f"--notebook-dir={paths.ROOT / student.STUDENT_DIR / 'lab'}" in command and command[-1] == "--no-browser"
+    assert f"--notebook-dir={paths.ROOT}" in tasks.lab_command([])          # the MyST sources, as before

@@ -4,7 +4,7 @@ The rule (CONTRIBUTING.md, "Code cells"): every code cell of a chapter is one of
 
 * a **parameters** cell (``parameters`` tag; the runner hides it and shows a parameters box);
 * a **plumbing** cell, tagged ``remove-cell``: imports, loading data, checking parameters, and
-  ``glue`` bookkeeping. It may call no ``ruralrev`` function other than the loaders and
+  ``glue`` and ``guard`` bookkeeping. It may call no ``ruralrev`` function other than the loaders and
   formatters in :data:`PLUMBING_FUNCTIONS`, and it displays nothing;
 * an **analysis** cell, tagged ``hide-input``: everything else. Its code is one click away and
   its output (table, figure) shows. It stays short (at most :data:`MAX_LINES` lines of code):
@@ -25,7 +25,7 @@ import pytest
 from ruralrev.book import params
 from ruralrev.core import paths
 
-PLUMBING_FUNCTIONS = re.compile(r"^(load_\w+|field_table|summary)$")
+PLUMBING_FUNCTIONS = re.compile(r"^(load_\w+|field_table|summary|guard)$")   # guard: CONTRIBUTING, "Guards"
 MAX_LINES = 15
 REMOVED = {"remove-cell", "remove-input"}
 CHAPTERS = params.load_plan()

@@ -30,8 +30,11 @@ def guard_key(name: str) -> str:
     return PREFIX + name
 
 
-def guard(name: str, holds) -> bool:
-    """Record whether the sentence guarded by ``name`` holds for this run, and return it.
+def guard(name: str, holds) -> None:
+    """Record whether the sentence guarded by ``name`` holds for this run.
+
+    Returns nothing, so that a plumbing cell ending with a guard displays nothing (a returned value
+    would show as the cell's result in the executed notebook).
 
     Parameters
     ----------
@@ -42,6 +45,4 @@ def guard(name: str, holds) -> bool:
     """
     from myst_nb import glue   # the notebook's glue; imported here so that the module imports without IPython
 
-    value = bool(holds)
-    glue(guard_key(name), value, display=False)
-    return value
+    glue(guard_key(name), bool(holds), display=False)
