@@ -254,6 +254,8 @@ def test_two_exchanged_years_are_flagged_as_a_pair(raw_data_dir, tmp_path, monke
     _edit_text(raw, RURAL_INCOME, lambda t: _columns(t, _exchange_years(2022, 2023)))
     monkeypatch.setattr(paths, "DATA", out)
     assert cli.main(["data", "build", "--raw", str(raw)]) == 0, capsys.readouterr().err
+    assert ("data: rural_income 2022 and 2023 look exchanged in 31 provinces (rule swapped-years, flagged in "
+            "quality.csv): check the export's year columns") in capsys.readouterr().err.splitlines()
     flags = breaks.load_flags(out)
     swapped = flags[flags["rule"] == "swapped-years"]
     assert set(swapped["series"]) == {"rural_income"} and len(swapped) == 31

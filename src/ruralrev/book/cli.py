@@ -207,6 +207,9 @@ def _main(args, stream) -> int:
                 print(f"data: {build.n_flags} year-on-year breaks flagged in data/official/quality.csv; "
                       f"broadband urban + rural − total at most {build.broadband_identity_gap:.2f} (10,000s); "
                       f"table 2-6 against the exports at most {build.yearbook_gap:.2f} yuan", file=stream)
+                for series, year, following, provinces in build.swapped:
+                    print(f"data: {series} {year} and {following} look exchanged in {provinces} provinces (rule "
+                          "swapped-years, flagged in quality.csv): check the export's year columns", file=stream)
             else:
                 panel = official.load_panel()
                 print(f"data: snapshot valid ({len(panel)} province-years)", file=stream)

@@ -40,6 +40,7 @@ import pandas as pd
 from ruralrev.core import files, paths
 from ruralrev.data import registry
 from ruralrev.data.breaks import flags as break_flags
+from ruralrev.data.breaks.swaps import swapped_pairs
 from ruralrev.data.build import sources, yearbook
 from ruralrev.data.build.descriptor import build_descriptor
 from ruralrev.data.official import OFFICIAL, PANEL_YEARS, sha256, validate_snapshot
@@ -58,6 +59,7 @@ class Build:
     n_flags: int
     broadband_identity_gap: float  # largest |urban + rural − total| broadband subscribers, 10,000s
     yearbook_gap: float  # largest |table 2-6 − NBS export| for 2020 rural and all-residents income, yuan
+    swapped: tuple[tuple[str, int, int, int], ...] = ()  # (series, year, next year, provinces) flagged swapped-years
 
 
 def _resolve(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -175,4 +177,6 @@ def build_snapshot(raw: Path, out: Path | None = None) -> Build:
         (out / "provinces.csv").unlink(missing_ok=True)   # where the province list lived before it joined the snapshot
         shutil.rmtree(folder, ignore_errors=True)       # the previous snapshot, now in the staging folder
     written = [out / OFFICIAL / path.name for path in [*written.values(), descriptor]]
-    return Build(tuple(written), len(tables["flags"]), tables["identity_gap"], tables["yearbook_gap"])
+    swapped = tuple((r.series, int(r.year_from), int(r.year_to), int(r.provinces))
+                    for r in swapped_pairs(tables["flags"]).itertuples())
+    return Build(tuple(written), len(tables["flags"]), tables["identity_gap"], tables["yearbook_gap"], swapped)
