@@ -5,6 +5,7 @@
     python3.11 tasks.py test     # install into .venv (once), run the test suite
     python3.11 tasks.py student  # the book, then the student edition without solutions (_build/student)
     python3.11 tasks.py lab      # install into .venv (once), start JupyterLab on the chapters
+    python3.11 tasks.py lab --student  # JupyterLab on the student notebooks (no solutions, numbers in the prose)
     python3.11 tasks.py env      # only install (or update) .venv
 
 The first run creates ``.venv`` with the exact versions in ``constraints.txt`` (and again
@@ -95,15 +96,18 @@ def _lab_settings() -> None:
     (folder / "overrides.json").write_text(json.dumps(LAB_SETTINGS, indent=2) + "\n", encoding="utf-8")
 
 
+#: Where ``ruralrev student`` writes the student notebooks that ``tasks.py lab --student`` opens.
+STUDENT_LAB = Path("_build") / "student" / "lab"
+
+
 def student_edition(env: dict) -> int:
-    """Build the book, then the student edition: the same pages with every solution removed
-    (sphinx-exercise's hide_solutions, switched on by RURALREV_EDITION=student in ruralrev.book.sphinx.extension)."""
+    """Build the book, then the student edition (``ruralrev student``, ruralrev.book.student): the
+    pages, their downloads and the search index without any solution (_build/student/_build/html),
+    and notebooks for JupyterLab without solutions (_build/student/lab)."""
     built = _run([str(BIN / "ruralrev"), "build"], env)
     if built:
         return built
-    print("tasks: building the student edition (no solutions) into _build/student/_build/html", flush=True)
-    return _run([str(BIN / "jupyter-book"), "build", ".", "--path-output", "_build/student",
-                 "--warningiserror", "--keep-going", "--quiet"], dict(env, RURALREV_EDITION="student"))
+    return _run([str(BIN / "ruralrev"), "student"], env)
 
 
 def _run(cmd: list[str], env: dict) -> int:
@@ -118,11 +122,14 @@ def _run(cmd: list[str], env: dict) -> int:
     return process.wait()
 
 
-def lab_command(extra: list[str]) -> list[str]:
-    """``jupyter lab`` on the chapters; as root (a container's usual user) with ``--allow-root``,
-    without which Jupyter refuses to start."""
+def lab_command(extra: list[str], student: bool = False) -> list[str]:
+    """``jupyter lab`` on the chapters (``student``: on the student notebooks, opened at their
+    folder); as root (a container's usual user) with ``--allow-root``, without which Jupyter
+    refuses to start."""
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-    return [str(BIN / "jupyter"), "lab", f"--notebook-dir={ROOT}", "--ServerApp.default_url=/lab/tree/notebooks",
+    folder = ROOT / STUDENT_LAB if student else ROOT
+    start = "/lab/tree" if student else "/lab/tree/notebooks"
+    return [str(BIN / "jupyter"), "lab", f"--notebook-dir={folder}", f"--ServerApp.default_url={start}",
             *as_root, *extra]
 
 
@@ -141,7 +148,13 @@ def main(argv: list[str]) -> int:
         cmd = [str(BIN / "ruralrev"), "build", *rest]
     elif task == "lab":
         _lab_settings()
-        cmd = lab_command(rest)
+        student = "--student" in rest
+        rest = [arg for arg in rest if arg != "--student"]
+        if student:   # the notebooks from the book's executed pages (run `tasks.py book` first)
+            made = _run([str(BIN / "ruralrev"), "student", "--no-html"], env)
+            if made:
+                return made
+        cmd = lab_command(rest, student=student)
     else:
         # two pytest workers, each test file whole on one of them (files share module fixtures
         # that execute chapters), the longest files first (tests/conftest.py orders them; xdist's

@@ -43,7 +43,7 @@ def w():
 #: in collection order (a worker gets its next file while its current one still runs its last
 #: tests), so the two longest start at once on the two workers instead of one of them starting last
 #: and running alone at the end.
-LONGEST_FIRST = ("test_verify.py", "test_exercises.py", "test_browser.py", "test_pipeline.py",
+LONGEST_FIRST = ("test_verify.py", "test_exercises.py", "test_browser.py", "test_student.py", "test_pipeline.py",
                  "test_runner_cache.py", "test_spatial_chapter.py", "test_site.py", "test_gap.py",
                  "test_runner.py", "test_digital_chapter.py", "test_spatial.py")
 

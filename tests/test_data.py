@@ -106,7 +106,6 @@ def test_field_table_documents_every_panel_column(panel):
 @pytest.fixture()
 def snapshot_copy(tmp_path):
     shutil.copytree(paths.DATA / "official", tmp_path / "official")
-    shutil.copy(paths.DATA / "provinces.csv", tmp_path / "provinces.csv")
     return tmp_path
 
 

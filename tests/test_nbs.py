@@ -14,7 +14,7 @@ def _write(path, text, encoding="utf-8-sig"):
 
 def test_provinces_by_years_with_tab_comma_trailing_separator_and_footnotes(tmp_path):
     path = _write(tmp_path / "农村居民人均可支配收入 (元).csv",
-                  "数据库：分省年度数据 \n时间：2016年-2025年 \n"
+                  "数据库：分省年度数据 \n时间：2023年-2025年 \n"
                   "地区\t,2025年\t,2024年\t,2023年\t,\n"
                   "北京市\t,\t,39856\t,37358\t,\n"
                   "西藏自治区\t,\t,21578\t,19924\t,\n"
@@ -41,7 +41,7 @@ def test_gbk_with_indicator_line_and_no_trailing_separator(tmp_path):
 
 def test_one_file_per_province_indicators_by_years(tmp_path):
     path = _write(tmp_path / "内蒙古自治区.csv",
-                  "数据库：分省年度数据 \n时间：2016年-2025年 \n指标\t,2024年\t,2023年\t,\n"
+                  "数据库：分省年度数据 \n时间：2023年-2024年 \n指标\t,2024年\t,2023年\t,\n"
                   "地区生产总值 (亿元) \t,25000.1\t,24000.0\t,\n人均地区生产总值 (元/人) \t,110104\t,\t,\n" + SOURCE)
     export = nbs_csv.read_export(path)
     assert export.layout == "indicators-by-years"
@@ -97,10 +97,59 @@ def test_split_indicator():
 
 
 def test_rows_and_closing_line_are_reported_for_the_completeness_gate(tmp_path):
-    text = ("数据库：分省年度数据\n时间：2016年-2025年\n地区\t,2025年\t,2024年\t,\n"
+    text = ("数据库：分省年度数据\n时间：2024年-2025年\n地区\t,2025年\t,2024年\t,\n"
             "北京市\t,\t,\t,\n天津市\t,\t,5\t,\n")
     whole = nbs_csv.read_export(_write(tmp_path / "乡村人口 (万人).csv", text + SOURCE))
     assert whole.rows == [("北京市", 4), ("天津市", 5)]  # Beijing's empty row counts as a row
     assert whole.source_line == 6 and list(whole.cells["province"]) == ["Tianjin"]
     cut = nbs_csv.read_export(_write(tmp_path / "城镇人口 (万人).csv", text))
     assert cut.source_line is None
+
+
+# ---- the year structure of an export (issue #23, case 6) ---------------------------------------
+
+_YEARS_HEAD = "数据库：分省年度数据 \n时间：2022年-2025年 \n"
+_ROW = "北京市\t,1\t,2\t,3\t,\n"
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("地区\t,2025年\t,2024年\t,2022年\t,\n",
+         r"x.csv:3: year headers 2025年, 2024年, 2022年: the columns do not match the declared span 2022–2025: "
+         r"2023 missing \(时间：2022年-2025年, line 2\)"),
+        ("地区\t,2025年\t,2024年\t,2013年\t,2022年\t,\n",
+         r"x.csv:3: year headers .*: 2023 missing; 2013 outside it"),
+        ("地区\t,2025年\t,2024年\t,2024年\t,2022年\t,\n", r"x.csv:3: year headers .*: 2024 printed more than once"),
+        ("地区\t,2025年\t,2023年\t,2024年\t,2022年\t,\n", r"x.csv:3: year headers .*: the years are out of order"),
+    ],
+)
+def test_year_headers_must_match_the_declared_time_span(tmp_path, header, message):
+    """A deleted, relabelled, duplicated or moved year column is named with the header line."""
+    cells = header.count("年")
+    path = _write(tmp_path / "x.csv", _YEARS_HEAD + header + "北京市\t" + ",1\t" * cells + ",\n" + SOURCE)
+    with pytest.raises(nbs_csv.ExportError, match=message):
+        nbs_csv.read_export(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("数据库：分省年度数据\n时间：\n地区,2025年,2024年,2013年,2022年\n北京市,1,2,3,4\n",
+         r"x.csv:3: year headers .*: the years are not one consecutive run \(2024 to 2013, 2013 to 2022\)"),
+        ("数据库：分省年度数据\n时间：二〇二四\n地区,2024年\n北京市,1\n", r"x.csv:2: time line '二〇二四' is not"),
+        ("数据库：分省年度数据\n时间：2023年-2024年\n地区,人口 (万人)\n北京市,1\n",
+         r"x.csv:2: one-year table but the time line declares '2023年-2024年'"),
+    ],
+)
+def test_years_without_a_span_must_still_be_one_run(tmp_path, text, message):
+    path = _write(tmp_path / "x.csv", text + SOURCE)
+    with pytest.raises(nbs_csv.ExportError, match=message):
+        nbs_csv.read_export(path)
+
+
+def test_a_complete_span_and_the_latest_n_years_are_read(tmp_path):
+    path = _write(tmp_path / "x.csv", _YEARS_HEAD + "地区\t,2025年\t,2024年\t,2023年\t,2022年\t,\n" + _ROW.replace(
+        ",3\t,\n", ",3\t,4\t,\n") + SOURCE)
+    assert sorted(nbs_csv.read_export(path).cells["year"]) == [2022, 2023, 2024, 2025]
+    assert nbs_csv.declared_span("最近20年") is None and nbs_csv.declared_span("2024年") == (2024, 2024)

@@ -159,3 +159,67 @@ def test_a_malformed_parameters_file_is_named(tmp_path, schema, message):
                     f"    parameters:\n      n: 1\n{schema}", encoding="utf-8")
     with pytest.raises(RunError, match=message):
         params.load_plan(plan, tmp_path)
+
+
+# ---- seeds: the range the random generators take (issue #23, case 5) ---------------------------
+
+_RNG_KEYWORDS = {"seed", "random_state", "rng"}
+_UINT32_MAX = 2**32 - 1
+
+
+def _parameters_reaching_a_generator(chapter) -> set[str]:
+    """Parameters named like a seed, or passed by the notebook's code as ``seed=``/``random_state=``/``rng=``."""
+    import ast
+
+    import jupytext
+
+    reaching = {name for name in chapter.parameters if "seed" in name or "random_state" in name}
+    for cell in jupytext.read(chapter.source).cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse("\n".join(line for line in cell.source.splitlines() if not line.startswith(("%", "!"))))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                for keyword in node.keywords:
+                    if keyword.arg in _RNG_KEYWORDS:
+                        reaching |= {n.id for n in ast.walk(keyword.value)
+                                     if isinstance(n, ast.Name) and n.id in chapter.parameters}
+    return reaching
+
+
+def _headroom(chapter, seed: str) -> int:
+    """How far the chapters' code may count up from a seed (seed + k for a replicate k): the other
+    integer parameters' maxima (replicate counts), plus room for fixed offsets."""
+    return 1000 + sum(entry.get("max", 0) for name, entry in chapter.schema.items()
+                      if name != seed and entry["type"] == "int")
+
+
+def test_every_seed_like_parameter_has_the_range_numpy_and_scikit_learn_take():
+    import numpy as np
+    from sklearn.utils import check_random_state
+
+    checked = 0
+    for chapter in PLAN.values():
+        for name in sorted(_parameters_reaching_a_generator(chapter)):
+            spec = chapter.schema[name]
+            assert spec["type"] == "int" and not spec.get("nullable"), (chapter.name, name)
+            assert spec.get("min") == 0 and "max" in spec, (chapter.name, name, spec)
+            highest = spec["max"] + _headroom(chapter, name)
+            assert highest <= _UINT32_MAX, (chapter.name, name, highest)
+            np.random.RandomState(highest)                      # esda's permutations, numpy's legacy generator
+            np.random.default_rng(highest)
+            check_random_state(highest)                          # scikit-learn's random_state
+            with pytest.raises(ValueError):
+                np.random.RandomState(_UINT32_MAX + 1)           # the limit the schema keeps away from
+            checked += 1
+    assert checked >= 4                                          # disparities, digital, typology, spatial
+
+
+@pytest.mark.parametrize("chapter", sorted(name for name, c in PLAN.items() if "seed" in c.parameters))
+def test_a_seed_beyond_the_generators_range_is_refused_before_running(chapter):
+    assert _problems(chapter, ["seed=4294967296"]) == [
+        f"{chapter}: parameter seed=4294967296: above the maximum {PLAN[chapter].schema['seed']['max']}"]
+    assert params.parse_overrides(["seed=2147483647"], PLAN[chapter]) == {"seed": 2147483647}

@@ -32,8 +32,8 @@ def _project(root: Path, bodies: dict[str, str]) -> Path:
     return root
 
 
-def _ruralrev(root: Path, *args: str, **popen) -> subprocess.Popen:
-    env = {**os.environ, "RURALREV_ROOT": str(root)}
+def _ruralrev(root: Path, *args: str, tmpdir: Path | None = None, **popen) -> subprocess.Popen:
+    env = {**os.environ, "RURALREV_ROOT": str(root), **({"TMPDIR": str(tmpdir)} if tmpdir else {})}
     return subprocess.Popen([sys.executable, "-m", "ruralrev.book.cli", *args], cwd=root, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
 
@@ -51,13 +51,15 @@ def _snapshot(folder: Path) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("how", ["SIGINT to the process group", "SIGTERM"])
+@pytest.mark.parametrize("how", ["SIGINT to the process group", "SIGTERM", "SIGHUP"])
 def test_a_stopped_run_leaves_no_process_and_no_change(tmp_path, how):
     root = _project(tmp_path, {name: "import time\ntime.sleep(n)\nprint('slept', n)" for name in ("a", "b", "c")})
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     first = _ruralrev(root, "run", "-j", "2", "-p", "n=0")
     assert first.wait(timeout=300) == 0, first.stderr.read()
     before = _snapshot(root / "book" / "executed")
-    process = _ruralrev(root, "run", "-j", "2", "--force", "-p", "n=120", start_new_session=True)
+    process = _ruralrev(root, "run", "-j", "2", "--force", "-p", "n=120", start_new_session=True, tmpdir=scratch)
     parent = psutil.Process(process.pid)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # wait until both kernels are executing their cells
@@ -70,8 +72,8 @@ def test_a_stopped_run_leaves_no_process_and_no_change(tmp_path, how):
     family = parent.children(recursive=True)
     assert len(family) >= 4                                   # two workers and their kernels
     started = time.monotonic()
-    if how == "SIGTERM":
-        process.send_signal(signal.SIGTERM)
+    if how in {"SIGTERM", "SIGHUP"}:                          # SIGHUP: the terminal was closed
+        process.send_signal(getattr(signal, how))
     else:
         os.killpg(process.pid, signal.SIGINT)                 # what Ctrl-C in a terminal does
     code = process.wait(timeout=10)
@@ -85,6 +87,7 @@ def test_a_stopped_run_leaves_no_process_and_no_change(tmp_path, how):
     alive = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert alive == []
     assert _snapshot(root / "book" / "executed") == before   # nothing replaced, no temporary left
+    assert list(scratch.iterdir()) == []                       # no scratch folder of the run or its workers
 
 
 @pytest.mark.slow
@@ -163,3 +166,65 @@ def test_chapters_start_longest_first_and_unknown_ones_in_book_order():
     expected = {"a": 5.0, "b": None, "c": 41.5, "d": 13.1, "e": None}
     assert [c.name for c in runner.longest_first(queue, expected)] == ["c", "d", "a", "b", "e"]
     assert [c.name for c in runner.longest_first(queue, {})] == ["a", "b", "c", "d", "e"]   # a clean build
+
+
+def _plan_paths(monkeypatch, root: Path) -> None:
+    monkeypatch.setattr(paths, "ROOT", root)
+    monkeypatch.setattr(paths, "DATA", root / "data")
+    monkeypatch.setattr(paths, "PARAMS_FILE", root / "notebooks" / "params.yml")
+
+
+def test_run_into_the_published_folder_takes_the_checkout_lock(tmp_path, monkeypatch, capsys):
+    """`run --into book/executed` is a writer into the published folder like `run` and `build`."""
+    root = _project(tmp_path, {"a": "print(n)"})
+    _plan_paths(monkeypatch, root)
+    published = root / "book" / "executed"
+    published.mkdir(parents=True)
+    with checkout_lock(root, "ruralrev build"):
+        for into in (published, root / "book" / "other" / ".." / "executed"):
+            assert cli.main(["run", "--into", str(into)]) == 2
+            err = capsys.readouterr().err
+            assert err.startswith("ruralrev: another build is running in this checkout (pid") and "Traceback" not in err
+    assert list(published.iterdir()) == []                     # nothing was written
+
+
+@pytest.mark.slow
+def test_a_run_into_a_folder_cleans_only_what_a_killed_run_of_its_own_left(tmp_path, monkeypatch):
+    """A user's own `.*.tmp` files in the --into folder stay; so do another live run's temporaries and
+    scratch folders not made by the runner. Leftovers of a killed run (their lock died with it) go."""
+    import fcntl
+
+    from ruralrev.core import files
+
+    root = _project(tmp_path, {"a": "print(n)"})
+    into, scratch = tmp_path / "thesis", tmp_path / "tmp"
+    into.mkdir()
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    mine = [into / ".thesis.tmp", into / ".a.ipynb.tmp", into / ".draft.ruralrev-abcdefgh.tmp"]
+    for path in mine:
+        path.write_text("my own work")
+    killed = into / ".a.ipynb.ruralrev-k1ll3d00.tmp"            # named as the runner's own, nobody holds it
+    killed.write_text("half a page")
+    live = into / ".a.ipynb.ruralrev-l1ve0000.tmp"              # another run still writing it
+    live.write_text("being written")
+    dead_folder, live_folder, foreign = scratch / "ruralrev-run-d3ad", scratch / "ruralrev-run-l1ve", scratch / "ruralrev-run-x"
+    for folder in (dead_folder, live_folder, foreign):
+        folder.mkdir()
+        (folder / "a.job.json").write_text("{}")
+    (dead_folder / files.OWNER_FILE).write_text("")
+    (live_folder / files.OWNER_FILE).write_text("")
+    holds = [os.open(live, os.O_RDONLY), os.open(live_folder / files.OWNER_FILE, os.O_RDONLY)]
+    try:
+        for fd in holds:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        results = runner.run_chapters(params_file=root / "notebooks" / "params.yml", root=root, into=into)
+        assert [r.state for r in results] == ["re-executed"]
+        assert all(path.read_text() == "my own work" for path in mine)
+        assert not killed.exists() and live.exists()
+        assert not dead_folder.exists() and live_folder.is_dir() and foreign.is_dir()
+        assert sorted(p.name for p in scratch.iterdir()) == ["ruralrev-run-l1ve", "ruralrev-run-x"]
+    finally:
+        for fd in holds:
+            os.close(fd)

@@ -109,9 +109,11 @@ def test_a_killed_run_leaves_the_previous_output_and_cache_intact(tmp_path):
     output = chapters[0].output
     good = output.read_bytes()
     good_key = execute.cached_key(output)
-    code = (f"from pathlib import Path; from ruralrev import runner; "
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    code = (f"from pathlib import Path; from ruralrev.book import runner; "
             f"runner.run_chapters(['slow'], ['n=60'], params_file=Path({str(plan)!r}), root=Path({str(tmp_path)!r}))")
-    process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
+    process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True, env={**os.environ, "TMPDIR": str(scratch)},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import psutil
 
@@ -131,3 +133,9 @@ def test_a_killed_run_leaves_the_previous_output_and_cache_intact(tmp_path):
     assert json.loads(output.read_text())["cells"]                   # and readable
     assert execute.cached_key(output) == good_key                   # cache still describes it
     assert [p.name for p in output.parent.iterdir()] == [output.name]
+    left = [p.name for p in scratch.iterdir()]
+    assert left and all(name.startswith("ruralrev-run-") for name in left)   # SIGKILL: nothing could clean up
+    again = subprocess.run([sys.executable, "-c", code.replace("'n=60'", "'n=0'")], env={**os.environ, "TMPDIR": str(scratch)},
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert list(scratch.iterdir()) == []                             # the next run removed the leftovers

@@ -14,13 +14,12 @@ import re
 import subprocess
 import sys
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import unquote, urldefrag
 
 import pytest
 import yaml
 
-from ruralrev.book import exercises, params
+from ruralrev.book import params
 from ruralrev.book.sphinx import extension
 from ruralrev.core import paths
 from ruralrev.present.tables import unescape_markdown
@@ -369,27 +368,7 @@ def test_reproducibility_page_covers_every_chapter_table_and_figure():
     assert "Git commit" in text and "Data snapshot" in text and "statsmodels" in text
 
 
-# ---- the student edition ----------------------------------------------------------------------
-
-@pytest.mark.slow
-@built
-def test_student_edition_has_the_exercises_but_no_solutions(tmp_path):
-    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(paths.ROOT), "--path-output",
-               str(tmp_path), "--warningiserror", "--keep-going", "--quiet"]
-    result = subprocess.run(command, cwd=paths.ROOT, env=dict(os.environ, RURALREV_EDITION="student"),
-                            capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    student = tmp_path / "_build" / "html"
-    for chapter in _chapters_in_toc():
-        relative = chapter.output.relative_to(paths.ROOT).with_suffix(".html")
-        page = (student / relative).read_text(encoding="utf-8")
-        full = (HTML / relative).read_text(encoding="utf-8")
-        assert page.count('class="exercise admonition"') == full.count('class="exercise admonition"') >= 1
-        assert 'class="solution' not in page and 'class="solution' in full
-        for exercise in exercises.read_exercises(chapter.source, chapter.name):
-            line = max(exercise.blocks[-1].code.splitlines(), key=len).strip()   # a telling line of the solution
-            assert html.escape(line, quote=False)[:40] not in _text(page), (exercise.label, line)
-    assert "student edition" in (student / "book" / "intro.html").read_text(encoding="utf-8")
+# ---- the student edition: tests/test_student.py ------------------------------------------------
 
 
 @built

@@ -72,7 +72,6 @@ def _raw_copy(raw_data_dir, tmp_path):
     shutil.copytree(raw_data_dir, raw)
     out = tmp_path / "out"
     shutil.copytree(paths.DATA / "official", out / "official")
-    shutil.copy(paths.DATA / "provinces.csv", out / "provinces.csv")
     return raw, out, _contents(out)
 
 
@@ -126,7 +125,52 @@ def _drop_rows_keep_footer(text, keep_rows):
     return "".join(lines[:3 + keep_rows] + lines[3 + 31:])
 
 
+def _columns(text, edit):
+    """Apply ``edit(cells, header_cells)`` to the header and every province row of a provinces × years export."""
+    lines = text.splitlines(keepends=True)
+    header = lines[2].rstrip("\r\n").split(",")
+    for k in range(2, 3 + 31):
+        ending = lines[k][len(lines[k].rstrip("\r\n")):]
+        lines[k] = ",".join(edit(lines[k].rstrip("\r\n").split(","), header)) + ending
+    return "".join(lines)
+
+
+def _drop_year(year):
+    return lambda cells, header: [c for c, h in zip(cells, header) if h.strip() != f"{year}年"]
+
+
+def _exchange_years(first, second):
+    def edit(cells, header):
+        at = [i for i, h in enumerate(header) if h.strip() in (f"{first}年", f"{second}年")]
+        if cells[0].strip() != "地区":
+            cells[at[0]], cells[at[1]] = cells[at[1]], cells[at[0]]
+        return cells
+    return edit
+
+
+def _regions_twice(raw):
+    path = raw / "regions_nbs.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines + [lines[1]]), encoding="utf-8")
+
+
 BAD_EXPORTS = {
+    "a year column deleted": (
+        lambda raw: _edit_text(raw, RURAL_INCOME, lambda t: _columns(t, _drop_year(2023))),
+        r"农村居民人均可支配收入 \(元\).csv:3: year headers 2025年, 2024年, 2022年, .*: the columns do not match the "
+        r"declared span 2016–2025: 2023 missing \(时间：2016年-2025年, line 2\)"),
+    "a year header relabelled": (
+        lambda raw: _edit_text(raw, RURAL_INCOME, lambda t: t.replace("2023年", "2013年", 1)),
+        r"农村居民人均可支配收入 \(元\).csv:3: year headers .*: 2023 missing; 2013 outside it"),
+    "a province listed twice in the region file": (
+        _regions_twice, r"regions_nbs.csv:33: Beijing is listed twice \(first on line 2\)"),
+    "an empty manifest": (
+        lambda raw: (raw / "MANIFEST.tsv").write_text(""),
+        r"MANIFEST.tsv:1: empty file: expected a header line with the columns path, sha256"),
+    "a manifest line cut short": (
+        lambda raw: (raw / "MANIFEST.tsv").write_text((raw / "MANIFEST.tsv").read_text().replace(
+            "\te787adbba5bc869ecf1f8ce0bac573c13e6c908c1f5dbcfcf260d432d1d07d9d", "", 1)),
+        r"MANIFEST.tsv:2: 4 cells where the header has 5"),
     "truncated at a row boundary": (
         lambda raw: _edit_text(raw, RURAL_POPULATION, lambda t: _truncate_rows(t, 17)),
         r"乡村人口 \(万人\).csv: the export ends after line 20 without its closing line '数据来源：国家统计局' "
@@ -198,3 +242,63 @@ def test_the_command_line_prints_no_traceback(raw_data_dir, tmp_path):
     assert done.returncode == 1
     assert done.stderr.startswith("ruralrev: nbs-exports/digital/") and "Traceback" not in done.stderr
     assert _contents(root / "data") == before
+
+
+def test_two_exchanged_years_are_flagged_as_a_pair(raw_data_dir, tmp_path, monkeypatch, capsys):
+    """2022 and 2023 of rural income pasted the wrong way round: every value is plausible, but the
+    provinces jump and fall back together; the build flags the pair (rule swapped-years)."""
+    from ruralrev.data import breaks
+
+    assert breaks.swapped_pairs(breaks.load_flags()).empty                  # none in the committed snapshot
+    raw, out, _ = _raw_copy(raw_data_dir, tmp_path)
+    _edit_text(raw, RURAL_INCOME, lambda t: _columns(t, _exchange_years(2022, 2023)))
+    monkeypatch.setattr(paths, "DATA", out)
+    assert cli.main(["data", "build", "--raw", str(raw)]) == 0, capsys.readouterr().err
+    assert ("data: rural_income 2022 and 2023 look exchanged in 31 provinces (rule swapped-years, flagged in "
+            "quality.csv): check the export's year columns") in capsys.readouterr().err.splitlines()
+    flags = breaks.load_flags(out)
+    swapped = flags[flags["rule"] == "swapped-years"]
+    assert set(swapped["series"]) == {"rural_income"} and len(swapped) == 31
+    assert set(zip(swapped["year_from"], swapped["year_to"])) == {(2022, 2023)}
+    assert breaks.swapped_pairs(flags).to_dict("records") == [
+        {"series": "rural_income", "year_from": 2022, "year_to": 2023, "provinces": 31}]
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_an_interrupted_build_leaves_the_old_snapshot_or_the_new_never_a_mix(raw_data_dir, tmp_path, monkeypatch,
+                                                                          when):
+    """Ctrl-C arrives just before or just after the first file-system rename of the build."""
+    from ruralrev.core import files
+
+    raw, out, _ = _raw_copy(raw_data_dir, tmp_path)
+    fresh = tmp_path / "fresh"
+    snapshot.build_snapshot(raw, fresh)
+    new = {p.relative_to(fresh): data for p, data in _contents(fresh).items()}
+    with open(out / "official" / "panel.csv", "a", encoding="utf-8") as handle:   # the old snapshot differs
+        handle.write("\n")
+    with open(out / "official" / "national.csv", "a", encoding="utf-8") as handle:
+        handle.write("\n")
+    old = {p.relative_to(out): data for p, data in _contents(out).items()}
+    assert old != new
+    calls = []
+
+    def interrupting(real):
+        def call(*args, **kwargs):
+            calls.append(args)
+            if when == "before":
+                raise KeyboardInterrupt
+            result = real(*args, **kwargs)
+            raise KeyboardInterrupt
+            return result
+        return call
+
+    monkeypatch.setattr(os, "replace", interrupting(os.replace))
+    monkeypatch.setattr(os, "rename", interrupting(os.rename))
+    if hasattr(files, "_exchange"):
+        monkeypatch.setattr(files, "_exchange", interrupting(files._exchange))
+    with pytest.raises(KeyboardInterrupt):
+        snapshot.build_snapshot(raw, out)
+    monkeypatch.undo()
+    after = {p.relative_to(out): data for p, data in _contents(out).items()}
+    assert calls and after in (old, new)
+    assert after == (old if when == "before" else new)

@@ -2,7 +2,9 @@
 
 import csv
 import io
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,10 @@ from ruralrev.book import page_items, params, runner, verify
 from ruralrev.book.execute import read_notebook
 
 BODY = '''
+# A small page
+
+Its values add up to {glue:text}`total` units.
+
 ```{code-cell} ipython3
 :tags: [parameters]
 
@@ -221,3 +227,92 @@ def test_printed_differences_show_where_two_long_values_differ():
     assert shown[0] != shown[1] and "7" in shown[0] and "8" in shown[1]
     assert all(len(s) <= 62 for s in shown) and shown[0].startswith("…")
     assert _excerpt("short", "other") == "short"
+
+
+def _ruralrev(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RURALREV_ROOT": str(root)}
+    return subprocess.run([sys.executable, "-m", "ruralrev.book.cli", *args], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_verify_refuses_to_keep_its_runs_in_the_published_folder(tmp_path):
+    """`--keep book/executed` would re-execute over the pages verify compares (and compare each
+    with itself): refused before anything runs, one message, exit 2, the page untouched."""
+    plan = _small_book(tmp_path)
+    chapter = params.load_plan(plan, tmp_path)[0]
+    published = tmp_path / "book" / "executed"
+    published.mkdir(parents=True)
+    page = {"cells": [{"cell_type": "markdown", "id": "box", "metadata": {"tags": ["ruralrev-parameters"]},
+                       "source": "```bash\n" + params.command_line(chapter, chapter.parameters) + "\n```"}],
+            "metadata": {"ruralrev": {"parameters": chapter.parameters}}, "nbformat": 4, "nbformat_minor": 5}
+    (published / "demo.ipynb").write_text(json.dumps(page))
+    before = (published / "demo.ipynb").read_bytes()
+    for keep in ("book/executed", str(published), "book/./executed"):
+        result = _ruralrev(tmp_path, "verify", "demo", "--keep", keep, "--no-html")
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"ruralrev: --keep {Path(keep)}: that is the folder of the published "
+                                                       "pages; verify never writes there"), lines
+    assert (published / "demo.ipynb").read_bytes() == before
+    assert sorted(p.name for p in published.iterdir()) == ["demo.ipynb"]
+
+
+def _edit_page(path: Path, edit) -> None:
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    edit(notebook["cells"])
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_an_edited_sentence_or_line_of_code_is_caught_by_verify_and_by_build(tmp_path):
+    """A sentence slipped into the prose of an executed page, and a comment into its code: verify
+    names both cells, `build --no-run` refuses to publish the page, and a run re-executes it."""
+    plan = _small_book(tmp_path)
+    runner.run_chapters(params_file=plan, root=tmp_path, stream=io.StringIO())
+    page = tmp_path / "book" / "executed" / "demo.ipynb"
+
+    def tamper(cells):
+        prose = next(c for c in cells if c["cell_type"] == "markdown" and "add up to" in "".join(c["source"]))
+        prose["source"] = "".join(prose["source"]) + "\n\nRural income fell by 90 % in every province."
+        code = next(c for c in cells if c["cell_type"] == "code" and "glue(" in "".join(c["source"]))
+        code["source"] = "# the numbers below were checked by hand\n" + "".join(code["source"])
+
+    _edit_page(page, tamper)
+    rows = verify.verify_book(root=tmp_path, params_file=plan, jobs=1, stream=io.StringIO())
+    different = {r.item: (r.published, r.recomputed) for r in rows if not r.equal}
+    assert set(different) == {"page as executed (content hash recorded at execution)", "markdown cell 1: text",
+                              "code cell 2: source"}, different
+    assert different["markdown cell 1: text"][0].endswith("fell by 90 % in every province.")
+    assert different["code cell 2: source"][0].startswith("# the numbers below were checked by hand")
+    assert verify.summary(rows)[0]["cell texts"] >= 4
+
+    refused = _ruralrev(tmp_path, "build", "--no-run")
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.startswith("ruralrev: book/executed/demo.ipynb: edited after its execution")
+    assert "Traceback" not in refused.stderr
+    again = io.StringIO()
+    [result] = runner.run_chapters(params_file=plan, root=tmp_path, stream=again)
+    assert result.state == "re-executed" and "demo: " in again.getvalue() and "was edited after its execution" in again.getvalue()
+    assert "every province" not in page.read_text(encoding="utf-8")
+    assert [r.state for r in runner.run_chapters(params_file=plan, root=tmp_path, stream=io.StringIO())] == ["unchanged"]
+
+
+def test_the_report_shows_a_differing_cell_as_written_and_keeps_equal_cells_as_digests(tmp_path):
+    """A cell's text is MyST: on the Verification page its excerpt must read literally (a role in it
+    is not rendered, a pipe does not split the table), and the page must build with warnings as
+    errors. Equal cells go to the CSV as digests (the CSV is a download of the book)."""
+    rows = [verify.Row("a", "markdown cell 3: text", "We ran in {glue:text}`survey_year` | here.", "We ran in 2020."),
+            verify.Row("a", "code cell 2: source", "print('solution')", "print('solution')")]
+    verify.write_report(rows, {"a": "k"}, {"a": "k"}, folder=tmp_path / "executed")
+    with open(tmp_path / "executed" / "verification.csv", encoding="utf-8") as handle:
+        stored = {r["item"]: r["published"] for r in csv.DictReader(handle)}
+    assert stored["markdown cell 3: text"].startswith("We ran in {glue:text}")
+    assert stored["code cell 2: source"].startswith("sha256:") and "solution" not in stored["code cell 2: source"]
+    (tmp_path / "conf.py").write_text("extensions = ['myst_parser']\nnumfig = True\n", encoding="utf-8")
+    (tmp_path / "index.md").write_text("# Book\n\n```{toctree}\nexecuted/verification\n```\n", encoding="utf-8")
+    out = tmp_path / "_build"
+    run = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-W", "-b", "html", str(tmp_path), str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    page = (out / "executed" / "verification.html").read_text(encoding="utf-8")
+    assert "We ran in {glue:text}`survey_year` | here." in re.sub(r"<[^>]+>", "", page).replace("&#96;", "`")

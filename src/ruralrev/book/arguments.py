@@ -36,6 +36,10 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--keep", metavar="DIR", help="keep the re-executed notebooks in DIR")
     verify.add_argument("--no-html", action="store_true", help="write the report but do not re-render the book")
 
+    student = commands.add_parser("student", help="the student edition: the book and notebooks for JupyterLab "
+                                                  "without solutions (after `ruralrev build`)")
+    student.add_argument("--no-html", action="store_true", help="only the notebooks for JupyterLab")
+
     commands.add_parser("linkcheck", help="check the book's external links (needs the network)")
 
     data = commands.add_parser("data", help="the official-statistics snapshot")

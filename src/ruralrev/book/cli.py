@@ -3,6 +3,7 @@
     ruralrev run [CHAPTER ...] [-p name=value ...]   execute chapters (all by default)
     ruralrev build [CHAPTER ...] [-p name=value ...] execute chapters (all by default), then build the HTML
     ruralrev verify [CHAPTER ...]                     re-execute everything and compare with the book
+    ruralrev student [--no-html]                      the student edition (HTML, and notebooks for JupyterLab)
     ruralrev data build --raw ../shared/data          rebuild the official-statistics snapshot
     ruralrev data check                               validate the committed snapshot
     ruralrev linkcheck                                check external links (internal ones are tested)
@@ -10,7 +11,10 @@
 Every problem is printed as one line starting with ``ruralrev:``, never a traceback. Exit
 status: 0 success; 1 a chapter, the HTML build or a verification failed; 2 the command was
 refused before anything ran (bad parameter, unknown chapter, unwritable folder, another build
-running); 130 interrupted (SIGINT or SIGTERM).
+running, a page edited by hand after its execution for ``build --no-run``); 130 interrupted
+(SIGINT, SIGTERM or SIGHUP). Every command that writes into the published folder
+(``book/executed``) holds the checkout's lock (:mod:`ruralrev.book.lock`), ``run --into`` that
+folder included.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ from ruralrev.core.errors import Interrupted, ParameterError, RunError, UsageErr
 __all__ = ["main"]
 
 
-def _publish(chapters, stream, failed=(), started_sphinx=None) -> list[str]:
-    """Stale banners, the generated pages, then the HTML; returns the stale chapters."""
+def _publish(chapters, stream, failed=(), started_sphinx=None, no_run=False) -> list[str]:
+    """Stale banners, the generated pages, then the HTML; returns the stale chapters. Refused
+    (nothing rendered) when a page was edited by hand after its execution."""
     from ruralrev.book import publish, report, verify
     from ruralrev.book.execute import environment_digest
+    from ruralrev.core import paths
 
     environment = environment_digest()
     present = [c for c in chapters if c.output.is_file()]
@@ -36,6 +42,18 @@ def _publish(chapters, stream, failed=(), started_sphinx=None) -> list[str]:
         raise RunError(f"{', '.join(missing)} failed and has no earlier page to keep: the HTML was not built")
     if missing:
         raise RunError(f"no executed copy of {', '.join(missing)}: run `ruralrev build` (without --no-run) first")
+    edited = publish.edited_pages(present)
+    if edited:
+        from ruralrev.book.execute import page_state
+
+        shown = ", ".join(str(c.output.relative_to(paths.ROOT)) if c.output.is_relative_to(paths.ROOT) else str(c.output)
+                          for c in edited)
+        why = ("edited after its execution (its content no longer matches the hash recorded then)"
+               if any(page_state(c.output) == "edited" for c in edited) else
+               "executed by an earlier version of ruralrev, which recorded no content hash")
+        raise (UsageError if no_run else RunError)(
+            f"{shown}: {why}; the HTML was not built. Re-execute it with `ruralrev build "
+            f"{' '.join(c.name for c in edited)}`")
     stale = publish.mark_stale(present, environment)
     report.write_reproducibility_page(present, stale=stale)
     report.write_headline_map(environment=environment)
@@ -43,6 +61,8 @@ def _publish(chapters, stream, failed=(), started_sphinx=None) -> list[str]:
     publish.build_book(stream=stream, started_sphinx=started_sphinx)
     if stale:
         print(f"book: {len(stale)} stale page(s), marked with a banner: {', '.join(stale)}", file=stream, flush=True)
+    for line in publish.guard_lines(publish.failed_guards(present)):
+        print(f"book: {line}", file=stream, flush=True)
     return stale
 
 
@@ -72,7 +92,7 @@ def _build(args, stream) -> int:
                 failed = [r.name for r in results if r.state == "failed"]
             for thread in imports:
                 thread.join()   # an import error then surfaces once, from _publish
-            _publish(load_plan(), stream, failed, sphinx[0] if sphinx else None)
+            _publish(load_plan(), stream, failed, sphinx[0] if sphinx else None, no_run=args.no_run)
         finally:
             for thread in imports:   # also after Ctrl-C: never leave an import running at exit
                 thread.join()
@@ -109,8 +129,30 @@ def _verify(args, stream) -> int:
     return 1 if different else 0
 
 
+def _student(args, stream) -> int:
+    from ruralrev.book import student
+    from ruralrev.book.lock import checkout_lock
+
+    with checkout_lock():   # reads the published pages: not while a build rewrites them
+        made = student.build_student(html=not args.no_html, stream=stream)
+    for line in made:
+        print(f"student: {line}", file=stream, flush=True)
+    return 0
+
+
+def _publishes_into(folder: Path) -> bool:
+    """True when ``folder`` is where the book's executed pages are published (``book/executed``)."""
+    from ruralrev.book.params import load_plan
+
+    try:
+        target = folder.resolve()
+        return any(c.output.parent.resolve() == target for c in load_plan())
+    except OSError:
+        return False
+
+
 def _terminate(signum, frame):
-    raise KeyboardInterrupt  # SIGTERM stops the command the way Ctrl-C does (children first)
+    raise KeyboardInterrupt  # SIGTERM or SIGHUP stops the command the way Ctrl-C does (children first)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,11 +162,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if threading.current_thread() is not threading.main_thread():
         return _main(args, sys.stderr)
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    stops = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {signum: signal.signal(signum, _terminate) for signum in stops}
     try:
         return _main(args, sys.stderr)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _main(args, stream) -> int:
@@ -132,20 +176,22 @@ def _main(args, stream) -> int:
         if args.command == "run":
             from ruralrev.book.runner import run_chapters
 
-            if args.into:
+            if args.into and not _publishes_into(Path(args.into)):
                 results = run_chapters(args.chapters, args.parameter, jobs=args.jobs, force=args.force,
                                        into=Path(args.into), stream=stream)
-            else:
+            else:   # the published folder, by default or named with --into: one writer at a time
                 from ruralrev.book.lock import checkout_lock
 
                 with checkout_lock():
                     results = run_chapters(args.chapters, args.parameter, jobs=args.jobs, force=args.force,
-                                           stream=stream)
+                                           into=Path(args.into) if args.into else None, stream=stream)
             return 1 if any(r.state == "failed" for r in results) else 0
         if args.command == "build":
             return _build(args, stream)
         if args.command == "verify":
             return _verify(args, stream)
+        if args.command == "student":
+            return _student(args, stream)
         if args.command == "linkcheck":
             from ruralrev.book.publish import build_book
 
@@ -161,6 +207,9 @@ def _main(args, stream) -> int:
                 print(f"data: {build.n_flags} year-on-year breaks flagged in data/official/quality.csv; "
                       f"broadband urban + rural − total at most {build.broadband_identity_gap:.2f} (10,000s); "
                       f"table 2-6 against the exports at most {build.yearbook_gap:.2f} yuan", file=stream)
+                for series, year, following, provinces in build.swapped:
+                    print(f"data: {series} {year} and {following} look exchanged in {provinces} provinces (rule "
+                          "swapped-years, flagged in quality.csv): check the export's year columns", file=stream)
             else:
                 panel = official.load_panel()
                 print(f"data: snapshot valid ({len(panel)} province-years)", file=stream)

@@ -4,7 +4,15 @@ Each notebook is executed from its MyST text source into a scratch folder; the f
 notebook then replaces the previous executed copy in one rename, so a failing chapter never
 destroys the last good page. After execution the runner hides papermill's injected-parameters
 cell and the notebook's own ``parameters`` cell and inserts a box that shows the parameters the
-page was run with, the command that reproduces it and what its downloads need.
+page was run with, the command that reproduces it and what its downloads need. A page run with
+parameters other than the chapter's defaults says so under its title (which parameters, their
+values and defaults; :func:`non_default`), and records them in its metadata for the landing page.
+
+**Content hash.** The finished notebook records the sha256 of its own content
+(:func:`content_digest`: every cell and the metadata, leaving out the hash itself and the stale
+banner the build manages). :func:`cached_key` accepts a page only when the hash still matches, so
+a page edited by hand after its execution is never counted as unchanged: ``ruralrev build``
+re-executes it (and renders nothing from a page it could not re-execute).
 
 Many chapters at once, with worker processes, progress and interruption: :mod:`ruralrev.book.runner`.
 The parameters file and its schema: :mod:`ruralrev.book.params`.
@@ -15,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +36,9 @@ from ruralrev.book.params import (
 from ruralrev.core import files, paths
 from ruralrev.core.errors import RunError
 
-__all__ = ["RunError", "run_chapter", "execute", "environment_digest", "tree_digest", "inputs_key", "cached_key", "read_notebook", "write_notebook", "BOX_TAG", "KERNEL_ENV"]
+__all__ = ["RunError", "run_chapter", "execute", "environment_digest", "tree_digest", "inputs_key", "cached_key",
+           "read_notebook", "write_notebook", "content_digest", "page_state", "page_edited", "non_default", "BOX_TAG", "STALE_TAG",
+           "NON_DEFAULT_CLASS", "KERNEL_ENV", "SCRATCH_PREFIX"]
 
 _HIDDEN = "remove-cell"
 #: Kernels run single-threaded (reproducible floating-point sums in BLAS/OpenMP code, no
@@ -38,6 +47,12 @@ KERNEL_ENV = {**{name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS
                                         "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")},
               "RURALREV_FIGURE_DATA": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 BOX_TAG = "ruralrev-parameters"
+#: The tag of the stale banner :func:`ruralrev.book.publish.mark_stale` adds and removes.
+STALE_TAG = "ruralrev-stale"
+#: The class of the note under the title of a page run with non-default parameters.
+NON_DEFAULT_CLASS = "ruralrev-non-default"
+#: Prefix of the runner's scratch folders in the temporary directory (:func:`ruralrev.core.files.scratch_folder`).
+SCRATCH_PREFIX = "ruralrev-run-"
 
 
 def read_notebook(path: Path) -> dict:
@@ -89,8 +104,45 @@ def _parameters_box(chapter: Chapter, parameters: dict[str, Any], source: str = 
             "source": "\n".join(text)}
 
 
+def non_default(chapter: Chapter, parameters: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The parameters whose value differs from the chapter's default: ``{name: (value, default)}``,
+    in the order of ``parameters``."""
+    return {name: (value, chapter.parameters[name]) for name, value in parameters.items()
+            if name in chapter.parameters and value != chapter.parameters[name]}
+
+
+def _non_default_note(chapter: Chapter, changed: dict[str, tuple[Any, Any]]) -> str:
+    shown = "; ".join(f"`{name}` = `{format_value(value, chapter.spec(name))}` (default "
+                      f"`{format_value(default, chapter.spec(name))}`)" for name, (value, default) in changed.items())
+    return "\n".join([
+        "```{admonition} Run with other parameters",
+        f":class: warning {NON_DEFAULT_CLASS}",
+        "",
+        f"This page was executed with parameters that differ from the book's defaults: {shown}. Its numbers, "
+        "and which of its statements hold, are those of this run; a statement that does not hold with these "
+        f"parameters is marked. `ruralrev build {chapter.name}` runs it with the defaults again.",
+        "```"])
+
+
+def _add_non_default_note(cells: list[dict], note: str) -> None:
+    """Put ``note`` under the page title (the first level-1 heading of the first markdown cell
+    that has one), or in a cell of its own at the top when the notebook has no title."""
+    for cell in cells:
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = cell.get("source", "")
+        lines = ("".join(source) if isinstance(source, list) else source).split("\n")
+        at = next((i for i, line in enumerate(lines) if line.startswith("# ")), None)
+        if at is not None:
+            rest = lines[at + 1:]
+            cell["source"] = "\n".join([*lines[:at + 1], "", note, *([""] if rest and rest[0].strip() else []), *rest])
+            return
+    cells.insert(0, {"cell_type": "markdown", "id": NON_DEFAULT_CLASS, "metadata": {}, "source": note})
+
+
 def _finish(notebook: dict, parameters: dict[str, Any], chapter: Chapter, source: str = "") -> dict:
-    """Hide the parameter cells, add the parameters box after them, drop run-specific metadata."""
+    """Hide the parameter cells, add the parameters box after them (and, for a run with other
+    parameters than the defaults, a note under the title), drop run-specific metadata."""
     cells = notebook["cells"]
     insert_at = 0
     for index, cell in enumerate(cells):
@@ -110,7 +162,50 @@ def _finish(notebook: dict, parameters: dict[str, Any], chapter: Chapter, source
     for cell in cells:
         cell.get("metadata", {}).pop("papermill", None)
         cell.get("metadata", {}).pop("execution", None)
+    changed = non_default(chapter, parameters)
+    if changed:
+        _add_non_default_note(cells, _non_default_note(chapter, changed))
     return notebook
+
+
+def content_digest(notebook: dict) -> str:
+    """sha256 of a notebook's content as published: every cell (source, metadata, outputs) and the
+    notebook's metadata, leaving out the recorded digest itself and the stale banner (a cell tagged
+    :data:`STALE_TAG`, which the build adds and removes)."""
+    metadata = dict(notebook.get("metadata", {}))
+    record = dict(metadata.get("ruralrev", {}))
+    record.pop("content_sha256", None)
+    metadata["ruralrev"] = record
+    cells = [c for c in notebook.get("cells", []) if STALE_TAG not in c.get("metadata", {}).get("tags", [])]
+    content = {**{k: v for k, v in notebook.items() if k not in {"cells", "metadata"}}, "cells": cells,
+               "metadata": metadata}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _intact(notebook: dict) -> bool:
+    recorded = notebook.get("metadata", {}).get("ruralrev", {}).get("content_sha256")
+    return recorded is not None and recorded == content_digest(notebook)
+
+
+def page_state(output: Path) -> str:
+    """``"missing"``, ``"intact"`` (its content matches the hash recorded at its execution),
+    ``"edited"`` (it does not, or the file is no longer a notebook) or ``"unrecorded"`` (no hash:
+    executed by an earlier version of the runner)."""
+    try:
+        notebook = read_notebook(output)
+    except FileNotFoundError:
+        return "missing"
+    except (OSError, ValueError):
+        return "edited"
+    if not isinstance(notebook, dict) or "content_sha256" not in notebook.get("metadata", {}).get("ruralrev", {}):
+        return "unrecorded" if isinstance(notebook, dict) else "edited"
+    return "intact" if _intact(notebook) else "edited"
+
+
+def page_edited(output: Path) -> bool:
+    """True when the executed copy at ``output`` exists but is not as it was executed: its content no
+    longer matches the hash recorded then (edited by hand since), or it records none."""
+    return page_state(output) in {"edited", "unrecorded"}
 
 
 def _describe_failure(exc: Exception, notebook: dict, chapter: Chapter) -> str:
@@ -143,10 +238,11 @@ def _describe_failure(exc: Exception, notebook: dict, chapter: Chapter) -> str:
 
 def tree_digest(root: Path, pattern: str = "*") -> str:
     """sha256 over the files below ``root`` matching ``pattern`` (relative path and content), in
-    sorted order; hidden files (temporaries) and ``__pycache__`` are left out."""
+    sorted order; hidden files and folders (temporaries, a staging folder) and ``__pycache__`` are
+    left out."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in Path(root).rglob(pattern) if p.is_file() and not p.name.startswith(".")
-                       and "__pycache__" not in p.parts):
+    for path in sorted(p for p in Path(root).rglob(pattern) if p.is_file() and "__pycache__" not in p.parts
+                       and not any(part.startswith(".") for part in p.relative_to(root).parts)):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -174,11 +270,14 @@ def inputs_key(chapter: Chapter, parameters: dict[str, Any], environment: str) -
 
 
 def cached_key(output: Path) -> str | None:
-    """The inputs key recorded in an executed notebook, or None (missing or unreadable)."""
+    """The inputs key recorded in an executed notebook, or None: missing, unreadable, or edited
+    since its execution (its content no longer matches the hash it records; :func:`content_digest`)."""
     try:
-        return read_notebook(output)["metadata"]["ruralrev"]["inputs_sha256"]
+        notebook = read_notebook(output)
+        key = notebook["metadata"]["ruralrev"]["inputs_sha256"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    return key if _intact(notebook) else None
 
 
 def execute(chapter: Chapter, parameters: dict[str, Any], key: str, target: Path,
@@ -198,7 +297,7 @@ def execute(chapter: Chapter, parameters: dict[str, Any], key: str, target: Path
     source_nb = _to_ipynb(chapter.source)
     os.environ.update(KERNEL_ENV)        # inherited by the kernel papermill starts
     os.environ.pop("MPLBACKEND", None)  # the kernel must use the inline backend so figures reach the page
-    with tempfile.TemporaryDirectory(prefix="ruralrev-run-") as scratch:
+    with files.scratch_folder(SCRATCH_PREFIX) as scratch:
         scratch_in = Path(scratch) / f"{chapter.name}.in.ipynb"
         scratch_out = Path(scratch) / f"{chapter.name}.ipynb"
         scratch_in.write_text(json.dumps(source_nb), encoding="utf-8")
@@ -226,8 +325,12 @@ def execute(chapter: Chapter, parameters: dict[str, Any], key: str, target: Path
         source = ""
     finished = _finish(executed, parameters, chapter, source)
     seconds = time.perf_counter() - started
-    finished.setdefault("metadata", {})["ruralrev"] = {
-        "inputs_sha256": key, "parameters": parameters, "seconds": round(seconds, 1)}
+    record = {"inputs_sha256": key, "parameters": parameters, "seconds": round(seconds, 1)}
+    changed = non_default(chapter, parameters)
+    if changed:
+        record["non_default"] = {name: {"value": value, "default": default} for name, (value, default) in changed.items()}
+    finished.setdefault("metadata", {})["ruralrev"] = record
+    record["content_sha256"] = content_digest(finished)
     write_notebook(finished, target)
     return seconds
 

@@ -10,7 +10,13 @@ Read from the executed notebook alone (no kernel):
   (the cell's ``reads`` metadata, with the page's parameters filled in), the sha256 of its PNG
   and the data the kernel recorded beside it (:mod:`ruralrev.book.figure_data`);
 * any **other output** (printed text, other displays) is kept per cell, so that nothing a
-  page shows escapes a comparison.
+  page shows escapes a comparison;
+* the **text of every cell**: each markdown cell (the prose, with its roles and directives), each
+  code cell's source, and each cell's metadata (tags that show or hide it, figure captions, alt
+  text), so that an edited sentence or line of code is seen as surely as an edited number. The
+  stale banner the build adds and removes (``ruralrev-stale``) is not part of the page's text.
+
+:func:`failed_guards` reads the guards (:mod:`ruralrev.present.guards`) a page recorded as false.
 
 Cells are numbered as the source notebook numbers its code cells (papermill's injected cell
 is not counted), the numbering the reproducibility page and error messages use.
@@ -24,8 +30,13 @@ import re
 from dataclasses import dataclass
 
 from ruralrev.book.figure_data import MIME as FIGURE_DATA
+from ruralrev.present.guards import PREFIX as GUARD_PREFIX
 
-__all__ = ["Glued", "Table", "Figure", "Other", "Items", "read_items", "parse_table", "reads_text"]
+__all__ = ["Glued", "Table", "Figure", "Other", "Text", "Items", "read_items", "parse_table", "reads_text",
+           "failed_guards"]
+
+_STALE_TAG = "ruralrev-stale"   # ruralrev.book.execute.STALE_TAG (not imported: execute imports papermill's world)
+_VOLATILE = ("execution", "papermill")   # per-run cell metadata the runner drops
 
 # Options after :name: (``:class: ruralrev-interactive`` for an interactive table) are allowed.
 _TABLE = re.compile(r"```\{table\} (?P<caption>.*)\n:name: (?P<label>[a-z0-9-]+)\n(?::[\w-]+:.*\n)*\n"
@@ -68,11 +79,22 @@ class Other:
 
 
 @dataclass(frozen=True)
+class Text:
+    """The text of one cell: ``kind`` is ``markdown``, ``code`` (its source) or ``metadata``;
+    ``place`` names the cell (``markdown cell 3``, ``code cell 5``)."""
+
+    place: str
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Items:
     glued: tuple[Glued, ...]
     tables: tuple[Table, ...]
     figures: tuple[Figure, ...]
     other: tuple[Other, ...]
+    texts: tuple[Text, ...] = ()
 
 
 def _text(value) -> str:
@@ -127,8 +149,37 @@ def _other_text(output: dict) -> str:
     return "\n".join(parts)
 
 
+def _texts(notebook: dict) -> list[Text]:
+    """The text of every cell in page order (see the module notes)."""
+    texts, markdown, code = [], 0, 0
+    for cell in notebook.get("cells", []):
+        metadata = {k: v for k, v in cell.get("metadata", {}).items() if k not in _VOLATILE}
+        if _STALE_TAG in metadata.get("tags", []):
+            continue
+        kind = cell.get("cell_type", "")
+        if kind == "code":
+            if "injected-parameters" in metadata.get("tags", []):
+                place = "code cell (injected parameters)"
+            else:
+                code += 1
+                place = f"code cell {code}"
+        else:
+            markdown += 1
+            place = f"{kind} cell {markdown}"
+        texts.append(Text(place, "markdown" if kind != "code" else "code", _text(cell.get("source", ""))))
+        if metadata:
+            texts.append(Text(place, "metadata", json.dumps(metadata, sort_keys=True, ensure_ascii=False)))
+    return texts
+
+
+def failed_guards(notebook: dict) -> list[str]:
+    """The names of the guards a page recorded as not holding (glue ``guard_<name>`` = False), in page order."""
+    return [g.name[len(GUARD_PREFIX):] for g in read_items(notebook).glued
+            if g.name.startswith(GUARD_PREFIX) and g.value.strip("'\"") == "False"]
+
+
 def read_items(notebook: dict) -> Items:
-    """Every glued number, table, figure and other output of an executed notebook."""
+    """Every glued number, table, figure, other output and cell text of an executed notebook."""
     parameters = notebook.get("metadata", {}).get("ruralrev", {}).get("parameters", {})
     glued, tables, figures, other = [], [], [], []
     number = 0
@@ -165,4 +216,4 @@ def read_items(notebook: dict) -> Items:
             figures.append(Figure(figure.get("name", ""), _text(figure.get("caption", "")), number,
                                   reads_text(cell, parameters), " ".join(images),
                                   json.dumps(data[0] if len(data) == 1 else data, sort_keys=True) if data else ""))
-    return Items(tuple(glued), tuple(tables), tuple(figures), tuple(other))
+    return Items(tuple(glued), tuple(tables), tuple(figures), tuple(other), tuple(_texts(notebook)))

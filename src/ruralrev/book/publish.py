@@ -9,6 +9,15 @@ banner at the top of every stale page (and removes it once the page is current),
 reproducibility page lists each chapter as current or stale. The build still publishes the
 book, so the other pages are up to date, and ``ruralrev build`` exits 1 when a chapter failed.
 
+**Pages edited by hand.** A page whose content no longer matches the hash recorded when it was
+executed (:func:`ruralrev.book.execute.page_edited`) is never published: the runner re-executes it,
+and :func:`edited_pages` names any that are left (a chapter not selected, or ``build --no-run``), so
+the build refuses to render them.
+
+**Statements that do not hold.** :func:`failed_guards` lists, per chapter, the guards
+(:mod:`ruralrev.present.guards`) its page recorded as false — the sentences the page marks "does
+not hold with these parameters"; ``ruralrev build`` prints them after building.
+
 **No-change rebuilds.** :func:`build_book` records a digest of every page source (``book/``,
 ``_toc.yml``, ``_config.yml``, the ``ruralrev`` package that holds the book's Sphinx extension
 ``ruralrev.book.sphinx.extension``, and the edition chosen by ``RURALREV_EDITION``) after a successful Sphinx
@@ -26,18 +35,21 @@ from pathlib import Path
 
 from ruralrev.book.execute import (
     BOX_TAG,
+    STALE_TAG,
     inputs_key,
+    page_edited,
     read_notebook,
     tree_digest,
     write_notebook,
 )
+from ruralrev.book.page_items import failed_guards as guards_on_page
 from ruralrev.book.params import Chapter
 from ruralrev.core import files, paths
 from ruralrev.core.errors import RunError
 
-__all__ = ["STALE_TAG", "is_stale", "mark_stale", "pages_digest", "start_sphinx", "build_book"]
+__all__ = ["STALE_TAG", "is_stale", "mark_stale", "edited_pages", "failed_guards", "guard_lines", "pages_digest",
+           "start_sphinx", "build_book"]
 
-STALE_TAG = "ruralrev-stale"
 _DIGEST = ".ruralrev-pages.sha256"
 _BANNER = ("```{warning}\n**This page is stale.** Its inputs (the notebook, the data snapshot, the `ruralrev` "
            "package or the pinned versions) changed after it was executed, and it has not been re-executed "
@@ -73,6 +85,31 @@ def mark_stale(chapters: list[Chapter], environment: str) -> list[str]:
             cells[:] = [c for c in cells if STALE_TAG not in c.get("metadata", {}).get("tags", [])]
             write_notebook(notebook, chapter.output)
     return stale
+
+
+def edited_pages(chapters: list[Chapter]) -> list[Chapter]:
+    """The chapters whose executed copy was edited after its execution (its content hash differs)."""
+    return [c for c in chapters if page_edited(c.output)]
+
+
+def failed_guards(chapters: list[Chapter]) -> dict[str, list[str]]:
+    """Per chapter (book order), the guards its executed page recorded as not holding; chapters whose
+    guards all hold are left out."""
+    found = {}
+    for chapter in chapters:
+        if chapter.output.is_file():
+            names = guards_on_page(read_notebook(chapter.output))
+            if names:
+                found[chapter.name] = names
+    return found
+
+
+def guard_lines(failed: dict[str, list[str]], shown: str = "{}") -> list[str]:
+    """``paper_001: 2 statements do not hold with these parameters: a, b``, one line per chapter;
+    ``shown`` formats each guard's name (e.g. ``"`{}`"`` for Markdown)."""
+    return [f"{name}: {len(names)} statement{'s' if len(names) != 1 else ''} "
+            f"{'do' if len(names) != 1 else 'does'} not hold with these parameters: "
+            + ", ".join(shown.format(guard) for guard in names) for name, names in failed.items()]
 
 
 def pages_digest(root: Path) -> str:

@@ -11,9 +11,17 @@ place itself, in one rename.
 * **Failures**: the other chapters still run; the summary lists every chapter as re-executed,
   unchanged or failed. A failed chapter keeps its last good page, which the build marks stale
   (:mod:`ruralrev.book.publish`).
-* **Stopping**: on SIGINT or SIGTERM every worker and its kernel are killed (the whole process
-  tree, found before killing), the scratch folder is removed, and :class:`Interrupted` says how
-  many chapters were kept as they were. Nothing is written after :func:`run_chapters` returns.
+* **Stopping**: on SIGINT, SIGTERM or SIGHUP (the terminal closed) every worker and its kernel are
+  killed (the whole process tree, found before killing), the scratch folder is removed, and
+  :class:`Interrupted` says how many chapters were kept as they were. Nothing is written after
+  :func:`run_chapters` returns. Workers and their kernels use the runner's scratch folder as their
+  temporary directory, so nothing of theirs is left elsewhere.
+* **Leftovers**: a run killed outright (SIGKILL) cannot clean up. Its scratch folders in the
+  temporary directory and its temporary files beside the outputs carry a lock that died with it
+  (:mod:`ruralrev.core.files`); the next run removes exactly those, and nothing else — not a
+  user's own files in an ``--into`` folder, not another run's live files.
+* **Pages edited by hand**: an executed copy whose content no longer matches the hash recorded at
+  its execution is never a cache hit; the runner says so and re-executes it.
 """
 
 from __future__ import annotations
@@ -24,7 +32,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -33,9 +40,11 @@ from typing import Any
 
 from ruralrev.book.execute import (
     KERNEL_ENV,
+    SCRATCH_PREFIX,
     cached_key,
     environment_digest,
     inputs_key,
+    page_state,
     read_notebook,
 )
 from ruralrev.book.params import (
@@ -47,9 +56,16 @@ from ruralrev.book.params import (
 from ruralrev.core import files, paths
 from ruralrev.core.errors import Interrupted, ParameterError, UsageError
 
-__all__ = ["ChapterResult", "run_chapters", "select", "retarget", "summary_line", "kill_tree"]
+__all__ = ["ChapterResult", "run_chapters", "select", "retarget", "summary_line", "kill_tree", "STOP_SIGNALS",
+           "PROBE_NAME"]
 
 _POLL = 0.05
+#: The signals that stop a run cleanly (SIGHUP: the terminal was closed; not on Windows).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+#: The file :func:`_writable` writes to test an output folder (as a temporary of :func:`files.atomic_path`).
+PROBE_NAME = "ruralrev-probe"
+#: Scratch folders of the book's commands in the temporary directory, cleaned up after a killed run.
+_SCRATCH_PREFIXES = (SCRATCH_PREFIX, "ruralrev-verify-")
 
 
 @dataclass(frozen=True)
@@ -91,19 +107,29 @@ def _writable(folder: Path) -> None:
     """Refuse, before anything runs, a folder that cannot take the executed copies."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".ruralrev-probe-", suffix=".tmp"):
-            pass
+        with files.atomic_path(folder / PROBE_NAME) as probe:   # a temporary, named as the runner's own
+            probe.unlink()
+            raise _Probed
+    except _Probed:
+        pass
     except OSError as exc:
         raise UsageError(f"cannot write the executed notebooks to {folder}: {exc.strerror or exc}; "
                          "nothing was run") from None
 
 
-def _clean_stale_temporaries(folders) -> None:
-    """Remove temporary files a killed run left beside the outputs (never a finished output)."""
-    for folder in folders:
-        if folder.is_dir():
-            for stale in folder.glob(".*.tmp"):
-                stale.unlink(missing_ok=True)
+class _Probed(Exception):
+    """Ends the write test of :func:`_writable` without renaming the probe into place."""
+
+
+def _clean_leftovers(chapters: list[Chapter]) -> None:
+    """Remove what a killed run left: its temporaries beside these chapters' outputs and the
+    scratch folders of the book's commands in the temporary directory — only files and folders
+    named as the runner's own whose process has ended (:mod:`ruralrev.core.files`)."""
+    for folder in dict.fromkeys(c.output.parent for c in chapters):
+        files.remove_abandoned_temporaries(folder, [c.output.name for c in chapters if c.output.parent == folder]
+                                           + [PROBE_NAME])
+    for prefix in _SCRATCH_PREFIXES:
+        files.remove_abandoned_folders(prefix)
 
 
 def _expected_seconds(output: Path) -> float | None:
@@ -228,7 +254,10 @@ def _start(chapter: Chapter, parameters: dict, key: str, scratch: Path, reports:
            "parent": os.getpid()}
     job_file = scratch / f"{chapter.name}.job.json"
     job_file.write_text(json.dumps(job), encoding="utf-8")
-    env = {**os.environ, **KERNEL_ENV, "PYTHONUNBUFFERED": "1"}
+    # TMPDIR: what the worker and its kernel put in the temporary directory (the worker's own scratch
+    # folder, the kernel's connection file) lands in the runner's scratch folder, which the runner
+    # removes even when it has to kill them
+    env = {**os.environ, **KERNEL_ENV, "PYTHONUNBUFFERED": "1", "TMPDIR": str(scratch)}
     env.pop("MPLBACKEND", None)
     with open(scratch / f"{chapter.name}.log", "wb") as log:
         return subprocess.Popen([sys.executable, "-m", "ruralrev.book.worker", str(job_file)], stdin=subprocess.DEVNULL,
@@ -301,7 +330,7 @@ def run_chapters(names: list[str] | None = None, overrides: list[str] | None = N
     folders = list(dict.fromkeys(c.output.parent for c in chosen))
     for folder in folders:
         _writable(folder)
-    _clean_stale_temporaries(folders)
+    _clean_leftovers(chosen)
     environment = environment_digest()
     keys = {c.name: inputs_key(c, values[c.name], environment) for c in chosen}
     results: dict[str, ChapterResult] = {}
@@ -311,6 +340,9 @@ def run_chapters(names: list[str] | None = None, overrides: list[str] | None = N
         if not force and cached_key(chapter.output) == keys[chapter.name]:
             results[chapter.name] = ChapterResult(chapter.name, "unchanged")
         else:
+            if page_state(chapter.output) == "edited":
+                stream.write(f"{chapter.name}: {chapter.output} was edited after its execution (its content no "
+                             "longer matches the hash recorded then); re-executing it\n")
             queue.append(chapter)
     progress.flush_done(results)
     if queue:
@@ -340,40 +372,39 @@ def longest_first(queue: list[Chapter], expected: dict[str, float | None]) -> li
 
 def _execute(queue: list[Chapter], values: dict, keys: dict, results: dict, progress: _Progress, jobs: int,
              reports: Path, total: int, expected: dict[str, float | None]) -> None:
-    """Run the queued chapters in workers; on SIGINT/SIGTERM kill them all and raise Interrupted."""
+    """Run the queued chapters in workers; on a stop signal kill them all and raise Interrupted."""
     stop = []
     handlers = {}
     if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in STOP_SIGNALS:
             handlers[signum] = signal.signal(signum, lambda number, frame: stop.append(number))
-    scratch = Path(tempfile.mkdtemp(prefix="ruralrev-run-"))
     running: dict[str, tuple[Chapter, subprocess.Popen, float, float | None]] = {}
     pending = list(queue)
     try:
-        while (pending or running) and not stop:
-            while pending and len(running) < jobs and not stop:
-                chapter = pending.pop(0)
-                process = _start(chapter, values[chapter.name], keys[chapter.name], scratch, reports)
-                running[chapter.name] = (chapter, process, time.monotonic(), expected.get(chapter.name))
-            time.sleep(_POLL)
-            for name, (chapter, process, started, _) in list(running.items()):
-                if stop:
-                    break
-                if process.poll() is not None:
-                    results[name] = _collect(chapter, process, scratch, started)
-                    del running[name]
-            progress.flush_done(results)
-            progress.show_running({name: (started, expected) for name, (_, _, started, expected) in running.items()})
+        with files.scratch_folder(SCRATCH_PREFIX) as scratch:
+            try:
+                while (pending or running) and not stop:
+                    while pending and len(running) < jobs and not stop:
+                        chapter = pending.pop(0)
+                        process = _start(chapter, values[chapter.name], keys[chapter.name], scratch, reports)
+                        running[chapter.name] = (chapter, process, time.monotonic(), expected.get(chapter.name))
+                    time.sleep(_POLL)
+                    for name, (chapter, process, started, _) in list(running.items()):
+                        if stop:
+                            break
+                        if process.poll() is not None:
+                            results[name] = _collect(chapter, process, scratch, started)
+                            del running[name]
+                    progress.flush_done(results)
+                    progress.show_running({name: (started, expected)
+                                           for name, (_, _, started, expected) in running.items()})
+            finally:
+                for _, process, _, _ in running.values():  # stopped, or an unexpected error: leave nothing behind
+                    kill_tree(process)
         if stop:
-            for _, process, _, _ in running.values():
-                kill_tree(process)
             kept = total - sum(r.state == "re-executed" for r in results.values())
-            running.clear()
             progress.close()
             raise Interrupted(kept)
     finally:
-        for _, process, _, _ in running.values():  # an unexpected error: leave nothing behind
-            kill_tree(process)
-        shutil.rmtree(scratch, ignore_errors=True)
         for signum, handler in handlers.items():
             signal.signal(signum, handler)

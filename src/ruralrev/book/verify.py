@@ -2,41 +2,56 @@
 
 For each chapter the published page (``book/executed/<name>.ipynb``) gives the command that
 reproduces it (its parameters box); the command is read back exactly as the CLI reads it, and
-the chapter is re-executed with those parameters, with no cache, into a scratch folder (the
-published copies are never touched). Then, item by item (:mod:`ruralrev.book.page_items`):
+the chapter is re-executed with those parameters, with no cache, from its source
+``notebooks/<name>.md`` into a scratch folder. The published copies are never touched: ``--keep``
+naming the folder of the published pages is refused before anything runs. Then, item by item
+(:mod:`ruralrev.book.page_items`):
 
-* every glued number (the numbers quoted in the prose),
+* whether the page is as it was executed (the content hash it records, :func:`ruralrev.book.execute.page_edited`),
+* the text of every cell: each markdown cell, each code cell's source and each cell's metadata,
+* every glued number (the numbers quoted in the prose; guards included),
 * every table: caption, source line and each cell,
 * every figure: its PNG bytes and the data it draws (:mod:`ruralrev.book.figure_data`), a moved value
   named by its place in the figure,
 * every other output, and the parameters the page's command gives against those it records.
 
-The report is printed, written as a CSV (chapter, item, published, recomputed, equal) and as a
-page of the book; any difference makes the command exit non-zero. The page says which chapters
+The report is printed, written as a CSV (chapter, item, published, recomputed, equal; a cell's
+text that is equal is written as its sha256, a differing one in full) and as a page of the book, with the statements each page marks as not holding for its parameters (its
+guards that are false, :func:`failed_guards`); any difference makes the command exit non-zero. The page says which chapters
 were compared (the book "reproduces" only when all were) and is marked out of date when a page it
 compared has been re-executed since (:func:`refresh_page`, on every build).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import hashlib
 import io
 import json
+import re
 import shlex
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ruralrev.book.execute import BOX_TAG, read_notebook
+from ruralrev.book.execute import BOX_TAG, page_edited, read_notebook
 from ruralrev.book.page_items import Items, read_items
 from ruralrev.book.params import Chapter, format_value, load_plan, parse_overrides
+from ruralrev.book.publish import guard_lines
 from ruralrev.core import files, paths
 from ruralrev.core.errors import UsageError
+from ruralrev.present.guards import PREFIX as GUARD_PREFIX
 
 __all__ = ["Row", "page_command", "command_parameters", "compare", "verify_book", "page_keys", "write_report",
-           "refresh_page", "REPORT_NAME"]
+           "refresh_page", "failed_guards", "REPORT_NAME", "SCRATCH_PREFIX"]
+
+#: Prefix of verify's own scratch folder in the temporary directory (when ``--keep`` is not given).
+SCRATCH_PREFIX = "ruralrev-verify-"
+_AS_EXECUTED = "page as executed (content hash recorded at execution)"
+_KINDS = {"markdown": "text", "code": "source", "metadata": "metadata"}
+_TEXT_ITEMS = tuple(f": {kind}" for kind in _KINDS.values())
 
 REPORT_NAME = "verification"
 _MISSING = "(missing)"
@@ -108,6 +123,12 @@ def _figure_rows(chapter: str, label: str, published: str, recomputed: str) -> l
 def compare(chapter: str, published: Items, recomputed: Items) -> list[Row]:
     """Rows for every item of a chapter, in page order within each kind."""
     rows = []
+    new_texts = {(t.place, t.kind): t for t in recomputed.texts}
+    for text in published.texts:
+        other = new_texts.pop((text.place, text.kind), None)
+        rows.append(Row(chapter, f"{text.place}: {_KINDS[text.kind]}", text.text,
+                        other.text if other is not None else _MISSING))
+    rows += [Row(chapter, f"{t.place}: {_KINDS[t.kind]}", _MISSING, t.text) for t in new_texts.values()]
     new_glued = {g.name: g for g in recomputed.glued}
     for glued in published.glued:
         value = new_glued.pop(glued.name).value if glued.name in new_glued else _MISSING
@@ -160,15 +181,20 @@ def verify_book(*, root: Path | None = None, params_file: Path | None = None, jo
     from ruralrev.book.runner import retarget, run_chapters, select
 
     root = root or paths.ROOT
-    chapters = select(load_plan(params_file, root), names or [], root)
+    plan = load_plan(params_file, root)
+    chapters = select(plan, names or [], root)
     if published is not None:
         chapters = retarget(chapters, published)
+    if scratch is not None:
+        _refuse_published_folder(Path(scratch), [*plan, *chapters])
     rows, parameters = [], {}
     for chapter in chapters:
         if not chapter.output.is_file():
             raise UsageError(f"{chapter.name}: no published page at {chapter.output}; build the book first "
                              "(python3.11 tasks.py book)")
         notebook = read_notebook(chapter.output)
+        rows.append(Row(chapter.name, _AS_EXECUTED, "edited after its execution" if page_edited(chapter.output)
+                        else "unchanged", "unchanged"))
         recorded = notebook.get("metadata", {}).get("ruralrev", {}).get("parameters", {})
         command = page_command(notebook)
         parameters[chapter.name] = command_parameters(command, chapter)
@@ -176,9 +202,8 @@ def verify_book(*, root: Path | None = None, params_file: Path | None = None, jo
                                         for k in sorted(values))
         rows.append(Row(chapter.name, "parameters given by the page's command", shown(recorded),
                         shown(parameters[chapter.name])))
-    owned = scratch is None
-    scratch = Path(scratch or tempfile.mkdtemp(prefix="ruralrev-verify-"))
-    try:
+    with contextlib.ExitStack() as stack:
+        scratch = Path(scratch) if scratch is not None else stack.enter_context(files.scratch_folder(SCRATCH_PREFIX))
         stream.write(f"verify: re-executing {len(chapters)} chapters from a clean state into {scratch}\n")
         results = {r.name: r for r in run_chapters([c.name for c in chapters], params_file=params_file, root=root,
                                                    jobs=jobs, force=True, into=scratch, stream=stream,
@@ -190,21 +215,46 @@ def verify_book(*, root: Path | None = None, params_file: Path | None = None, jo
             published = read_items(read_notebook(chapter.output))
             recomputed = read_items(read_notebook(scratch / chapter.output.name))
             rows += compare(chapter.name, published, recomputed)
-    finally:
-        if owned:
-            import shutil
-
-            shutil.rmtree(scratch, ignore_errors=True)
     return rows
 
 
+def _refuse_published_folder(scratch: Path, chapters: list[Chapter]) -> None:
+    """:class:`UsageError` when ``scratch`` is a folder the book publishes executed pages into."""
+    try:
+        target = scratch.resolve()
+    except OSError:
+        return
+    for folder in dict.fromkeys(c.output.parent for c in chapters):
+        try:
+            same = folder.resolve() == target
+        except OSError:
+            continue
+        if same:
+            raise UsageError(f"--keep {scratch}: that is the folder of the published pages; verify never writes "
+                             "there (it would replace the pages it compares). Keep the re-executed notebooks "
+                             "elsewhere, e.g. --keep _build/verify")
+
+
+def failed_guards(rows: list[Row]) -> dict[str, list[str]]:
+    """Per chapter, the guards the published page records as not holding (read from the compared
+    glued values ``guard_<name>``), in page order; chapters whose guards all hold are left out."""
+    found: dict[str, list[str]] = {}
+    prefix = f"number {GUARD_PREFIX}"
+    for row in rows:
+        if row.item.startswith(prefix) and row.published.strip("'\"") == "False":
+            found.setdefault(row.chapter, []).append(row.item[len(prefix):].split(" (cell ")[0])
+    return found
+
+
 def summary(rows: list[Row]) -> list[dict]:
-    """Per chapter: numbers, table cells, figures, other outputs compared, and differences."""
+    """Per chapter: cell texts, numbers, table cells, figures, other outputs compared, and differences."""
     out = {}
     for row in rows:
-        entry = out.setdefault(row.chapter, {"chapter": row.chapter, "numbers": 0, "table cells": 0, "figures": 0,
-                                             "other outputs": 0, "differences": 0})
-        if row.item.startswith("number "):
+        entry = out.setdefault(row.chapter, {"chapter": row.chapter, "cell texts": 0, "numbers": 0, "table cells": 0,
+                                             "figures": 0, "other outputs": 0, "differences": 0})
+        if row.item.endswith((": text", ": source")):
+            entry["cell texts"] += 1
+        elif row.item.startswith("number "):
             entry["numbers"] += 1
         elif row.item.startswith("table ") and " [row " in row.item:
             entry["table cells"] += 1
@@ -235,7 +285,10 @@ def write_report(rows: list[Row], verified: dict[str, str | None], book: dict[st
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["chapter", "item", "published", "recomputed", "equal"])
     for row in rows:
-        writer.writerow([row.chapter, row.item, row.published, row.recomputed, "yes" if row.equal else "no"])
+        published, recomputed = row.published, row.recomputed
+        if row.equal and row.item.endswith(_TEXT_ITEMS):   # a whole cell's text: its digest says it is equal
+            published = recomputed = "sha256:" + hashlib.sha256(row.published.encode()).hexdigest()
+        writer.writerow([row.chapter, row.item, published, recomputed, "yes" if row.equal else "no"])
     csv_path = files.write_text(folder / f"{REPORT_NAME}.csv", buffer.getvalue())
     files.write_text(folder / f"{REPORT_NAME}.json", json.dumps({"chapters": verified, "seconds": elapsed}, indent=1) + "\n")
     return refresh_page(book, folder), csv_path
@@ -289,10 +342,11 @@ def _page_text(rows: list[Row], verified: dict, book: dict, elapsed: float | Non
                   "the page the book shows now. Run `ruralrev verify` again.",
                   "```", ""]
     lines += [
-        f"`ruralrev verify` re-executed {which} from a clean state (no cache, fresh kernels) into a",
-        "scratch folder, with the parameters read back from each page's own *Reproduce this page* command,",
-        "and compared the result with the published page: every glued number, every table cell, every",
-        "figure (image bytes and the data it draws) and every other output.",
+        f"`ruralrev verify` re-executed {which} from its source (`notebooks/*.md`) and a clean state (no",
+        "cache, fresh kernels) into a scratch folder, with the parameters read back from each page's own",
+        "*Reproduce this page* command, and compared the result with the published page: the text of",
+        "every cell (prose, code and cell settings), every glued number, every table cell, every figure",
+        "(image bytes and the data it draws) and every other output.",
         "",
         f"**Verdict: {verdict}.** {len(rows)} items compared"
         + (f" in {elapsed:.0f} s" if elapsed else "") + f"; all of them in {{download}}`{REPORT_NAME}.csv`.",
@@ -307,13 +361,35 @@ def _page_text(rows: list[Row], verified: dict, book: dict, elapsed: float | Non
         "",
     ]
     if differences:
-        frame = pd.DataFrame([{"chapter": r.chapter, "item": r.item, "published": r.published[:120],
-                               "recomputed": r.recomputed[:120]} for r in differences[:500]])
+        frame = pd.DataFrame([{"chapter": r.chapter, "item": r.item,
+                               "published": _literal(_excerpt(r.published, r.recomputed, 120)),
+                               "recomputed": _literal(_excerpt(r.recomputed, r.published, 120))}
+                              for r in differences[:500]])
         lines += ["```{table} Items whose recomputed value differs from the published one.",
                   ":name: tbl-verify-differences", "", markdown_table(frame.rename(columns=str.capitalize)), "```", ""]
     else:
         lines += ["None.", ""]
+    from ruralrev.present.tables import escape_markdown
+
+    lines += ["## Statements that do not hold with the pages' parameters", "",
+              "A sentence written for a chapter's default parameters is guarded by a check of the numbers it",
+              "needs; where the check fails, the page marks the sentence \"Does not hold with these parameters\".",
+              ""]
+    failed = failed_guards(rows)
+    lines += [f"- {escape_markdown(chapter)}{line[len(chapter):]}" for chapter, line in
+              zip(failed, guard_lines(failed, shown="`{}`"))] or ["None: every guarded statement holds."]
+    lines.append("")
     return "\n".join(lines)
+
+
+def _literal(text: str) -> str:
+    """``text`` as an inline code span, so that the page shows it as it is: an excerpt of a cell's
+    Markdown (its roles, directives and backticks included) must not be rendered as MyST."""
+    text = " ".join(text.split())
+    if not text:
+        return text
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def _excerpt(value: str, other: str, width: int = 60) -> str:
@@ -329,14 +405,17 @@ def _excerpt(value: str, other: str, width: int = 60) -> str:
 def print_report(rows: list[Row], stream=sys.stderr, limit: int = 30) -> None:
     for entry in summary(rows):
         state = "all equal" if not entry["differences"] else f"{entry['differences']} DIFFERENT"
-        stream.write(f"verify: {entry['chapter']:<12} {entry['numbers']:4d} numbers, {entry['table cells']:5d} table "
-                     f"cells, {entry['figures']:2d} figures, {entry['other outputs']:2d} other: {state}\n")
+        stream.write(f"verify: {entry['chapter']:<12} {entry['cell texts']:4d} cells, {entry['numbers']:4d} numbers, "
+                     f"{entry['table cells']:5d} table cells, {entry['figures']:2d} figures, {entry['other outputs']:2d} "
+                     f"other: {state}\n")
     differences = [r for r in rows if not r.equal]
     for row in differences[:limit]:
         stream.write(f"  {row.chapter}: {row.item}: published {_excerpt(row.published, row.recomputed)!r}, "
                      f"recomputed {_excerpt(row.recomputed, row.published)!r}\n")
     if len(differences) > limit:
         stream.write(f"  … and {len(differences) - limit} more (see the CSV)\n")
+    for line in guard_lines(failed_guards(rows)):
+        stream.write(f"verify: {line}\n")
     stream.flush()
 
 

@@ -5,7 +5,7 @@ Codes are the two leading digits of the GB/T 2260 administrative-division code (
 CN.SA Shaanxi, CN.SX Shanxi). ``tests/test_provinces.py`` checks the GB/T codes against the ISO
 3166-2 codes carried by the Natural Earth map (``CN-11`` …) and the names against the NBS region
 file. The region of each province is not listed here: it is read from the NBS classification
-when the data snapshot is built and stored in ``data/provinces.csv``.
+when the data snapshot is built and stored in ``data/official/provinces.csv``.
 
 References
 ----------

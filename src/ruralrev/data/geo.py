@@ -119,6 +119,6 @@ def _shapes():
     shapes = shapes[shapes["status"] == "province"].set_index("province")
     order = official.load_provinces()["province"].tolist()
     if set(order) != set(shapes.index):
-        raise ValueError(f"{MAP_FILE}: provinces differ from data/provinces.csv "
+        raise ValueError(f"{MAP_FILE}: provinces differ from data/official/provinces.csv "
                          f"({sorted(set(order) ^ set(shapes.index))})")
     return shapes.loc[order].to_crs(ALBERS_CHINA)

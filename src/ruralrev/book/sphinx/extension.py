@@ -12,10 +12,12 @@ Registered in ``_config.yml`` (``sphinx.config.extensions``). It
   shows result snippets from ``file://`` too (browsers block Sphinx's ``fetch`` of the pages
   there; ``ruralrev.js`` answers those requests from this file); only pages rewritten since the
   last build are parsed again;
-* builds the **student edition** when ``RURALREV_EDITION=student``: every solution is removed
-  from the pages, and the title says which edition it is (sphinx-exercise's own
-  ``hide_solutions`` cannot be used: with gated ``{solution-start}`` directives it crashes the
-  build, executablebooks/sphinx-exercise#89);
+* builds the **student edition** when ``RURALREV_EDITION=student``: the title says which edition
+  it is, and any solution node left is removed (sphinx-exercise's own ``hide_solutions`` cannot be
+  used: with gated ``{solution-start}`` directives it crashes the build,
+  executablebooks/sphinx-exercise#89). The edition's sources have no solutions to begin with
+  (:mod:`ruralrev.book.student`), so none reaches downloads, page sources or the search index;
+* marks findings quoted from a page run with non-default parameters (:mod:`ruralrev.book.sphinx.reruns`);
 * provides the ``{chapter-guide}`` directive of the instructors page: one row per chapter with
   level, prerequisites, reading and running time, exercises and those suited to a lab, read
   from each chapter's front matter (``instructors:``), its text and ``run-times.json`` (the
@@ -423,7 +425,7 @@ def _chapter_guide_directive():
 
 
 def setup(app):
-    from ruralrev.book.sphinx import csv_table, guards
+    from ruralrev.book.sphinx import csv_table, guards, reruns
 
     app.add_config_value("ruralrev_edition", "full", "env")
     app.connect("config-inited", _edition)
@@ -440,4 +442,5 @@ def setup(app):
     app.add_directive("chapter-guide", _chapter_guide_directive())
     app.add_directive("csv-html-table", csv_table.directive())
     guards.setup(app)
+    reruns.setup(app)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -57,6 +57,10 @@ Rules, with :math:`\tau` = :data:`TAU` = 0.2 log points (a change about 20 % awa
     its neighbours. A figure that is truly printed so can be accepted in :data:`ACCEPTED`, with
     the reason.
 
+``swapped-years`` (flag)
+    two adjacent years whose values look exchanged across the provinces (a pair that jumps and
+    returns): see :mod:`ruralrev.data.breaks.swaps`.
+
 Flags go to ``data/official/quality.csv`` (one row per flagged change; see :data:`COLUMNS`), which
 the data chapter shows and analyses read with :func:`load_flags`, :func:`flagged_series` and
 :func:`flags_for` (a derived indicator inherits the flags of the published series in its
@@ -78,6 +82,7 @@ import numpy as np
 import pandas as pd
 
 from ruralrev.data import official, registry
+from ruralrev.data.breaks.swaps import SWAP_RULE, SWAP_RULE_TEXT, swapped_years
 
 __all__ = ["TAU", "SHARE", "EXTREME", "RULES", "COLUMNS", "ACCEPTED", "QualityError", "changes", "detect", "load_flags",
            "exempted_runs", "flagged_series", "flags_for", "flagged_indicators", "summary", "quiet_series"]
@@ -91,6 +96,7 @@ RULES = {
     "national-break": "|Δ − own median Δ| > 0.2 in a year when the rest of the country's Δ departs from its own "
                       "median by > 0.2, or at least a quarter of the provinces depart from their own median by "
                       "> 0.2 in one direction, in that year alone",
+    SWAP_RULE: SWAP_RULE_TEXT,
 }
 COLUMNS = ["series", "province", "year_from", "year_to", "value_from", "value_to", "change_pct",
            "typical_change_pct", "national_change_pct", "rule"]
@@ -249,9 +255,10 @@ def detect(observations: pd.DataFrame) -> pd.DataFrame:
     flagged["change_pct"] = flagged["d"].map(_pct)
     flagged["typical_change_pct"] = flagged["own"].map(_pct)
     flagged["national_change_pct"] = flagged["national"].map(_pct)
+    flagged = pd.concat([flagged[COLUMNS], swapped_years(observations)], ignore_index=True)
     order = {code: k for k, code in enumerate(registry.codes())}
     flagged = flagged.assign(_order=flagged["series"].map(order))
-    flagged = flagged.sort_values(["_order", "province", "year_from"], kind="mergesort")
+    flagged = flagged.sort_values(["_order", "province", "year_from", "rule"], kind="mergesort")
     return flagged[COLUMNS].astype({"year_from": int, "year_to": int}).reset_index(drop=True)
 
 

@@ -1,6 +1,6 @@
 """The snapshot's Frictionless Data Package descriptor, generated from the indicator registry.
 
-``datapackage.json`` lists every file of ``data/official/`` (plus ``provinces.csv``) with its sha256,
+``datapackage.json`` lists every file of ``data/official/`` with its sha256,
 its fields (type, title, unit, definition, source, years covered; formula for derived indicators),
 the constraints the validator in :mod:`ruralrev.data.official` enforces, the conflict rule, the quality rules
 and the results of the build-time cross-checks.
@@ -157,6 +157,6 @@ def build_descriptor(observations: pd.DataFrame, panel: pd.DataFrame, files: dic
                 + [_field("rule", "string", "Rule that flagged the change (see quality_rules)",
                           constraints={"enum": list(break_flags.RULES)})],
                 "Flags of ruralrev.data.breaks.flags: " + "; ".join(f"{k}: {v}" for k, v in break_flags.RULES.items()) + ".",
-                [NBS_SOURCE], primary_key=["series", "province", "year_to"]),
+                [NBS_SOURCE], primary_key=["series", "province", "year_to", "rule"]),
         ],
     }

@@ -20,6 +20,12 @@ The reader also returns every row it saw (empty ones included) and the line of t
 line, so that the snapshot builder can tell "not published" (a row printed with empty cells) from
 "missing" (no row, or an export cut short before its closing line).
 
+**Years.** The year columns of a years layout must be one consecutive run, each year once, in the
+order NBS prints them (descending; ascending is read too), and match the span the export declares
+on its ``时间：`` line (``时间：2016年-2025年``, or one year): a deleted column, a relabelled header
+(``2023年`` printed ``2013年``), a year printed twice or out of order is an error naming the header
+line and what is wrong (:func:`check_years`). A one-year table's ``时间：`` line must name one year.
+
 Anything else — an unknown layout, a bad header, a cell that is neither a number nor empty, an
 unknown province, the same cell twice — raises :class:`ExportError` naming the file, the line and
 the value. Values are kept as the exact text printed in the export (no float round trip), so a
@@ -36,10 +42,12 @@ import pandas as pd
 
 from ruralrev.core.provinces import UnknownProvince, to_english
 
-__all__ = ["ExportError", "Export", "read_export", "split_indicator", "decode"]
+__all__ = ["ExportError", "Export", "read_export", "split_indicator", "decode", "declared_span", "check_years"]
 
 NATIONAL = "China"
 _YEAR = re.compile(r"^(\d{4})年$")
+_SPAN = re.compile(r"^(?P<first>\d{4})年(?:\s*[-–—~至]\s*(?P<last>\d{4})年)?$")
+_RECENT = re.compile(r"^最近\d+年$")   # "the latest N years": a span relative to the download date
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 _INDICATOR_UNIT = re.compile(r"^(?P<name>.*?)\s*[(（](?P<unit>[^()（）]*)[)）]\s*$")
 _FOOTER_PREFIXES = ("注：", "注:", "数据来源：", "数据来源:")
@@ -105,6 +113,45 @@ def _cells(line: str, width: int | None = None) -> list[str]:
     return parts
 
 
+def declared_span(time_text: str | None) -> tuple[int, int] | None:
+    """The years an export's ``时间：`` line declares: ``"2016年-2025年"`` → ``(2016, 2025)``, ``"2024年"``
+    → ``(2024, 2024)``; None when the line is empty or absent, or relative (``最近20年``, the latest 20
+    years). ``ValueError`` for any other text."""
+    text = (time_text or "").strip()
+    if not text or _RECENT.match(text):
+        return None
+    match = _SPAN.match(text)
+    if not match:
+        raise ValueError(f"time line {text!r} is not '<year>年' or '<year>年-<year>年'")
+    first, last = int(match["first"]), int(match["last"] or match["first"])
+    if last < first:
+        raise ValueError(f"time line {text!r} ends before it starts")
+    return first, last
+
+
+def check_years(years: list[int], span: tuple[int, int] | None) -> str | None:
+    """What is wrong with the year columns of a table, or None: they must be distinct, match the
+    declared span when the export declares one, and form one consecutive run in one order (NBS prints
+    them newest first)."""
+    twice = sorted({year for year in years if years.count(year) > 1})
+    if twice:
+        return f"{', '.join(map(str, twice))} printed more than once"
+    if span is not None:
+        expected = set(range(span[0], span[1] + 1))
+        missing, outside = sorted(expected - set(years)), sorted(set(years) - expected)
+        problems = ([f"{', '.join(map(str, missing))} missing"] if missing else []) + \
+                   ([f"{', '.join(map(str, outside))} outside it"] if outside else [])
+        if problems:
+            return f"the columns do not match the declared span {span[0]}–{span[1]}: {'; '.join(problems)}"
+    steps = [b - a for a, b in zip(years, years[1:])]
+    if steps and not (all(step == -1 for step in steps) or all(step == 1 for step in steps)):
+        if sorted(years) == list(range(min(years), max(years) + 1)):
+            return "the years are out of order"
+        gaps = [f"{a} to {b}" for a, b in zip(years, years[1:]) if abs(b - a) != 1]
+        return f"the years are not one consecutive run ({', '.join(gaps)})"
+    return None
+
+
 def read_export(path: Path | str, *, year: int | None = None, label: str | None = None) -> Export:
     """Parse one NBS export into a long table of printed cells.
 
@@ -133,13 +180,13 @@ def read_export(path: Path | str, *, year: int | None = None, label: str | None 
         first = lines[0].strip() if lines else ""
         raise ExportError(name, 1, f"bad header: expected '数据库：…', found {first!r}")
     database = lines[0].split("：", 1)[-1].split(":", 1)[-1].strip()
-    indicator_line, time_text, header_at = None, None, None
+    indicator_line, time_text, time_at, header_at = None, None, None, None
     for number, line in enumerate(lines[1:], start=2):
         stripped = line.strip()
         if stripped.startswith(("指标：", "指标:")):
             indicator_line = stripped[3:].strip()
         elif stripped.startswith(("时间：", "时间:")):
-            time_text = stripped[3:].strip()
+            time_text, time_at = stripped[3:].strip(), number
         elif stripped.startswith(("地区", "指标")):
             header_at = number
             break
@@ -151,9 +198,17 @@ def read_export(path: Path | str, *, year: int | None = None, label: str | None 
     row_kind, columns = header[0], header[1:]
     if not columns:
         raise ExportError(name, header_at, "table header has no columns")
+    try:
+        span = declared_span(time_text)
+    except ValueError as exc:
+        raise ExportError(name, time_at, str(exc)) from None
     years = [_YEAR.match(c) for c in columns]
     if all(years):
         column_years = [int(m.group(1)) for m in years]
+        problem = check_years(column_years, span)
+        if problem:
+            declared = f" (时间：{time_text}, line {time_at})" if span is not None else ""
+            raise ExportError(name, header_at, f"year headers {', '.join(columns)}: {problem}{declared}")
         if row_kind == "地区":
             layout = "provinces-by-years"
         else:
@@ -167,11 +222,14 @@ def read_export(path: Path | str, *, year: int | None = None, label: str | None 
         source = indicator_line or path.stem
         fixed_indicator, fixed_unit = split_indicator(source)
     if layout == "provinces-by-indicators":
+        if span is not None and span[0] != span[1]:
+            raise ExportError(name, time_at, f"one-year table but the time line declares {time_text!r}")
+        if span is not None and year is not None and span[0] != year:
+            raise ExportError(name, time_at, f"the time line declares {time_text!r} where {year} was expected")
         if year is None:
-            match = re.fullmatch(r"(\d{4})年", time_text or "")
-            if not match:
+            if span is None:
                 raise ExportError(name, header_at, f"one-year table but the time line is {time_text!r}")
-            year = int(match.group(1))
+            year = span[0]
         column_indicators = [split_indicator(c) for c in columns]
     if layout == "indicators-by-years":
         if database == "年度数据":

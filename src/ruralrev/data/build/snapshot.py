@@ -14,34 +14,41 @@ derives the registry's indicators and writes:
 ``official/national.csv``          national totals (NBS 年度数据)
 ``official/urban_income_yearbook.csv``  official urban income 2016–2018 and 2020, source per row
 ``official/quality.csv``           year-on-year breaks flagged (not corrected)
+``official/provinces.csv``         names, GB/T 2260 codes, NBS regions
 ``official/datapackage.json``      the descriptor (:mod:`ruralrev.data.build.descriptor`)
-``provinces.csv``                  names, GB/T 2260 codes, NBS regions
 =================================  ===============================================================
 
-Nothing is written unless every gate passes: files are staged in a temporary folder, validated,
-then renamed into place. Values keep their printed text and every table is sorted, so a rebuild
-from the same raw files is byte-identical.
+Nothing is written unless every gate passes, and the snapshot is replaced as a whole: the new
+``official/`` folder is written and validated in a staging folder beside it (``data/.snapshot-…``),
+then exchanged with the old one in a single rename (:func:`ruralrev.core.files.replace_folder`), so
+an interrupt leaves the old snapshot or the new one, never a mix. A staging folder left by a build
+that was killed is removed by the next build (:func:`ruralrev.core.files.remove_abandoned_folders`).
+Values keep their printed text and every table is sorted, so a rebuild from the same raw files is
+byte-identical.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ruralrev.core import paths
+from ruralrev.core import files, paths
 from ruralrev.data import registry
 from ruralrev.data.breaks import flags as break_flags
+from ruralrev.data.breaks.swaps import swapped_pairs
 from ruralrev.data.build import sources, yearbook
 from ruralrev.data.build.descriptor import build_descriptor
 from ruralrev.data.official import OFFICIAL, PANEL_YEARS, sha256, validate_snapshot
 
-__all__ = ["Build", "build_snapshot"]
+__all__ = ["Build", "build_snapshot", "STAGING_PREFIX"]
+
+#: Prefix of the staging folder inside ``data/`` (hidden: never part of the snapshot's digests).
+STAGING_PREFIX = ".snapshot-"
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class Build:
     n_flags: int
     broadband_identity_gap: float  # largest |urban + rural − total| broadband subscribers, 10,000s
     yearbook_gap: float  # largest |table 2-6 − NBS export| for 2020 rural and all-residents income, yuan
+    swapped: tuple[tuple[str, int, int, int], ...] = ()  # (series, year, next year, provinces) flagged swapped-years
 
 
 def _resolve(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -110,6 +118,7 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 def _read(raw: Path) -> dict:
     """Read and check every raw input; return the tables to write (nothing is written here)."""
     manifest = sources.read_manifest(raw)
+    provinces = sources.regions(raw)   # small files first: their errors come before the long reads
     cache: dict = {}
     exported = [i for i in registry.REGISTRY if i.kind == "published" and i.printed.files[0].startswith("nbs-exports/")]
     cells = pd.concat([sources.series_cells(raw, i, manifest, cache) for i in exported], ignore_index=True)
@@ -126,7 +135,6 @@ def _read(raw: Path) -> dict:
     observations = pd.concat([observations, urban_cells], ignore_index=True)
     observations = observations.sort_values(["province", "year", "indicator"], kind="mergesort")
     flags = break_flags.detect(observations)
-    provinces = sources.regions(raw)
     raw_hashes = {name: sha256(raw / name) for name in
                   ["MANIFEST.tsv", "regions_nbs.csv", yearbook.EXTRACT,
                    *(f"yearbook-extracts/{f}" for f in sorted({c[0] for c in sources.DECLARED_CHECKS.values()}))]}
@@ -149,29 +157,26 @@ def build_snapshot(raw: Path, out: Path | None = None) -> Build:
     checks = {"broadband_identity_max_abs_gap_10k_subscribers": f"{tables['identity_gap']:.2f}",
               "table_2_6_vs_exports_max_abs_gap_yuan": f"{tables['yearbook_gap']:.2f}",
               "table_2_6_tolerance_yuan": f"{yearbook.TOLERANCE:.2f}"}
-    (out / OFFICIAL).mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".snapshot-", dir=out))
-    try:
-        (staging / OFFICIAL).mkdir()
-        files = {name: staging / OFFICIAL / f"{name}.csv" for name in
-                 ["observations", "panel", "conflicts", "national", "urban_income_yearbook", "quality"]}
-        files = {"provinces": staging / "provinces.csv", **files}
+    out.mkdir(parents=True, exist_ok=True)
+    files.remove_abandoned_folders(STAGING_PREFIX, out)
+    with files.scratch_folder(STAGING_PREFIX, out) as staging:
+        folder = staging / OFFICIAL
+        folder.mkdir()
+        written = {name: folder / f"{name}.csv" for name in
+                   ["provinces", "observations", "panel", "conflicts", "national", "urban_income_yearbook", "quality"]}
         _write_csv(tables["provinces"][["name_cn", "province", "gb_code", "hasc", "region", "region_cn"]],
-                   files["provinces"])
+                   written["provinces"])
         for name, key in [("observations", "observations"), ("panel", "panel"), ("conflicts", "conflicts"),
                           ("national", "national"), ("urban_income_yearbook", "urban"), ("quality", "flags")]:
-            _write_csv(tables[key], files[name])
-        descriptor = staging / OFFICIAL / "datapackage.json"
-        content = build_descriptor(tables["observations"], tables["panel"], files, tables["raw_hashes"], checks)
+            _write_csv(tables[key], written[name])
+        descriptor = folder / "datapackage.json"
+        content = build_descriptor(tables["observations"], tables["panel"], written, tables["raw_hashes"], checks)
         descriptor.write_text(json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         validate_snapshot(staging)
-        written = []
-        for path in [*files.values(), descriptor]:
-            target = out / path.relative_to(staging)
-            os.replace(path, target)
-            written.append(target)
-    finally:
-        for leftover in sorted(staging.rglob("*"), reverse=True):
-            leftover.unlink() if leftover.is_file() else leftover.rmdir()
-        staging.rmdir()
-    return Build(tuple(written), len(tables["flags"]), tables["identity_gap"], tables["yearbook_gap"])
+        files.replace_folder(folder, out / OFFICIAL)   # one rename: the old snapshot or the new, never a mix
+        (out / "provinces.csv").unlink(missing_ok=True)   # where the province list lived before it joined the snapshot
+        shutil.rmtree(folder, ignore_errors=True)       # the previous snapshot, now in the staging folder
+    written = [out / OFFICIAL / path.name for path in [*written.values(), descriptor]]
+    swapped = tuple((r.series, int(r.year_from), int(r.year_to), int(r.provinces))
+                    for r in swapped_pairs(tables["flags"]).itertuples())
+    return Build(tuple(written), len(tables["flags"]), tables["identity_gap"], tables["yearbook_gap"], swapped)

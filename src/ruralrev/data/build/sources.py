@@ -22,6 +22,8 @@ decimal for each of the three figures, 0.15 × 10,000 subscribers).
 
 from __future__ import annotations
 
+import csv
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +31,7 @@ import pandas as pd
 from ruralrev.core.provinces import UnknownProvince, province_table, to_english
 from ruralrev.data import registry
 from ruralrev.data.build import nbs_csv, nbs_json
-from ruralrev.data.official import SnapshotError, sha256
+from ruralrev.data.official import REGIONS, SnapshotError, sha256
 
 __all__ = ["read_manifest", "verified", "read_raw", "series_cells", "national", "regions",
            "check_declared", "check_identities", "DECLARED_CHECKS"]
@@ -45,13 +47,58 @@ DECLARED_CHECKS = {
 _PROVINCES = list(province_table()["province"])
 
 
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _rows(path: Path, delimiter: str, required: list[str]) -> list[tuple[int, dict[str, str]]]:
+    """The data rows of a small text table as ``(line, {column: value})``, each line checked: a
+    header holding ``required``, as many cells as the header, no empty required cell. Every problem
+    is a :class:`SnapshotError` naming the file and the line."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SnapshotError(f"{path}: not UTF-8 (byte {exc.start})") from None
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise SnapshotError(f"{path}:1: empty file: expected a header line with the columns "
+                            f"{', '.join(required)} (separated by {'a tab' if delimiter == chr(9) else repr(delimiter)})")
+    header = next(csv.reader([lines[0]], delimiter=delimiter))
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise SnapshotError(f"{path}:1: header {header!r} lacks the column(s) {', '.join(missing)}")
+    rows = []
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        cells = next(csv.reader([line], delimiter=delimiter))
+        if len(cells) != len(header):
+            raise SnapshotError(f"{path}:{number}: {len(cells)} cells where the header has {len(header)}: {line[:80]!r}")
+        row = dict(zip(header, (c.strip() for c in cells)))
+        empty = [c for c in required if not row[c]]
+        if empty:
+            raise SnapshotError(f"{path}:{number}: empty {', '.join(empty)}")
+        rows.append((number, row))
+    if not rows:
+        raise SnapshotError(f"{path}:1: a header and no rows")
+    return rows
+
+
 def read_manifest(raw: Path) -> dict[str, str]:
-    """``MANIFEST.tsv`` as ``{relative path: sha256}``."""
+    """``MANIFEST.tsv`` as ``{relative path: sha256}``; a malformed line (empty file, missing column,
+    wrong number of cells, a sha256 that is not 64 hex digits, a path listed twice) is an error
+    naming the line."""
     manifest = raw / "MANIFEST.tsv"
     if not manifest.is_file():
         raise SnapshotError(f"{manifest}: manifest not found (is --raw the shared data folder?)")
-    table = pd.read_csv(manifest, sep="\t", dtype=str)
-    return dict(zip(table["path"], table["sha256"]))
+    listed: dict[str, str] = {}
+    first: dict[str, int] = {}
+    for number, row in _rows(manifest, "\t", ["path", "sha256"]):
+        if not _SHA256.match(row["sha256"]):
+            raise SnapshotError(f"{manifest}:{number}: sha256 {row['sha256']!r} of {row['path']} is not 64 hex digits")
+        if row["path"] in listed:
+            raise SnapshotError(f"{manifest}:{number}: {row['path']} is listed twice (first on line {first[row['path']]})")
+        listed[row["path"]], first[row["path"]] = row["sha256"], number
+    return listed
 
 
 def verified(raw: Path, relative: str, manifest: dict[str, str]) -> Path:
@@ -154,21 +201,37 @@ def national(raw: Path, manifest: dict[str, str]) -> pd.DataFrame:
 
 
 def regions(raw: Path) -> pd.DataFrame:
-    """The 31 provinces with their NBS region, from ``regions_nbs.csv``."""
+    """The 31 provinces with their NBS region, from ``regions_nbs.csv``; every problem (a malformed
+    line, an unknown province or region, a province listed twice or missing) names the file and line."""
     path = raw / "regions_nbs.csv"
-    table = pd.read_csv(path, dtype=str)
-    try:
-        table["province"] = [to_english(name) for name in table["province"]]
-    except UnknownProvince as exc:
-        raise SnapshotError(f"{path}: {exc}") from None
-    for name_en, region_en in zip(table["province"], table["province_en"]):
-        if to_english(region_en) != name_en:
-            raise SnapshotError(f"{path}: {region_en!r} does not name the same province as its Chinese name")
+    if not path.is_file():
+        raise SnapshotError(f"{path}: region file not found (is --raw the shared data folder?)")
+    records, first = [], {}
+    for number, row in _rows(path, ",", ["province", "province_en", "region_cn", "region_en"]):
+        try:
+            province = to_english(row["province"])
+        except UnknownProvince as exc:
+            raise SnapshotError(f"{path}:{number}: {exc}") from None
+        try:
+            same = to_english(row["province_en"]) == province
+        except UnknownProvince:
+            same = False
+        if not same:
+            raise SnapshotError(f"{path}:{number}: {row['province_en']!r} does not name the same province as its "
+                                f"Chinese name {row['province']!r}")
+        if row["region_en"] not in REGIONS:
+            raise SnapshotError(f"{path}:{number}: unknown region {row['region_en']!r} (expected one of "
+                                f"{', '.join(REGIONS)})")
+        if province in first:
+            raise SnapshotError(f"{path}:{number}: {province} is listed twice (first on line {first[province]})")
+        first[province] = number
+        records.append({"province": province, "region_en": row["region_en"], "region_cn": row["region_cn"]})
+    table = pd.DataFrame(records)
     merged = province_table().merge(table[["province", "region_en", "region_cn"]], on="province", how="left",
                                     validate="one_to_one")
     if merged["region_en"].isna().any():
         missing = ", ".join(merged.loc[merged["region_en"].isna(), "province"])
-        raise SnapshotError(f"{path}: no region for {missing}")
+        raise SnapshotError(f"{path}:{number + 1}: no row for {missing} (the table ends at line {number})")
     return merged.rename(columns={"region_en": "region"})
 
 
