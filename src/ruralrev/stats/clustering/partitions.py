@@ -152,7 +152,8 @@ def seed_spread(z, k: int, seeds: int = 30, n_init: int = 10, seed: int = 202611
     scikit-learn ``KMeans`` per seed (``engine="sklearn"``), with the same results.
     """
     from sklearn.cluster import KMeans
-    from sklearn.metrics import adjusted_rand_score
+
+    from ruralrev.stats.clustering.rand_index import adjusted_rand_index
 
     x = np.asarray(z, dtype=float)
     best = fit_partition(x, "kmeans", k, seed, engine=engine)
@@ -168,9 +169,9 @@ def seed_spread(z, k: int, seeds: int = 30, n_init: int = 10, seed: int = 202611
                                                        for s in starts)]
     rows = []
     for s, (inertia, labels) in zip(starts, found):
-        row = {"seed": s, "within_ss": float(inertia), "ari_best": adjusted_rand_score(best, labels)}
+        row = {"seed": s, "within_ss": float(inertia), "ari_best": adjusted_rand_index(best, labels)}
         if reference is not None:
-            row["ari_reference"] = adjusted_rand_score(np.asarray(reference), labels)
+            row["ari_reference"] = adjusted_rand_index(np.asarray(reference), labels)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -48,6 +48,7 @@ from threadpoolctl import threadpool_limits
 
 from ruralrev.stats.clustering.number_of_clusters import ENGINES, reference_sets
 from ruralrev.stats.clustering.partitions import _canonical, fit_partition
+from ruralrev.stats.clustering.rand_index import adjusted_rand_index
 
 __all__ = [
     "DISSOLVED",
@@ -98,18 +99,16 @@ def jaccard_to_best_match(original: np.ndarray, sample: np.ndarray, resampled: n
     sample = np.asarray(sample)
     if len(np.unique(sample)) != len(sample):
         raise ValueError("the resample must list distinct observations (duplicates removed)")
-    restricted = np.asarray(original)[sample]
-    resampled = np.asarray(resampled)
-    out = {}
-    for label in np.unique(original):
-        members = restricted == label
-        best = 0.0
-        for other in np.unique(resampled):
-            found = resampled == other
-            union = (members | found).sum()
-            best = max(best, (members & found).sum() / union if union else 0.0)
-        out[label.item() if hasattr(label, "item") else label] = float(best)
-    return out
+    names, restricted = np.unique(np.asarray(original), return_inverse=True)
+    restricted = restricted.ravel()[sample]
+    _, found = np.unique(np.asarray(resampled), return_inverse=True)
+    found = found.ravel()
+    columns = found.max(initial=-1) + 1
+    table = np.bincount(restricted * columns + found, minlength=len(names) * columns).reshape(len(names), columns)
+    union = table.sum(axis=1)[:, None] + table.sum(axis=0)[None, :] - table
+    similarity = np.divide(table, union, out=np.zeros(table.shape), where=union > 0)
+    best = similarity.max(axis=1, initial=0.0)
+    return {(label.item() if hasattr(label, "item") else label): float(value) for label, value in zip(names, best)}
 
 
 @dataclass(frozen=True)
@@ -183,8 +182,6 @@ def cluster_bootstrap(z: pd.DataFrame, method: str, k: int, reps: int = 200, see
     ----------
     Hennig (2007); Monti et al. (2003).
     """
-    from sklearn.metrics import adjusted_rand_score
-
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     x = z.to_numpy(float)
@@ -201,7 +198,7 @@ def cluster_bootstrap(z: pd.DataFrame, method: str, k: int, reps: int = 200, see
     similarities, aris = [], []
     for sample, refit in zip(samples, _refits(x, samples, method, k, seed, n_init, engine)):
         similarities.append(jaccard_to_best_match(full, sample, refit))
-        aris.append(adjusted_rand_score(full[sample], refit))
+        aris.append(adjusted_rand_index(full[sample], refit))
         together[np.ix_(sample, sample)] += refit[:, None] == refit[None, :]
         both[np.ix_(sample, sample)] += 1
     jaccard = pd.DataFrame(similarities, columns=list(labels))
