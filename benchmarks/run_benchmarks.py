@@ -290,6 +290,10 @@ def update_readme(lines: list[str]) -> None:
     readme.write_text(f"{head}{README_START}\n{body}\n{README_END}{tail}", encoding="utf-8")
 
 
+def _save(record: dict) -> None:
+    RECORD.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -315,8 +319,10 @@ def main() -> int:
             entry["cpu"].append(cpu)
             print(f"{LABELS[key]}: run {repeat + 1}: {wall:.1f} s wall, {cpu:.1f} s CPU", file=sys.stderr, flush=True)
         record["scenarios"][key] = {**entry, **extra, **_stamp()}
+        _save(record)
     if "h" in chosen:
         record["scenarios"]["h"] = {"chapters": chapter_times(args.repeat), **_stamp()}
+        _save(record)
     if "t" in chosen:
         for key, (wall, cpu) in test_times().items():
             record["scenarios"][key] = {"wall": [wall], "cpu": [cpu], **_stamp()}
@@ -324,7 +330,7 @@ def main() -> int:
         _run(_ruralrev("build", "-j", str(args.jobs)))  # leave the default book behind
     if chosen:
         record["import"] = {"seconds": import_time(), **_stamp()}
-    RECORD.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    _save(record)
     lines = render(record, args.jobs)
     RESULTS.write_text("\n".join(lines), encoding="utf-8")
     update_readme(lines)
