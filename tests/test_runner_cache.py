@@ -109,7 +109,7 @@ def test_a_killed_run_leaves_the_previous_output_and_cache_intact(tmp_path):
     output = chapters[0].output
     good = output.read_bytes()
     good_key = execute.cached_key(output)
-    code = (f"from pathlib import Path; from ruralrev import runner; "
+    code = (f"from pathlib import Path; from ruralrev.book import runner; "
             f"runner.run_chapters(['slow'], ['n=60'], params_file=Path({str(plan)!r}), root=Path({str(tmp_path)!r}))")
     process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
