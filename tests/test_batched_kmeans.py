@@ -140,6 +140,7 @@ def test_bad_arguments():
         cl.fit_partition(x, "kmeans", 2, engine="torch")
 
 
+@pytest.mark.slow
 def test_the_page_partitions_are_scikit_learns(z):
     """fit_partition (1,000 starts) and the seed spread (30 seeds of 10 starts) as the page calls them."""
     for k in (2, 4, 8):
