@@ -304,9 +304,13 @@ def execute(chapter: Chapter, parameters: dict[str, Any], key: str, target: Path
         try:
             for attempt in (1, 2):
                 try:
+                    # request_save_on_cell_execute=False: papermill would otherwise serialise, copy and
+                    # validate the whole notebook after every cell (2-4 s of the worker's CPU per chapter);
+                    # it still writes the notebook once at the end, or when a cell fails
                     papermill.execute_notebook(str(scratch_in), str(scratch_out), parameters=parameters,
                                                kernel_name="python3", cwd=str(chapter.source.parent),
-                                               progress_bar=False, log_output=False, report_mode=False)
+                                               progress_bar=False, log_output=False, report_mode=False,
+                                               request_save_on_cell_execute=False)
                     break
                 except RuntimeError as exc:
                     # A kernel that died while starting (e.g. a port taken between jupyter_client

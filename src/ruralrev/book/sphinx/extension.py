@@ -425,8 +425,9 @@ def _chapter_guide_directive():
 
 
 def setup(app):
-    from ruralrev.book.sphinx import csv_table, guards, reruns
+    from ruralrev.book.sphinx import csv_table, guards, numref_cache, reruns
 
+    numref_cache.install()   # each page's doctree unpickled once for {numref}, not once per reference
     app.add_config_value("ruralrev_edition", "full", "env")
     app.connect("config-inited", _edition)
     app.add_transform(_solution_remover())

@@ -15,7 +15,10 @@ sum of squares. The grid starts at k = 1 (:math:`W_1` is the total sum of square
 can answer "no cluster structure". Reference sets are drawn uniformly over the box aligned with
 the principal components of the data (their method b), and every k-means fit — on the data and
 on each reference set — takes the best of the same ``n_init`` initialisations, so that
-:math:`W_k` and :math:`W_k^{*b}` are minimised equally well.
+:math:`W_k` and :math:`W_k^{*b}` are minimised equally well. The fits run all at once, one batch
+per k (:mod:`ruralrev.stats.clustering.batched_kmeans`, ``engine="batched"``), with the random
+numbers scikit-learn's ``KMeans`` would draw, so they reach its partitions and :math:`W_k`;
+``engine="sklearn"`` fits one data set at a time with scikit-learn (the tests' check).
 
 The rule above is Tibshirani et al.'s ("Tibs2001SEmax" in R's ``cluster::maxSE``). It stops at
 the first k whose gap is within one standard error of the next, so a gap curve that rises slowly
@@ -40,7 +43,11 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-__all__ = ["GAP_RULES", "BOXES", "GapStatistic", "gap_statistic", "choose_k_gap", "within_dispersion", "reference_sets", "k_over_seeds"]
+__all__ = ["GAP_RULES", "BOXES", "ENGINES", "GapStatistic", "gap_statistic", "choose_k_gap", "within_dispersion", "reference_sets", "k_over_seeds"]
+
+#: How the k-means fits run: all at once in numpy (:mod:`ruralrev.stats.clustering.batched_kmeans`) or
+#: one data set at a time with scikit-learn's ``KMeans``; both reach the same partitions.
+ENGINES = ("batched", "sklearn")
 
 #: Rules for reading the gap curve, named as in R's ``cluster::maxSE``; the first is Tibshirani's.
 GAP_RULES = ("Tibs2001SEmax", "firstSEmax", "globalSEmax")
@@ -129,8 +136,20 @@ def _log_w(x: np.ndarray, k: int, n_init: int, seed: int) -> float:
     return float(np.log(KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(x).inertia_))
 
 
+def _log_w_all(datasets: list[np.ndarray], k: int, n_init: int, seeds: list[int], engine: str) -> np.ndarray:
+    """log W_k of each data set, the k-means fit of data set i seeded with ``seeds[i]``."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if k == 1 or engine == "sklearn":
+        with threadpool_limits(limits=1):   # hundreds of tiny fits: OpenMP threads only add overhead
+            return np.array([_log_w(x, k, n_init, s) for x, s in zip(datasets, seeds)])
+    from ruralrev.stats.clustering.batched_kmeans import kmeans
+
+    return np.log(kmeans(np.stack(datasets), k, n_init, seeds).inertia)
+
+
 def gap_statistic(z, ks=range(1, 9), references: int = 100, seed: int = 20261123,
-                  n_init: int = 10, box: str = "pca") -> GapStatistic:
+                  n_init: int = 10, box: str = "pca", engine: str = "batched") -> GapStatistic:
     """Gap statistic over ``ks`` (which should start at 1) and the k it picks.
 
     Parameters
@@ -147,6 +166,10 @@ def gap_statistic(z, ks=range(1, 9), references: int = 100, seed: int = 20261123
         k-means initialisations, the same for the data and every reference set.
     box : {"pca", "features"}
         The reference box (:func:`reference_sets`).
+    engine : {"batched", "sklearn"}
+        All fits of one k at once (:func:`ruralrev.stats.clustering.batched_kmeans.kmeans`) or one
+        scikit-learn ``KMeans`` per data set; under either engine the data are seeded with ``seed``
+        and reference set b (b = 1, ..., B) with ``seed + b``.
 
     Returns
     -------
@@ -158,15 +181,14 @@ def gap_statistic(z, ks=range(1, 9), references: int = 100, seed: int = 20261123
         raise ValueError(f"ks must be consecutive integers between 1 and {len(x) - 1}, got {ks}")
     if references < 2:
         raise ValueError(f"the gap statistic needs at least 2 reference sets, got {references}")
-    drawn = reference_sets(x, references, seed, box)
+    datasets = [x, *reference_sets(x, references, seed, box)]
+    seeds = [seed + b for b in range(len(datasets))]
     rows = []
-    with threadpool_limits(limits=1):   # hundreds of tiny fits: OpenMP threads only add overhead
-        for k in ks:
-            observed = _log_w(x, k, n_init, seed)
-            logs = np.array([_log_w(reference, k, n_init, seed + b + 1)
-                             for b, reference in enumerate(drawn)])
-            rows.append({"k": k, "log_w": observed, "expected_log_w": logs.mean(), "gap": logs.mean() - observed,
-                         "gap_se": logs.std(ddof=0) * np.sqrt(1 + 1 / references)})
+    for k in ks:
+        observed, *logs = _log_w_all(datasets, k, n_init, seeds, engine)
+        logs = np.array(logs)
+        rows.append({"k": k, "log_w": observed, "expected_log_w": logs.mean(), "gap": logs.mean() - observed,
+                     "gap_se": logs.std(ddof=0) * np.sqrt(1 + 1 / references)})
     table = pd.DataFrame(rows)
     k, met = _one_se_rule(table)
     return GapStatistic(table=table, k=k, rule_met=met, references=references, n_init=n_init, seed=seed)
@@ -205,7 +227,7 @@ def choose_k_gap(table: pd.DataFrame, rule: str = "Tibs2001SEmax") -> int:
 
 
 def k_over_seeds(z, ks=range(1, 9), references: int = 100, seeds=(20261123,), n_init: int = 10,
-                 box: str = "pca") -> list[int]:
+                 box: str = "pca", engine: str = "batched") -> list[int]:
     r"""The k that Tibshirani's rule picks, :math:`\min\{k: \mathrm{Gap}(k) \ge \mathrm{Gap}(k+1) - s_{k+1}\}`,
     under each seed of the reference draws (:func:`gap_statistic`), in the order of ``seeds``.
 
@@ -213,4 +235,4 @@ def k_over_seeds(z, ks=range(1, 9), references: int = 100, seeds=(20261123,), n_
     chosen k moves with the reference draws; the spread over seeds is its Monte Carlo error
     (Tibshirani, Walther and Hastie 2001, sec. 3, on the simulation error of the expectation).
     """
-    return [gap_statistic(z, ks, references, int(s), n_init, box).k for s in seeds]
+    return [gap_statistic(z, ks, references, int(s), n_init, box, engine).k for s in seeds]

@@ -16,6 +16,7 @@ from threadpoolctl import threadpool_limits
 
 from ruralrev.data.registry import values as _values
 from ruralrev.stats.clustering.number_of_clusters import (
+    ENGINES,
     GapStatistic,
     choose_k_gap,
     gap_statistic,
@@ -95,14 +96,16 @@ def _canonical(labels: np.ndarray, first_column: np.ndarray) -> np.ndarray:
 
 
 def fit_partition(z: pd.DataFrame | np.ndarray, method: str, k: int, seed: int = 20261123,
-                  n_init: int = 1000) -> np.ndarray:
+                  n_init: int = 1000, engine: str = "batched") -> np.ndarray:
     """Cluster the rows of ``z`` into ``k`` groups; labels 1..k in canonical order.
 
     k = 1 is the trivial partition (every row in cluster 1), whatever the method.
     ``kmeans``: Lloyd's algorithm, best of ``n_init`` initialisations (k-means++). On the
     book's 31 provinces the best k = 4 solution turns up in about 1 % of single starts, so 100
     starts can miss it; 1,000 found it from each of five seeds tried (:func:`seed_spread` measures
-    how often fewer starts miss it);
+    how often fewer starts miss it). The starts run at once
+    (:func:`ruralrev.stats.clustering.batched_kmeans.kmeans`, ``engine="batched"``) or through
+    scikit-learn's ``KMeans`` (``engine="sklearn"``); both reach the same partition from ``seed``;
     ``ward``: agglomerative clustering with Ward's minimum-variance linkage;
     ``gmm``: Gaussian mixture with diagonal covariances, best of ``n_init // 10`` (at least 1)
     initialisations.
@@ -117,7 +120,13 @@ def fit_partition(z: pd.DataFrame | np.ndarray, method: str, k: int, seed: int =
         raise ValueError(f"k must be between 1 and {len(x) - 1}, got {k}")
     if k == 1:
         return np.ones(len(x), dtype=int)
-    if method == "kmeans":
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if method == "kmeans" and engine == "batched":
+        from ruralrev.stats.clustering.batched_kmeans import kmeans
+
+        labels = kmeans(x, k, n_init, seed).labels
+    elif method == "kmeans":
         with threadpool_limits(limits=1):   # many tiny fits: OpenMP threads only add overhead
             labels = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit_predict(x)
     elif method == "ward":
@@ -129,7 +138,7 @@ def fit_partition(z: pd.DataFrame | np.ndarray, method: str, k: int, seed: int =
 
 
 def seed_spread(z, k: int, seeds: int = 30, n_init: int = 10, seed: int = 20261123,
-                reference=None) -> pd.DataFrame:
+                reference=None, engine: str = "batched") -> pd.DataFrame:
     r"""How much a k-means partition depends on its random start.
 
     Fits k-means with ``n_init`` starts from each of ``seeds`` seeds (``seed``, ``seed + 1``,
@@ -138,21 +147,31 @@ def seed_spread(z, k: int, seeds: int = 30, n_init: int = 10, seed: int = 202611
     :func:`fit_partition`, the best of 1,000 starts) and, when ``reference`` labels are given,
     ``ari_reference`` (adjusted Rand index with them). A spread of ``within_ss`` means local
     optima; a spread of ``ari_reference`` means that a comparison with another partition
-    depends on the start.
+    depends on the start. The fits of all seeds run at once (``engine="batched"``) or one
+    scikit-learn ``KMeans`` per seed (``engine="sklearn"``), with the same results.
     """
     from sklearn.cluster import KMeans
-    from sklearn.metrics import adjusted_rand_score
+
+    from ruralrev.stats.clustering.rand_index import adjusted_rand_index
 
     x = np.asarray(z, dtype=float)
-    best = fit_partition(x, "kmeans", k, seed)
+    best = fit_partition(x, "kmeans", k, seed, engine=engine)
+    starts = range(seed, seed + seeds)
+    if engine == "batched":
+        from ruralrev.stats.clustering.batched_kmeans import kmeans
+
+        fits = kmeans(np.broadcast_to(x, (seeds, *x.shape)), k, n_init, list(starts))
+        found = list(zip(fits.inertia, fits.labels))
+    else:
+        with threadpool_limits(limits=1):
+            found = [(m.inertia_, m.labels_) for m in (KMeans(n_clusters=k, n_init=n_init, random_state=s).fit(x)
+                                                       for s in starts)]
     rows = []
-    with threadpool_limits(limits=1):
-        for s in range(seed, seed + seeds):
-            model = KMeans(n_clusters=k, n_init=n_init, random_state=s).fit(x)
-            row = {"seed": s, "within_ss": float(model.inertia_), "ari_best": adjusted_rand_score(best, model.labels_)}
-            if reference is not None:
-                row["ari_reference"] = adjusted_rand_score(np.asarray(reference), model.labels_)
-            rows.append(row)
+    for s, (inertia, labels) in zip(starts, found):
+        row = {"seed": s, "within_ss": float(inertia), "ari_best": adjusted_rand_index(best, labels)}
+        if reference is not None:
+            row["ari_reference"] = adjusted_rand_index(np.asarray(reference), labels)
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -187,13 +206,14 @@ class KSelection:
 
 
 def k_selection(z, ks=range(1, 9), method: str = "kmeans", references: int = 100,
-                seed: int = 20261123, n_init: int = 10) -> KSelection:
+                seed: int = 20261123, n_init: int = 10, engine: str = "batched") -> KSelection:
     """Silhouette, Calinski–Harabasz, Davies–Bouldin and the gap statistic for each k (from 1);
     and the BIC of the diagonal Gaussian mixture (lower is better).
 
     The partition-based criteria use ``method``; the gap statistic uses k-means with ``n_init``
     initialisations on the data and on each of its ``references`` reference sets
-    (:func:`ruralrev.stats.clustering.number_of_clusters.gap_statistic`).
+    (:func:`ruralrev.stats.clustering.number_of_clusters.gap_statistic`); ``engine`` says how every
+    k-means fit runs (:data:`~ruralrev.stats.clustering.number_of_clusters.ENGINES`).
     """
     from sklearn.metrics import (
         calinski_harabasz_score,
@@ -212,12 +232,12 @@ def k_selection(z, ks=range(1, 9), method: str = "kmeans", references: int = 100
             row = {"k": k, "silhouette": np.nan, "calinski_harabasz": np.nan, "davies_bouldin": np.nan,
                    "gmm_bic": bic}
             if k > 1:
-                labels = fit_partition(x, method, k, seed)
+                labels = fit_partition(x, method, k, seed, engine=engine)
                 row.update(silhouette=silhouette_score(x, labels),
                            calinski_harabasz=calinski_harabasz_score(x, labels),
                            davies_bouldin=davies_bouldin_score(x, labels))
             rows.append(row)
-    gap = gap_statistic(x, ks, references, seed, n_init)
+    gap = gap_statistic(x, ks, references, seed, n_init, engine=engine)
     table = pd.DataFrame(rows).merge(gap.table[["k", "gap", "gap_se"]], on="k")
     return KSelection(table=table, gap=gap)
 

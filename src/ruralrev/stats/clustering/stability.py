@@ -46,8 +46,9 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from ruralrev.stats.clustering.number_of_clusters import reference_sets
-from ruralrev.stats.clustering.partitions import fit_partition
+from ruralrev.stats.clustering.number_of_clusters import ENGINES, reference_sets
+from ruralrev.stats.clustering.partitions import _canonical, fit_partition
+from ruralrev.stats.clustering.rand_index import adjusted_rand_index
 
 __all__ = [
     "DISSOLVED",
@@ -98,18 +99,16 @@ def jaccard_to_best_match(original: np.ndarray, sample: np.ndarray, resampled: n
     sample = np.asarray(sample)
     if len(np.unique(sample)) != len(sample):
         raise ValueError("the resample must list distinct observations (duplicates removed)")
-    restricted = np.asarray(original)[sample]
-    resampled = np.asarray(resampled)
-    out = {}
-    for label in np.unique(original):
-        members = restricted == label
-        best = 0.0
-        for other in np.unique(resampled):
-            found = resampled == other
-            union = (members | found).sum()
-            best = max(best, (members & found).sum() / union if union else 0.0)
-        out[label.item() if hasattr(label, "item") else label] = float(best)
-    return out
+    names, restricted = np.unique(np.asarray(original), return_inverse=True)
+    restricted = restricted.ravel()[sample]
+    _, found = np.unique(np.asarray(resampled), return_inverse=True)
+    found = found.ravel()
+    columns = found.max(initial=-1) + 1
+    table = np.bincount(restricted * columns + found, minlength=len(names) * columns).reshape(len(names), columns)
+    union = table.sum(axis=1)[:, None] + table.sum(axis=0)[None, :] - table
+    similarity = np.divide(table, union, out=np.zeros(table.shape), where=union > 0)
+    best = similarity.max(axis=1, initial=0.0)
+    return {(label.item() if hasattr(label, "item") else label): float(value) for label, value in zip(names, best)}
 
 
 @dataclass(frozen=True)
@@ -137,14 +136,32 @@ class ClusterBootstrap:
         return int((self.clusters["mean_jaccard"] <= DISSOLVED).sum())
 
 
+def _refits(x: np.ndarray, samples: list[np.ndarray], method: str, k: int, seed: int, n_init: int,
+            engine: str) -> list[np.ndarray]:
+    """The partition of each resample (labels 1..k, canonical), resample b seeded with ``seed + b + 1``:
+    k-means on all resamples at once (``engine="batched"``), else one fit per resample."""
+    if method == "kmeans" and engine == "batched":
+        from ruralrev.stats.clustering.batched_kmeans import kmeans, pad
+
+        stacked, valid = pad([x[sample] for sample in samples])
+        fits = kmeans(stacked, k, n_init, [seed + b + 1 for b in range(len(samples))], valid=valid)
+        return [_canonical(labels[:len(sample)], x[sample, 0]) for labels, sample in zip(fits.labels, samples)]
+    with threadpool_limits(limits=1):   # many tiny fits: OpenMP threads only add overhead
+        return [fit_partition(x[sample], method, k, seed + b + 1, n_init=n_init, engine=engine)
+                for b, sample in enumerate(samples)]
+
+
 def cluster_bootstrap(z: pd.DataFrame, method: str, k: int, reps: int = 200, seed: int = 20261123,
-                      n_init: int = 10) -> ClusterBootstrap:
+                      n_init: int = 10, engine: str = "batched") -> ClusterBootstrap:
     """Cluster-wise Jaccard bootstrap (Hennig 2007) and co-assignment shares of a partition.
 
     The full-sample partition is :func:`ruralrev.stats.clustering.partitions.fit_partition` (``method``, ``k``,
     ``seed``); each of the ``reps`` resamples draws n observations with replacement, keeps the
     distinct ones and refits the same method and k (``n_init`` initialisations, seed
-    ``seed + b + 1``). See the module notes for the statistics.
+    ``seed + b + 1``). See the module notes for the statistics. With ``method="kmeans"`` the refits
+    run all at once (``engine="batched"``,
+    :func:`ruralrev.stats.clustering.batched_kmeans.kmeans`) or one scikit-learn ``KMeans`` per
+    resample (``engine="sklearn"``); they reach the same partitions.
 
     Parameters
     ----------
@@ -165,26 +182,25 @@ def cluster_bootstrap(z: pd.DataFrame, method: str, k: int, reps: int = 200, see
     ----------
     Hennig (2007); Monti et al. (2003).
     """
-    from sklearn.metrics import adjusted_rand_score
-
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     x = z.to_numpy(float)
     n = len(x)
-    full = fit_partition(x, method, k, seed)
+    full = fit_partition(x, method, k, seed, engine=engine)
     labels = np.unique(full)
     rng = np.random.default_rng(seed)
+    samples = [np.unique(rng.integers(0, n, n)) for _ in range(reps)]
+    for sample in samples:
+        if len(sample) <= k:
+            raise ValueError(f"a resample has only {len(sample)} distinct observations for k = {k}")
     together = np.zeros((n, n))
     both = np.zeros((n, n))
     similarities, aris = [], []
-    with threadpool_limits(limits=1):   # many tiny fits: OpenMP threads only add overhead
-        for b in range(reps):
-            sample = np.unique(rng.integers(0, n, n))
-            if len(sample) <= k:
-                raise ValueError(f"a resample has only {len(sample)} distinct observations for k = {k}")
-            refit = fit_partition(x[sample], method, k, seed + b + 1, n_init=n_init)
-            similarities.append(jaccard_to_best_match(full, sample, refit))
-            aris.append(adjusted_rand_score(full[sample], refit))
-            together[np.ix_(sample, sample)] += refit[:, None] == refit[None, :]
-            both[np.ix_(sample, sample)] += 1
+    for sample, refit in zip(samples, _refits(x, samples, method, k, seed, n_init, engine)):
+        similarities.append(jaccard_to_best_match(full, sample, refit))
+        aris.append(adjusted_rand_index(full[sample], refit))
+        together[np.ix_(sample, sample)] += refit[:, None] == refit[None, :]
+        both[np.ix_(sample, sample)] += 1
     jaccard = pd.DataFrame(similarities, columns=list(labels))
     jaccard.index.name = "resample"
     summary = pd.DataFrame({
@@ -234,7 +250,7 @@ class ReferenceStability:
 
 
 def reference_stability(z: pd.DataFrame, method: str, k: int, sets: int = 5, reps: int = 100,
-                        seed: int = 20261123) -> ReferenceStability:
+                        seed: int = 20261123, engine: str = "batched") -> ReferenceStability:
     r"""The cluster-wise Jaccard bootstrap on data sets without clusters, shaped like ``z``.
 
     Draws ``sets`` reference sets as the gap statistic does (:func:`ruralrev.stats.clustering.number_of_clusters.reference_sets`,
@@ -256,7 +272,7 @@ def reference_stability(z: pd.DataFrame, method: str, k: int, sets: int = 5, rep
     names = list(z.index)
     rows = []
     for s, reference in enumerate(reference_sets(z, sets, seed), start=1):
-        result = cluster_bootstrap(pd.DataFrame(reference, index=names), method, k, reps, seed + s)
+        result = cluster_bootstrap(pd.DataFrame(reference, index=names), method, k, reps, seed + s, engine=engine)
         weakest = float(result.clusters["mean_jaccard"].min())
         rows.append({"set": s, "weakest": weakest, "strongest": float(result.clusters["mean_jaccard"].max()),
                      "reading": hennig_reading(weakest)})
