@@ -22,7 +22,6 @@ import functools
 import hashlib
 import http.server
 import io
-import json
 import shutil
 import threading
 from pathlib import Path

@@ -10,7 +10,6 @@ import pytest
 
 from ruralrev.core import paths
 from ruralrev.data import official
-from ruralrev.data.build import nbs_csv as nbs
 
 
 @pytest.fixture(scope="module")

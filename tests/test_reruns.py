@@ -83,7 +83,7 @@ def test_the_guard_lines_count_and_name_each_chapters_failures():
 # ---- the landing page's marks (a small Sphinx project) ----------------------------------------
 
 def _glue(name: str, value: str) -> dict:
-    return {"output_type": "display_data", "data": {f"application/papermill.record/text/plain": value},
+    return {"output_type": "display_data", "data": {"application/papermill.record/text/plain": value},
             "metadata": {"scrapbook": {"name": name, "mime_prefix": "application/papermill.record/"}}}
 
 

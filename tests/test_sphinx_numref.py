@@ -1,6 +1,5 @@
 """Numbered references read each target page's doctree once per build (book.sphinx.numref_cache)."""
 
-import pytest
 
 from ruralrev.book.sphinx import numref_cache
 

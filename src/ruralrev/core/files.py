@@ -25,6 +25,7 @@ folder or the new one, never a mix.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import shutil
@@ -165,7 +166,6 @@ def remove_abandoned_folders(prefix: str, parent: Path | None = None) -> list[Pa
 def _exchange(first: Path, second: Path) -> bool:
     """Swap two paths in one system call (Linux ``renameat2``); False where that is unavailable."""
     import ctypes
-    import errno
 
     try:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2

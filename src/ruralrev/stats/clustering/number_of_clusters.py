@@ -43,6 +43,8 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from ruralrev.stats.clustering.batched_kmeans import kmeans
+
 __all__ = ["GAP_RULES", "BOXES", "ENGINES", "GapStatistic", "gap_statistic", "choose_k_gap", "within_dispersion", "reference_sets", "k_over_seeds"]
 
 #: How the k-means fits run: all at once in numpy (:mod:`ruralrev.stats.clustering.batched_kmeans`) or
@@ -143,7 +145,6 @@ def _log_w_all(datasets: list[np.ndarray], k: int, n_init: int, seeds: list[int]
     if k == 1 or engine == "sklearn":
         with threadpool_limits(limits=1):   # hundreds of tiny fits: OpenMP threads only add overhead
             return np.array([_log_w(x, k, n_init, s) for x, s in zip(datasets, seeds)])
-    from ruralrev.stats.clustering.batched_kmeans import kmeans
 
     return np.log(kmeans(np.stack(datasets), k, n_init, seeds).inertia)
 

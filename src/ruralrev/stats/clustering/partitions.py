@@ -15,12 +15,14 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from ruralrev.data.registry import values as _values
+from ruralrev.stats.clustering.batched_kmeans import kmeans
 from ruralrev.stats.clustering.number_of_clusters import (
     ENGINES,
     GapStatistic,
     choose_k_gap,
     gap_statistic,
 )
+from ruralrev.stats.clustering.rand_index import adjusted_rand_index
 
 __all__ = [
     "DEFAULT_INDICATORS",
@@ -123,7 +125,6 @@ def fit_partition(z: pd.DataFrame | np.ndarray, method: str, k: int, seed: int =
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     if method == "kmeans" and engine == "batched":
-        from ruralrev.stats.clustering.batched_kmeans import kmeans
 
         labels = kmeans(x, k, n_init, seed).labels
     elif method == "kmeans":
@@ -152,13 +153,11 @@ def seed_spread(z, k: int, seeds: int = 30, n_init: int = 10, seed: int = 202611
     """
     from sklearn.cluster import KMeans
 
-    from ruralrev.stats.clustering.rand_index import adjusted_rand_index
 
     x = np.asarray(z, dtype=float)
     best = fit_partition(x, "kmeans", k, seed, engine=engine)
     starts = range(seed, seed + seeds)
     if engine == "batched":
-        from ruralrev.stats.clustering.batched_kmeans import kmeans
 
         fits = kmeans(np.broadcast_to(x, (seeds, *x.shape)), k, n_init, list(starts))
         found = list(zip(fits.inertia, fits.labels))

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from ruralrev.stats.clustering.batched_kmeans import kmeans, pad
 from ruralrev.stats.clustering.number_of_clusters import ENGINES, reference_sets
 from ruralrev.stats.clustering.partitions import _canonical, fit_partition
 from ruralrev.stats.clustering.rand_index import adjusted_rand_index
@@ -141,7 +142,6 @@ def _refits(x: np.ndarray, samples: list[np.ndarray], method: str, k: int, seed:
     """The partition of each resample (labels 1..k, canonical), resample b seeded with ``seed + b + 1``:
     k-means on all resamples at once (``engine="batched"``), else one fit per resample."""
     if method == "kmeans" and engine == "batched":
-        from ruralrev.stats.clustering.batched_kmeans import kmeans, pad
 
         stacked, valid = pad([x[sample] for sample in samples])
         fits = kmeans(stacked, k, n_init, [seed + b + 1 for b in range(len(samples))], valid=valid)
