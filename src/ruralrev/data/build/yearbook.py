@@ -123,11 +123,11 @@ def urban_income(raw: Path, table_path: Path, observations: pd.DataFrame,
 
     Checks at build (each failure stops it with one message naming file, line and value):
     the table's header, unit and remark rows as printed; its 31 provinces, each once; its rural and
-    all-residents columns equal the NBS exports' 2020 values within **0.55 yuan** (:data:`TOLERANCE`; the exports print
-    whole yuan, the table one decimal: 0.5 from rounding to the yuan plus 0.05 from rounding to the
-    decimal; the largest difference found is 0.5, in six cells); its national rural figure equals the
-    national export's the same way; its ratio column equals urban ÷ rural within 0.005 (two printed
-    decimals).
+    all-residents columns equal the NBS exports' 2020 values within **0.55 yuan**
+    (:data:`TOLERANCE`; the exports print whole yuan, the table one decimal: 0.5 from rounding to
+    the yuan plus 0.05 from rounding to the decimal; the largest difference found is 0.5, in six
+    cells); its national rural figure equals the national export's the same way; its ratio column
+    equals urban ÷ rural within 0.005 (two printed decimals).
     """
     extract = pd.read_csv(raw / EXTRACT, dtype=str)
     extract["line"] = extract.index + 2
