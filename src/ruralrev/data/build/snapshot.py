@@ -135,12 +135,13 @@ def build_snapshot(raw: Path, out: Path | None = None) -> Build:
 
     Notes
     -----
-    The build reads every published series of :mod:`ruralrev.data.registry` from its raw
-    files (each checked against ``MANIFEST.tsv``; :mod:`ruralrev.data.build.sources`, :mod:`ruralrev.data.build.nbs_json`,
-    :mod:`ruralrev.data.build.yearbook`), runs the gates — completeness, declared-export identities, the broadband
-    accounting identity, the yearbook cross-check, the quality rules of :mod:`ruralrev.data.breaks.flags` —
-    resolves cells that two exports print differently by :data:`~ruralrev.data.build.descriptor.CONFLICT_RULE`,
-    derives the registry's indicators and writes:
+    The build reads every published series of :mod:`ruralrev.data.registry` from its raw files (each
+    checked against ``MANIFEST.tsv``; :mod:`ruralrev.data.build.sources`,
+    :mod:`ruralrev.data.build.nbs_json`, :mod:`ruralrev.data.build.yearbook`), runs the gates —
+    completeness, declared-export identities, the broadband accounting identity, the yearbook
+    cross-check, the quality rules of :mod:`ruralrev.data.breaks.flags` — resolves cells that two
+    exports print differently by :data:`~ruralrev.data.build.descriptor.CONFLICT_RULE`, derives the
+    registry's indicators and writes:
 
     =================================  ===============================================================
     ``official/observations.csv``      every published value as printed, with unit, file and line
@@ -154,10 +155,11 @@ def build_snapshot(raw: Path, out: Path | None = None) -> Build:
     =================================  ===============================================================
 
     Nothing is written unless every gate passes, and the snapshot is replaced as a whole: the new
-    ``official/`` folder is written and validated in a staging folder beside it (``data/.snapshot-…``),
-    then exchanged with the old one in a single rename (:func:`ruralrev.core.files.replace_folder`), so
-    an interrupt leaves the old snapshot or the new one, never a mix. A staging folder left by a build
-    that was killed is removed by the next build (:func:`ruralrev.core.files.remove_abandoned_folders`).
+    ``official/`` folder is written and validated in a staging folder beside it
+    (``data/.snapshot-…``), then exchanged with the old one in a single rename
+    (:func:`ruralrev.core.files.replace_folder`), so an interrupt leaves the old snapshot or the new
+    one, never a mix. A staging folder left by a build that was killed is removed by the next build
+    (:func:`ruralrev.core.files.remove_abandoned_folders`).
     """
     raw, out = Path(raw), Path(out or paths.DATA)
     tables = _read(raw)
