@@ -1,4 +1,4 @@
-"""The ``ruralrev`` command.
+"""The ``ruralrev`` command (:func:`main`: its errors, exit status and lock).
 
     ruralrev run [CHAPTER ...] [-p name=value ...]   execute chapters (all by default)
     ruralrev build [CHAPTER ...] [-p name=value ...] execute chapters (all by default), then build the HTML
@@ -7,14 +7,6 @@
     ruralrev data build --raw ../shared/data          rebuild the official-statistics snapshot
     ruralrev data check                               validate the committed snapshot
     ruralrev linkcheck                                check external links (internal ones are tested)
-
-Every problem is printed as one line starting with ``ruralrev:``, never a traceback. Exit
-status: 0 success; 1 a chapter, the HTML build or a verification failed; 2 the command was
-refused before anything ran (bad parameter, unknown chapter, unwritable folder, another build
-running, a page edited by hand after its execution for ``build --no-run``); 130 interrupted
-(SIGINT, SIGTERM or SIGHUP). Every command that writes into the published folder
-(``book/executed``) holds the checkout's lock (:mod:`ruralrev.book.lock`), ``run --into`` that
-folder included.
 """
 
 from __future__ import annotations
@@ -156,6 +148,16 @@ def _terminate(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``ruralrev`` command line ``argv`` and return its exit status.
+
+    Every problem is printed as one line starting with ``ruralrev:``, never a traceback. Exit
+    status: 0 success; 1 a chapter, the HTML build or a verification failed; 2 the command was
+    refused before anything ran (bad parameter, unknown chapter, unwritable folder, another build
+    running, a page edited by hand after its execution for ``build --no-run``); 130 interrupted
+    (SIGINT, SIGTERM or SIGHUP). Every command that writes into the published folder
+    (``book/executed``) holds the checkout's lock (:mod:`ruralrev.book.lock`), ``run --into`` that
+    folder included.
+    """
     import signal
     import threading
 

@@ -1,21 +1,11 @@
 """Execute one chapter: papermill from the MyST source, the page's parameters box, the cache key.
 
-Each notebook is executed from its MyST text source into a scratch folder; the finished
-notebook then replaces the previous executed copy in one rename, so a failing chapter never
-destroys the last good page. After execution the runner hides papermill's injected-parameters
-cell and the notebook's own ``parameters`` cell and inserts a box that shows the parameters the
-page was run with, the command that reproduces it and what its downloads need. A page run with
-parameters other than the chapter's defaults says so under its title (which parameters, their
-values and defaults; :func:`non_default`), and records them in its metadata for the landing page.
-
-**Content hash.** The finished notebook records the sha256 of its own content
-(:func:`content_digest`: every cell and the metadata, leaving out the hash itself and the stale
-banner the build manages). :func:`cached_key` accepts a page only when the hash still matches, so
-a page edited by hand after its execution is never counted as unchanged: ``ruralrev build``
-re-executes it (and renders nothing from a page it could not re-execute).
-
-Many chapters at once, with worker processes, progress and interruption: :mod:`ruralrev.book.runner`.
-The parameters file and its schema: :mod:`ruralrev.book.params`.
+:func:`run_chapter` executes a notebook into a scratch folder (:func:`execute`, which also adds
+the page's parameters box) and then replaces the previous executed copy in one rename, so a
+failing chapter never destroys the last good page. The finished notebook records the sha256 of
+its own content (:func:`content_digest`), and :func:`cached_key` accepts a page only while it
+matches. Many chapters at once, with worker processes, progress and interruption:
+:mod:`ruralrev.book.runner`. The parameters file and its schema: :mod:`ruralrev.book.params`.
 """
 
 from __future__ import annotations
@@ -271,7 +261,9 @@ def inputs_key(chapter: Chapter, parameters: dict[str, Any], environment: str) -
 
 def cached_key(output: Path) -> str | None:
     """The inputs key recorded in an executed notebook, or None: missing, unreadable, or edited
-    since its execution (its content no longer matches the hash it records; :func:`content_digest`)."""
+    since its execution (its content no longer matches the hash it records; :func:`content_digest`):
+    a page edited by hand after its execution is never counted as unchanged, so ``ruralrev build``
+    re-executes it (and renders nothing from a page it could not re-execute)."""
     try:
         notebook = read_notebook(output)
         key = notebook["metadata"]["ruralrev"]["inputs_sha256"]
@@ -287,6 +279,13 @@ def execute(chapter: Chapter, parameters: dict[str, Any], key: str, target: Path
     Returns the seconds the execution took. If a cell raises, :class:`RunError` names the
     notebook, the cell and the error; the executed copy with the traceback goes to
     ``failed_copy`` when given, and ``target`` is not written.
+
+    The notebook is executed from its MyST text source. After execution papermill's
+    injected-parameters cell and the notebook's own ``parameters`` cell are hidden and a box shows
+    the parameters the page was run with, the command that reproduces it and what its downloads
+    need. A page run with parameters other than the chapter's defaults says so under its title
+    (which parameters, their values and defaults; :func:`non_default`), and records them in its
+    metadata for the landing page.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError

@@ -1,27 +1,9 @@
 """The exercises of the chapters and their solutions, read from the MyST notebooks.
 
-Chapters write exercises with sphinx-exercise's directives (QuantEcon's convention)::
-
-    ```{exercise}
-    :label: data-ex-1
-
-    Re-run this page for ...
-    ```
-
-    ```{solution-start} data-ex-1
-    :class: dropdown
-    ```
-
-    Prose, then one or more fenced blocks: ```` ```bash ```` holding ``ruralrev run`` commands,
-    ```` ```python ```` holding code that runs against the installed package.
-
-    ```{solution-end}
-    ```
-
-:func:`read_exercises` finds every exercise with its solution's code blocks, so the test suite
-can run each solution (``tests/test_exercises.py``) and the instructors page can list them.
-A solution block is self-contained: it imports what it uses and does not rely on the state of
-the chapter's kernel.
+Chapters write exercises with sphinx-exercise's directives (QuantEcon's convention).
+:func:`read_exercises` finds every exercise with its solution's code blocks (the syntax it reads:
+its Notes), so the test suite can run each solution (``tests/test_exercises.py``) and the
+instructors page can list them; :func:`commands` turns a ``bash`` block into argument lists.
 """
 
 from __future__ import annotations
@@ -72,6 +54,29 @@ def read_exercises(source: Path, chapter: str | None = None) -> list[Exercise]:
         An exercise without a label or without a solution, a solution for an unknown label, a
         solution without a runnable block, a solution not collapsed (``:class: dropdown``), or
         a code block in a language other than ``python`` or ``bash``.
+
+    Notes
+    -----
+    Chapters write exercises with sphinx-exercise's directives (QuantEcon's convention)::
+
+        ```{exercise}
+        :label: data-ex-1
+
+        Re-run this page for ...
+        ```
+
+        ```{solution-start} data-ex-1
+        :class: dropdown
+        ```
+
+        Prose, then one or more fenced blocks: ```` ```bash ```` holding ``ruralrev run`` commands,
+        ```` ```python ```` holding code that runs against the installed package.
+
+        ```{solution-end}
+        ```
+
+    A solution block is self-contained: it imports what it uses and does not rely on the state of
+    the chapter's kernel (the convention, with an example: ``CONTRIBUTING.md``).
     """
     source = Path(source)
     chapter = chapter or source.stem

@@ -3,14 +3,8 @@
 When the runner executes a chapter it sets ``RURALREV_FIGURE_DATA=1`` in the kernel; importing
 ``ruralrev`` there calls :func:`register`, which adds a display format to IPython: every
 matplotlib figure a cell shows carries, next to its PNG, a JSON record (:data:`MIME`) of what
-is drawn — per axes its titles, labels and legend, each line's points, each collection's offsets
-and colour values (a choropleth's province values; for a collection drawn in one colour, as a
-categorical map draws each category, its colour, its number of shapes and a digest of their
-outlines, so a province that changes category is named by its collection), each bar's
-rectangle, each text and image; and the figure's width and smallest drawn font, which the browser
-tests turn into the size a phone shows.
-The book ignores this format (it renders the PNG); ``ruralrev verify`` compares it, so a moved
-number is named even where a PNG only says "different".
+is drawn (:func:`extract`). The book ignores this format (it renders the PNG); ``ruralrev verify``
+compares it, so a moved number is named even where a PNG only says "different".
 """
 
 from __future__ import annotations
@@ -95,7 +89,14 @@ def _layout(figure) -> dict:
 
 def extract(figure) -> dict:
     """What a matplotlib figure draws, as JSON-ready lists (non-finite numbers as text), and its
-    layout: size in inches and smallest font in points (the browser tests' legibility check)."""
+    layout: size in inches and smallest font in points (the browser tests' legibility check).
+
+    Per axes its titles, labels and legend, each line's points, each collection's offsets and
+    colour values (a choropleth's province values; for a collection drawn in one colour, as a
+    categorical map draws each category, its colour, its number of shapes and a digest of their
+    outlines, so a province that changes category is named by its collection), each bar's
+    rectangle, each text and image; and the figure's width and smallest drawn font, which the
+    browser tests turn into the size a phone shows."""
     return {"suptitle": figure._suptitle.get_text() if getattr(figure, "_suptitle", None) else "",
             "axes": [_axes(ax) for ax in figure.axes], "layout": _layout(figure)}
 

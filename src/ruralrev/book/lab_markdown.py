@@ -2,23 +2,10 @@
 
 JupyterLab renders Markdown cells as CommonMark: MyST's roles and directives would show as raw
 text (``{glue:text}`survey_year```, ``:label:`` lines, a dropdown's ``:class:``). For the student
-edition's notebooks (:mod:`ruralrev.book.student`) :func:`lab_notebook` rewrites each executed page:
-
-* roles become what the book's page shows: ``{glue:text}`` the glued value, ``{guard}`` nothing (or
-  "Does not hold with these parameters:" where its check failed), ``{numref}`` "Table 3" / "Figure 1" /
-  "Exercise 2" numbered in the notebook, ``{ref}`` the section's title, ``{cite:p}`` "(Author year)"
-  from the bibliography, ``{doc}`` and ``{download}`` their text;
-* directives become Markdown: an admonition or dropdown a quoted block under its bold title, an
-  exercise "**Exercise N**" and its text, MyST tables (the outputs of
-  :func:`ruralrev.present.tables.myst_table`) a Markdown table under its numbered caption; label
-  lines (``(label)=``) and option lines go;
-* a figure cell gets its numbered caption as an output under the image; glue records and figure
-  data (formats JupyterLab has no renderer for) are dropped;
-* the code of cells the book hides is collapsed (``jupyter.source_hidden``), and the notebook's
-  parameters cell holds the values it was run with, ready to edit and re-run (papermill's injected
-  cell goes).
-
-Solutions are removed before this (:func:`ruralrev.book.student.strip_solutions`).
+edition's notebooks (:mod:`ruralrev.book.student`) :func:`lab_notebook` rewrites each executed
+page: roles and directives become what the book's page shows (:func:`render_markdown`), figures
+get their numbered captions, hidden code is collapsed and the parameters cell holds the values
+the page ran with.
 """
 
 from __future__ import annotations
@@ -140,7 +127,17 @@ def _directive(name: str, arg: str, options: dict[str, str], body: str, context:
 
 
 def render_markdown(text: str, context: _Context) -> str:
-    """MyST Markdown as plain Markdown (see the module notes); ``context`` resolves the roles."""
+    """MyST Markdown as plain Markdown; ``context`` resolves the roles.
+
+    * roles become what the book's page shows: ``{glue:text}`` the glued value, ``{guard}`` nothing (or
+      "Does not hold with these parameters:" where its check failed), ``{numref}`` "Table 3" / "Figure 1" /
+      "Exercise 2" numbered in the notebook, ``{ref}`` the section's title, ``{cite:p}`` "(Author year)"
+      from the bibliography, ``{doc}`` and ``{download}`` their text;
+    * directives become Markdown: an admonition or dropdown a quoted block under its bold title, an
+      exercise "**Exercise N**" and its text, MyST tables (the outputs of
+      :func:`ruralrev.present.tables.myst_table`) a Markdown table under its numbered caption; label
+      lines (``(label)=``) and option lines go.
+    """
     lines, out, index = text.split("\n"), [], 0
     while index < len(lines):
         line = lines[index]
@@ -213,7 +210,17 @@ def _collect_labels(cells: list[dict], context: _Context) -> None:
 
 
 def lab_notebook(notebook: dict, bibliography: dict[str, tuple[str, str]] | None = None) -> dict:
-    """A copy of an executed notebook (solutions already removed) that reads cleanly in JupyterLab."""
+    """A copy of an executed notebook (solutions already removed, by
+    :func:`ruralrev.book.student.strip_solutions`) that reads cleanly in JupyterLab.
+
+    Every Markdown cell goes through :func:`render_markdown`, and
+
+    * a figure cell gets its numbered caption as an output under the image; glue records and figure
+      data (formats JupyterLab has no renderer for) are dropped;
+    * the code of cells the book hides is collapsed (``jupyter.source_hidden``), and the notebook's
+      parameters cell holds the values it was run with, ready to edit and re-run (papermill's injected
+      cell goes).
+    """
     result = copy.deepcopy(notebook)
     context = _Context(_glued(notebook), bibliography or {})
     cells = result.get("cells", [])

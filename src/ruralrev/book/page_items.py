@@ -1,23 +1,9 @@
 """What an executed chapter publishes, item by item: glued numbers, tables, figures and other outputs.
 
-Read from the executed notebook alone (no kernel):
-
-* a **glued number** is an output that ``myst_nb.glue`` recorded (``metadata.scrapbook.name``);
-  its value is the text the prose shows;
-* a **table** is a Markdown output written by :func:`ruralrev.present.tables.myst_table`: label,
-  caption, source line and every cell;
-* a **figure** is a code cell with ``mystnb.figure`` metadata: label, caption, what it reads
-  (the cell's ``reads`` metadata, with the page's parameters filled in), the sha256 of its PNG
-  and the data the kernel recorded beside it (:mod:`ruralrev.book.figure_data`);
-* any **other output** (printed text, other displays) is kept per cell, so that nothing a
-  page shows escapes a comparison;
-* the **text of every cell**: each markdown cell (the prose, with its roles and directives), each
-  code cell's source, and each cell's metadata (tags that show or hide it, figure captions, alt
-  text), so that an edited sentence or line of code is seen as surely as an edited number. The
-  stale banner the build adds and removes (``ruralrev-stale``) is not part of the page's text.
-
+:func:`read_items` reads them from the executed notebook alone (no kernel) into :class:`Items`:
+glued numbers, tables, figures, other outputs and the text of every cell (what each holds: its
+class, :class:`Glued`, :class:`Table`, :class:`Figure`, :class:`Other`, :class:`Text`).
 :func:`failed_guards` reads the guards (:mod:`ruralrev.present.guards`) a page recorded as false.
-
 Cells are numbered as the source notebook numbers its code cells (papermill's injected cell
 is not counted), the numbering the reproducibility page and error messages use.
 """
@@ -47,6 +33,9 @@ _IMAGES = ("image/png", "image/jpeg", "image/svg+xml")
 
 @dataclass(frozen=True)
 class Glued:
+    """A glued number: an output that ``myst_nb.glue`` recorded (``metadata.scrapbook.name``); its
+    value is the text the prose shows."""
+
     name: str
     cell: int
     value: str
@@ -54,6 +43,9 @@ class Glued:
 
 @dataclass(frozen=True)
 class Table:
+    """A Markdown output written by :func:`ruralrev.present.tables.myst_table`: label, caption,
+    source line and every cell."""
+
     label: str
     caption: str
     cell: int
@@ -64,6 +56,10 @@ class Table:
 
 @dataclass(frozen=True)
 class Figure:
+    """A code cell with ``mystnb.figure`` metadata: label, caption, what it reads (the cell's
+    ``reads`` metadata, with the page's parameters filled in), the sha256 of its PNG and the data
+    the kernel recorded beside it (:mod:`ruralrev.book.figure_data`)."""
+
     label: str
     caption: str
     cell: int
@@ -74,6 +70,9 @@ class Figure:
 
 @dataclass(frozen=True)
 class Other:
+    """Any other output (printed text, other displays), kept per cell, so that nothing a page shows
+    escapes a comparison."""
+
     cell: int
     text: str
 
@@ -81,7 +80,12 @@ class Other:
 @dataclass(frozen=True)
 class Text:
     """The text of one cell: ``kind`` is ``markdown``, ``code`` (its source) or ``metadata``;
-    ``place`` names the cell (``markdown cell 3``, ``code cell 5``)."""
+    ``place`` names the cell (``markdown cell 3``, ``code cell 5``).
+
+    Each markdown cell (the prose, with its roles and directives), each code cell's source, and
+    each cell's metadata (tags that show or hide it, figure captions, alt text), so that an edited
+    sentence or line of code is seen as surely as an edited number. The stale banner the build adds
+    and removes (``ruralrev-stale``) is not part of the page's text."""
 
     place: str
     kind: str
@@ -90,6 +94,8 @@ class Text:
 
 @dataclass(frozen=True)
 class Items:
+    """Everything a page publishes, read from the executed notebook alone (no kernel)."""
+
     glued: tuple[Glued, ...]
     tables: tuple[Table, ...]
     figures: tuple[Figure, ...]
@@ -150,7 +156,7 @@ def _other_text(output: dict) -> str:
 
 
 def _texts(notebook: dict) -> list[Text]:
-    """The text of every cell in page order (see the module notes)."""
+    """The text of every cell in page order (see :class:`Text`)."""
     texts, markdown, code = [], 0, 0
     for cell in notebook.get("cells", []):
         metadata = {k: v for k, v in cell.get("metadata", {}).items() if k not in _VOLATILE}

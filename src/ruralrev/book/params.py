@@ -1,33 +1,10 @@
 """The parameters file: chapters, their parameter schemas, and parameters as the command line writes them.
 
-``notebooks/params.yml`` lists every chapter in book order::
-
-    notebooks:
-      typology:
-        source: notebooks/typology.md          # the MyST text notebook
-        output: book/executed/typology.ipynb   # the executed copy the table of contents names
-        parameters:                            # defaults (equal to the notebook's parameters cell)
-          year: null
-          k: null
-          indicators: [rural_income, urbanization_rate]
-        schema:                                # one entry per parameter
-          year: {type: int, nullable: true, min: 2016, max: 2024}
-          k: {type: int, nullable: true, min: 2, max: 10}
-          indicators: {type: list, items: {type: str, choices: [rural_income, urbanization_rate]}, min_items: 2}
-        rules:                                 # cross-parameter rules, checked after the schema
-          - start_year < end_year
-          - start_year + 2 <= end_year         # a name may carry an offset: at least three years
-
-A schema entry has a ``type`` (``int``, ``float``, ``str``, ``bool`` or ``list``) and may add
-``nullable: true`` (``null`` is allowed), ``min`` / ``max`` (numbers), ``choices`` (allowed
-values), and for lists ``items`` (an entry without ``nullable``), ``min_items``, ``max_items``
-and ``unique: true``. A rule is ``<left> <op> <right>`` with a parameter name or a number on
-either side and ``<``, ``<=``, ``>``, ``>=``, ``==`` or ``!=`` between; a name may carry a
-numeric offset (``start_year + 2``); a rule whose side is ``null`` does not apply.
-
-On the command line a value is written ``name=value`` in the form :func:`format_value` writes
-and :func:`parse_value` reads: ``null`` (also ``None``), ``true`` / ``false``, integers, decimal
-numbers (finite), text as is, and lists as comma-separated items (``a,b,c``; ``[]`` is empty).
+``notebooks/params.yml`` lists every chapter in book order with its MyST source, its executed
+copy, its default parameters, a typed schema entry per parameter and cross-parameter rules;
+:func:`load_plan` reads and checks it (the file's form: its Notes). On the command line a value
+is written ``name=value`` in the form :func:`format_value` writes and :func:`parse_value` reads;
+:func:`parse_overrides` reads a chapter's overrides and :func:`check` tests a full set of values.
 Every problem is one line of a :class:`ParameterError`; nothing runs until all values pass.
 """
 
@@ -117,6 +94,33 @@ def load_plan(params_file: Path | None = None, root: Path | None = None) -> list
 
     The file itself is checked: every parameter has a schema entry, entries and rules are well
     formed, and every default passes its schema. A problem raises :class:`RunError` naming it.
+
+    Notes
+    -----
+    ``notebooks/params.yml`` lists every chapter in book order::
+
+        notebooks:
+          typology:
+            source: notebooks/typology.md          # the MyST text notebook
+            output: book/executed/typology.ipynb   # the executed copy the table of contents names
+            parameters:                            # defaults (equal to the notebook's parameters cell)
+              year: null
+              k: null
+              indicators: [rural_income, urbanization_rate]
+            schema:                                # one entry per parameter
+              year: {type: int, nullable: true, min: 2016, max: 2024}
+              k: {type: int, nullable: true, min: 2, max: 10}
+              indicators: {type: list, items: {type: str, choices: [rural_income, urbanization_rate]}, min_items: 2}
+            rules:                                 # cross-parameter rules, checked after the schema
+              - start_year < end_year
+              - start_year + 2 <= end_year         # a name may carry an offset: at least three years
+
+    A schema entry has a ``type`` (``int``, ``float``, ``str``, ``bool`` or ``list``) and may add
+    ``nullable: true`` (``null`` is allowed), ``min`` / ``max`` (numbers), ``choices`` (allowed
+    values), and for lists ``items`` (an entry without ``nullable``), ``min_items``, ``max_items``
+    and ``unique: true``. A rule is ``<left> <op> <right>`` with a parameter name or a number on
+    either side and ``<``, ``<=``, ``>``, ``>=``, ``==`` or ``!=`` between; a name may carry a
+    numeric offset (``start_year + 2``); a rule whose side is ``null`` does not apply.
     """
     params_file = params_file or paths.PARAMS_FILE
     root = root or paths.ROOT
@@ -200,7 +204,11 @@ def _scalar(text: str, spec: dict) -> Any:
 
 
 def parse_value(text: str, spec: dict) -> Any:
-    """Read a command-line value by its schema entry (see the module docstring for the forms).
+    """Read a command-line value by its schema entry.
+
+    The forms (those :func:`format_value` writes): ``null`` (also ``None``), ``true`` / ``false``,
+    integers, decimal numbers (finite), text as is, and lists as comma-separated items (``a,b,c``;
+    ``[]`` is empty).
 
     >>> parse_value("4", {"type": "int", "nullable": True})
     4

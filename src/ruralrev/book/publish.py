@@ -1,27 +1,10 @@
 """From executed notebooks to the HTML book: stale-page banners, and Sphinx only when a page changed.
 
-**Stale pages.** A page is *stale* when its executed copy no longer matches its inputs: the
-notebook source, the data snapshot, the package or the pinned versions changed since it ran
-(its own recorded parameters are kept: a page run with ``-p`` is not stale for that). This
-happens when a chapter's re-run failed, or was interrupted, or the HTML is rendered with
-``build --no-run`` after a change. The book does not hide it: :func:`mark_stale` puts a warning
-banner at the top of every stale page (and removes it once the page is current), and the
-reproducibility page lists each chapter as current or stale. The build still publishes the
-book, so the other pages are up to date, and ``ruralrev build`` exits 1 when a chapter failed.
-
-**Pages edited by hand.** A page whose content no longer matches the hash recorded when it was
-executed (:func:`ruralrev.book.execute.page_edited`) is never published: the runner re-executes it,
-and :func:`edited_pages` names any that are left (a chapter not selected, or ``build --no-run``), so
-the build refuses to render them.
-
-**Statements that do not hold.** :func:`failed_guards` lists, per chapter, the guards
-(:mod:`ruralrev.present.guards`) its page recorded as false — the sentences the page marks "does
-not hold with these parameters"; ``ruralrev build`` prints them after building.
-
-**No-change rebuilds.** :func:`build_book` records a digest of every page source (``book/``,
-``_toc.yml``, ``_config.yml``, the ``ruralrev`` package that holds the book's Sphinx extension
-``ruralrev.book.sphinx.extension``, and the edition chosen by ``RURALREV_EDITION``) after a successful Sphinx
-build and skips Sphinx when nothing changed since.
+The book does not hide a page whose executed copy no longer matches its inputs: :func:`mark_stale`
+puts a banner on it. A page edited by hand after its execution is never published
+(:func:`edited_pages`); :func:`failed_guards` lists the statements a page marks as not holding
+with its parameters. :func:`build_book` renders the HTML, with a Sphinx process started ahead
+(:func:`start_sphinx`), and skips Sphinx when no page source changed since its last success.
 """
 
 from __future__ import annotations
@@ -66,7 +49,15 @@ def is_stale(chapter: Chapter, notebook: dict, environment: str) -> bool:
 
 
 def mark_stale(chapters: list[Chapter], environment: str) -> list[str]:
-    """Add the stale banner to stale pages, remove it from current ones; return the stale chapters."""
+    """Add the stale banner to stale pages, remove it from current ones; return the stale chapters.
+
+    A page is *stale* when its executed copy no longer matches its inputs: the notebook source, the
+    data snapshot, the package or the pinned versions changed since it ran (its own recorded
+    parameters are kept: a page run with ``-p`` is not stale for that). This happens when a
+    chapter's re-run failed, or was interrupted, or the HTML is rendered with ``build --no-run``
+    after a change. The book does not hide it: the banner is at the top of every stale page, and
+    the reproducibility page lists each chapter as current or stale. The build still publishes the
+    book, so the other pages are up to date, and ``ruralrev build`` exits 1 when a chapter failed."""
     stale = []
     for chapter in chapters:
         if not chapter.output.is_file():
@@ -88,13 +79,18 @@ def mark_stale(chapters: list[Chapter], environment: str) -> list[str]:
 
 
 def edited_pages(chapters: list[Chapter]) -> list[Chapter]:
-    """The chapters whose executed copy was edited after its execution (its content hash differs)."""
+    """The chapters whose executed copy was edited after its execution (its content hash differs).
+
+    Such a page (:func:`ruralrev.book.execute.page_edited`) is never published: the runner
+    re-executes it, and any left here (a chapter not selected, or ``build --no-run``) the build
+    refuses to render."""
     return [c for c in chapters if page_edited(c.output)]
 
 
 def failed_guards(chapters: list[Chapter]) -> dict[str, list[str]]:
     """Per chapter (book order), the guards its executed page recorded as not holding; chapters whose
-    guards all hold are left out."""
+    guards all hold are left out. These (:mod:`ruralrev.present.guards`) are the sentences the page
+    marks "does not hold with these parameters"; ``ruralrev build`` prints them after building."""
     found = {}
     for chapter in chapters:
         if chapter.output.is_file():
@@ -140,8 +136,12 @@ def build_book(root: Path | None = None, stream=sys.stderr, builder: str = "html
     """Render the executed notebooks into static HTML with warnings as errors; return the HTML dir.
 
     Sphinx is skipped when no page source changed since the last successful HTML build (unless
-    ``force``). ``started_sphinx`` is a :func:`start_sphinx` process to use (stopped if Sphinx is
-    skipped). ``builder="linkcheck"`` checks the external links instead (needs the network)."""
+    ``force``): the digest of every page source (:func:`pages_digest`: ``book/``, ``_toc.yml``,
+    ``_config.yml``, the ``ruralrev`` package that holds the book's Sphinx extension
+    ``ruralrev.book.sphinx.extension``, and the edition chosen by ``RURALREV_EDITION``) is recorded
+    after a successful Sphinx build. ``started_sphinx`` is a :func:`start_sphinx` process to use
+    (stopped if Sphinx is skipped). ``builder="linkcheck"`` checks the external links instead
+    (needs the network)."""
     from ruralrev.book.runner import kill_tree
     from ruralrev.book.sphinx.warm_start import GO
 

@@ -3,25 +3,8 @@
 Each chapter that must run executes in its own worker process (:mod:`ruralrev.book.worker`),
 started in a new session with its output sent to a log file, so no kernel message reaches the
 terminal and Ctrl-C reaches only the runner. The runner moves each finished notebook into
-place itself, in one rename.
-
-* **Progress**: one line per chapter, in book order, with its state (``re-executed`` and its
-  time, ``unchanged`` for a cache hit, ``FAILED``); on a terminal, a live line shows the chapters
-  running, with a bar against the time their last run took.
-* **Failures**: the other chapters still run; the summary lists every chapter as re-executed,
-  unchanged or failed. A failed chapter keeps its last good page, which the build marks stale
-  (:mod:`ruralrev.book.publish`).
-* **Stopping**: on SIGINT, SIGTERM or SIGHUP (the terminal closed) every worker and its kernel are
-  killed (the whole process tree, found before killing), the scratch folder is removed, and
-  :class:`Interrupted` says how many chapters were kept as they were. Nothing is written after
-  :func:`run_chapters` returns. Workers and their kernels use the runner's scratch folder as their
-  temporary directory, so nothing of theirs is left elsewhere.
-* **Leftovers**: a run killed outright (SIGKILL) cannot clean up. Its scratch folders in the
-  temporary directory and its temporary files beside the outputs carry a lock that died with it
-  (:mod:`ruralrev.core.files`); the next run removes exactly those, and nothing else — not a
-  user's own files in an ``--into`` folder, not another run's live files.
-* **Pages edited by hand**: an executed copy whose content no longer matches the hash recorded at
-  its execution is never a cache hit; the runner says so and re-executes it.
+place itself, in one rename. :func:`run_chapters` is the entry point; its Notes say how it
+reports progress and failures, stops, and cleans up after a run that was killed.
 """
 
 from __future__ import annotations
@@ -307,6 +290,26 @@ def run_chapters(names: list[str] | None = None, overrides: list[str] | None = N
     Returns the results in book order. Every parameter of every chapter is checked before
     anything runs (:class:`ParameterError`); an unwritable output folder is a
     :class:`UsageError`; SIGINT or SIGTERM stop the run with :class:`Interrupted`.
+
+    Notes
+    -----
+    * **Progress**: one line per chapter, in book order, with its state (``re-executed`` and its
+      time, ``unchanged`` for a cache hit, ``FAILED``); on a terminal, a live line shows the chapters
+      running, with a bar against the time their last run took.
+    * **Failures**: the other chapters still run; the summary lists every chapter as re-executed,
+      unchanged or failed. A failed chapter keeps its last good page, which the build marks stale
+      (:mod:`ruralrev.book.publish`).
+    * **Stopping**: on SIGINT, SIGTERM or SIGHUP (the terminal closed) every worker and its kernel are
+      killed (the whole process tree, found before killing), the scratch folder is removed, and
+      :class:`Interrupted` says how many chapters were kept as they were. Nothing is written after
+      this function returns. Workers and their kernels use the runner's scratch folder as their
+      temporary directory, so nothing of theirs is left elsewhere.
+    * **Leftovers**: a run killed outright (SIGKILL) cannot clean up. Its scratch folders in the
+      temporary directory and its temporary files beside the outputs carry a lock that died with it
+      (:mod:`ruralrev.core.files`); the next run removes exactly those, and nothing else — not a
+      user's own files in an ``--into`` folder, not another run's live files.
+    * **Pages edited by hand**: an executed copy whose content no longer matches the hash recorded at
+      its execution is never a cache hit; the runner says so and re-executes it.
     """
     root = root or paths.ROOT
     chosen = select(load_plan(params_file, root), names or [], root)

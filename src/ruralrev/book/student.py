@@ -1,24 +1,9 @@
 """The student edition: the book, its downloads and notebooks for JupyterLab, with no solution anywhere.
 
-``ruralrev student`` (``python3.11 tasks.py student``), after ``ruralrev build``:
-
-1. **A student copy of the book's sources** in ``_build/student/source``: the configuration, the
-   hand-written pages and the executed chapters (``book/``), and the chapters' MyST sources
-   (``notebooks/``, which the pages offer as downloads), every one with its solutions cut out
-   (:func:`strip_solutions`: each ``{solution-start}`` … ``{solution-end}`` block). Sphinx then
-   never sees a solution, so none reaches the HTML, the page downloads (``_downloads/…``), the
-   page sources (``_sources/``), Sphinx's search index or the search snippets
-   (``_static/ruralrev-search-text.js``).
-2. **The HTML** of that copy, built by Jupyter Book into ``_build/student/_build/html`` with
-   ``RURALREV_EDITION=student`` (the title says which edition it is; the Sphinx extension would
-   still drop any solution node it met).
-3. **Notebooks for JupyterLab** in ``_build/student/lab``: each executed chapter, without its
-   solutions, with MyST rendered as plain Markdown (:mod:`ruralrev.book.lab_markdown`) so that
-   the prose shows its numbers and the exercises read as text. ``python3.11 tasks.py lab
-   --student`` opens JupyterLab there.
-
-Files are rewritten only when their content changes, so a second ``ruralrev student`` after a
-one-chapter re-run rebuilds one page.
+:func:`build_student` (``ruralrev student``) writes a copy of the book's sources with every
+solution cut out (:func:`student_sources`, :func:`strip_solutions`), builds its HTML, and writes
+the chapters as notebooks for JupyterLab (:func:`lab_notebooks`); its Notes say what goes where.
+Sphinx never sees a solution, so none reaches the HTML, the downloads or the search index.
 """
 
 from __future__ import annotations
@@ -122,7 +107,7 @@ def _copy_if_changed(source: Path, target: Path) -> None:
 
 
 def student_sources(root: Path, target: Path) -> Path:
-    """Write the student copy of the book's sources into ``target`` (see the module notes)."""
+    """Write the student copy of the book's sources into ``target`` (see :func:`build_student`)."""
     chapters = load_plan(root / "notebooks" / "params.yml", root)
     executed = {c.output.resolve() for c in chapters}
     wanted = set()
@@ -171,8 +156,31 @@ def lab_notebooks(root: Path, target: Path) -> list[Path]:
 
 
 def build_student(root: Path | None = None, html: bool = True, stream=sys.stderr, folder: Path | None = None) -> list[str]:
-    """Build the student edition (see the module notes) into ``folder`` (default ``_build/student``);
-    return one line per thing made."""
+    """Build the student edition (see the Notes) into ``folder`` (default ``_build/student``);
+    return one line per thing made.
+
+    Notes
+    -----
+    ``ruralrev student`` (``python3.11 tasks.py student``), after ``ruralrev build``:
+
+    1. **A student copy of the book's sources** in ``_build/student/source``: the configuration, the
+       hand-written pages and the executed chapters (``book/``), and the chapters' MyST sources
+       (``notebooks/``, which the pages offer as downloads), every one with its solutions cut out
+       (:func:`strip_solutions`: each ``{solution-start}`` … ``{solution-end}`` block). Sphinx then
+       never sees a solution, so none reaches the HTML, the page downloads (``_downloads/…``), the
+       page sources (``_sources/``), Sphinx's search index or the search snippets
+       (``_static/ruralrev-search-text.js``).
+    2. **The HTML** of that copy, built by Jupyter Book into ``_build/student/_build/html`` with
+       ``RURALREV_EDITION=student`` (the title says which edition it is; the Sphinx extension would
+       still drop any solution node it met).
+    3. **Notebooks for JupyterLab** in ``_build/student/lab``: each executed chapter, without its
+       solutions, with MyST rendered as plain Markdown (:mod:`ruralrev.book.lab_markdown`) so that
+       the prose shows its numbers and the exercises read as text. ``python3.11 tasks.py lab
+       --student`` opens JupyterLab there.
+
+    Files are rewritten only when their content changes, so a second ``ruralrev student`` after a
+    one-chapter re-run rebuilds one page.
+    """
     root = Path(root or paths.ROOT)
     folder = Path(folder or root / STUDENT_DIR)
     made = []

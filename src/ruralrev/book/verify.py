@@ -1,25 +1,11 @@
 """``ruralrev verify``: re-execute every chapter from a clean state and compare it with the published book.
 
-For each chapter the published page (``book/executed/<name>.ipynb``) gives the command that
-reproduces it (its parameters box); the command is read back exactly as the CLI reads it, and
-the chapter is re-executed with those parameters, with no cache, from its source
-``notebooks/<name>.md`` into a scratch folder. The published copies are never touched: ``--keep``
-naming the folder of the published pages is refused before anything runs. Then, item by item
-(:mod:`ruralrev.book.page_items`):
-
-* whether the page is as it was executed (the content hash it records, :func:`ruralrev.book.execute.page_edited`),
-* the text of every cell: each markdown cell, each code cell's source and each cell's metadata,
-* every glued number (the numbers quoted in the prose; guards included),
-* every table: caption, source line and each cell,
-* every figure: its PNG bytes and the data it draws (:mod:`ruralrev.book.figure_data`), a moved value
-  named by its place in the figure,
-* every other output, and the parameters the page's command gives against those it records.
-
-The report is printed, written as a CSV (chapter, item, published, recomputed, equal; a cell's
-text that is equal is written as its sha256, a differing one in full) and as a page of the book, with the statements each page marks as not holding for its parameters (its
-guards that are false, :func:`failed_guards`); any difference makes the command exit non-zero. The page says which chapters
-were compared (the book "reproduces" only when all were) and is marked out of date when a page it
-compared has been re-executed since (:func:`refresh_page`, on every build).
+:func:`verify_book` re-executes each chapter, with no cache and the parameters its published page
+records, into a scratch folder (the published copies are never touched), and compares the two
+pages item by item (:mod:`ruralrev.book.page_items`; what is compared: its Notes). The report is
+printed, written as a CSV and as a page of the book (:func:`write_report`), and that page is
+marked out of date when a page it compared is re-executed (:func:`refresh_page`); any difference
+makes the command exit non-zero.
 """
 
 from __future__ import annotations
@@ -177,6 +163,23 @@ def verify_book(*, root: Path | None = None, params_file: Path | None = None, jo
 
     ``published`` is the folder of the published pages (default: each chapter's ``output``).
     Raises :class:`UsageError` if a chapter has no published page (build the book first).
+
+    Notes
+    -----
+    For each chapter the published page (``book/executed/<name>.ipynb``) gives the command that
+    reproduces it (its parameters box); the command is read back exactly as the CLI reads it, and
+    the chapter is re-executed with those parameters, with no cache, from its source
+    ``notebooks/<name>.md`` into a scratch folder. The published copies are never touched: ``--keep``
+    naming the folder of the published pages is refused before anything runs. Then, item by item
+    (:mod:`ruralrev.book.page_items`):
+
+    * whether the page is as it was executed (the content hash it records, :func:`ruralrev.book.execute.page_edited`),
+    * the text of every cell: each markdown cell, each code cell's source and each cell's metadata,
+    * every glued number (the numbers quoted in the prose; guards included),
+    * every table: caption, source line and each cell,
+    * every figure: its PNG bytes and the data it draws (:mod:`ruralrev.book.figure_data`), a moved value
+      named by its place in the figure,
+    * every other output, and the parameters the page's command gives against those it records.
     """
     from ruralrev.book.runner import retarget, run_chapters, select
 
@@ -279,7 +282,15 @@ def write_report(rows: list[Row], verified: dict[str, str | None], book: dict[st
     """Write ``verification.csv``, ``verification.json`` (the chapters compared, each with the inputs
     key of the page compared, and the time) and the book page ``verification.md``; return the page
     and the CSV. ``verified`` are the chapters this run compared, ``book`` every chapter's page now
-    (:func:`page_keys`)."""
+    (:func:`page_keys`).
+
+    The report is printed, written as a CSV (chapter, item, published, recomputed, equal; a cell's
+    text that is equal is written as its sha256, a differing one in full) and as a page of the book,
+    with the statements each page marks as not holding for its parameters (its guards that are
+    false, :func:`failed_guards`); any difference makes the command exit non-zero. The page says
+    which chapters were compared (the book "reproduces" only when all were) and is marked out of
+    date when a page it compared has been re-executed since (:func:`refresh_page`, on every build).
+    """
     folder = Path(folder or paths.ROOT / "book" / "executed")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

@@ -1,25 +1,10 @@
 """Writing files so that a reader never sees half of one, and cleaning up only what is ours.
 
-**Atomic files.** :func:`atomic_path` writes a temporary file beside the target (same file
-system, so the rename is atomic), then renames it over the target. The temporary has a name no
-one else uses, ``.<target>.ruralrev-XXXXXXXX.tmp`` (``XXXXXXXX`` random), and is held under an
-advisory lock (``flock``) while it exists; it is removed if the writing fails. A process killed
-mid-write leaves the previous file untouched and at most that temporary, whose lock died with
-the process: :func:`remove_abandoned_temporaries` removes such files — and nothing else (never a
-user's own ``.notes.tmp``, never a temporary whose writer is still running). The file gets the
-permissions of an ordinary new file (``0666`` less the umask), not the owner-only mode of a
-temporary file, so a published page is readable by everyone.
-
-**Scratch folders.** :func:`scratch_folder` makes a uniquely named folder (``<prefix>XXXXXXXX``)
-holding a lock file, ``.ruralrev-owner``, locked for as long as the folder is in use; it is removed
-when the block ends. A process killed by SIGKILL (or anything else it cannot catch) cannot remove
-it, but its lock is released by the kernel: :func:`remove_abandoned_folders`, called by the next
-run, removes exactly the folders of that prefix whose lock is free. A folder without the lock
-file (made by something else) is never touched.
-
-**Whole folders.** :func:`replace_folder` puts a complete new folder in place of an old one in
-one system call (Linux ``renameat2(RENAME_EXCHANGE)``), so a reader, or an interrupt, sees the old
-folder or the new one, never a mix.
+Files are written atomically (:func:`atomic_path`, :func:`write_text`, :func:`write_if_changed`:
+a temporary beside the target, renamed over it); scratch folders are locked while in use
+(:func:`scratch_folder`); whole folders are exchanged in one step (:func:`replace_folder`). What a
+killed process leaves carries a lock that died with it, so the next run removes exactly that and
+nothing else (:func:`remove_abandoned_temporaries`, :func:`remove_abandoned_folders`).
 """
 
 from __future__ import annotations
@@ -76,7 +61,19 @@ def atomic_path(target: Path, suffix: str = ".tmp"):
     """Yield a temporary path beside ``target``; rename it over ``target`` if the block succeeds.
 
     The temporary is named ``.<target name>.ruralrev-XXXXXXXX<suffix>`` and locked while it exists
-    (see the module notes); on any error, or an interrupt, it is removed and ``target`` is unchanged.
+    (see the Notes); on any error, or an interrupt, it is removed and ``target`` is unchanged.
+
+    Notes
+    -----
+    It writes a temporary file beside the target (same file system, so the rename is atomic), then
+    renames it over the target. The temporary has a name no one else uses,
+    ``.<target>.ruralrev-XXXXXXXX.tmp`` (``XXXXXXXX`` random), and is held under an advisory lock
+    (``flock``) while it exists; it is removed if the writing fails. A process killed mid-write
+    leaves the previous file untouched and at most that temporary, whose lock died with the process:
+    :func:`remove_abandoned_temporaries` removes such files — and nothing else (never a user's own
+    ``.notes.tmp``, never a temporary whose writer is still running). The file gets the permissions
+    of an ordinary new file (``0666`` less the umask), not the owner-only mode of a temporary file,
+    so a published page is readable by everyone.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +132,15 @@ def remove_abandoned_temporaries(folder: Path, targets) -> list[Path]:
 @contextlib.contextmanager
 def scratch_folder(prefix: str, parent: Path | None = None):
     """A new folder ``<parent>/<prefix>XXXXXXXX`` (default parent: the temporary directory), locked
-    by this process while the block runs and removed when it ends (see the module notes)."""
+    by this process while the block runs and removed when it ends.
+
+    It makes a uniquely named folder (``<prefix>XXXXXXXX``) holding a lock file,
+    ``.ruralrev-owner``, locked for as long as the folder is in use; it is removed when the block
+    ends. A process killed by SIGKILL (or anything else it cannot catch) cannot remove it, but its
+    lock is released by the kernel: :func:`remove_abandoned_folders`, called by the next run,
+    removes exactly the folders of that prefix whose lock is free. A folder without the lock file
+    (made by something else) is never touched.
+    """
     folder = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     fd = os.open(folder / OWNER_FILE, os.O_WRONLY | os.O_CREAT, 0o600)
     try:
@@ -183,6 +188,9 @@ def _exchange(first: Path, second: Path) -> bool:
 def replace_folder(new: Path, target: Path) -> None:
     """Put the folder ``new`` at ``target`` in one step; the previous ``target`` ends up at ``new``
     (for the caller to remove). Both must be on the same file system.
+
+    One system call (Linux ``renameat2(RENAME_EXCHANGE)``) puts the complete new folder in place of
+    the old one, so a reader, or an interrupt, sees the old folder or the new one, never a mix.
 
     Where the exchange is not available (not Linux), the old folder is moved aside and the new one
     moved in: two renames, with a moment between them in which ``target`` does not exist (never a mix).

@@ -1,12 +1,11 @@
 """The official-statistics snapshot as the book reads it: validated once per process, typed frames.
 
-``ruralrev data build`` (:mod:`ruralrev.data.build.snapshot`) writes ``data/official/`` and its Frictionless
-descriptor ``datapackage.json``; this module reads them. The first load in a process checks every
-file against the descriptor (sha256, columns, types, ranges, enumerations, primary keys, 31
-provinces in 4 regions, a complete province × year panel whose columns are the indicator registry's);
-later loads reuse the result as long as the descriptor and the files' sizes and modification times
-are unchanged, so nothing is re-hashed on every load. Loaders return typed frames (numbers as
-floats, missing as NaN, years and lines as integers), following the field types of the descriptor.
+``ruralrev data build`` (:mod:`ruralrev.data.build.snapshot`) writes ``data/official/`` and its
+Frictionless descriptor ``datapackage.json``; this module reads them. The first load in a process
+checks every file against the descriptor (:func:`validate_snapshot`: sha256, columns, types,
+ranges, keys, the 31 provinces, a complete panel with the registry's columns), and the loaders
+return typed frames (:func:`load_resource`). Break flags (``data/official/quality.csv``) are read
+by :mod:`ruralrev.data.breaks.flags`.
 
 =================================  ===============================================================
 ``load_panel()``                   province-year panel 2016–2024, every indicator of
@@ -18,8 +17,6 @@ floats, missing as NaN, years and lines as integers), following the field types 
 ``load_urban_income()``            official urban income by province (2016–2018, 2020), source per row
 ``field_table()``                  the panel's variable dictionary (registry + years covered)
 =================================  ===============================================================
-
-Break flags (``data/official/quality.csv``) are read by :mod:`ruralrev.data.breaks.flags`.
 """
 
 from __future__ import annotations
@@ -155,7 +152,8 @@ def validate_snapshot(root: Path | None = None) -> dict[str, pd.DataFrame]:
     Checks the sha256 of each file, columns, types, ranges and enumerations, primary keys (e.g. one
     row per province-year), 31 provinces in regions of 10/6/12/3, a complete province × year panel
     and panel columns equal to the indicator registry. The result is cached under the descriptor's
-    text and the files' sizes and modification times; an edited file is checked again.
+    text and the files' sizes and modification times; an edited file is checked again, and
+    nothing is re-hashed on every load.
     """
     root = Path(root or paths.DATA)
     path = root / OFFICIAL / "datapackage.json"
@@ -173,7 +171,8 @@ def validate_snapshot(root: Path | None = None) -> dict[str, pd.DataFrame]:
 
 
 def load_resource(name: str, root: Path | None = None) -> pd.DataFrame:
-    """One validated resource of the snapshot as a typed frame (e.g. ``"quality"``)."""
+    """One validated resource of the snapshot as a typed frame (e.g. ``"quality"``): numbers as
+    floats, missing as NaN, years and lines as integers, following the descriptor's field types."""
     frames = validate_snapshot(root)
     if name not in frames:
         raise SnapshotError(f"the snapshot has no resource {name!r}; it has {sorted(frames)}")

@@ -2,38 +2,10 @@
 
 Each entry of :data:`REGISTRY` is one column of ``data/official/panel.csv`` (in panel order).
 A *published* indicator names the raw files, the indicator and the unit exactly as printed there
-(:class:`Printed`); a *derived* one carries its formula as text **and** as a function, side by side.
-Everything else reads this module: the snapshot builder (which files, which cells, how to derive),
-the descriptor and its validator (labels, units, ranges), ``data.field_table``, the models and
-clusters (:func:`values`, with the ``log_`` convention), the composite index (tags ``index_*`` and
-:attr:`Indicator.direction`), the chapters' labels and units, and the parameter lists in
-``notebooks/params.yml`` (``tests/test_indicators.py`` fails when they drift).
-
-Example: what is ``rural_income``, and where does it come from?
-
->>> ind = get("rural_income")
->>> ind.label, ind.unit, ind.printed.indicator, ind.printed.unit
-("Rural residents' per-capita disposable income", 'yuan per person', '农村居民人均可支配收入', '元')
->>> get("urbanization_rate").formula
-'100 × urban_population / (urban_population + rural_population)'
-
-How to add an indicator
------------------------
-*Published*: put the raw export under the shared raw folder and list it with its sha256 in
-``MANIFEST.tsv``; add a :func:`_published` entry below with ``Printed(files, indicator, unit)``
-copied from the export (patterns relative to the raw folder, in priority order for ties; for an
-export that prints no indicator or unit, list its pattern in ``declared`` and add an identity check
-in ``ruralrev.data.build.sources``). *Derived*: add a :func:`_derived` entry with the formula in words (names
-of other indicators, ``×``, ``/``, ``+``, ``−``, ``^``, ``ln``) and the same formula as a function
-of the panel frame ``x``; the tests evaluate the text and compare it with the function. Then run
-``ruralrev data build --raw ../shared/data`` (the quality gates may stop it: read the message),
-add a hand-computed value for a derived indicator to ``tests/test_indicators.py``, add the code to
-the shared choice lists ``panel_fields`` and ``model_variables`` (with its ``log_`` name) at the
-top of ``notebooks/params.yml``, run the tests and commit ``data/``
-with the code.
-
+(:class:`Printed`); a *derived* one carries its formula as text **and** as a function, side by side;
 ``log_<code>`` is a derived indicator for every positive one: the natural log (:func:`get`,
-:func:`values`).
+:func:`values`). The rest of the package and the parameters file read labels, units, formulas and
+tags from here (:data:`REGISTRY`). How to add an indicator: ``CONTRIBUTING.md``.
 """
 
 from __future__ import annotations
@@ -136,6 +108,11 @@ _GDP_TABLES = tuple(_ECON + name for name in (
 _GDP_SHARE = _AGRI + "第一产业增加值GDP比重/*.csv"
 _POP = (_ECON + "分省年度数据人口.csv",)
 
+#: Everything else reads this list: the snapshot builder (which files, which cells, how to derive),
+#: the descriptor and its validator (labels, units, ranges), ``data.field_table``, the models and
+#: clusters (:func:`values`, with the ``log_`` convention), the composite index (tags ``index_*`` and
+#: :attr:`Indicator.direction`), the chapters' labels and units, and the parameter lists in
+#: ``notebooks/params.yml`` (``tests/test_indicators.py`` fails when they drift).
 REGISTRY: list[Indicator] = [
     # ---- published: NBS annual data by province ------------------------------------------------
     _published("rural_income", "Rural residents' per-capita disposable income", "Rural income", "yuan per person",
@@ -371,7 +348,16 @@ def _log_of(base: Indicator) -> Indicator:
 
 
 def get(code: str) -> Indicator:
-    """The registry entry for ``code`` (``log_<code>`` gives the log of a registry indicator)."""
+    """The registry entry for ``code`` (``log_<code>`` gives the log of a registry indicator).
+
+    What is ``rural_income``, and where does it come from?
+
+    >>> ind = get("rural_income")
+    >>> ind.label, ind.unit, ind.printed.indicator, ind.printed.unit
+    ("Rural residents' per-capita disposable income", 'yuan per person', '农村居民人均可支配收入', '元')
+    >>> get("urbanization_rate").formula
+    '100 × urban_population / (urban_population + rural_population)'
+    """
     if code in _BY_CODE:
         return _BY_CODE[code]
     if code.startswith("log_") and code[4:] in _BY_CODE:

@@ -1,24 +1,9 @@
 """Figure style for the book: legible on a phone, colour-blind-safe, opaque, units on axes.
 
-**Size.** Every figure is :data:`WIDTH` inches wide (5.5 in) and no text in it is smaller than
-:data:`SMALLEST_FONT` points (10.5 pt). A phone shows the text column about 342 CSS px wide, so a
-figure 5.5 in wide is shown at 342 / (5.5 · 72) ≈ 0.86 CSS px per point and its smallest text at
-about 9 CSS px; on a desktop the image keeps its own width, 550 CSS px at :data:`DPI` = 100 (the
-column is 688 px), and the same text is about 15 px. What the ratio of text to width fixes is the
-phone; the desktop only scales it. So small multiples stack or wrap rather than sit side by
-side, long labels wrap, and no function sets a font below the book's sizes.
-``tests/test_browser.py`` measures every figure of every page on a 390 px phone.
-
-**Resolution.** In a notebook, :func:`set_book_style` has the inline backend render PNGs at twice
-the figure's dpi ("retina"): the image carries its display width, so it is sharp on high-density
-screens and still shown at 550 CSS px on a desktop.
-
-**Colour and background.** Okabe–Ito colours; figures are saved with an opaque white face so that
-they stay readable when the book is read in dark mode (a transparent PNG with black text
-disappears on a dark page). Point labels are placed without overlap by :func:`label_points`.
-Province names are English: the figures need no CJK font. Seaborn draws where it is the natural
-tool (heat maps, densities by year, regression scatters) and inherits these settings, since the
-book never calls ``seaborn.set_theme``.
+:func:`set_book_style` sets the sizes, colours and resolution every figure inherits (why those
+sizes: its Notes); :func:`book_figure` starts a figure at the book's width, :func:`label_axes`,
+:func:`suptitle` and :func:`finish` wrap its text to the room it has, and :func:`label_points`
+places point labels without overlap. Province names are English: the figures need no CJK font.
 """
 
 from __future__ import annotations
@@ -71,6 +56,27 @@ def set_book_style() -> None:
     colour-blind-safe) and, in an IPython kernel, retina PNGs from the inline backend.
 
     Every figure function calls it first; the sizes are the defaults every figure inherits.
+
+    Notes
+    -----
+    **Size.** Every figure is :data:`WIDTH` inches wide (5.3 in) and no text in it is smaller than
+    :data:`SMALLEST_FONT` points (10.5 pt). A phone shows the text column about 342 CSS px wide, so
+    a figure is shown at about 0.88 CSS px per point (:data:`WIDTH`) and its smallest text at about
+    9 CSS px; on a desktop the image keeps its own width, about 540 CSS px at :data:`DPI` = 100
+    (the column is 688 px), and the same text is about 15 px. What the ratio of text to width fixes
+    is the phone; the desktop only scales it. So small multiples stack or wrap rather than sit side
+    by side, long labels wrap, and no function sets a font below the book's sizes.
+    ``tests/test_browser.py`` measures every figure of every page on a 390 px phone.
+
+    **Resolution.** In a notebook, the inline backend renders PNGs at twice the figure's dpi
+    ("retina"): the image carries its display width, so it is sharp on high-density screens and
+    still shown at its own width on a desktop.
+
+    **Colour and background.** Okabe–Ito colours; figures are saved with an opaque white face so
+    that they stay readable when the book is read in dark mode (a transparent PNG with black text
+    disappears on a dark page). Seaborn draws where it is the natural tool (heat maps, densities by
+    year, regression scatters) and inherits these settings, since the book never calls
+    ``seaborn.set_theme``.
     """
     mpl.rcParams.update(
         {

@@ -1,18 +1,9 @@
 """Numbered, captioned tables for the book, the number-precision policy and Markdown escaping.
 
-A notebook displays the value returned by :func:`myst_table`; the book renders Markdown outputs
-as MyST (``nb_render_markdown_format: myst``), so the table gets a number, a caption, an anchor
-that prose can reference with ``{numref}`` and a source line underneath.
-
-Three rules hold for every table the book prints:
-
-* **Escaping.** Every string written into Markdown goes through :func:`escape_markdown`, so a
-  value such as ``agri/<province>.csv`` or ``0.12***`` renders as itself instead of being read
-  as HTML or emphasis. Code spans and MyST roles (text between backticks) are kept as markup.
-* **Precision.** Numbers are formatted per column by a named kind (:data:`FORMATS`):
-  percentages with one decimal, counts as integers, money with thousands separators, indices
-  with three decimals. A float column whose values are all whole numbers prints as integers.
-* **Missing values** print as :data:`MISSING` (``n/a``) — by design, never ``nan`` or ``None``.
+:func:`myst_table` makes every table the book prints: numbered, captioned, cross-referenced and
+sourced, with every string escaped (:func:`escape_markdown`), numbers at the precision of their
+kind (:data:`FORMATS`, :func:`format_value`, :func:`format_by_unit`) and missing values as
+:data:`MISSING`; its Notes give the three rules.
 """
 
 from __future__ import annotations
@@ -242,6 +233,22 @@ def myst_table(
     interactive : bool
         Let readers sort and filter the table in the browser (ledgers, dictionaries, member
         lists). The table stays a numbered MyST table; the site's script enhances it.
+
+    Notes
+    -----
+    A notebook displays the value returned by this function; the book renders Markdown outputs
+    as MyST (``nb_render_markdown_format: myst``), so the table gets a number, a caption, an anchor
+    that prose can reference with ``{numref}`` and a source line underneath.
+
+    Three rules hold for every table the book prints:
+
+    * **Escaping.** Every string written into Markdown goes through :func:`escape_markdown`, so a
+      value such as ``agri/<province>.csv`` or ``0.12***`` renders as itself instead of being read
+      as HTML or emphasis. Code spans and MyST roles (text between backticks) are kept as markup.
+    * **Precision.** Numbers are formatted per column by a named kind (:data:`FORMATS`):
+      percentages with one decimal, counts as integers, money with thousands separators, indices
+      with three decimals. A float column whose values are all whole numbers prints as integers.
+    * **Missing values** print as :data:`MISSING` (``n/a``) — by design, never ``nan`` or ``None``.
     """
     if not _LABEL.match(label):
         raise ValueError(f"table label {label!r} must be lower-case letters, digits and dashes")

@@ -1,38 +1,12 @@
-r"""Granularity checks of reported percentages (a GRIM-style test), and when such a check has power.
+"""Granularity checks of reported percentages (a GRIM-style test), and when such a check has power.
 
-A percentage of *n* respondents can only take the values 100·c/n for whole counts c. Printed at
-*d* decimals, the value ``p`` is attainable with *n* respondents when some c in 0..n gives
-
-.. math::
-
-    \\left| \\frac{100\\,c}{n} - p \\right| \\le \\tfrac12 \\, 10^{-d}
-
-(half a unit of the last printed digit; a value exactly half-way rounds either way). Applied to a
-block of percentages that share one denominator, the check lists every sample size that could
-produce the whole block, and tells whether the sample size a paper states is among them.
-
-**When the check cannot fail.** The attainable values 100·c/n are 100/n apart, and each printed
-value stands for an interval of width :math:`10^{-d}`. Once :math:`100/n \\le 10^{-d}` every
-interval holds an attainable value, so *every* percentage printed at *d* decimals is attainable
-and the check says nothing: for :math:`n \\ge 100 \\cdot 10^{d}` (1,000 for one decimal). A few
-smaller sizes also reach every value (n = 80 for whole percentages, because a value half-way
-rounds either way); :func:`covers_all` decides exactly, and :func:`full_coverage_n` finds the size
-from which on every n does.
-
-**Item non-response.** A survey's stated size is the number of questionnaires returned; an item
-answered by fewer has a smaller base. So a block is tested against a *range* of sizes
-:math:`[n_0, n_1]` (:func:`parse_sizes`, e.g. ``"1100-1160"``: up to about 5 % missing answers),
-and the test lists the sizes in it that fit. Its power is the chance that a block of values drawn
-at random on the printed grids fits no size of the range (:func:`power`; exact for one value,
-Monte Carlo with a fixed seed for a block): a single two-decimal share fits some n in 1,100–1,160
-unless it is one of about 3 % of values, so its passing is weak evidence.
-
-**A smaller base.** When every size that fits the block is a multiple of the smallest one,
-:math:`m \ll n_0`, the values are whole counts of :math:`m` answers. Were they shares of some
-:math:`n` in the range, each value, uniform over the :math:`A_d(n)` shares attainable with
-:math:`n` at its precision :math:`d`, would also be attainable with :math:`m` with probability
-:math:`|A_d(n) \cap A_d(m)| / |A_d(n)|`; :func:`smaller_base` returns the product over the block,
-the largest over the fitting :math:`n`.
+A percentage of *n* respondents can only take the values 100·c/n for whole counts c, so a printed
+percentage may be unattainable with the sample size a paper states. This module tests a value
+(:func:`attainable`) and a block of values that share one denominator (:func:`check_block`,
+:func:`block_table`), against one size or a range allowing item non-response (:func:`parse_sizes`);
+and it says whether such a check could have failed at all (:func:`covers_all`,
+:func:`full_coverage_n`, :func:`could_fail`), how likely a random block fails it (:func:`power`),
+and whether a block rests on a smaller base than stated (:func:`smaller_base`).
 
 References
 ----------
@@ -68,6 +42,15 @@ def decimals(text: str) -> int:
 def attainable(text: str, n: int) -> bool:
     """Can ``n`` respondents produce the printed percentage ``text``?
 
+    Printed at *d* decimals, the value ``p`` is attainable with *n* respondents when some c in 0..n
+    gives
+
+    .. math::
+
+        \\left| \\frac{100\\,c}{n} - p \\right| \\le \\tfrac12 \\, 10^{-d}
+
+    (half a unit of the last printed digit; a value exactly half-way rounds either way).
+
     >>> attainable("60.61", 33), attainable("60.61", 34)
     (True, False)
     """
@@ -92,6 +75,14 @@ def covers_all(places: int, n: int) -> bool:
 
     Marks, for each count c = 0..n, the printed values within half a unit of 100·c/n, and asks
     whether all :math:`100 \\cdot 10^{d} + 1` printed values are marked.
+
+    When it is, the check cannot fail. The attainable values 100·c/n are 100/n apart, and each
+    printed value stands for an interval of width :math:`10^{-d}`. Once :math:`100/n \\le 10^{-d}`
+    every interval holds an attainable value, so *every* percentage printed at *d* decimals is
+    attainable and the check says nothing: for :math:`n \\ge 100 \\cdot 10^{d}` (1,000 for one
+    decimal). A few smaller sizes also reach every value (n = 80 for whole percentages, because a
+    value half-way rounds either way); this function decides exactly, and :func:`full_coverage_n`
+    finds the size from which on every n does.
 
     >>> covers_all(1, 999), covers_all(1, 1000), covers_all(0, 80)
     (False, True, True)
@@ -118,7 +109,7 @@ def full_coverage_n(places: int) -> int:
     """The sample size from which on every percentage printed at ``places`` decimals is attainable.
 
     Starts from the size :math:`\\lceil 100 \\cdot 10^{d} \\rceil` at which the steps 100/n are no
-    wider than a printed unit (sufficient, see the module notes) and walks down while the next
+    wider than a printed unit (sufficient, see :func:`covers_all`) and walks down while the next
     smaller size still reaches every value.
 
     >>> full_coverage_n(0), full_coverage_n(1), full_coverage_n(2)
@@ -190,6 +181,13 @@ def power(texts: list[str], sizes: range, draws: int = 4000, seed: int = 2026112
 
     Exact for one value (the share of its grid no size reaches); for a block, a Monte Carlo
     estimate from ``draws`` blocks with a fixed seed.
+
+    A survey's stated size is the number of questionnaires returned; an item answered by fewer
+    has a smaller base (item non-response). So a block is tested against a *range* of sizes
+    :math:`[n_0, n_1]` (:func:`parse_sizes`, e.g. ``"1100-1160"``: up to about 5 % missing
+    answers), and the test lists the sizes in it that fit. Its power is the chance computed here:
+    a single two-decimal share fits some n in 1,100–1,160 unless it is one of about 3 % of values,
+    so its passing is weak evidence.
     """
     places = [decimals(t) for t in texts]
     reach = {d: np.array([_grid(d, n) for n in sizes]) for d in set(places)}   # sizes × grid
@@ -219,7 +217,15 @@ def could_fail_sizes(texts: list[str], sizes: range) -> Coverage:
 def smaller_base(texts: list[str], fitting: list[int], smallest: int | None) -> float | None:
     """If every size in ``fitting`` is a multiple of ``smallest`` (at most half the smallest of
     them), the chance that shares of those sizes would all also be shares of ``smallest`` (the
-    largest over ``fitting``); ``None`` when the pattern is absent."""
+    largest over ``fitting``); ``None`` when the pattern is absent.
+
+    When every size that fits the block is a multiple of the smallest one, :math:`m \\ll n_0`,
+    the values are whole counts of :math:`m` answers. Were they shares of some :math:`n` in the
+    range, each value, uniform over the :math:`A_d(n)` shares attainable with :math:`n` at its
+    precision :math:`d`, would also be attainable with :math:`m` with probability
+    :math:`|A_d(n) \\cap A_d(m)| / |A_d(n)|`; this returns the product over the block, the largest
+    over the fitting :math:`n`.
+    """
     if smallest is None or not fitting or 2 * smallest > min(fitting) or any(n % smallest for n in fitting):
         return None
     places = [decimals(t) for t in texts]
@@ -251,7 +257,12 @@ class BlockCheck:
 
 
 def check_block(texts: list[str], stated_n: int | None = None, max_n: int = DEFAULT_MAX_N) -> BlockCheck:
-    """Which sample sizes up to ``max_n`` fit a block, and does the stated one?"""
+    """Which sample sizes up to ``max_n`` fit a block, and does the stated one?
+
+    Applied to a block of percentages that share one denominator, the check lists every sample
+    size that could produce the whole block, and tells whether the sample size a paper states is
+    among them.
+    """
     sizes = consistent_sizes(texts, range(1, max_n + 1))
     stated = None if stated_n is None else all(attainable(t, stated_n) for t in texts)
     return BlockCheck(values=tuple(texts), smallest_n=sizes[0] if sizes else None, sizes=tuple(sizes),

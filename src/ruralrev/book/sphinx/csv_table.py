@@ -3,22 +3,8 @@
 For the book's long generated listings (the reproducibility page's list of every number quoted
 in the text, about 800 rows). A MyST table of that size becomes tens of thousands of docutils
 nodes that Sphinx parses, transforms, pickles and unpickles whenever the page changes — every
-time a chapter is re-run, seconds of the one-chapter rebuild. This directive makes one table
-node (so Sphinx still numbers it, ``Table N``, and ``{numref}`` reaches it by its ``:name:``)
-whose caption is a title node and whose rows are one raw HTML node: every cell escaped, nothing
-read as markup. Only the HTML builders show the rows.
-
-Usage, in a MyST page::
-
-    ```{csv-html-table} Caption, one sentence with units.
-    :name: tbl-label
-    :file: listing.csv
-    :code-columns: name
-    ```
-
-``:file:`` is relative to the page; ``:code-columns:`` (comma-separated) are shown as code.
-The caption and the cells are plain text: roles, maths and markup in them are shown as written.
-The page is re-read when the CSV changes.
+time a chapter is re-run, seconds of the one-chapter rebuild. This directive (:func:`directive`,
+its usage there) makes one table node whose rows are one raw HTML node.
 """
 
 from __future__ import annotations
@@ -52,6 +38,23 @@ def rows_html(header: list[str], rows: list[list[str]], code_columns=()) -> str:
 
 
 def directive():
+    """The ``{csv-html-table}`` directive class: one table node (so Sphinx still numbers it,
+    ``Table N``, and ``{numref}`` reaches it by its ``:name:``) whose caption is a title node and
+    whose rows are one raw HTML node (:func:`rows_html`): every cell escaped, nothing read as
+    markup. Only the HTML builders show the rows.
+
+    Usage, in a MyST page::
+
+        ```{csv-html-table} Caption, one sentence with units.
+        :name: tbl-label
+        :file: listing.csv
+        :code-columns: name
+        ```
+
+    ``:file:`` is relative to the page; ``:code-columns:`` (comma-separated) are shown as code.
+    The caption and the cells are plain text: roles, maths and markup in them are shown as written.
+    The page is re-read when the CSV changes.
+    """
     from docutils import nodes
     from docutils.parsers.rst import Directive, directives
 

@@ -1,32 +1,9 @@
 """The book's Sphinx extension: what the website needs beyond Jupyter Book's defaults.
 
-Registered in ``_config.yml`` (``sphinx.config.extensions``). It
-
-* adds the site's stylesheet and script (``book/_static/ruralrev.css``, ``ruralrev.js``): wide
-  tables scroll in their own box, captions wrap, long tokens break;
-* turns tables marked ``interactive`` by :func:`ruralrev.present.tables.myst_table` into sortable,
-  filterable tables with the DataTables bundle that ships inside ``itables`` (no network): the
-  bundle is written once to ``_static/ruralrev-datatables.js`` as a string and imported from a
-  ``blob:`` URL, which browsers allow from ``file://`` pages;
-* writes ``_static/ruralrev-search-text.js``, the text of every page, so that the search page
-  shows result snippets from ``file://`` too (browsers block Sphinx's ``fetch`` of the pages
-  there; ``ruralrev.js`` answers those requests from this file); only pages rewritten since the
-  last build are parsed again;
-* builds the **student edition** when ``RURALREV_EDITION=student``: the title says which edition
-  it is, and any solution node left is removed (sphinx-exercise's own ``hide_solutions`` cannot be
-  used: with gated ``{solution-start}`` directives it crashes the build,
-  executablebooks/sphinx-exercise#89). The edition's sources have no solutions to begin with
-  (:mod:`ruralrev.book.student`), so none reaches downloads, page sources or the search index;
-* marks findings quoted from a page run with non-default parameters (:mod:`ruralrev.book.sphinx.reruns`);
-* provides the ``{chapter-guide}`` directive of the instructors page: one row per chapter with
-  level, prerequisites, reading and running time, exercises and those suited to a lab, read
-  from each chapter's front matter (``instructors:``), its text and ``run-times.json`` (the
-  executed notebooks' times rounded up to 5 s, rewritten only when one changes);
-* provides ``{csv-html-table}`` (:mod:`ruralrev.book.sphinx.csv_table`) for long generated listings;
-* renders mathematics offline: MathJax 2.7 as shipped by the ``jupyter-server-mathjax`` wheel
-  (a pinned dependency) is copied to ``_static/mathjax`` and loaded from there, instead of
-  Sphinx's default MathJax 3 from a CDN, which an offline reader (and a ``file://`` page with the
-  network refused) cannot fetch.
+Registered in ``_config.yml`` (``sphinx.config.extensions``); :func:`setup` lists what it adds:
+the site's stylesheet and script, sortable tables, search snippets that work from ``file://``
+pages, the student edition, marks on findings quoted from a re-run page, the instructors page's
+chapter guide, long tables written straight to HTML, and mathematics rendered offline.
 """
 
 from __future__ import annotations
@@ -67,6 +44,11 @@ def _mathjax_source() -> Path:
 def _offline_mathjax(app) -> None:
     """Point Sphinx at the local MathJax 2 and give it MyST's classes (MathJax 2 config keys).
 
+    Mathematics renders offline: MathJax 2.7 as shipped by the ``jupyter-server-mathjax`` wheel (a
+    pinned dependency) is copied to ``_static/mathjax`` and loaded from there, instead of Sphinx's
+    default MathJax 3 from a CDN, which an offline reader (and a ``file://`` page with the network
+    refused) cannot fetch.
+
     Runs after MyST-Parser has written its MathJax 3 options, and translates them: only elements
     of the classes MyST marks are typeset (``tex2jax.processClass``).
     """
@@ -93,6 +75,11 @@ def _copy_mathjax(app, exception) -> None:
 # ---- the student edition --------------------------------------------------------------------
 
 def _edition(app, config) -> None:
+    """``RURALREV_EDITION=student`` builds the **student edition**: the title says which edition it
+    is, and any solution node left is removed (sphinx-exercise's own ``hide_solutions`` cannot be
+    used: with gated ``{solution-start}`` directives it crashes the build,
+    executablebooks/sphinx-exercise#89). The edition's sources have no solutions to begin with
+    (:mod:`ruralrev.book.student`), so none reaches downloads, page sources or the search index."""
     if os.environ.get(STUDENT_ENV, "").strip().lower() == "student":
         config.ruralrev_edition = "student"
         config.html_title = f"{config.html_title or config.project} (student edition)"
@@ -190,7 +177,12 @@ def _page_text_version() -> str:
 
 def _write_table_assets(app) -> None:
     """DataTables for the interactive tables, written before any page: a page's ``?v=`` checksum
-    of a file is taken when the page is written, so the file must already hold what it will."""
+    of a file is taken when the page is written, so the file must already hold what it will.
+
+    Tables marked ``interactive`` by :func:`ruralrev.present.tables.myst_table` become sortable,
+    filterable tables with the DataTables bundle that ships inside ``itables`` (no network): the
+    bundle is written once to ``_static/ruralrev-datatables.js`` as a string and imported from a
+    ``blob:`` URL, which browsers allow from ``file://`` pages."""
     if app.builder.format != "html":
         return
     static = Path(app.outdir) / "_static"
@@ -205,7 +197,11 @@ def _write_table_assets(app) -> None:
 def _write_search_text(app) -> list:
     """The text of every page for the search snippets, written once every page is written and
     before the search page (Sphinx writes it after collecting extension pages), whose ``?v=`` then
-    matches this build's file."""
+    matches this build's file.
+
+    ``_static/ruralrev-search-text.js`` lets the search page show result snippets from ``file://``
+    too (browsers block Sphinx's ``fetch`` of the pages there; ``ruralrev.js`` answers those
+    requests from this file); only pages rewritten since the last build are parsed again."""
     if app.builder.format == "html":
         static = Path(app.outdir) / "_static"
         static.mkdir(parents=True, exist_ok=True)
@@ -307,7 +303,11 @@ def _docname(output: Path) -> str:
 
 
 def chapter_guide_rows(chapters=None) -> list[dict]:
-    """One record per chapter for the instructors page (see the module docstring).
+    """One record per chapter for the ``{chapter-guide}`` directive of the instructors page.
+
+    Level, prerequisites, reading and running time, exercises and those suited to a lab, read
+    from each chapter's front matter (``instructors:``), its text and ``run-times.json`` (the
+    executed notebooks' times rounded up to 5 s, rewritten only when one changes).
 
     Raises
     ------
@@ -425,6 +425,14 @@ def _chapter_guide_directive():
 
 
 def setup(app):
+    """Register the extension: the site's stylesheet and script (``book/_static/ruralrev.css``,
+    ``ruralrev.js``: wide tables scroll in their own box, captions wrap, long tokens break); the
+    interactive tables (:func:`_write_table_assets`); the pages' text for search snippets
+    (:func:`_write_search_text`); the student edition (:func:`_edition`); marks on findings quoted
+    from a page run with non-default parameters (:mod:`ruralrev.book.sphinx.reruns`); the
+    ``{chapter-guide}`` directive (:func:`chapter_guide_rows`); ``{csv-html-table}``
+    (:mod:`ruralrev.book.sphinx.csv_table`) for long generated listings; offline MathJax
+    (:func:`_offline_mathjax`)."""
     from ruralrev.book.sphinx import csv_table, guards, numref_cache, reruns
 
     numref_cache.install()   # each page's doctree unpickled once for {numref}, not once per reference

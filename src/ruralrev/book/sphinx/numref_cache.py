@@ -5,17 +5,7 @@ unpickles the *whole* saved doctree of the page that holds the target
 (``StandardDomain._resolve_numref_xref`` calls ``env.get_doctree(docname)`` to find the target
 node and its type). The book's chapters cite their own tables and figures about a hundred times,
 and a chapter's doctree carries its outputs, so a clean build spent about half of its HTML step
-unpickling the same fifteen doctrees again and again.
-
-:func:`install` wraps that method so that, within one build, each page's doctree is unpickled at
-most once for these look-ups. The cached trees are only read there (the target node's ids and
-type; the reference node is built anew), never handed to a page being written, so no two callers
-share a tree. The cache lives on the builder (not the pickled environment), and a tree whose file
-changes on disk after it was read (a page re-read) is read again.
-
-References
-----------
-Sphinx developers. *sphinx.domains.std.StandardDomain* (Sphinx 7.4), ``_resolve_numref_xref``.
+unpickling the same fifteen doctrees again and again. :func:`install` unpickles each once per build.
 """
 
 from __future__ import annotations
@@ -55,7 +45,18 @@ def _cached(original):
 
 
 def install() -> None:
-    """Wrap ``StandardDomain._resolve_numref_xref`` once per process (see the module notes)."""
+    """Wrap ``StandardDomain._resolve_numref_xref`` once per process.
+
+    It wraps the method so that, within one build, each page's doctree is unpickled at most once for
+    these look-ups. The cached trees are only read there (the target node's ids and type; the
+    reference node is built anew), never handed to a page being written, so no two callers share a
+    tree. The cache lives on the builder (not the pickled environment), and a tree whose file
+    changes on disk after it was read (a page re-read) is read again.
+
+    References
+    ----------
+    Sphinx developers. *sphinx.domains.std.StandardDomain* (Sphinx 7.4), ``_resolve_numref_xref``.
+    """
     from sphinx.domains.std import StandardDomain
 
     if not hasattr(StandardDomain._resolve_numref_xref, "__wrapped__"):

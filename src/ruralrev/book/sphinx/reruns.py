@@ -4,14 +4,8 @@ A chapter re-run with ``-p`` says so under its own title (:func:`ruralrev.book.e
 and records the parameters that differ in its metadata (``metadata.ruralrev.non_default``). A page
 that quotes it — the landing page's findings, written with ``{glue:text}`executed/x.ipynb::key```
 and ``{guard}`executed/x.ipynb::name``` — would otherwise change silently. This extension marks
-every such quotation:
-
-* each value read from a non-default page sits in an element of class :data:`VALUE_CLASS`;
-* the paragraph or list item holding it gets the class :data:`BLOCK_CLASS` and, once, a badge
-  (class :data:`BADGE_CLASS`) in front: "From a run with other parameters (typology: k = 4, method =
-  ward):", naming the page and the parameters that differ;
-* a page that quotes another is written again whenever the quoted page is re-read, so the marks
-  (and the quoted values) follow the latest run even in an incremental build.
+every such quotation (:class:`MarkNonDefault`) and writes a quoting page again whenever the
+quoted page is re-read (:func:`_quoting_pages`).
 """
 
 from __future__ import annotations
@@ -87,7 +81,12 @@ class RecordQuotes(SphinxTransform):
 
 
 class MarkNonDefault(SphinxPostTransform):
-    """Mark values and guards quoted from a page run with non-default parameters."""
+    """Mark values and guards quoted from a page run with non-default parameters.
+
+    Each value read from a non-default page sits in an element of class :data:`VALUE_CLASS`; the
+    paragraph or list item holding it gets the class :data:`BLOCK_CLASS` and, once, a badge (class
+    :data:`BADGE_CLASS`) in front: "From a run with other parameters (typology: k = 4, method =
+    ward):", naming the page and the parameters that differ."""
 
     default_priority = 4   # before myst-nb's cross-page glue (5) and the guards (6) replace their nodes
 
@@ -145,7 +144,8 @@ def _remember_read(app, env, docnames) -> None:
 
 
 def _quoting_pages(app, env) -> list[str]:
-    """Pages that quote a page re-read in this build: written again with the new values and marks."""
+    """Pages that quote a page re-read in this build: written again with the new values and marks,
+    so the marks (and the quoted values) follow the latest run even in an incremental build."""
     read = getattr(app, "ruralrev_read", set())
     return sorted(name for name, docs in _store(env).items() if docs & read and name not in read)
 

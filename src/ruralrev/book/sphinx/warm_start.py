@@ -1,36 +1,11 @@
 """``jupyter-book build`` started ahead of time, warmed up while a chapter runs.
 
 ``python -m ruralrev.book.sphinx.warm_start build <book> --builder html …`` runs Jupyter Book's own command
-line with one change: :meth:`sphinx.application.Sphinx.build` first does what does not depend on
-which pages changed, then waits for a line ``go`` on its input (anything else: exit 3, nothing
-built). :func:`ruralrev.book.publish.start_sphinx` starts it before the runner executes the chapters,
+line with one change (:func:`main`): :meth:`sphinx.application.Sphinx.build` first does what does not
+depend on which pages changed (:func:`warm_up`), then waits for a line ``go`` on its input.
+:func:`ruralrev.book.publish.start_sphinx` starts it before the runner executes the chapters,
 so Python start-up, imports, Sphinx's application set-up (configuration, extensions, the saved
-environment) and the warm-up below overlap a chapter's execution on the other core.
-
-Warm-up (:func:`warm_up`):
-
-- every saved doctree is read and unpickled. After reading the changed pages, Sphinx numbers
-  figures and tables across **all** pages (``numfig``), unpickling every doctree — about 0.7 s for
-  this book, the largest single cost of a one-chapter rebuild. A doctree unpickled ahead is handed
-  to Sphinx once, and only when its file is unchanged since (same size and modification time);
-  a page re-read in this build, or asked for a second time, is unpickled from disk as usual, so
-  no caller ever shares a tree with another. A doctree that does not unpickle (a write cut short)
-  is skipped and left to Sphinx, as a build without the warm-up would. Then ``gc.freeze()``: the
-  cyclic garbage collector no longer walks this large, long-lived heap on every collection (it
-  made unpickling three times slower); the price is that warmed trees stay in memory until the
-  build ends;
-- the modules Sphinx would otherwise import only while writing pages (the bibliography styles,
-  the theme's syntax-highlighting styles) are imported.
-
-Which pages are outdated is decided by Sphinx after ``go``, from the files as they are then.
-The Sphinx process also skips an import it never uses (:func:`ruralrev.book.startup.skip_unused_import`).
-
-References
-----------
-Python Software Foundation. *The Python Standard Library*, ``gc.freeze`` (Python 3.7+): objects
-moved to the permanent generation are ignored by future collections.
-Sphinx developers. *Sphinx API: Sphinx core events* (``env-get-updated``; ``numfig`` numbering is
-assigned after all documents are read).
+environment) and the warm-up overlap a chapter's execution on the other core.
 """
 
 from __future__ import annotations
@@ -62,7 +37,24 @@ def warm_up(app) -> dict[str, tuple[tuple[int, int], object]]:
     """Import :data:`LATE_IMPORTS` and unpickle every saved doctree of ``app``'s environment.
 
     Returns ``{docname: (stamp, doctree)}``, where ``stamp`` is the doctree file's
-    ``(st_mtime_ns, st_size)`` when it was read; :func:`_one_shot_get_doctree` serves from it."""
+    ``(st_mtime_ns, st_size)`` when it was read; :func:`_one_shot_get_doctree` serves from it.
+
+    Notes
+    -----
+    After reading the changed pages, Sphinx numbers figures and tables across **all** pages
+    (``numfig``), unpickling every doctree — about 0.7 s for this book, the largest single cost of
+    a one-chapter rebuild. A doctree unpickled ahead is handed to Sphinx once, and only when its
+    file is unchanged since (same size and modification time); a page re-read in this build, or
+    asked for a second time, is unpickled from disk as usual, so no caller ever shares a tree with
+    another. A doctree that does not unpickle (a write cut short) is skipped and left to Sphinx, as
+    a build without the warm-up would. The modules Sphinx would otherwise import only while
+    writing pages (the bibliography styles, the theme's syntax-highlighting styles) are imported.
+
+    References
+    ----------
+    Sphinx developers. *Sphinx API: Sphinx core events* (``env-get-updated``; ``numfig`` numbering
+    is assigned after all documents are read).
+    """
     for name in LATE_IMPORTS:
         try:
             importlib.import_module(name)
@@ -104,7 +96,22 @@ def _one_shot_get_doctree(original, ready):
 
 
 def main(argv: list[str]) -> None:
-    """Jupyter Book's ``main(argv)``, its Sphinx build warmed up and held until :data:`GO`."""
+    """Jupyter Book's ``main(argv)``, its Sphinx build warmed up and held until :data:`GO`.
+
+    Notes
+    -----
+    The build warms up (:func:`warm_up`), then ``gc.freeze()``: the cyclic garbage collector no
+    longer walks this large, long-lived heap on every collection (it made unpickling three times
+    slower); the price is that warmed trees stay in memory until the build ends. Then it waits for
+    the line ``go`` on its input (anything else: exit 3, nothing built). Which pages are outdated
+    is decided by Sphinx after ``go``, from the files as they are then. The Sphinx process also
+    skips an import it never uses (:func:`ruralrev.book.startup.skip_unused_import`).
+
+    References
+    ----------
+    Python Software Foundation. *The Python Standard Library*, ``gc.freeze`` (Python 3.7+): objects
+    moved to the permanent generation are ignored by future collections.
+    """
     from ruralrev.book.startup import skip_unused_import
 
     skip_unused_import()

@@ -1,73 +1,11 @@
 """The check kinds of the claims ledgers, each with the rule that says whether it could have failed.
 
-Every check returns an :class:`Outcome`: the verdict, what the check found, and whether the check
-**could have failed** — whether some input the paper could have printed (the claim's value
-anywhere on its printed-precision grid, within the quantity's own range, the comparison's other
-terms as printed), or official figures other than those published, would have given
-"inconsistent". A check that passes every such input is no evidence (``could_fail`` False); the
-ledger counts it apart as *uninformative*. Checks that make no comparison (``none``,
-``implied_prior``, ``different_concept``) have ``could_fail`` None.
-
-Kinds, ``reference`` syntax and could-fail rule:
-
-``table``              ``<item prefix>``: the value equals the cell of the paper's own table
-                       whose item starts with it. Could fail: any other value at the printed
-                       precision would differ.
-``between``            ``low;high``: an overall figure lies between the group values it averages.
-                       Could fail when the quantity's range (0–100 for per cent, ≥ 0 otherwise)
-                       reaches outside [low, high].
-``granularity``        ``<n>`` or ``<low>-<high>``: the printed percentage is attainable with
-                       some n respondents in the range (item non-response makes an item's base
-                       smaller than the questionnaires returned; :mod:`ruralrev.stats.granularity`),
-                       and which n. Could fail only when some percentage at the printed
-                       precision fits no n of the range; the chance that a random one fails is
-                       the check's power (:func:`~ruralrev.stats.granularity.power`): a one-decimal
-                       value against n ≥ 1,000 cannot fail, a two-decimal one against
-                       1,100–1,160 fails with probability 3 %.
-``granularity_block``  ``<table block>|<n or range>``: the same for every percentage of a block
-                       of the paper's table, with the sizes up to 5,000 that fit. Inconsistent
-                       also when the sizes of the range that fit are all multiples of a much
-                       smaller one and shares of those sizes would be whole counts of it with
-                       probability below :data:`SMALLER_BASE` (:func:`~ruralrev.stats.granularity.smaller_base`):
-                       the block rests on a smaller base.
-``difference``         ``a;b;tolerance``: a stated difference of two stated amounts, tolerance
-                       relative (for "nearly", "about"). Could fail when some value at the
-                       claim's precision, ≥ 0, lies outside the tolerance band.
-``count_bound``        ``a;b;total``: counts of provinces in two groups whose relation the text
-                       leaves open — nested (a among b: a ≤ b ≤ total) or disjoint
-                       (a + b ≤ total); consistent when either reading fits. The claim is the
-                       count equal to its value; could fail when some count 0..total in its
-                       place fits neither reading.
-``official_order``     ``A>B``: a regional ordering set against the same ordering of
-                       population-weighted official rural income in the claim's year. Could
-                       fail: the official means could rank the regions the other way.
-``different_order``    ``A>B``: the official rural-income ordering of two regions set beside a
-                       regional ordering of *another* quantity (a governance index): shown, no
-                       verdict, since neither can confirm or contradict the other.
-``official_change``    ``code@weight|start|end|up`` (or ``down``): the weighted national value of
-                       an official indicator moved in the stated direction between two years.
-                       Computed with and without the provinces whose series has a flagged break
-                       (:mod:`ruralrev.data.breaks.flags`) between the two years; if the two disagree,
-                       "not checkable here". Could fail: the official series could move the
-                       other way.
-``official_gap``       ``a@wa>b@wb|year``: the weighted national value of ``a`` exceeds that of
-                       ``b`` in ``year`` (e.g. urban over rural income), with the count of
-                       provinces where it holds; computed with and without provinces flagged for
-                       a break into that year. Could fail: the official figures could put ``b``
-                       at or above ``a``.
-``different_concept``  ``<figure>|<year>``: the paper's figure and the official figure closest to
-                       it measure different things; both are shown, the verdict is "different
-                       concept" and neither can contradict the other.
-``implied_prior``      ``<later amount>``: a growth rate; the earlier amount it implies,
-                       value / (1 + g), is derived and shown; not checkable without the source.
-``none``               no check with the book's data; ``settle`` says what would do.
-
-A check with power below :data:`FOREGONE_POWER`, or whose ledger row says in ``foregone`` why no
-realistic figure would have failed it (urban above rural income in every province), could fail
-only in principle; the ledger counts it apart.
-
-Weighted national values are :math:`\\bar y = \\sum_i w_i y_i / \\sum_i w_i` over the provinces
-with both values (for a per-resident ratio weighted by its denominator, the ratio of the sums).
+A ledger row names a check kind (:data:`KINDS`) and its ``reference``; :func:`run` runs it and
+returns an :class:`Outcome`: the verdict, what the check found, and whether the check **could
+have failed**. The kinds are *internal* (:data:`INTERNAL`: the paper against its own numbers),
+*official* (:data:`OFFICIAL`: against the official panel, with and without the provinces flagged
+for a break) or make no comparison (:data:`NO_COMPARISON`). Each kind's ``reference`` syntax and
+could-fail rule: :func:`run`; weighted national values: :func:`national_figure`.
 
 References
 ----------
@@ -102,7 +40,18 @@ KINDS = INTERNAL + OFFICIAL + NO_COMPARISON
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one check found: verdict, result in words, whether it could have failed and why."""
+    """What one check found: verdict, result in words, whether it could have failed and why.
+
+    A check **could have failed** when some input the paper could have printed (the claim's value
+    anywhere on its printed-precision grid, within the quantity's own range, the comparison's
+    other terms as printed), or official figures other than those published, would have given
+    "inconsistent". A check that passes every such input is no evidence (``could_fail`` False);
+    the ledger counts it apart as *uninformative*. Checks that make no comparison (``none``,
+    ``implied_prior``, ``different_concept``) have ``could_fail`` None. A check with power below
+    :data:`FOREGONE_POWER`, or whose ledger row says in ``foregone`` why no realistic figure would
+    have failed it (urban above rural income in every province), could fail only in principle;
+    the ledger counts it apart.
+    """
 
     verdict: str  # consistent | inconsistent | not checkable here | different concept
     result: str
@@ -148,8 +97,12 @@ def _flagged(flags: pd.DataFrame | None, codes: list[str], after: int, until: in
 
 def national_figure(panel: pd.DataFrame, code: str, weight: str, year: int,
                     flags: pd.DataFrame | None = None, since: int | None = None) -> Figure:
-    """Weighted national value of ``code`` in ``year``, and the same without the provinces whose
-    series has a break flagged after ``since`` (default: the year before) up to ``year``."""
+    r"""Weighted national value of ``code`` in ``year``, and the same without the provinces whose
+    series has a break flagged after ``since`` (default: the year before) up to ``year``.
+
+    The weighted national value is :math:`\bar y = \sum_i w_i y_i / \sum_i w_i` over the provinces
+    with both values (for a per-resident ratio weighted by its denominator, the ratio of the sums).
+    """
     frame = panel[panel["year"] == year]
     if frame.empty:
         raise ValueError(f"{code}: no panel rows for {year}")
@@ -436,7 +389,64 @@ class Context:
 
 
 def run(row, ctx: Context) -> Outcome:
-    """Run the check of one ledger row (a namedtuple of the ledger's columns)."""
+    """Run the check of one ledger row (a namedtuple of the ledger's columns).
+
+    Notes
+    -----
+    Kinds, ``reference`` syntax and could-fail rule:
+
+    ``table``              ``<item prefix>``: the value equals the cell of the paper's own table
+                           whose item starts with it. Could fail: any other value at the printed
+                           precision would differ.
+    ``between``            ``low;high``: an overall figure lies between the group values it averages.
+                           Could fail when the quantity's range (0–100 for per cent, ≥ 0 otherwise)
+                           reaches outside [low, high].
+    ``granularity``        ``<n>`` or ``<low>-<high>``: the printed percentage is attainable with
+                           some n respondents in the range (item non-response makes an item's base
+                           smaller than the questionnaires returned; :mod:`ruralrev.stats.granularity`),
+                           and which n. Could fail only when some percentage at the printed
+                           precision fits no n of the range; the chance that a random one fails is
+                           the check's power (:func:`~ruralrev.stats.granularity.power`): a one-decimal
+                           value against n ≥ 1,000 cannot fail, a two-decimal one against
+                           1,100–1,160 fails with probability 3 %.
+    ``granularity_block``  ``<table block>|<n or range>``: the same for every percentage of a block
+                           of the paper's table, with the sizes up to 5,000 that fit. Inconsistent
+                           also when the sizes of the range that fit are all multiples of a much
+                           smaller one and shares of those sizes would be whole counts of it with
+                           probability below :data:`SMALLER_BASE` (:func:`~ruralrev.stats.granularity.smaller_base`):
+                           the block rests on a smaller base.
+    ``difference``         ``a;b;tolerance``: a stated difference of two stated amounts, tolerance
+                           relative (for "nearly", "about"). Could fail when some value at the
+                           claim's precision, ≥ 0, lies outside the tolerance band.
+    ``count_bound``        ``a;b;total``: counts of provinces in two groups whose relation the text
+                           leaves open — nested (a among b: a ≤ b ≤ total) or disjoint
+                           (a + b ≤ total); consistent when either reading fits. The claim is the
+                           count equal to its value; could fail when some count 0..total in its
+                           place fits neither reading.
+    ``official_order``     ``A>B``: a regional ordering set against the same ordering of
+                           population-weighted official rural income in the claim's year. Could
+                           fail: the official means could rank the regions the other way.
+    ``different_order``    ``A>B``: the official rural-income ordering of two regions set beside a
+                           regional ordering of *another* quantity (a governance index): shown, no
+                           verdict, since neither can confirm or contradict the other.
+    ``official_change``    ``code@weight|start|end|up`` (or ``down``): the weighted national value of
+                           an official indicator moved in the stated direction between two years.
+                           Computed with and without the provinces whose series has a flagged break
+                           (:mod:`ruralrev.data.breaks.flags`) between the two years; if the two disagree,
+                           "not checkable here". Could fail: the official series could move the
+                           other way.
+    ``official_gap``       ``a@wa>b@wb|year``: the weighted national value of ``a`` exceeds that of
+                           ``b`` in ``year`` (e.g. urban over rural income), with the count of
+                           provinces where it holds; computed with and without provinces flagged for
+                           a break into that year. Could fail: the official figures could put ``b``
+                           at or above ``a``.
+    ``different_concept``  ``<figure>|<year>``: the paper's figure and the official figure closest to
+                           it measure different things; both are shown, the verdict is "different
+                           concept" and neither can contradict the other.
+    ``implied_prior``      ``<later amount>``: a growth rate; the earlier amount it implies,
+                           value / (1 + g), is derived and shown; not checkable without the source.
+    ``none``               no check with the book's data; ``settle`` says what would do.
+    """
     if row.check not in _RUN:
         raise ValueError(f"claim {row.claim_id}: unknown check {row.check!r}")
     if row.check in ("table", "granularity_block") and ctx.table is None:

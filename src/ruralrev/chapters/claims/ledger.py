@@ -2,35 +2,10 @@
 
 A ledger is data (``data/papers/<paper>_claims.csv``), one row per statement a paper makes that
 numbers could check: every quantitative statement, and the qualitative ones official statistics
-reach (e.g. "farmers who already have meagre incomes"). Columns:
-
-``claim_id, paper_id, section``   the claim and where the paper makes it;
-``quote``                         a short phrase of the paper, verbatim (tests find it in that section);
-``statement``                     the claim in the book's words;
-``value, unit, year``             the number as printed (empty for a qualitative claim or a table block);
-``measures, source_named``        what the number measures, and the source the paper names;
-``check, reference``              the check kind and its argument (:mod:`ruralrev.chapters.claims.checks`);
-``evidence``                      ``direct`` when the check tests what the claim names, ``proxy`` when
-                                  it tests a related but different quantity (official income for a
-                                  governance index), empty when no comparison is made;
-``settle``                        what would settle a claim the book cannot check;
-``foregone``                      for a check that could fail only in principle, why no realistic
-                                  figure would have failed it (empty otherwise).
-
-:func:`run_checks` adds ``verdict``, ``result``, ``could_fail`` (True, False or missing), its
-``could_fail_reason`` and ``category``, the class the chapters' headline counts use:
-
-* **informative consistent / informative inconsistent** — a direct check that could have failed;
-  :class:`Headline` counts apart the *internal* ones (the paper against its own numbers:
-  :data:`~ruralrev.chapters.claims.checks.INTERNAL`) and the *external* ones (against official data);
-* **foregone** — a check that could fail only in principle: its power against a random input is
-  below :data:`~ruralrev.chapters.claims.checks.FOREGONE_POWER`, or the ledger's ``foregone`` says why no
-  realistic figure would have failed it;
-* **uninformative** — a check that could not have failed whatever the paper printed (a one-decimal
-  percentage against n ≥ 1,000): no evidence either way, counted apart;
-* **proxy** — a check that could have failed, against a related but different quantity;
-* **different concept** — an official figure set beside the paper's that measures something else;
-* **not checkable** — no comparison the book's data can make (or a break decides it).
+reach (e.g. "farmers who already have meagre incomes"). :func:`load_ledger` reads and checks it
+(its columns: the Notes there); :func:`run_checks` runs each row's check
+(:mod:`ruralrev.chapters.claims.checks`) and puts it in a class (the Notes there);
+:func:`headline` counts the classes and :func:`ledger_table` shows the checked ledger.
 """
 
 from __future__ import annotations
@@ -69,6 +44,23 @@ def load_ledger(paper: str, root: Path | None = None) -> pd.DataFrame:
         Naming the file and line: wrong columns, an unknown check, evidence that does not fit the
         kind (internal checks are direct; official ones direct or proxy; no-comparison kinds
         none), or duplicate claim ids.
+
+    Notes
+    -----
+    Columns:
+
+    ``claim_id, paper_id, section``   the claim and where the paper makes it;
+    ``quote``                         a short phrase of the paper, verbatim (tests find it in that section);
+    ``statement``                     the claim in the book's words;
+    ``value, unit, year``             the number as printed (empty for a qualitative claim or a table block);
+    ``measures, source_named``        what the number measures, and the source the paper names;
+    ``check, reference``              the check kind and its argument (:mod:`ruralrev.chapters.claims.checks`);
+    ``evidence``                      ``direct`` when the check tests what the claim names, ``proxy`` when
+                                      it tests a related but different quantity (official income for a
+                                      governance index), empty when no comparison is made;
+    ``settle``                        what would settle a claim the book cannot check;
+    ``foregone``                      for a check that could fail only in principle, why no realistic
+                                      figure would have failed it (empty otherwise).
     """
     path = Path(root or paths.PAPERS_DATA) / f"{paper}_claims.csv"
     ledger = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -121,6 +113,23 @@ def run_checks(ledger: pd.DataFrame, table: pd.DataFrame | None = None, panel: p
         Break flags (default: the snapshot's, :func:`ruralrev.data.breaks.flags.flags_for`).
     max_n : int, optional
         Largest sample size the granularity checks search (default 5,000).
+
+    Notes
+    -----
+    ``could_fail`` is True, False or missing, with its ``could_fail_reason``; ``category`` is the
+    class the chapters' headline counts use:
+
+    * **informative consistent / informative inconsistent** — a direct check that could have failed;
+      :class:`Headline` counts apart the *internal* ones (the paper against its own numbers:
+      :data:`~ruralrev.chapters.claims.checks.INTERNAL`) and the *external* ones (against official data);
+    * **foregone** — a check that could fail only in principle: its power against a random input is
+      below :data:`~ruralrev.chapters.claims.checks.FOREGONE_POWER`, or the ledger's ``foregone`` says why no
+      realistic figure would have failed it;
+    * **uninformative** — a check that could not have failed whatever the paper printed (a one-decimal
+      percentage against n ≥ 1,000): no evidence either way, counted apart;
+    * **proxy** — a check that could have failed, against a related but different quantity;
+    * **different concept** — an official figure set beside the paper's that measures something else;
+    * **not checkable** — no comparison the book's data can make (or a break decides it).
     """
     context = Context(table=table, panel=panel, flags=flags,
                       **({} if max_n is None else {"max_n": int(max_n)}))

@@ -1,4 +1,4 @@
-r"""Broadband in the provincial data: national rates, coverage, and the break flags handled visibly.
+"""Broadband in the provincial data: national rates, coverage, and the break flags handled visibly.
 
 The NBS internet indicators count *fixed-broadband subscriptions* (accounts) that the operators
 class as urban or rural, at year end. Per 100 residents of the same class they are a proxy of
@@ -7,27 +7,14 @@ and village institutions subscribe too, and the operators' "rural" is not the ce
 population of the denominator (see ``rural_broadband_per_100_rural_residents`` in
 :mod:`ruralrev.data.registry`). Mobile internet subscriptions are not split urban/rural.
 
-Functions
----------
-rural_broadband_national, national_series
-    The national (provincial-sum) rates for one year or several; the NBS side of the comparison
-    with CNNIC's rural internet penetration quoted by paper 002.
-population_weight
-    The population a per-resident digital indicator refers to (its weight in inequality measures
-    and weighted regressions), read from the indicator's registry tags.
-common_provinces, flagged_province_years, never_flagged_provinces, without_flagged
-    Coverage and the break flags of :mod:`ruralrev.data.breaks.flags` as analysis choices: the same provinces
-    in every year compared; flagged province-years dropped; only provinces never flagged.
-convergence_summary
-    Theil and Gini (with bootstrap intervals of their change), σ and β on several samples of provinces.
-broadband_flag_kinds
-    Each flagged change of urban or rural subscribers beside what the other class did, and the size
-    of the other class's offsetting move (``offset_size``: ``small``, ``matching``, ``large``).
-fe_variants, fe_grid, fe_summary, fe_tally
-    Two-way fixed-effects models with all province-years, without the flagged ones and on the
-    never-flagged provinces only (:func:`ruralrev.stats.regression.models.panel_fe`); in levels and logs, unweighted
-    and population-weighted; one summary row per model, and the counts of signs and of estimates
-    below a p-value level over them (the chapter words what the counts mean).
+* national rates: :func:`rural_broadband_national`, :func:`national_series`; the population a
+  per-resident indicator refers to: :func:`population_weight`;
+* coverage and the break flags of :mod:`ruralrev.data.breaks.flags` as analysis choices:
+  :func:`common_provinces`, :func:`flagged_province_years`, :func:`never_flagged_provinces`,
+  :func:`without_flagged`; each flagged change beside the other class's: :func:`broadband_flag_kinds`;
+* inequality, convergence and two-way fixed-effects models on those samples:
+  :func:`convergence_summary`, :func:`fe_variants`, :func:`fe_grid`, :func:`fe_summary`,
+  :func:`fe_tally` (counts only: the chapter words what they mean).
 """
 
 from __future__ import annotations
@@ -57,7 +44,8 @@ DIGITAL_OUTCOMES = [c for c in registry.codes(tag="digital") if "per_capita" in 
 
 def population_weight(code: str) -> str:
     """The resident population a per-resident indicator divides by: ``rural_population`` for an
-    indicator tagged ``rural``, ``urban_population`` for ``urban``, else ``total_population``.
+    indicator tagged ``rural``, ``urban_population`` for ``urban``, else ``total_population``
+    (read from the registry's tags); its weight in inequality measures and weighted regressions.
 
     >>> population_weight("rural_broadband_per_100_rural_residents")
     'rural_population'

@@ -1,24 +1,12 @@
-r"""Checks of the rural broadband convergence against the operators' reclassifications.
+"""Checks of the rural broadband convergence against the operators' reclassifications.
 
 An account moved between the operators' urban and rural classes changes the rural rate but not
 *total* subscriptions. Moving accounts into the rural class of a province with a low rural rate
 narrows the rural rate's spread across provinces with no change of take-up, and the total's spread
-does not move. Two checks follow from that, and one caution:
-
-* :func:`total_rate_inequality` — the population-weighted Theil T of total fixed-broadband
-  subscriptions per 100 residents beside that of the rural rate, and (with ``kinds``) of the rural
-  rate with every flagged change offset by urban subscribers undone (:func:`undo_offsets`).
-  A fall of the total's inequality is convergence that no reclassification can produce; it says
-  nothing about how much of the *rural* rate's fall is reclassification, because the total mixes
-  both classes. The undone rural rate answers that for the flagged reclassifications (not for
-  changes too small to be flagged):
-
-  .. math:: T = \sum_i \frac{p_i}{P}\frac{x_i}{\bar x}\ln\frac{x_i}{\bar x},\qquad
-            x_i = 100\,\frac{\text{subscriptions}_i}{\text{residents}_i}
-
-* :func:`selection_profile` — how the provinces never flagged differ from the flagged ones at the
-  start (median rate) and over the window (median log growth). The quality rule flags changes
-  that outrun the province's history, so "never flagged" is a sample selected on the outcome.
+does not move. Two checks follow from that, and one caution: :func:`total_rate_inequality` sets
+the inequality of the total rate, and of the rural rate with the flagged reclassifications undone
+(:func:`undo_offsets`), beside that of the rural rate; :func:`selection_profile` shows how the
+provinces never flagged, a sample selected on the outcome, differ from the flagged ones.
 
 References
 ----------
@@ -86,10 +74,18 @@ def _theil(part: pd.DataFrame, year: int, name: str, rate, weight: str) -> float
 
 def total_rate_inequality(panel: pd.DataFrame, provinces, start: int, end: int,
                           kinds: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Theil T of the rural rate (weights: rural population) and of the total rate (total
+    r"""Theil T of the rural rate (weights: rural population) and of the total rate (total
     subscriptions per 100 residents; weights: total population) in ``start`` and ``end`` on
     ``provinces``; with ``kinds``, also of the rural rate with the flagged offsets undone
     (:func:`undo_offsets`).
+
+    .. math:: T = \sum_i \frac{p_i}{P}\frac{x_i}{\bar x}\ln\frac{x_i}{\bar x},\qquad
+              x_i = 100\,\frac{\text{subscriptions}_i}{\text{residents}_i}
+
+    A fall of the total's inequality is convergence that no reclassification can produce; it says
+    nothing about how much of the *rural* rate's fall is reclassification, because the total mixes
+    both classes. The undone rural rate answers that for the flagged reclassifications (not for
+    changes too small to be flagged).
 
     Returns
     -------
@@ -112,7 +108,10 @@ def total_rate_inequality(panel: pd.DataFrame, provinces, start: int, end: int,
 def selection_profile(panel: pd.DataFrame, code: str, provinces, never, start: int, end: int) -> pd.DataFrame:
     """Median starting value of ``code`` and median log growth ``start``–``end`` of the never-flagged
     provinces (``never``) and the flagged others among ``provinces``. Rows ``never flagged`` and
-    ``flagged``; columns ``provinces``, ``median_first``, ``median_growth``."""
+    ``flagged``; columns ``provinces``, ``median_first``, ``median_growth``.
+
+    The quality rule flags changes that outrun the province's history, so "never flagged" is a
+    sample selected on the outcome; this shows how it differs at the start and over the window."""
     wide = panel[panel["year"].isin([start, end])].pivot(index="province", columns="year", values=code)
     wide = wide.loc[list(provinces)]
     growth = np.log(wide[end] / wide[start])

@@ -1,27 +1,11 @@
 r"""The composition effect: how the rural/all-residents income ratio moves with urbanization alone.
 
-All-residents per-capita income is a weighted mean of the urban and rural figures,
-
-.. math:: y_a = s\,y_u + (1-s)\,y_r,
-
-with *s* the urban share of the household survey's weights (close to, but not equal to, the
-urban share of resident population: :func:`ruralrev.data.official.urban_income_share_estimate`). The ratio
-:math:`R = y_r / y_a` therefore changes when *s* changes even if neither urban nor rural income
-does:
-
-.. math::
-
-    \left.\frac{\partial R}{\partial s}\right|_{y_u,\,y_r}
-    = -\frac{y_r\,(y_u - y_r)}{y_a^2} = -R\,\frac{y_u - y_r}{y_a},
-
-negative whenever urban income exceeds rural income. A regression of *R* on the urbanization rate
-picks up this accounting term besides anything urbanization does to incomes; this module computes
-its size province by province (per percentage point of urbanization, i.e. divided by 100) where the
-official urban income exists, to set beside a coefficient.
-
-Two evaluations: at the survey's own mix (the observed :math:`y_a`, which needs no *s*) and at
-resident-population shares (:math:`y_a` rebuilt with *s* = urbanization rate / 100). They differ
-by how far the survey weights are from the population shares.
+All-residents per-capita income is a weighted mean of the urban and rural figures, so the ratio of
+rural to all-residents income changes when the urban share changes even if neither urban nor
+rural income does. A regression of the ratio on the urbanization rate picks up this accounting
+term besides anything urbanization does to incomes. :func:`composition_effect` computes its size
+province by province where the official urban income exists (the derivation in its Notes), and
+:func:`mix_test` and :func:`compare` set a regression coefficient beside it.
 
 References
 ----------
@@ -85,8 +69,8 @@ class CompositionEffect:
 
 def composition_effect(panel: pd.DataFrame, weight: str | None = None, years=None,
                        urban: str = "urban_income") -> CompositionEffect:
-    """The composition effect of urbanization on the rural/all-residents income ratio, per
-    percentage point, for every province-year with an official urban income (see the module notes).
+    r"""The composition effect of urbanization on the rural/all-residents income ratio, per
+    percentage point, for every province-year with an official urban income (see the Notes).
 
     Parameters
     ----------
@@ -97,6 +81,31 @@ def composition_effect(panel: pd.DataFrame, weight: str | None = None, years=Non
         Column weighting the mean effect (e.g. ``rural_population``, as in a weighted regression).
     years : iterable of int, optional
         Restrict to these years.
+
+    Notes
+    -----
+    All-residents per-capita income is a weighted mean of the urban and rural figures,
+
+    .. math:: y_a = s\,y_u + (1-s)\,y_r,
+
+    with *s* the urban share of the household survey's weights (close to, but not equal to, the
+    urban share of resident population: :func:`ruralrev.data.official.urban_income_share_estimate`). The ratio
+    :math:`R = y_r / y_a` therefore changes when *s* changes even if neither urban nor rural income
+    does:
+
+    .. math::
+
+        \left.\frac{\partial R}{\partial s}\right|_{y_u,\,y_r}
+        = -\frac{y_r\,(y_u - y_r)}{y_a^2} = -R\,\frac{y_u - y_r}{y_a},
+
+    negative whenever urban income exceeds rural income. A regression of *R* on the urbanization rate
+    picks up this accounting term besides anything urbanization does to incomes; this function computes
+    its size province by province (per percentage point of urbanization, i.e. divided by 100) where the
+    official urban income exists, to set beside a coefficient.
+
+    Two evaluations: at the survey's own mix (the observed :math:`y_a`, which needs no *s*) and at
+    resident-population shares (:math:`y_a` rebuilt with *s* = urbanization rate / 100). They differ
+    by how far the survey weights are from the population shares.
     """
     chosen = panel if years is None else panel[panel["year"].isin(list(years))]
     columns = ["province", "year", "rural_income", urban, "all_income", "urbanization_rate"] + ([weight] if weight else [])

@@ -1,71 +1,13 @@
 r"""Year-on-year breaks in the published series: flagged at build, never corrected.
 
-The snapshot builder runs :func:`detect` on every published value (all years, all series). For a
-province :math:`i` and consecutive years :math:`t-1, t` with both values positive, let
-
-.. math::
-
-    d_{it} = \ln\frac{x_{it}}{x_{i,t-1}}, \qquad
-    m_{it} = \operatorname{median}_{s \ne t} d_{is}, \qquad
-    r_{it} = \ln\frac{\sum_{j \ne i} x_{jt}}{\sum_{j \ne i} x_{j,t-1}}, \qquad
-    n_t = \ln\frac{\sum_j x_{jt}}{\sum_j x_{j,t-1}},
-
-the province's change, its own typical change (median of its other year-on-year changes; the rest
-of the country's change when it has fewer than two), the change of the rest of the country (sums
-over the other provinces publishing both years; for per-capita series, of their unweighted mean)
-and the national change (reported, not used by the rules). Year :math:`t` is a **national break**
-for province :math:`i` when :math:`r_{it}` departs from the median of :math:`r_{is}, s \ne t` by
-more than :math:`\tau` in that year alone (not in year :math:`t-1` or :math:`t+1`: a run of
-unusual years is a change of trend, such as the early growth of mobile traffic, not a break).
-The rest of the country, not the whole, so that one province's slip cannot make a national break.
-
-That aggregate test misses a redefinition that moves many provinces but the total little (large
-provinces change less, or changes offset). So year :math:`t` is also a national break (a
-**shared break**) when a share of at least :math:`\pi` = :data:`SHARE` = 1/4 of the
-:math:`N_t \ge 10` provinces publishing both years left their own history together, in one
-direction,
-
-.. math::
-
-    u^{+}_t = \frac{1}{N_t}\sum_i \mathbf 1[d_{it} - m_{it} > \tau], \qquad
-    u^{-}_t = \frac{1}{N_t}\sum_i \mathbf 1[d_{it} - m_{it} < -\tau], \qquad
-    u^{\pm}_t \ge \pi,
-
-and :math:`u^{\pm}_{t-1} < \pi`, :math:`u^{\pm}_{t+1} < \pi` in that same direction (a run in one
-direction is again a change of trend; a fall followed by a rise is two breaks). Without a break a
-province leaves its own history by more than :math:`\tau` rarely and for its own reasons: in the
-published series at most 16 % of the provinces do so in any year outside the shared breaks and
-the trend runs, against 35–45 % in the rural-electricity years 2020, 2022 and 2023 (the aggregate
-test saw only 2020; in 2023 the rest of the country rose by about 0.19 log points against a typical
-0.01–0.03, under :math:`\tau`, while 12 provinces rose 26–104 %). The early growth of mobile traffic
-(2017–2019) and of rural broadband (2017–2018), and the slowdown of mobile traffic (2022–2024), are
-same-direction runs and stay trend changes.
-
-Rules, with :math:`\tau` = :data:`TAU` = 0.2 log points (a change about 20 % away from the usual):
-
-``province-break`` (flag)
-    :math:`|d_{it} - m_{it}| > \tau` and :math:`|d_{it} - r_{it}| > \tau`: the province moved unlike
-    its own history *and* unlike the rest of the country (a revision, a redefinition, an error).
-``national-break`` (flag)
-    :math:`|d_{it} - m_{it}| > \tau` in a national-break year (aggregate or shared): the province
-    shares a break of the whole series (e.g. rural electricity 2020, national −34.5 %; 2022, −1.7 %,
-    and 2023, +20.8 %, shared breaks).
-``extreme`` (error: the build stops)
-    :math:`|d_{it} - m_{it}| > \ln 5` and :math:`|d_{it} - r_{it}| > \ln 5` in a year that is not a
-    national break — a factor of five that nothing else in the country shares, as a ×10 or ÷10
-    slip produces — or an isolated spike, a value more than 5 times (or less than 1/5 of) both of
-    its neighbours. A figure that is truly printed so can be accepted in :data:`ACCEPTED`, with
-    the reason.
-
-``swapped-years`` (flag)
-    two adjacent years whose values look exchanged across the provinces (a pair that jumps and
-    returns): see :mod:`ruralrev.data.breaks.swaps`.
-
-Flags go to ``data/official/quality.csv`` (one row per flagged change; see :data:`COLUMNS`), which
-the data chapter shows and analyses read with :func:`load_flags`, :func:`flagged_series` and
-:func:`flags_for` (a derived indicator inherits the flags of the published series in its
-formula). The rule finds breaks; whether a break is a revision, a new definition or real change
-is for the reader of the flag to judge.
+The snapshot builder runs :func:`detect` on every published value (all years, all series); a
+change unlike the province's own history and the rest of the country, or shared by a break of
+the whole series (:func:`changes`), is flagged, a ×10 slip stops the build, and two exchanged
+years are flagged by :mod:`ruralrev.data.breaks.swaps`. Flags go to ``data/official/quality.csv``
+(one row per flagged change; see :data:`COLUMNS`), which the data chapter shows and analyses read
+with :func:`load_flags`, :func:`flagged_series` and :func:`flags_for` (a derived indicator
+inherits the flags of the published series in its formula). The rule finds breaks; whether a
+break is a revision, a new definition or real change is for the reader of the flag to judge.
 
 References
 ----------
@@ -162,10 +104,52 @@ def exempted_runs(observations: pd.DataFrame) -> pd.DataFrame:
 
 
 def changes(observations: pd.DataFrame) -> pd.DataFrame:
-    """Every consecutive-year change of every series and province, with the references of the rules.
+    r"""Every consecutive-year change of every series and province, with the references of the rules.
 
     Columns: series, province, year_from, year_to, value_from, value_to (printed text), d, own,
     rest, national, national_typical (log changes), national_break (bool), file, line (of value_to).
+
+    Notes
+    -----
+    For a province :math:`i` and consecutive years :math:`t-1, t` with both values positive, let
+
+    .. math::
+
+        d_{it} = \ln\frac{x_{it}}{x_{i,t-1}}, \qquad
+        m_{it} = \operatorname{median}_{s \ne t} d_{is}, \qquad
+        r_{it} = \ln\frac{\sum_{j \ne i} x_{jt}}{\sum_{j \ne i} x_{j,t-1}}, \qquad
+        n_t = \ln\frac{\sum_j x_{jt}}{\sum_j x_{j,t-1}},
+
+    the province's change, its own typical change (median of its other year-on-year changes; the rest
+    of the country's change when it has fewer than two), the change of the rest of the country (sums
+    over the other provinces publishing both years; for per-capita series, of their unweighted mean)
+    and the national change (reported, not used by the rules). Year :math:`t` is a **national break**
+    for province :math:`i` when :math:`r_{it}` departs from the median of :math:`r_{is}, s \ne t` by
+    more than :math:`\tau` = :data:`TAU` in that year alone (not in year :math:`t-1` or :math:`t+1`: a run of
+    unusual years is a change of trend, such as the early growth of mobile traffic, not a break).
+    The rest of the country, not the whole, so that one province's slip cannot make a national break.
+
+    That aggregate test misses a redefinition that moves many provinces but the total little (large
+    provinces change less, or changes offset). So year :math:`t` is also a national break (a
+    **shared break**) when a share of at least :math:`\pi` = :data:`SHARE` = 1/4 of the
+    :math:`N_t \ge 10` provinces publishing both years left their own history together, in one
+    direction,
+
+    .. math::
+
+        u^{+}_t = \frac{1}{N_t}\sum_i \mathbf 1[d_{it} - m_{it} > \tau], \qquad
+        u^{-}_t = \frac{1}{N_t}\sum_i \mathbf 1[d_{it} - m_{it} < -\tau], \qquad
+        u^{\pm}_t \ge \pi,
+
+    and :math:`u^{\pm}_{t-1} < \pi`, :math:`u^{\pm}_{t+1} < \pi` in that same direction (a run in one
+    direction is again a change of trend; a fall followed by a rise is two breaks). Without a break a
+    province leaves its own history by more than :math:`\tau` rarely and for its own reasons: in the
+    published series at most 16 % of the provinces do so in any year outside the shared breaks and
+    the trend runs, against 35–45 % in the rural-electricity years 2020, 2022 and 2023 (the aggregate
+    test saw only 2020; in 2023 the rest of the country rose by about 0.19 log points against a typical
+    0.01–0.03, under :math:`\tau`, while 12 provinces rose 26–104 %). The early growth of mobile traffic
+    (2017–2019) and of rural broadband (2017–2018), and the slowdown of mobile traffic (2022–2024), are
+    same-direction runs and stay trend changes.
     """
     obs = observations.assign(number=observations["value"].astype(float), year=observations["year"].astype(int))
     obs = obs[obs["number"] > 0]
@@ -222,12 +206,35 @@ def _pct(log_change: float) -> str:
 
 
 def detect(observations: pd.DataFrame) -> pd.DataFrame:
-    """The break flags of ``observations`` (text columns :data:`COLUMNS`, sorted as the registry).
+    r"""The break flags of ``observations`` (text columns :data:`COLUMNS`, sorted as the registry).
 
     Raises
     ------
     QualityError
         On the first ``extreme`` change (file, line, value, rule), unless listed in :data:`ACCEPTED`.
+
+    Notes
+    -----
+    Rules, with :math:`\tau` = :data:`TAU` = 0.2 log points (a change about 20 % away from the
+    usual), and :math:`d, m, r` and the national breaks as in :func:`changes`:
+
+    ``province-break`` (flag)
+        :math:`|d_{it} - m_{it}| > \tau` and :math:`|d_{it} - r_{it}| > \tau`: the province moved unlike
+        its own history *and* unlike the rest of the country (a revision, a redefinition, an error).
+    ``national-break`` (flag)
+        :math:`|d_{it} - m_{it}| > \tau` in a national-break year (aggregate or shared): the province
+        shares a break of the whole series (e.g. rural electricity 2020, national −34.5 %; 2022, −1.7 %,
+        and 2023, +20.8 %, shared breaks).
+    ``extreme`` (error: the build stops)
+        :math:`|d_{it} - m_{it}| > \ln 5` and :math:`|d_{it} - r_{it}| > \ln 5` in a year that is not a
+        national break — a factor of five that nothing else in the country shares, as a ×10 or ÷10
+        slip produces — or an isolated spike, a value more than 5 times (or less than 1/5 of) both of
+        its neighbours. A figure that is truly printed so can be accepted in :data:`ACCEPTED`, with
+        the reason.
+
+    ``swapped-years`` (flag)
+        two adjacent years whose values look exchanged across the provinces (a pair that jumps and
+        returns): see :mod:`ruralrev.data.breaks.swaps`.
     """
     for row in _spikes(observations).itertuples():
         if (row.indicator, row.province, row.year) not in ACCEPTED:

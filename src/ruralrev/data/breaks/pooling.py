@@ -272,7 +272,19 @@ def _default_flags_of(code: str) -> pd.DataFrame:
 
 def pool_years(panel: pd.DataFrame, indicators, year: int, rule: str = "comparable",
                flags_of: Callable[[str], pd.DataFrame] | None = None) -> tuple[int, ...]:
-    """The years an index of ``indicators`` may pool with ``year``, by ``rule`` (module notes).
+    """The years an index of ``indicators`` may pool with ``year``, by ``rule``.
+
+    Always within the years in which every indicator covers every province, and always the run
+    that holds the ranked year. The rules:
+
+    ``"comparable"``
+        no flagged break of any input series, national or provincial, falls inside the pool
+        (:func:`comparable_years` on all flags);
+    ``"national"``
+        only national breaks (rule ``national-break``: every province changes together) cut the
+        pool; single-province revisions are ignored;
+    ``"all"``
+        every complete year, breaks ignored (the literature's usual recipe).
 
     Parameters
     ----------

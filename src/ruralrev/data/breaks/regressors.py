@@ -54,6 +54,10 @@ class RegressorBreaks:
 def regressor_breaks(regressors: list[str], years, flags: pd.DataFrame | None = None) -> RegressorBreaks:
     """Which of ``regressors`` carry break flags in ``years``, and how many.
 
+    A flag counts for a model when the model compares years on both sides of it: the last year on
+    the old footing (``year_from``) is not before the model's first year and the first on the new
+    (``year_to``) not after its last (a model on 2016–2018 and 2020 spans a 2019→2020 break).
+
     Parameters
     ----------
     regressors : list of str

@@ -5,29 +5,8 @@ way round, passes every per-value check: each number is plausible, only the orde
 growing series it shows as a jump in year :math:`t` and a fall back in :math:`t+1` in every province
 (rural income: +11 %, −5 %, +11 % around a usual +6 %); the year-on-year break rules
 (:mod:`ruralrev.data.breaks.flags`) miss it, since each change stays within :math:`\tau` of the usual.
-
-The test, for a series, a province :math:`i` and adjacent years :math:`t, t+1` (:func:`swap_table`):
-with :math:`L_s = \ln x_{is}` and :math:`m_i` the province's median year-on-year change outside the
-changes into :math:`t`, :math:`t+1` and :math:`t+2` (all its changes when fewer than two are left),
-
-.. math::
-
-    c_i = |L_t - L_{t-1} - m_i| + |L_{t+1} - L_t - m_i| + |L_{t+2} - L_{t+1} - m_i|, \qquad
-    c'_i = |L_{t+1} - L_{t-1} - m_i| + |L_t - L_{t+1} - m_i| + |L_{t+2} - L_t - m_i|,
-
-the distance of the three changes from the usual as printed and with the two years exchanged (a
-term whose year is missing is left out, at least one of :math:`t-1` and :math:`t+2` is needed). The
-pair :math:`(t, t+1)` is **swapped-years** when at least :data:`SWAP_SHARE` = 80 % of the
-:math:`N \ge 10` provinces with these years fit better exchanged (:math:`c'_i < c_i`). Province
-series move for their own reasons, so a few provinces always fit better exchanged: in the committed
-data at most 65 % in any pair (all-residents consumption 2019/2020, around the 2020 fall), against
-94–100 % when two years of rural income or rural population are exchanged in the exports. A flat
-series (sown area, grain output) exchanged moves too little to be told apart; its swap is also
-the least harmful.
-
-The flag is one row per province that fits better exchanged, in the columns of ``quality.csv``
-(``year_from`` = :math:`t`, ``year_to`` = :math:`t+1`, ``change_pct`` the printed change between
-them, ``typical_change_pct`` :math:`m_i`); :func:`swapped_pairs` summarises them for the data page.
+:func:`swap_table` measures how much better each province fits with two years exchanged,
+:func:`swapped_years` flags the pairs, and :func:`swapped_pairs` summarises them for the data page.
 """
 
 from __future__ import annotations
@@ -53,11 +32,25 @@ def _pct(log_change: float) -> str:
 
 
 def swap_table(observations: pd.DataFrame) -> pd.DataFrame:
-    """For every series, province and adjacent pair of years: the costs as printed and exchanged.
+    r"""For every series, province and adjacent pair of years: the costs as printed and exchanged.
 
     Columns: series, province, year (:math:`t`), printed, exchanged (:math:`c_i`, :math:`c'_i`),
     own (:math:`m_i`), change (log change from :math:`t` to :math:`t+1`), national (log change of the
     provinces' sum), prefers (:math:`c'_i < c_i`), share (of the pair's provinces that prefer), n.
+
+    Notes
+    -----
+    The test, for a series, a province :math:`i` and adjacent years :math:`t, t+1`: with
+    :math:`L_s = \ln x_{is}` and :math:`m_i` the province's median year-on-year change outside the
+    changes into :math:`t`, :math:`t+1` and :math:`t+2` (all its changes when fewer than two are left),
+
+    .. math::
+
+        c_i = |L_t - L_{t-1} - m_i| + |L_{t+1} - L_t - m_i| + |L_{t+2} - L_{t+1} - m_i|, \qquad
+        c'_i = |L_{t+1} - L_{t-1} - m_i| + |L_t - L_{t+1} - m_i| + |L_{t+2} - L_t - m_i|,
+
+    the distance of the three changes from the usual as printed and with the two years exchanged (a
+    term whose year is missing is left out, at least one of :math:`t-1` and :math:`t+2` is needed).
     """
     obs = observations.assign(x=observations["value"].astype(float), year=observations["year"].astype(int))
     frames = []
@@ -98,7 +91,23 @@ def swap_table(observations: pd.DataFrame) -> pd.DataFrame:
 
 
 def swapped_years(observations: pd.DataFrame) -> pd.DataFrame:
-    """The ``swapped-years`` flags of ``observations`` (see the module notes), columns as ``quality.csv``."""
+    r"""The ``swapped-years`` flags of ``observations``, columns as ``quality.csv``.
+
+    Notes
+    -----
+    The pair :math:`(t, t+1)` is **swapped-years** when at least :data:`SWAP_SHARE` = 80 % of the
+    :math:`N \ge 10` provinces with these years fit better exchanged (:math:`c'_i < c_i`, the costs of
+    :func:`swap_table`). Province series move for their own reasons, so a few provinces always fit
+    better exchanged: in the committed data at most 65 % in any pair (all-residents consumption
+    2019/2020, around the 2020 fall), against 94–100 % when two years of rural income or rural
+    population are exchanged in the exports. A flat
+    series (sown area, grain output) exchanged moves too little to be told apart; its swap is also
+    the least harmful.
+
+    The flag is one row per province that fits better exchanged, in the columns of ``quality.csv``
+    (``year_from`` = :math:`t`, ``year_to`` = :math:`t+1`, ``change_pct`` the printed change between
+    them, ``typical_change_pct`` :math:`m_i`).
+    """
     table = swap_table(observations)
     chosen = table[(table["n"] >= SWAP_MIN_PROVINCES) & (table["share"] >= SWAP_SHARE) & table["prefers"]]
     rows = pd.DataFrame({"series": chosen["series"], "province": chosen["province"],

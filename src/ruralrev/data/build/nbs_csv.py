@@ -1,35 +1,12 @@
 """Reader for CSV exports of the NBS database (data.stats.gov.cn), as users really download them.
 
-What the reader copes with (all seen in real exports):
-
-* encodings: UTF-8 with a byte-order mark, or GBK;
-* header lines ``数据库：<database>``, optionally ``指标：<indicator> (<unit>)``, ``时间：<range>``;
-  without a ``指标：`` line a one-indicator table takes indicator and unit from the file name,
-  e.g. ``农村居民人均可支配收入 (元).csv``;
-* three layouts, told apart by the table header:
-
-  - ``地区`` + years: provinces as rows, years as columns (one indicator);
-  - ``地区`` + indicators: provinces as rows, indicators as columns (one year, from ``时间：``);
-  - ``指标`` + years: indicators as rows, years as columns (one file per province, the province
-    named by the file; or a national table when the database is ``年度数据``);
-
-* cells separated by a tab and a comma, or a comma alone; a trailing separator; empty cells for
-  years not yet published; footnote lines (``注：``…) and the closing ``数据来源：国家统计局``.
-
-The reader also returns every row it saw (empty ones included) and the line of the closing source
-line, so that the snapshot builder can tell "not published" (a row printed with empty cells) from
-"missing" (no row, or an export cut short before its closing line).
-
-**Years.** The year columns of a years layout must be one consecutive run, each year once, in the
-order NBS prints them (descending; ascending is read too), and match the span the export declares
-on its ``时间：`` line (``时间：2016年-2025年``, or one year): a deleted column, a relabelled header
-(``2023年`` printed ``2013年``), a year printed twice or out of order is an error naming the header
-line and what is wrong (:func:`check_years`). A one-year table's ``时间：`` line must name one year.
-
-Anything else — an unknown layout, a bad header, a cell that is neither a number nor empty, an
-unknown province, the same cell twice — raises :class:`ExportError` naming the file, the line and
-the value. Values are kept as the exact text printed in the export (no float round trip), so a
-snapshot written from them is byte-identical on every rebuild.
+:func:`read_export` parses one export into its header and a long table of cells, coping with
+everything seen in real exports (two encodings, optional header lines, three layouts, two kinds
+of separator, footnotes: its Notes list them). Values are kept as the exact text printed; every
+row the reader saw and the export's closing source line come back too, so that the snapshot
+builder can tell "not published" from "missing". The year columns must be the span the export
+declares (:func:`check_years`); anything else unexpected raises :class:`ExportError` naming the
+file, the line and the value.
 """
 
 from __future__ import annotations
@@ -171,6 +148,39 @@ def read_export(path: Path | str, *, year: int | None = None, label: str | None 
         ``cells`` has one row per non-empty cell: ``province`` (English; ``"China"`` for a
         national table), ``year``, ``indicator`` and ``unit`` (Chinese, as printed), ``value``
         (the printed text) and ``line`` (1-based line in the file).
+
+    Notes
+    -----
+    What the reader copes with (all seen in real exports):
+
+    * encodings: UTF-8 with a byte-order mark, or GBK;
+    * header lines ``数据库：<database>``, optionally ``指标：<indicator> (<unit>)``, ``时间：<range>``;
+      without a ``指标：`` line a one-indicator table takes indicator and unit from the file name,
+      e.g. ``农村居民人均可支配收入 (元).csv``;
+    * three layouts, told apart by the table header:
+
+      - ``地区`` + years: provinces as rows, years as columns (one indicator);
+      - ``地区`` + indicators: provinces as rows, indicators as columns (one year, from ``时间：``);
+      - ``指标`` + years: indicators as rows, years as columns (one file per province, the province
+        named by the file; or a national table when the database is ``年度数据``);
+
+    * cells separated by a tab and a comma, or a comma alone; a trailing separator; empty cells for
+      years not yet published; footnote lines (``注：``…) and the closing ``数据来源：国家统计局``.
+
+    The reader also returns every row it saw (empty ones included) and the line of the closing source
+    line, so that the snapshot builder can tell "not published" (a row printed with empty cells) from
+    "missing" (no row, or an export cut short before its closing line).
+
+    **Years.** The year columns of a years layout must be one consecutive run, each year once, in the
+    order NBS prints them (descending; ascending is read too), and match the span the export declares
+    on its ``时间：`` line (``时间：2016年-2025年``, or one year): a deleted column, a relabelled header
+    (``2023年`` printed ``2013年``), a year printed twice or out of order is an error naming the header
+    line and what is wrong (:func:`check_years`). A one-year table's ``时间：`` line must name one year.
+
+    Anything else — an unknown layout, a bad header, a cell that is neither a number nor empty, an
+    unknown province, the same cell twice — raises :class:`ExportError` naming the file, the line and
+    the value. Values are kept as the exact text printed in the export (no float round trip), so a
+    snapshot written from them is byte-identical on every rebuild.
     """
     path = Path(path)
     name = label or str(path)

@@ -1,21 +1,9 @@
 """Reader for the NBS data site's provincial "main internet indicators", saved as JSON inside a CSV.
 
-The file (``nbs-exports/digital/分省互联网主要指标_多年期_原始抓取.csv``) is what a download script
-stored, unedited: a UTF-8-BOM CSV with columns ``省份名称,省份代码,JSON数据``, one row per province,
-the third cell being the site's JSON answer::
-
-    {"success": true, "data": [{"code": "2024YY", "name": "2024年",
-                                "values": [{"i_showname": "农村宽带接入用户 (万户) ", "du_name": "万户",
-                                            "accuracy": "1", "value": "81.1", ...}, ...]}, ...]}
-
-What the reader checks, each failure one :class:`ruralrev.data.build.nbs_csv.ExportError` naming file, line and
-value: the header; every province once (a province missing from the file stops the build), its
-name known and its 12-digit code equal to its GB/T 2260 code; the JSON well formed and a success;
-year codes ``YYYYYY``; each indicator's name and unit (from ``i_showname``, trailing space and
-all) known to :mod:`ruralrev.data.registry` (a registry series or :data:`~ruralrev.data.registry.NOT_USED`)
-and its unit equal to ``du_name``; each value a number with at most ``accuracy`` decimals, or the
-empty string, which means "not published" (all of 2025; Shanghai's rural broadband 2016–2018).
-Values stay the printed text, as in :mod:`ruralrev.data.build.nbs_csv`.
+The file (``nbs-exports/digital/分省互联网主要指标_多年期_原始抓取.csv``) is what a download script stored,
+unedited: one row per province, the site's JSON answer in its third cell. :func:`read_json_export`
+checks it (the file's form and every check: its Notes) and returns the long table of
+:mod:`ruralrev.data.build.nbs_csv`, values kept as the printed text.
 """
 
 from __future__ import annotations
@@ -94,6 +82,26 @@ def read_json_export(path: Path | str, *, label: str | None = None) -> Export:
         ``cells``: ``province``, ``year``, ``indicator``, ``unit`` (as printed), ``value`` (text),
         ``line`` and ``file``, one row per published value (series of the registry and those
         listed in :data:`ruralrev.data.registry.NOT_USED` alike; the builder picks its series).
+
+    Notes
+    -----
+    The file (``nbs-exports/digital/分省互联网主要指标_多年期_原始抓取.csv``) is what a download script
+    stored, unedited: a UTF-8-BOM CSV with columns ``省份名称,省份代码,JSON数据``, one row per province,
+    the third cell being the site's JSON answer::
+
+        {"success": true, "data": [{"code": "2024YY", "name": "2024年",
+                                    "values": [{"i_showname": "农村宽带接入用户 (万户) ", "du_name": "万户",
+                                                "accuracy": "1", "value": "81.1", ...}, ...]}, ...]}
+
+    What the reader checks, each failure one :class:`ruralrev.data.build.nbs_csv.ExportError` naming
+    file, line and value: the header; every province once (a province missing from the file stops
+    the build), its name known and its 12-digit code equal to its GB/T 2260 code; the JSON well
+    formed and a success; year codes ``YYYYYY``; each indicator's name and unit (from
+    ``i_showname``, trailing space and all) known to :mod:`ruralrev.data.registry` (a registry
+    series or :data:`~ruralrev.data.registry.NOT_USED`) and its unit equal to ``du_name``; each
+    value a number with at most ``accuracy`` decimals, or the empty string, which means "not
+    published" (all of 2025; Shanghai's rural broadband 2016–2018). Values stay the printed text, as
+    in :mod:`ruralrev.data.build.nbs_csv`.
     """
     path = Path(path)
     name = label or str(path)

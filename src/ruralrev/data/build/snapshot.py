@@ -1,30 +1,11 @@
 """Building the official-statistics snapshot from the raw exports: ``ruralrev data build --raw …``.
 
 :func:`build_snapshot` reads every published series of :mod:`ruralrev.data.registry` from its raw
-files (each checked against ``MANIFEST.tsv``; :mod:`ruralrev.data.build.sources`, :mod:`ruralrev.data.build.nbs_json`,
-:mod:`ruralrev.data.build.yearbook`), runs the gates — completeness, declared-export identities, the broadband
-accounting identity, the yearbook cross-check, the quality rules of :mod:`ruralrev.data.breaks.flags` —
-resolves cells that two exports print differently by :data:`~ruralrev.data.build.descriptor.CONFLICT_RULE`,
-derives the registry's indicators and writes:
-
-=================================  ===============================================================
-``official/observations.csv``      every published value as printed, with unit, file and line
-``official/panel.csv``             the province-year panel 2016–2024, registry columns in order
-``official/conflicts.csv``         every cell two exports disagree on, and which value was kept
-``official/national.csv``          national totals (NBS 年度数据)
-``official/urban_income_yearbook.csv``  official urban income 2016–2018 and 2020, source per row
-``official/quality.csv``           year-on-year breaks flagged (not corrected)
-``official/provinces.csv``         names, GB/T 2260 codes, NBS regions
-``official/datapackage.json``      the descriptor (:mod:`ruralrev.data.build.descriptor`)
-=================================  ===============================================================
-
-Nothing is written unless every gate passes, and the snapshot is replaced as a whole: the new
-``official/`` folder is written and validated in a staging folder beside it (``data/.snapshot-…``),
-then exchanged with the old one in a single rename (:func:`ruralrev.core.files.replace_folder`), so
-an interrupt leaves the old snapshot or the new one, never a mix. A staging folder left by a build
-that was killed is removed by the next build (:func:`ruralrev.core.files.remove_abandoned_folders`).
-Values keep their printed text and every table is sorted, so a rebuild from the same raw files is
-byte-identical.
+files, runs the gates (completeness, identities, the yearbook cross-check, the quality rules of
+:mod:`ruralrev.data.breaks.flags`), resolves cells that two exports print differently, derives
+the registry's indicators and writes ``data/official/`` as a whole or not at all (the files and
+the staging: its Notes). Values keep their printed text and every table is sorted, so a rebuild
+from the same raw files is byte-identical.
 """
 
 from __future__ import annotations
@@ -151,6 +132,34 @@ def build_snapshot(raw: Path, out: Path | None = None) -> Build:
     ruralrev.data.official.SnapshotError, ruralrev.data.build.nbs_csv.ExportError
         On any malformed, incomplete, unverifiable or implausible input (one message naming file,
         line, value and rule); nothing in ``out`` is changed then.
+
+    Notes
+    -----
+    The build reads every published series of :mod:`ruralrev.data.registry` from its raw files (each
+    checked against ``MANIFEST.tsv``; :mod:`ruralrev.data.build.sources`,
+    :mod:`ruralrev.data.build.nbs_json`, :mod:`ruralrev.data.build.yearbook`), runs the gates —
+    completeness, declared-export identities, the broadband accounting identity, the yearbook
+    cross-check, the quality rules of :mod:`ruralrev.data.breaks.flags` — resolves cells that two
+    exports print differently by :data:`~ruralrev.data.build.descriptor.CONFLICT_RULE`, derives the
+    registry's indicators and writes:
+
+    =================================  ===============================================================
+    ``official/observations.csv``      every published value as printed, with unit, file and line
+    ``official/panel.csv``             the province-year panel 2016–2024, registry columns in order
+    ``official/conflicts.csv``         every cell two exports disagree on, and which value was kept
+    ``official/national.csv``          national totals (NBS 年度数据)
+    ``official/urban_income_yearbook.csv``  official urban income 2016–2018 and 2020, source per row
+    ``official/quality.csv``           year-on-year breaks flagged (not corrected)
+    ``official/provinces.csv``         names, GB/T 2260 codes, NBS regions
+    ``official/datapackage.json``      the descriptor (:mod:`ruralrev.data.build.descriptor`)
+    =================================  ===============================================================
+
+    Nothing is written unless every gate passes, and the snapshot is replaced as a whole: the new
+    ``official/`` folder is written and validated in a staging folder beside it
+    (``data/.snapshot-…``), then exchanged with the old one in a single rename
+    (:func:`ruralrev.core.files.replace_folder`), so an interrupt leaves the old snapshot or the new
+    one, never a mix. A staging folder left by a build that was killed is removed by the next build
+    (:func:`ruralrev.core.files.remove_abandoned_folders`).
     """
     raw, out = Path(raw), Path(out or paths.DATA)
     tables = _read(raw)

@@ -1,23 +1,11 @@
 """Reading the raw inputs of the snapshot: checksums, the registry's cells, and the completeness gate.
 
 Every raw file the builder reads is checked against the sha256 that ``MANIFEST.tsv`` lists for it
-(files outside the manifest — region list, yearbook extracts — have their sha256 recorded in the
-descriptor instead). Cells are chosen through :mod:`ruralrev.data.registry`: the files, indicator and
-unit each series names, as printed.
-
-Completeness (each failure stops the build with one message naming the file and line):
-
-* every NBS export ends with its closing line ``数据来源：国家统计局`` (an export cut short lacks it);
-* a provinces-as-rows table has a row for each of the 31 provinces — a cell printed empty is "not
-  published", a missing row is an error (e.g. an export truncated at a row boundary);
-* one-file-per-province exports: 31 files, each with a row for the series' indicator;
-* the JSON internet-indicators file lists all 31 provinces (checked by :mod:`ruralrev.data.build.nbs_json`).
-
-Consistency: the exports the book declares to be all-residents income and consumption (they print
-neither indicator nor unit) must equal the Qinghai Statistical Yearbook 2018 table 23-15 for 2017
-to the yuan (|difference| ≤ 0.5); urban + rural broadband subscribers must equal the total within
-the printed precision (:data:`ruralrev.data.registry.IDENTITIES`; half a unit of the last printed
-decimal for each of the three figures, 0.15 × 10,000 subscribers).
+(:func:`verified`; files outside the manifest — region list, yearbook extracts — have their sha256
+recorded in the descriptor instead). Cells are chosen through :mod:`ruralrev.data.registry`: the
+files, indicator and unit each series names, as printed (:func:`series_cells`). Each export must
+be complete (:func:`read_raw`) and consistent with independent figures (:func:`check_declared`,
+:func:`check_identities`); each failure stops the build with one message naming the file and line.
 """
 
 from __future__ import annotations
@@ -138,7 +126,17 @@ def _complete(export: nbs_csv.Export, relative: str) -> None:
 
 
 def read_raw(raw: Path, relative: str, manifest: dict[str, str], cache: dict) -> nbs_csv.Export:
-    """Read one verified raw export (NBS CSV or the JSON internet file), checked for completeness."""
+    """Read one verified raw export (NBS CSV or the JSON internet file), checked for completeness.
+
+    Completeness (each failure stops the build with one message naming the file and line):
+
+    * every NBS export ends with its closing line ``数据来源：国家统计局`` (an export cut short lacks it);
+    * a provinces-as-rows table has a row for each of the 31 provinces — a cell printed empty is "not
+      published", a missing row is an error (e.g. an export truncated at a row boundary);
+    * one-file-per-province exports: 31 files, each with a row for the series' indicator (checked by
+      :func:`series_cells`);
+    * the JSON internet-indicators file lists all 31 provinces (checked by :mod:`ruralrev.data.build.nbs_json`).
+    """
     if relative not in cache:
         path = verified(raw, relative, manifest)
         if relative.startswith("nbs-exports/digital/"):
@@ -236,7 +234,11 @@ def regions(raw: Path) -> pd.DataFrame:
 
 
 def check_declared(observations: pd.DataFrame, raw: Path) -> None:
-    """Verify the series read from exports that print no label against :data:`DECLARED_CHECKS`."""
+    """Verify the series read from exports that print no label against :data:`DECLARED_CHECKS`.
+
+    The exports the book declares to be all-residents income and consumption (they print neither
+    indicator nor unit) must equal the Qinghai Statistical Yearbook 2018 table 23-15 for 2017 to the
+    yuan (|difference| ≤ 0.5)."""
     for code, (filename, indicator, year) in DECLARED_CHECKS.items():
         reference = pd.read_csv(raw / "yearbook-extracts" / filename, dtype={"value": str})
         reference = reference[(reference["indicator"] == indicator) & (reference["year"] == year)]
@@ -251,7 +253,10 @@ def check_declared(observations: pd.DataFrame, raw: Path) -> None:
 
 
 def check_identities(observations: pd.DataFrame) -> float:
-    """Check :data:`ruralrev.data.registry.IDENTITIES` (total = sum of parts); return the largest gap."""
+    """Check :data:`ruralrev.data.registry.IDENTITIES` (total = sum of parts); return the largest gap.
+
+    Urban + rural broadband subscribers must equal the total within the printed precision: half a
+    unit of the last printed decimal for each of the three figures, 0.15 × 10,000 subscribers."""
     largest = 0.0
     for total, parts in registry.IDENTITIES.items():
         tolerance = (len(parts) + 1) * 0.5 * 10.0 ** -registry.get(total).decimals + 1e-9

@@ -1,25 +1,10 @@
 """Official urban income by province from two yearbook tables, cross-checked against the NBS exports.
 
-Urban per-capita disposable income by province is not in the NBS exports. Two official tables give it:
-
-* ``yearbook-extracts/urban_disposable_income_2016_2018_xpcc_yb2020.csv`` — the Xinjiang Production
-  and Construction Corps Statistical Yearbook 2020, appendix table 1-5, transcribed with the page
-  address on every row: 2016–2018, 26 provinces, Shaanxi 2016–2017 (Gansu, Qinghai, Ningxia and
-  Xinjiang missing from the source page). Not in ``MANIFEST.tsv``: its sha256 is recorded in the
-  descriptor.
-* ``yearbook-tables/rural-yearbook-2021/2-6 2020年各地区城乡居民收入水平.csv`` — table 2-6, 2020,
-  all 31 provinces (all residents, rural, urban, and the urban/rural ratio), from the NBS household
-  income and living-conditions survey. Its numbering and companion tables are those of the China
-  Rural Statistical Yearbook 2021; the file itself does not print the yearbook's name, so the book
-  cites it as "table 2-6, numbered as in the China Rural Statistical Yearbook 2021" with that caveat.
-
-Checks at build (each failure stops it with one message naming file, line and value):
-the table's header, unit and remark rows as printed; its 31 provinces, each once; its rural and
-all-residents columns equal the NBS exports' 2020 values within **0.55 yuan** (the exports print
-whole yuan, the table one decimal: 0.5 from rounding to the yuan plus 0.05 from rounding to the
-decimal; the largest difference found is 0.5, in six cells); its national rural figure equals the
-national export's the same way; its ratio column equals urban ÷ rural within 0.005 (two printed
-decimals).
+Urban per-capita disposable income by province is not in the NBS exports. Two official tables give
+it: an extract of the Xinjiang Production and Construction Corps Statistical Yearbook 2020
+(:data:`EXTRACT`, 2016–2018) and table 2-6 (:data:`TABLE_2_6`, 2020, all 31 provinces).
+:func:`urban_income` reads both and checks table 2-6 against the exports (the tables, their
+caveats and the checks at build: its Notes); :func:`national_urban_income` reads its national row.
 """
 
 from __future__ import annotations
@@ -119,6 +104,30 @@ def urban_income(raw: Path, table_path: Path, observations: pd.DataFrame,
         ``cells``: observations rows (province, year, indicator ``urban_income``, value as printed,
         unit, file, line); ``table``: the rows of ``urban_income_yearbook.csv`` (province, year,
         value, unit, table, source); ``largest_gap``: the largest |table 2-6 − export| in yuan.
+
+    Notes
+    -----
+    Urban per-capita disposable income by province is not in the NBS exports. Two official tables
+    give it:
+
+    * ``yearbook-extracts/urban_disposable_income_2016_2018_xpcc_yb2020.csv`` — the Xinjiang Production
+      and Construction Corps Statistical Yearbook 2020, appendix table 1-5, transcribed with the page
+      address on every row: 2016–2018, 26 provinces, Shaanxi 2016–2017 (Gansu, Qinghai, Ningxia and
+      Xinjiang missing from the source page). Not in ``MANIFEST.tsv``: its sha256 is recorded in the
+      descriptor.
+    * ``yearbook-tables/rural-yearbook-2021/2-6 2020年各地区城乡居民收入水平.csv`` — table 2-6, 2020,
+      all 31 provinces (all residents, rural, urban, and the urban/rural ratio), from the NBS household
+      income and living-conditions survey. Its numbering and companion tables are those of the China
+      Rural Statistical Yearbook 2021; the file itself does not print the yearbook's name, so the book
+      cites it as "table 2-6, numbered as in the China Rural Statistical Yearbook 2021" with that caveat.
+
+    Checks at build (each failure stops it with one message naming file, line and value):
+    the table's header, unit and remark rows as printed; its 31 provinces, each once; its rural and
+    all-residents columns equal the NBS exports' 2020 values within **0.55 yuan**
+    (:data:`TOLERANCE`; the exports print whole yuan, the table one decimal: 0.5 from rounding to
+    the yuan plus 0.05 from rounding to the decimal; the largest difference found is 0.5, in six
+    cells); its national rural figure equals the national export's the same way; its ratio column
+    equals urban ÷ rural within 0.005 (two printed decimals).
     """
     extract = pd.read_csv(raw / EXTRACT, dtype=str)
     extract["line"] = extract.index + 2

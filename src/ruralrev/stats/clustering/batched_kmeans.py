@@ -7,49 +7,10 @@ thread pools, a Python loop over initialisations) is nearly all of the time. Her
 a batch — B data sets, each with ``n_init`` initialisations — runs at once: each step of the
 algorithm is one numpy operation over all the runs still iterating.
 
-**Lloyd's algorithm** (Lloyd 1982), for run *r* with centres :math:`\mu_1, \dots, \mu_k`, alternates
-
-.. math::
-
-    c_i^{(t)} = \arg\min_{j} \lVert x_i - \mu_j^{(t)}\rVert^2, \qquad
-    \mu_j^{(t+1)} = \frac{1}{|\{i : c_i^{(t)} = j\}|} \sum_{i : c_i^{(t)} = j} x_i,
-
-and stops when the labels repeat, or when :math:`\sum_j \lVert\mu_j^{(t+1)} - \mu_j^{(t)}\rVert^2
-\le \tau\,\frac1d\sum_{l=1}^d \operatorname{var}(x_{\cdot l})` (:math:`\tau = 10^{-4}`), or after
-300 iterations; in the last two cases the labels are recomputed from the final centres. A
-cluster left empty takes the point farthest from its centre. The fit's inertia is the pooled
-within-cluster sum of squares :math:`W = \sum_i \lVert x_i - \mu_{c_i}\rVert^2`.
-
-**k-means++** (Arthur and Vassilvitskii 2007), greedy form: the first centre is a point drawn
-uniformly; each next centre is the best of :math:`2 + \lfloor\ln k\rfloor` candidates drawn with
-probability :math:`D(x)^2 / \sum_{x'} D(x')^2` (:math:`D` the distance to the nearest centre
-chosen so far), the one that lowers :math:`\sum_x D(x)^2` most (of candidates whose potentials tie
-to rounding, the first drawn). Of ``n_init`` runs the lowest
-inertia wins (a later run replaces the best only with a lower inertia *and* another partition).
-
-These are scikit-learn's rules (``KMeans(algorithm="lloyd", init="k-means++")``, the data centred
-first, the tolerance scaled by the mean feature variance), and the random numbers are drawn from
-``numpy.random.RandomState(seed)`` in the order scikit-learn draws them: one uniform for the first
-centre and :math:`2 + \lfloor\ln k\rfloor` per further centre, initialisation after
-initialisation. From the same initial centres a fit reaches scikit-learn's partition and its
-inertia to rounding; with seed *s* a batch fit reaches the fit of ``KMeans(n_clusters=k,
-n_init=n_init, random_state=s)`` except where two k-means++ candidates tie exactly. Two points
-that are each other's nearest neighbour and both farther from every centre than from each other
-(Beijing and Shanghai on the book's data) lower the potential by the same amount, and which of
-them a computation finds lower depends on the order of its floating-point sums — in
-scikit-learn even on where its arrays sit in memory, so its own choice is not reproducible.
-Here potentials within a relative :data:`TIE` of the lowest count as equal and the first
-candidate drawn wins, whatever the rounding. On the book's data 2 of the 4,242 k-means fits of
-the typology page's six gap statistics end differently from scikit-learn's for that reason (both
-at k = 8, where the tie leads to another local optimum); every other fit, partition and inertia
-agrees. The statistics built on these fits therefore agree with the scikit-learn path within
-their Monte Carlo error, and mostly exactly (``tests/test_batched_kmeans.py`` states the
-tolerances). A point exactly equidistant from two centres, the other possible tie, does not
-occur in continuous data.
-
-Data sets of different sizes (the distinct provinces of bootstrap resamples) share one batch:
-each is padded to the largest size and ``valid`` marks its rows; padding rows are never drawn,
-assigned or counted.
+* :func:`kmeans` — the best of ``n_init`` greedy k-means++ starts (:func:`kmeans_plusplus`) on
+  each of B data sets (of different sizes: :func:`pad`), with scikit-learn's rules and random
+  numbers, so it reaches ``KMeans``'s fits (ties aside: its Notes);
+* :func:`lloyd` — Lloyd's algorithm from given initial centres.
 
 References
 ----------
@@ -111,7 +72,12 @@ def seeding_uniforms(seeds, n_init: int, k: int) -> np.ndarray:
 
 
 def pad(datasets: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Stack data sets of different numbers of rows: (B × n_max × d array, B × n_max mask of real rows)."""
+    """Stack data sets of different numbers of rows: (B × n_max × d array, B × n_max mask of real rows).
+
+    Data sets of different sizes (the distinct provinces of bootstrap resamples) share one batch:
+    each is padded to the largest size and ``valid`` marks its rows; padding rows are never drawn,
+    assigned or counted.
+    """
     size = max(len(x) for x in datasets)
     out = np.zeros((len(datasets), size, datasets[0].shape[1]))
     valid = np.zeros((len(datasets), size), dtype=bool)
@@ -143,7 +109,7 @@ def _sq_distances(points: np.ndarray, x: np.ndarray, x_norms: np.ndarray) -> np.
 
 
 def kmeans_plusplus(x: np.ndarray, k: int, uniforms: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
-    """Greedy k-means++ centres for R runs at once (see the module notes).
+    r"""Greedy k-means++ centres for R runs at once.
 
     Parameters
     ----------
@@ -152,7 +118,7 @@ def kmeans_plusplus(x: np.ndarray, k: int, uniforms: np.ndarray, valid: np.ndarr
     k : int
         Number of centres.
     uniforms : array, R × (1 + (k − 1) L)
-        Uniform(0, 1) numbers, L = :func:`local_trials`\\ (k): the first picks the first centre, each
+        Uniform(0, 1) numbers, L = :func:`local_trials`\ (k): the first picks the first centre, each
         next block of L the candidates of the next centre (:func:`seeding_uniforms`).
     valid : array of bool, R × n, optional
         Real rows (default all).
@@ -160,6 +126,21 @@ def kmeans_plusplus(x: np.ndarray, k: int, uniforms: np.ndarray, valid: np.ndarr
     Returns
     -------
     array, R × k × d
+
+    Notes
+    -----
+    k-means++ (Arthur and Vassilvitskii 2007), greedy form: the first centre is a point drawn
+    uniformly; each next centre is the best of :math:`2 + \lfloor\ln k\rfloor` candidates drawn with
+    probability :math:`D(x)^2 / \sum_{x'} D(x')^2` (:math:`D` the distance to the nearest centre
+    chosen so far), the one that lowers :math:`\sum_x D(x)^2` most (of candidates whose potentials
+    tie to rounding, the first drawn).
+
+    Two points that are each other's nearest neighbour and both farther from every centre than from
+    each other (Beijing and Shanghai on the book's data) lower the potential by the same amount,
+    and which of them a computation finds lower depends on the order of its floating-point sums —
+    in scikit-learn even on where its arrays sit in memory, so its own choice is not reproducible.
+    Here potentials within a relative :data:`TIE` of the lowest count as equal and the first
+    candidate drawn wins, whatever the rounding.
     """
     runs, n, _ = x.shape
     valid = np.ones((runs, n), dtype=bool) if valid is None else valid
@@ -274,7 +255,7 @@ def _lloyd(x, valid, centres, tolerance, max_iter):
 
 
 def lloyd(x, centers, valid=None, max_iter: int = MAX_ITER, tol: float = TOL) -> KMeansFits:
-    """Lloyd's algorithm from given initial centres, one run per data set (see the module notes).
+    r"""Lloyd's algorithm from given initial centres, one run per data set.
 
     Parameters
     ----------
@@ -290,6 +271,22 @@ def lloyd(x, centers, valid=None, max_iter: int = MAX_ITER, tol: float = TOL) ->
     -------
     KMeansFits
         As ``KMeans(n_clusters=k, init=centers, n_init=1).fit(x)`` reaches.
+
+    Notes
+    -----
+    Lloyd's algorithm (Lloyd 1982), for run *r* with centres :math:`\mu_1, \dots, \mu_k`, alternates
+
+    .. math::
+
+        c_i^{(t)} = \arg\min_{j} \lVert x_i - \mu_j^{(t)}\rVert^2, \qquad
+        \mu_j^{(t+1)} = \frac{1}{|\{i : c_i^{(t)} = j\}|} \sum_{i : c_i^{(t)} = j} x_i,
+
+    and stops when the labels repeat, or when :math:`\sum_j \lVert\mu_j^{(t+1)} - \mu_j^{(t)}\rVert^2
+    \le \tau\,\frac1d\sum_{l=1}^d \operatorname{var}(x_{\cdot l})` (:math:`\tau = 10^{-4}`), or after
+    300 iterations; in the last two cases the labels are recomputed from the final centres. A
+    cluster left empty takes the point farthest from its centre. The fit's inertia is the pooled
+    within-cluster sum of squares :math:`W = \sum_i \lVert x_i - \mu_{c_i}\rVert^2`. From the same
+    initial centres a fit reaches scikit-learn's partition and its inertia to rounding.
     """
     x, centers = np.asarray(x, dtype=float), np.asarray(centers, dtype=float)
     single = x.ndim == 2
@@ -335,6 +332,25 @@ def kmeans(x, k: int, n_init: int = 10, seeds=0, valid=None, max_iter: int = MAX
     -------
     KMeansFits
         The best fit of each data set (a single one when ``x`` is n × d).
+
+    Notes
+    -----
+    Each initialisation is seeded by :func:`kmeans_plusplus` and run by Lloyd's algorithm
+    (:func:`lloyd`); of ``n_init`` runs the lowest inertia wins (a later run replaces the best only
+    with a lower inertia *and* another partition). These are scikit-learn's rules
+    (``KMeans(algorithm="lloyd", init="k-means++")``, the data centred first, the tolerance scaled
+    by the mean feature variance), and the random numbers are drawn from
+    ``numpy.random.RandomState(seed)`` in the order scikit-learn draws them: one uniform for the
+    first centre and :math:`2 + \\lfloor\\ln k\\rfloor` per further centre, initialisation after
+    initialisation (:func:`seeding_uniforms`). With seed *s* a batch fit reaches the fit of
+    ``KMeans(n_clusters=k, n_init=n_init, random_state=s)`` except where two k-means++ candidates
+    tie exactly (:func:`kmeans_plusplus`). On the book's data 2 of the 4,242 k-means fits of the
+    typology page's six gap statistics end differently from scikit-learn's for that reason (both
+    at k = 8, where the tie leads to another local optimum); every other fit, partition and
+    inertia agrees. The statistics built on these fits therefore agree with the scikit-learn path
+    within their Monte Carlo error, and mostly exactly (``tests/test_batched_kmeans.py`` states the
+    tolerances). A point exactly equidistant from two centres, the other possible tie, does not
+    occur in continuous data.
     """
     x = np.asarray(x, dtype=float)
     single = x.ndim == 2

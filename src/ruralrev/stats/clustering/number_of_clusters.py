@@ -1,31 +1,10 @@
-r"""The gap statistic for the number of k-means clusters, with k = 1 ("no clusters") allowed.
+"""The gap statistic for the number of k-means clusters, with k = 1 ("no clusters") allowed.
 
-Tibshirani, Walther and Hastie (2001) compare the within-cluster dispersion of the data with its
-expectation under a reference distribution without clusters:
-
-.. math::
-
-    \mathrm{Gap}(k) = \frac1B\sum_{b=1}^B \log W_k^{*b} - \log W_k,\qquad
-    s_k = \mathrm{sd}_b(\log W_k^{*b})\sqrt{1 + 1/B},
-
-    \hat k = \min\{k : \mathrm{Gap}(k) \ge \mathrm{Gap}(k+1) - s_{k+1}\}
-
-with :math:`W_k = \sum_r \sum_{i\in C_r}\lVert x_i - \bar x_r\rVert^2` the pooled within-cluster
-sum of squares. The grid starts at k = 1 (:math:`W_1` is the total sum of squares), so the rule
-can answer "no cluster structure". Reference sets are drawn uniformly over the box aligned with
-the principal components of the data (their method b), and every k-means fit — on the data and
-on each reference set — takes the best of the same ``n_init`` initialisations, so that
-:math:`W_k` and :math:`W_k^{*b}` are minimised equally well. The fits run all at once, one batch
-per k (:mod:`ruralrev.stats.clustering.batched_kmeans`, ``engine="batched"``), with the random
-numbers scikit-learn's ``KMeans`` would draw, so they reach its partitions and :math:`W_k`;
-``engine="sklearn"`` fits one data set at a time with scikit-learn (the tests' check).
-
-The rule above is Tibshirani et al.'s ("Tibs2001SEmax" in R's ``cluster::maxSE``). It stops at
-the first k whose gap is within one standard error of the next, so a gap curve that rises slowly
-but steadily gives k = 1. Two other rules of ``cluster::maxSE`` are available for comparison
-(:func:`choose_k_gap`): "firstSEmax" (Maechler's default in ``clusGap``: the first local maximum
-of the gap, then the smallest k within one s.e. of it) and "globalSEmax" (Dudoit and Fridlyand
-2002: the same from the global maximum).
+:func:`gap_statistic` compares the within-cluster dispersion of the data with its expectation
+under reference data sets without clusters (:func:`reference_sets`) and picks k by Tibshirani,
+Walther and Hastie's one-standard-error rule; its grid starts at k = 1, so the rule can answer
+"no cluster structure". :func:`choose_k_gap` reads the same gap curve by the other rules of R's
+``cluster::maxSE``, and :func:`k_over_seeds` shows how the chosen k moves with the reference draws.
 
 References
 ----------
@@ -151,7 +130,7 @@ def _log_w_all(datasets: list[np.ndarray], k: int, n_init: int, seeds: list[int]
 
 def gap_statistic(z, ks=range(1, 9), references: int = 100, seed: int = 20261123,
                   n_init: int = 10, box: str = "pca", engine: str = "batched") -> GapStatistic:
-    """Gap statistic over ``ks`` (which should start at 1) and the k it picks.
+    r"""Gap statistic over ``ks`` (which should start at 1) and the k it picks.
 
     Parameters
     ----------
@@ -175,6 +154,29 @@ def gap_statistic(z, ks=range(1, 9), references: int = 100, seed: int = 20261123
     Returns
     -------
     GapStatistic
+
+    Notes
+    -----
+    Tibshirani, Walther and Hastie (2001) compare the within-cluster dispersion of the data with
+    its expectation under a reference distribution without clusters:
+
+    .. math::
+
+        \mathrm{Gap}(k) = \frac1B\sum_{b=1}^B \log W_k^{*b} - \log W_k,\qquad
+        s_k = \mathrm{sd}_b(\log W_k^{*b})\sqrt{1 + 1/B},
+
+        \hat k = \min\{k : \mathrm{Gap}(k) \ge \mathrm{Gap}(k+1) - s_{k+1}\}
+
+    with :math:`W_k = \sum_r \sum_{i\in C_r}\lVert x_i - \bar x_r\rVert^2` the pooled
+    within-cluster sum of squares. The grid starts at k = 1 (:math:`W_1` is the total sum of
+    squares), so the rule can answer "no cluster structure". Reference sets are drawn uniformly
+    over the box aligned with the principal components of the data (their method b), and every
+    k-means fit — on the data and on each reference set — takes the best of the same ``n_init``
+    initialisations, so that :math:`W_k` and :math:`W_k^{*b}` are minimised equally well. The fits
+    run all at once, one batch per k (:mod:`ruralrev.stats.clustering.batched_kmeans`,
+    ``engine="batched"``), with the random numbers scikit-learn's ``KMeans`` would draw, so they
+    reach its partitions and :math:`W_k`; ``engine="sklearn"`` fits one data set at a time with
+    scikit-learn (the tests' check).
     """
     x = np.asarray(z, dtype=float)
     ks = [int(k) for k in ks]
@@ -211,6 +213,11 @@ def choose_k_gap(table: pd.DataFrame, rule: str = "Tibs2001SEmax") -> int:
     none qualifies. ``"firstSEmax"``: m = the first k with Gap(k+1) ≤ Gap(k) (the last k if the
     curve never falls), then the smallest k with Gap(k) ≥ Gap(m) − s(m). ``"globalSEmax"``: the
     same with m the k of the largest gap. As R's ``cluster::maxSE`` with ``SE.factor = 1``.
+
+    The first rule is Tibshirani et al.'s (:func:`gap_statistic`). It stops at the first k whose
+    gap is within one standard error of the next, so a gap curve that rises slowly but steadily
+    gives k = 1. The other two are there for comparison: "firstSEmax" is Maechler's default in
+    ``clusGap``, "globalSEmax" is Dudoit and Fridlyand's (2002).
     """
     if rule == "Tibs2001SEmax":
         return _one_se_rule(table)[0]

@@ -1,33 +1,10 @@
-r"""Bootstrap stability of a partition: cluster-wise Jaccard (Hennig 2007) and co-assignment.
+"""Bootstrap stability of a partition: cluster-wise Jaccard (Hennig 2007) and co-assignment.
 
 :func:`cluster_bootstrap` resamples the observations, re-clusters each resample with the same
-method and k, and reports two different things from the same resamples:
-
-* **cluster-wise Jaccard** (Hennig 2007, as ``fpc::clusterboot`` with ``bootmethod="boot"``,
-  ``multipleboot=FALSE``): for each original cluster *C* and resample *b* with distinct drawn
-  points :math:`S_b`, the similarity to the most similar cluster of the resample's partition,
-
-  .. math:: \gamma_{C,b} = \max_{D \in \mathcal P_b}
-            \frac{|C\cap S_b \cap D|}{|(C\cap S_b)\cup D|},
-
-  averaged over the B resamples. A cluster with no point in :math:`S_b` scores 0 in that
-  resample (``fpc`` does the same: its 0/0 counts as 0). Hennig's reading of the mean: ≥ 0.85
-  highly stable, ≥ 0.75 valid and stable, 0.6–0.75 a pattern whose membership is doubtful,
-  below 0.6 not to be trusted; a single resample with :math:`\gamma \le 0.5` *dissolves* the
-  cluster, one with :math:`\gamma > 0.75` *recovers* it (the counts ``fpc`` reports as
-  ``bootbrd`` and ``bootrecover``);
-* **co-assignment** (the consensus matrix of Monti et al. 2003): for two observations, the
-  share of resamples containing both that put them in the same cluster; for an observation,
-  the mean of that share over its original cluster mates. This says which *provinces* wander,
-  not which *clusters* hold.
-
-Stability is not evidence of clusters: k-means cuts data without any cluster structure the same
-way in every resample when the data are elongated (Hennig 2007 shows clusters that are stable
-only because of the inflexibility of the clustering method). :func:`reference_stability` measures this on the data at
-hand: the same bootstrap on the gap statistic's reference sets (uniform over the data's
-principal-component box, :func:`ruralrev.stats.clustering.number_of_clusters.reference_sets`), which have no clusters by
-construction. When their clusters read as stable too, the Jaccard bootstrap cannot tell the
-data's partition from a cut through a structureless cloud of the same shape.
+method and k, and reports two different things from the same resamples: which *clusters* hold
+(cluster-wise Jaccard, read by :func:`hennig_reading`) and which *provinces* wander
+(co-assignment). Stability is not evidence of clusters: :func:`reference_stability` runs the same
+bootstrap on data without clusters, shaped like the data, to show what a mere cut scores.
 
 References
 ----------
@@ -73,7 +50,8 @@ HENNIG_READING = ((0.85, "highly stable"), (0.75, "stable"), (0.6, "pattern, mem
 
 
 def hennig_reading(mean_jaccard: float) -> str:
-    """Hennig's reading of a cluster's mean bootstrap Jaccard similarity (see module notes)."""
+    """Hennig's reading of a cluster's mean bootstrap Jaccard similarity (:data:`HENNIG_READING`;
+    see :func:`cluster_bootstrap`)."""
     if not 0 <= mean_jaccard <= 1:
         raise ValueError(f"a Jaccard similarity lies in [0, 1], got {mean_jaccard}")
     return next(label for lower, label in HENNIG_READING if mean_jaccard >= lower)
@@ -153,12 +131,12 @@ def _refits(x: np.ndarray, samples: list[np.ndarray], method: str, k: int, seed:
 
 def cluster_bootstrap(z: pd.DataFrame, method: str, k: int, reps: int = 200, seed: int = 20261123,
                       n_init: int = 10, engine: str = "batched") -> ClusterBootstrap:
-    """Cluster-wise Jaccard bootstrap (Hennig 2007) and co-assignment shares of a partition.
+    r"""Cluster-wise Jaccard bootstrap (Hennig 2007) and co-assignment shares of a partition.
 
     The full-sample partition is :func:`ruralrev.stats.clustering.partitions.fit_partition` (``method``, ``k``,
     ``seed``); each of the ``reps`` resamples draws n observations with replacement, keeps the
     distinct ones and refits the same method and k (``n_init`` initialisations, seed
-    ``seed + b + 1``). See the module notes for the statistics. With ``method="kmeans"`` the refits
+    ``seed + b + 1``). See the Notes for the statistics. With ``method="kmeans"`` the refits
     run all at once (``engine="batched"``,
     :func:`ruralrev.stats.clustering.batched_kmeans.kmeans`) or one scikit-learn ``KMeans`` per
     resample (``engine="sklearn"``); they reach the same partitions.
@@ -177,6 +155,26 @@ def cluster_bootstrap(z: pd.DataFrame, method: str, k: int, reps: int = 200, see
     Returns
     -------
     ClusterBootstrap
+
+    Notes
+    -----
+    * **cluster-wise Jaccard** (Hennig 2007, as ``fpc::clusterboot`` with ``bootmethod="boot"``,
+      ``multipleboot=FALSE``): for each original cluster *C* and resample *b* with distinct drawn
+      points :math:`S_b`, the similarity to the most similar cluster of the resample's partition,
+
+      .. math:: \gamma_{C,b} = \max_{D \in \mathcal P_b}
+                \frac{|C\cap S_b \cap D|}{|(C\cap S_b)\cup D|},
+
+      averaged over the B resamples. A cluster with no point in :math:`S_b` scores 0 in that
+      resample (``fpc`` does the same: its 0/0 counts as 0). Hennig's reading of the mean: ≥ 0.85
+      highly stable, ≥ 0.75 valid and stable, 0.6–0.75 a pattern whose membership is doubtful,
+      below 0.6 not to be trusted; a single resample with :math:`\gamma \le 0.5` *dissolves* the
+      cluster, one with :math:`\gamma > 0.75` *recovers* it (the counts ``fpc`` reports as
+      ``bootbrd`` and ``bootrecover``);
+    * **co-assignment** (the consensus matrix of Monti et al. 2003): for two observations, the
+      share of resamples containing both that put them in the same cluster; for an observation,
+      the mean of that share over its original cluster mates. This says which *provinces* wander,
+      not which *clusters* hold.
 
     References
     ----------
@@ -262,6 +260,13 @@ def reference_stability(z: pd.DataFrame, method: str, k: int, sets: int = 5, rep
 
     of its clusters says how stable a mere cut of a cloud of this shape is: the power of the
     stability check on these data.
+
+    Stability is not evidence of clusters: k-means cuts data without any cluster structure the
+    same way in every resample when the data are elongated (Hennig 2007 shows clusters that are
+    stable only because of the inflexibility of the clustering method). The reference sets are
+    uniform over the data's principal-component box and have no clusters by construction. When
+    their clusters read as stable too, the Jaccard bootstrap cannot tell the data's partition
+    from a cut through a structureless cloud of the same shape.
 
     References
     ----------

@@ -1,30 +1,12 @@
-r"""A composite rural-development index: entropy weights, TOPSIS, obstacle degrees, subsystem
+"""A composite rural-development index: entropy weights, TOPSIS, obstacle degrees, subsystem
 scores, and the Monte Carlo uncertainty of its ranks.
 
 Indicators enter with a *direction*: ``+1`` when more is better (income), ``-1`` when less is
 better (fertiliser per hectare). The published index (:func:`pooled_index`) pools the chosen
-province-years and uses **one** normalisation throughout — the direction-aware min–max scale
-:math:`m_{ij} \in [0, 1]` over the pool — for the entropy weights and for TOPSIS, with the
-weights inside the distance (the weighted normalised matrix :math:`v_{ij} = w_j m_{ij}` of
-Hwang and Yoon). This is ``pymcdm``'s TOPSIS with its default ``minmax_normalization``, and the
-tests check it against that library. (An earlier version vector-normalised the min–max matrix
-again inside TOPSIS, which silently multiplied each entropy weight by
-:math:`1/\lVert m_{\cdot j}\rVert`; that double normalisation is gone.)
-
-:func:`rank_uncertainty` perturbs only the weights, around the published ones, with the
-published normalisation, so the intervals are centred on the published ranks.
-
-The pool can be restricted to explicit ``years`` and ``indicators``; see
-:func:`ruralrev.data.breaks.pooling.comparable_years` for the years over which a series with a break
-can be pooled, and :mod:`ruralrev.stats.index.variants` for the index under alternative pools and
-indicator sets.
-
-Rural electricity use per rural resident is not among the index indicators (its registry entry
-carries no ``index_*`` tag): the series counts electricity consumed in rural areas, rural
-industry included, so it measures rural economic activity rather than living standards; and it
-is not comparable across years (a national definitional break in 2020, province-level breaks
-after it). An earlier version filed it under living standards and pooled it over 2016–2023,
-where the break alone gave it the largest entropy weight.
+province-years and uses one normalisation, the direction-aware min–max scale over the pool, for
+the entropy weights (:func:`entropy_weights`) and for TOPSIS (:func:`topsis`); its Notes say why.
+:func:`rank_uncertainty` and :func:`rank_sensitivity` perturb only the weights;
+:func:`obstacle_degree` and :func:`subsystem_scores` read the index by indicator and subsystem.
 """
 
 from __future__ import annotations
@@ -56,7 +38,13 @@ __all__ = [
 #: Indicators of the book's rural-development index, with direction (+1 more is better), read
 #: from the indicator registry (tags ``index_production`` / ``index_living`` and each indicator's
 #: ``direction``). The income ratio enters with +1 because a ratio closer to 1 is a smaller
-#: rural–urban gap; fertiliser per hectare with -1 (greener farming uses less).
+#: rural–urban gap; fertiliser per hectare with -1 (greener farming uses less). Rural electricity
+#: use per rural resident is not among them (its registry entry carries no ``index_*`` tag): the
+#: series counts electricity consumed in rural areas, rural industry included, so it measures rural
+#: economic activity rather than living standards; and it is not comparable across years (a national
+#: definitional break in 2020, province-level breaks after it). An earlier version filed it under
+#: living standards and pooled it over 2016–2023, where the break alone gave it the largest entropy
+#: weight.
 PRODUCTION = registry.directions("index_production")
 LIVING = registry.directions("index_living")
 INDEX_INDICATORS = {**PRODUCTION, **LIVING}
@@ -219,6 +207,18 @@ def pooled_index(panel: pd.DataFrame, indicators: dict[str, int] | None = None, 
     weights but computes TOPSIS on Hwang and Yoon's vector-normalised matrix (:func:`topsis`), a
     variant of the construction, not of the data.
 
+    Notes
+    -----
+    The published index uses **one** normalisation throughout — the direction-aware min–max scale
+    :math:`m_{ij} \in [0, 1]` over the pool — for the entropy weights and for TOPSIS, with the
+    weights inside the distance (the weighted normalised matrix :math:`v_{ij} = w_j m_{ij}` of
+    Hwang and Yoon). This is ``pymcdm``'s TOPSIS with its default ``minmax_normalization``, and the
+    tests check it against that library. (An earlier version vector-normalised the min–max matrix
+    again inside TOPSIS, which silently multiplied each entropy weight by
+    :math:`1/\lVert m_{\cdot j}\rVert`; that double normalisation is gone.) The years over which a
+    series with a break can be pooled: :func:`ruralrev.data.breaks.pooling.comparable_years`; the
+    index under alternative pools and indicator sets: :mod:`ruralrev.stats.index.variants`.
+
     References
     ----------
     Hwang and Yoon (1981); Zou, Yun and Sun (2006).
@@ -251,7 +251,9 @@ def rank_uncertainty(index: CompositeIndex, year: int, draws: int = 1000, seed: 
     Each draw takes weights :math:`w^* \sim \mathrm{Dirichlet}(c K w)` — centred on the
     published entropy weights *w* (:math:`E[w^*] = w`; larger ``concentration`` *c* keeps them
     closer) — keeps the published pooled min–max normalisation and the pooled ideal, recomputes
-    TOPSIS closeness for every pooled province-year and ranks the year's provinces (1 = best).
+    TOPSIS closeness for every pooled province-year and ranks the year's provinces (1 = best):
+    only the weights are perturbed, around the published ones, with the published normalisation,
+    so the intervals are centred on the published ranks.
     Returns per province the published ``rank``, the ``median_rank``, the central ``level``
     interval ``rank_p05``–``rank_p95`` (named for the default 90 %) and ``inside`` (the published
     rank lies in its interval), ordered by published rank.

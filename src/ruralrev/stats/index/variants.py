@@ -1,27 +1,11 @@
-r"""The composite index under alternative pools of years and indicator sets.
+"""The composite index under alternative pools of years and indicator sets.
 
 An entropy weight rewards dispersion across the pooled province-years, so a series break (a
 province whose level changes with a definition) enters the weights as if it were information.
-This module decides which years may be pooled with the year a page ranks, builds the index on
-several such choices, and compares the results: weights side by side and agreement of the ranks.
-
-Pool rules for :func:`pool_years` (always within the years in which every indicator covers every
-province, and always the run that holds the ranked year):
-
-``"comparable"``
-    no flagged break of any input series, national or provincial, falls inside the pool
-    (:func:`ruralrev.data.breaks.pooling.comparable_years` on all flags);
-``"national"``
-    only national breaks (rule ``national-break``: every province changes together) cut the pool;
-    single-province revisions are ignored;
-``"all"``
-    every complete year, breaks ignored (the literature's usual recipe).
-
-Rank agreement uses Spearman's rank correlation (``scipy.stats.spearmanr``),
-
-.. math:: \rho = 1 - \frac{6\sum_i d_i^2}{n(n^2-1)}
-
-(without ties), with :math:`d_i` the difference of province *i*'s ranks under two variants.
+This module builds the index on several choices of indicators and of the years pooled with the
+year a page ranks (:func:`build_variants`, the pool rules of
+:func:`ruralrev.data.breaks.pooling.pool_years`), and compares the results: weights side by side
+(:func:`weights_table`) and agreement of the ranks (:func:`rank_agreement`).
 
 References
 ----------
@@ -63,13 +47,21 @@ def weights_table(variants: dict[str, CompositeIndex]) -> pd.DataFrame:
 
 
 def rank_agreement(variants: dict[str, CompositeIndex], year: int, reference: str) -> pd.DataFrame:
-    """How far each variant's ranks in ``year`` move from those of the ``reference`` variant.
+    r"""How far each variant's ranks in ``year`` move from those of the ``reference`` variant.
 
     One row per variant: ``years`` (pooled span), ``indicators`` (count), ``normalization``
     (TOPSIS), ``reversed`` (the indicators entering as costs, comma-separated), ``spearman`` (rank
     correlation with the reference, scipy), ``largest_shift`` (largest absolute rank change),
     ``shifted`` (the province with it; the first in alphabetical order on a tie) and
     ``mean_shift`` (mean absolute rank change).
+
+    Notes
+    -----
+    Spearman's rank correlation (``scipy.stats.spearmanr``),
+
+    .. math:: \rho = 1 - \frac{6\sum_i d_i^2}{n(n^2-1)}
+
+    (without ties), with :math:`d_i` the difference of province *i*'s ranks under two variants.
     """
     from scipy.stats import spearmanr
 

@@ -1,24 +1,11 @@
-r"""Bootstrap confidence intervals over provinces for the Theil and Gini indices and their change.
+"""Bootstrap confidence intervals over provinces for the Theil and Gini indices and their change.
 
-The provinces are resampled with replacement, *once* per replicate, and both the first and the
-last year are computed on the same resample (a paired bootstrap), so the interval of the change
-:math:`I_{\text{last}} - I_{\text{first}}` accounts for the strong correlation of a province's
-position across years. A province drawn :math:`c_i` times enters with weight :math:`c_i w_i`,
-which is exactly the measure of the replicated sample (the weighted Theil and Gini are
-replication-invariant, a property the tests check against pysal ``inequality``), so all
-replicates are computed at once from the multinomial counts:
-
-.. math::
-
-    T^* = \sum_i s_i^*\ln\frac{s_i^*}{\pi_i^*},\quad
-    \pi_i^* = \frac{c_iw_i}{\sum_k c_kw_k},\ s_i^* = \frac{c_iw_iy_i}{\sum_k c_kw_ky_k};
-    \qquad
-    G^* = \frac{\sum_{i,r} c_iw_i\,c_rw_r\,|y_i-y_r|}{2\left(\sum_k c_kw_k\right)^2\mu^*}.
-
-Intervals are percentile intervals; a change whose interval excludes 0 is a tested statement
-("inequality fell") at that level. The bootstrap treats the 31 provinces as draws from a
-super-population of regions — the usual reading in the regional-inequality literature — and
-says nothing about measurement error in the provincial means.
+:func:`bootstrap_inequality` resamples the provinces with replacement, once per replicate, and
+computes the first and the last year on the same resample (a paired bootstrap), so the interval
+of the change accounts for the strong correlation of a province's position across years; all
+replicates are computed at once from the multinomial counts (:func:`theil_from_weights`,
+:func:`gini_from_weights`; the formulas in its Notes). :class:`ChangeTest` says whether a change
+is a tested statement ("inequality fell") and how narrowly.
 
 References
 ----------
@@ -137,7 +124,7 @@ class InequalityBootstrap:
 
 def bootstrap_inequality(panel: pd.DataFrame, variable: str, weight: str | None, first: int, last: int,
                          reps: int = 9999, seed: int = 20261123, level: float = 0.95) -> InequalityBootstrap:
-    """Paired bootstrap over provinces of the (weighted) Theil T and Gini in two years and their change.
+    r"""Paired bootstrap over provinces of the (weighted) Theil T and Gini in two years and their change.
 
     Parameters
     ----------
@@ -153,6 +140,32 @@ def bootstrap_inequality(panel: pd.DataFrame, variable: str, weight: str | None,
     Returns
     -------
     InequalityBootstrap
+
+    Notes
+    -----
+    The provinces are resampled with replacement, *once* per replicate, and both the first and the
+    last year are computed on the same resample (a paired bootstrap), so the interval of the change
+    :math:`I_{\text{last}} - I_{\text{first}}` accounts for the strong correlation of a province's
+    position across years. A province drawn :math:`c_i` times enters with weight :math:`c_i w_i`,
+    which is exactly the measure of the replicated sample (the weighted Theil and Gini are
+    replication-invariant, a property the tests check against pysal ``inequality``), so all
+    replicates are computed at once from the multinomial counts:
+
+    .. math::
+
+        T^* = \sum_i s_i^*\ln\frac{s_i^*}{\pi_i^*},\quad
+        \pi_i^* = \frac{c_iw_i}{\sum_k c_kw_k},\ s_i^* = \frac{c_iw_iy_i}{\sum_k c_kw_ky_k};
+        \qquad
+        G^* = \frac{\sum_{i,r} c_iw_i\,c_rw_r\,|y_i-y_r|}{2\left(\sum_k c_kw_k\right)^2\mu^*}.
+
+    Intervals are percentile intervals; a change whose interval excludes 0 is a tested statement
+    ("inequality fell") at that level. The bootstrap treats the 31 provinces as draws from a
+    super-population of regions — the usual reading in the regional-inequality literature — and
+    says nothing about measurement error in the provincial means.
+
+    References
+    ----------
+    Efron and Tibshirani (1993); Mills and Zandvakili (1997).
     """
     if last <= first:
         raise ValueError(f"last year {last} must be after first year {first}")

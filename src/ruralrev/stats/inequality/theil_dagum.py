@@ -1,23 +1,11 @@
-r"""Why the Theil and the Dagum decompositions put different shares of inequality "between groups".
+"""Why the Theil and the Dagum decompositions put different shares of inequality "between groups".
 
-Both between-group terms measure the inequality of the group means, each with its own index.
-Dagum's net between-group Gini is exactly the Gini of the distribution in which every person
-has their group's mean: for groups *j*, *h* with :math:`\mu_j \ge \mu_h`, :math:`G_{jh}(p_js_h +
-p_hs_j) = p_jp_h\,\mathrm E|y_i - y_r|/\mu` and :math:`D_{jh}\,\mathrm E|y_i - y_r| = \mu_j -
-\mu_h`, so
-
-.. math::
-
-    G_{nb} = \sum_{j>h} G_{jh}(p_js_h + p_hs_j)D_{jh}
-           = \sum_{j>h} p_jp_h\frac{\mu_j - \mu_h}{\mu} = G(\bar y_{g(i)}),
-
-the between-group Gini of Pyatt (1976). What differs is the *within* part. The Theil index is
-additively decomposable: :math:`T_w = \sum_j s_jT_j` gives the within-group indices weights that
-sum to 1. The Gini is not: :math:`G_w = \sum_j G_{jj}\,p_js_j` counts only pairs of people in the
-same group, whose weights :math:`\sum_j p_js_j` are about :math:`1/k` with *k* groups of similar
-size, and the differences between people of different groups that run against the order of the
-group means go to a third term, transvariation :math:`G_t`. So the same group means take a larger
-share of the Gini than of the Theil index.
+Both between-group terms measure the inequality of the group means, each with its own index; what
+differs is the *within* part. The Theil index gives the within-group indices weights that sum to
+1; the Gini counts only pairs of people in the same group and sends the rest to a third term,
+transvariation. So the same group means take a larger share of the Gini than of the Theil index.
+:func:`between_shares` (and :func:`between_shares_by_year`) computes the shares that show it; the
+derivation is in :class:`BetweenShares`.
 
 References
 ----------
@@ -41,12 +29,37 @@ __all__ = ["BetweenShares", "between_shares", "between_shares_by_year"]
 
 @dataclass(frozen=True)
 class BetweenShares:
-    """Shares of one distribution's Theil T and Gini (fractions; see the module notes).
+    r"""Shares of one distribution's Theil T and Gini (fractions; see the Notes).
 
-    ``theil_between`` :math:`T_b/T`; ``theil_within_weight`` :math:`\\sum_j s_j` (= 1);
-    ``gini_of_means`` :math:`G(\\bar y_{g(i)})/G`; ``dagum_net_between`` :math:`G_{nb}/G` (equal to
+    ``theil_between`` :math:`T_b/T`; ``theil_within_weight`` :math:`\sum_j s_j` (= 1);
+    ``gini_of_means`` :math:`G(\bar y_{g(i)})/G`; ``dagum_net_between`` :math:`G_{nb}/G` (equal to
     ``gini_of_means``); ``dagum_transvariation`` :math:`G_t/G`; ``dagum_within`` :math:`G_w/G`;
-    ``gini_within_weight`` :math:`\\sum_j p_js_j`.
+    ``gini_within_weight`` :math:`\sum_j p_js_j`.
+
+    Notes
+    -----
+    Both between-group terms measure the inequality of the group means, each with its own index.
+    Dagum's net between-group Gini is exactly the Gini of the distribution in which every person
+    has their group's mean: for groups *j*, *h* with :math:`\mu_j \ge \mu_h`, :math:`G_{jh}(p_js_h +
+    p_hs_j) = p_jp_h\,\mathrm E|y_i - y_r|/\mu` and :math:`D_{jh}\,\mathrm E|y_i - y_r| = \mu_j -
+    \mu_h`, so
+
+    .. math::
+
+        G_{nb} = \sum_{j>h} G_{jh}(p_js_h + p_hs_j)D_{jh}
+               = \sum_{j>h} p_jp_h\frac{\mu_j - \mu_h}{\mu} = G(\bar y_{g(i)}),
+
+    the between-group Gini of Pyatt (1976). What differs is the *within* part. The Theil index is
+    additively decomposable: :math:`T_w = \sum_j s_jT_j` gives the within-group indices weights that
+    sum to 1. The Gini is not: :math:`G_w = \sum_j G_{jj}\,p_js_j` counts only pairs of people in the
+    same group, whose weights :math:`\sum_j p_js_j` are about :math:`1/k` with *k* groups of similar
+    size, and the differences between people of different groups that run against the order of the
+    group means go to a third term, transvariation :math:`G_t`. So the same group means take a larger
+    share of the Gini than of the Theil index.
+
+    References
+    ----------
+    Dagum (1997); Pyatt (1976); Shorrocks (1980).
     """
 
     theil_between: float

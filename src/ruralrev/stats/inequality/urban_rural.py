@@ -1,29 +1,12 @@
 r"""The urban–rural income gap with official urban income: coverage and a Theil decomposition.
 
 Official urban per-capita disposable income by province exists for 2016–2018 (26–27 provinces)
-and 2020 (all 31) only (:func:`ruralrev.data.official.load_urban_income`). With it, each province splits
-into two cells — its urban residents with income :math:`y_{pu}` and weight :math:`P_{pu}` (urban
-population), its rural residents likewise — and the population-weighted Theil T over the
-:math:`2N` cells decomposes exactly in two ways (Shorrocks 1980):
-
-.. math::
-
-    T = \underbrace{\sum_{g\in\{u,r\}} S_g\ln\frac{S_g}{\Pi_g}}_{\text{between residence}}
-      + \underbrace{\sum_{g} S_g T_g}_{\text{across provinces within residence}}
-      = \underbrace{\sum_{p} S_p\ln\frac{S_p}{\Pi_p}}_{\text{between province}}
-      + \underbrace{\sum_{p} S_p T_p}_{\text{urban–rural within province}}
-
-with :math:`\Pi`, :math:`S` the population and income shares of a group, :math:`T_g` the Theil
-index across the provinces' cells of residence *g* and :math:`T_p` the urban–rural Theil index of
-province *p*. The first split is the urban–rural ("dual structure") decomposition of the Chinese
-regional-inequality literature (Kanbur and Zhang 1999). The cells carry their means only, so
-this is inequality among cell means — inequality among households inside a cell is not in the
-data and would add to T. The provincial mean implied here (the cells weighted by resident
-population) is not the survey's all-residents income, whose weights differ
-(:func:`ruralrev.data.official.urban_income_share_estimate`).
-
-Compare years only on the same provinces (:func:`common_urban_income_provinces`): coverage
-changes from year to year, and a measure over more provinces is a different measure.
+and 2020 (all 31) only (:func:`ruralrev.data.official.load_urban_income`). With it each province
+splits into an urban and a rural cell (:func:`cells`), and :func:`urban_rural_theil` decomposes
+the population-weighted Theil T over the cells exactly, by residence and by province (Shorrocks
+1980; the formulas in its Notes). Compare years only on the same provinces
+(:func:`common_urban_income_provinces`): coverage changes from year to year, and a measure over
+more provinces is a different measure.
 
 References
 ----------
@@ -123,7 +106,7 @@ class UrbanRuralTheil:
 
 
 def urban_rural_theil(cell_frame: pd.DataFrame, year: int | None = None) -> UrbanRuralTheil:
-    """Population-weighted Theil T over province × residence cells, split by residence and by province.
+    r"""Population-weighted Theil T over province × residence cells, split by residence and by province.
 
     Parameters
     ----------
@@ -135,8 +118,31 @@ def urban_rural_theil(cell_frame: pd.DataFrame, year: int | None = None) -> Urba
     Returns
     -------
     UrbanRuralTheil
-        See the module docstring for the formulas; both splits are
+        See the Notes for the formulas; both splits are
         :func:`ruralrev.stats.inequality.measures.theil_decomposition` of the same cells.
+
+    Notes
+    -----
+    With official urban income each province splits into two cells — its urban residents with
+    income :math:`y_{pu}` and weight :math:`P_{pu}` (urban population), its rural residents
+    likewise — and the population-weighted Theil T over the :math:`2N` cells decomposes exactly in
+    two ways (Shorrocks 1980):
+
+    .. math::
+
+        T = \underbrace{\sum_{g\in\{u,r\}} S_g\ln\frac{S_g}{\Pi_g}}_{\text{between residence}}
+          + \underbrace{\sum_{g} S_g T_g}_{\text{across provinces within residence}}
+          = \underbrace{\sum_{p} S_p\ln\frac{S_p}{\Pi_p}}_{\text{between province}}
+          + \underbrace{\sum_{p} S_p T_p}_{\text{urban–rural within province}}
+
+    with :math:`\Pi`, :math:`S` the population and income shares of a group, :math:`T_g` the Theil
+    index across the provinces' cells of residence *g* and :math:`T_p` the urban–rural Theil index of
+    province *p*. The first split is the urban–rural ("dual structure") decomposition of the Chinese
+    regional-inequality literature (Kanbur and Zhang 1999). The cells carry their means only, so
+    this is inequality among cell means — inequality among households inside a cell is not in the
+    data and would add to T. The provincial mean implied here (the cells weighted by resident
+    population) is not the survey's all-residents income, whose weights differ
+    (:func:`ruralrev.data.official.urban_income_share_estimate`).
     """
     y, w = cell_frame["income"].to_numpy(float), cell_frame["population"].to_numpy(float)
     by_residence = theil_decomposition(y, w, cell_frame["residence"].to_numpy())

@@ -1,23 +1,12 @@
-r"""Series breaks in a model's regressors, and the three ways a fixed-effects model can handle them.
+"""Series breaks in a model's regressors, and the three ways a fixed-effects model can handle them.
 
-The data layer flags year-on-year breaks (:mod:`ruralrev.data.breaks.flags`): a redefinition of rural
-electricity use in 2020 that moves provinces in opposite directions, single-year revisions of
-machinery power. In a fixed-effects regression a break shared by every province in the same
-proportion is absorbed by the year effects, but a break that differs across provinces is not: it
-becomes within-province variation of the regressor that says nothing about the outcome. A flag
-counts for a model when the model compares years on both sides of it: the last year on the old
-footing (``year_from``) is not before the model's first year and the first on the new
-(``year_to``) not after its last (a model on 2016–2018 and 2020 spans a 2019→2020 break).
-
-:data:`HANDLING` names the three ways the book handles flagged regressors:
-
-``drop``
-    leave out every regressor with a flag in the model's years (the simplest, and the default);
-``split``
-    keep every regressor and split each flagged province's fixed effect at its breaks
-    (:func:`ruralrev.stats.regression.models.province_segments`), so that the level shifts are absorbed;
-``keep``
-    use the series as published (what the book did before the flags existed).
+The data layer flags year-on-year breaks (:mod:`ruralrev.data.breaks.flags`): a redefinition of
+rural electricity use in 2020 that moves provinces in opposite directions, single-year revisions
+of machinery power. Year effects absorb a break every province shares in the same proportion,
+but a break that differs across provinces becomes within-province variation of the regressor that
+says nothing about the outcome. :func:`specification` sets up a model under one of the ways in
+:data:`HANDLING` (drop, split, keep: its Notes), :func:`break_variants` fits all three and
+:func:`national_split` splits every province at national breaks.
 
 References
 ----------
@@ -37,7 +26,7 @@ from ruralrev.stats.regression import models
 __all__ = ["HANDLING", "Specification", "specification", "break_variants", "national_split"]
 
 #: The ways a fixed-effects model handles regressors with break flags, in the order
-#: :func:`break_variants` fits them (what each does: the module notes).
+#: :func:`break_variants` fits them (what each does: :func:`specification`).
 HANDLING = ("drop", "split", "keep")
 
 
@@ -64,6 +53,19 @@ def specification(regressors: list[str], years, handling: str = "drop",
     """The model's regressors and province-effect splits under ``handling`` (see :data:`HANDLING`).
 
     ``drop`` refuses (with a message naming the flags) when every regressor is flagged.
+
+    Notes
+    -----
+    ``drop``
+        leave out every regressor with a flag in the model's years (the simplest, and the default);
+    ``split``
+        keep every regressor and split each flagged province's fixed effect at its breaks
+        (:func:`ruralrev.stats.regression.models.province_segments`), so that the level shifts are
+        absorbed;
+    ``keep``
+        use the series as published (what the book did before the flags existed).
+
+    Which flags count for the model's years: :func:`ruralrev.data.breaks.regressors.regressor_breaks`.
     """
     if handling not in HANDLING:
         raise ValueError(f"handling must be one of {', '.join(HANDLING)}, got {handling!r}")

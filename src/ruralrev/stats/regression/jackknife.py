@@ -1,22 +1,11 @@
-r"""Leave-one-cluster-out (jackknife) inference for fixed-effects models: the CV3 variance.
+"""Leave-one-cluster-out (jackknife) inference for fixed-effects models: the CV3 variance.
 
-With few clusters, or a few clusters with high leverage, the CR1 cluster-robust variance is
-too small, and the wild cluster bootstrap can disagree with itself (restricted against
-unrestricted). The cluster jackknife is a third procedure that a referee expects beside them
-(MacKinnon, Nielsen and Webb 2023): re-estimate the model once without each cluster *g* and use
-the spread of the G estimates,
-
-.. math::
-
-    \hat V_{CV3} = \frac{G-1}{G}\sum_{g=1}^{G}(\hat\beta_{-g}-\hat\beta)(\hat\beta_{-g}-\hat\beta)',
-    \qquad t_k = \hat\beta_k/\sqrt{\hat V_{CV3,kk}} \sim t(G-1).
-
-Each :math:`\hat\beta_{-g}` is the full fixed-effects (weighted) regression on the other
-clusters: the cluster's own effects leave with it, the shared ones (years, region × years) are
-re-estimated. The leave-one-out estimates are returned too: they show which clusters carry a
-coefficient. Without cluster-specific effects, :math:`\hat V_{CV3}` equals the closed form
-:math:`(X'X)^{-1}\sum_g X_g'(I-H_{gg})^{-1}\hat u_g\hat u_g'(I-H_{gg})^{-1}X_g(X'X)^{-1}` times
-:math:`(G-1)/G`, which the tests check.
+With few clusters, or a few clusters with high leverage, the CR1 cluster-robust variance is too
+small, and the wild cluster bootstrap can disagree with itself (restricted against unrestricted).
+The cluster jackknife is a third procedure that a referee expects beside them:
+:func:`cluster_jackknife` re-estimates the model once without each cluster and uses the spread of
+the estimates (the formula in its Notes); :func:`largest_moves` and :func:`partial_leverage` show
+which clusters carry a coefficient.
 
 References
 ----------
@@ -84,11 +73,32 @@ def _fit(y: np.ndarray, x: np.ndarray, codes: list[np.ndarray], weights: np.ndar
 
 
 def cluster_jackknife(y, X: pd.DataFrame, clusters, fixed_effects: list = (), weights=None) -> ClusterJackknife:
-    """CV3 (leave-one-cluster-out) standard errors and p-values of every coefficient of ``X``.
+    r"""CV3 (leave-one-cluster-out) standard errors and p-values of every coefficient of ``X``.
 
-    Same model as :func:`ruralrev.stats.regression.wild_bootstrap.wild_cluster_bootstrap`: :math:`y = X\\beta +
-    D\\alpha + u`, WLS with ``weights``, *D* the dummies of each set of ``fixed_effects`` codes.
+    Same model as :func:`ruralrev.stats.regression.wild_bootstrap.wild_cluster_bootstrap`: :math:`y = X\beta +
+    D\alpha + u`, WLS with ``weights``, *D* the dummies of each set of ``fixed_effects`` codes.
     p-values are two-sided on Student's t with G − 1 degrees of freedom.
+
+    Notes
+    -----
+    The cluster jackknife (MacKinnon, Nielsen and Webb 2023) re-estimates the model once without
+    each cluster *g* and uses the spread of the G estimates,
+
+    .. math::
+
+        \hat V_{CV3} = \frac{G-1}{G}\sum_{g=1}^{G}(\hat\beta_{-g}-\hat\beta)(\hat\beta_{-g}-\hat\beta)',
+        \qquad t_k = \hat\beta_k/\sqrt{\hat V_{CV3,kk}} \sim t(G-1).
+
+    Each :math:`\hat\beta_{-g}` is the full fixed-effects (weighted) regression on the other
+    clusters: the cluster's own effects leave with it, the shared ones (years, region × years) are
+    re-estimated. The leave-one-out estimates are returned too: they show which clusters carry a
+    coefficient. Without cluster-specific effects, :math:`\hat V_{CV3}` equals the closed form
+    :math:`(X'X)^{-1}\sum_g X_g'(I-H_{gg})^{-1}\hat u_g\hat u_g'(I-H_{gg})^{-1}X_g(X'X)^{-1}` times
+    :math:`(G-1)/G`, which the tests check.
+
+    References
+    ----------
+    MacKinnon, Nielsen and Webb (2023); Bell and McCaffrey (2002).
     """
     y = np.asarray(y, dtype=float)
     x = X.to_numpy(float)

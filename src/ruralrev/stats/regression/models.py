@@ -1,23 +1,20 @@
-"""Regressions on the province panel, and the one table formatter every model table uses.
-
-* :func:`panel_fe` — fixed-effects regression (province and year effects by default, or province
-  and region × year effects; province effects optionally split at series breaks,
-  :func:`province_segments`), unweighted or population-weighted (WLS), with standard errors
-  clustered by province (linearmodels), plus wild cluster restricted bootstrap p-values
-  (:func:`ruralrev.stats.regression.wild_bootstrap.wild_cluster_bootstrap`), which stay reliable with only 31
-  clusters.
-* :func:`cross_section` — OLS for one year with HC3 standard errors and influence diagnostics.
-* :func:`vif` — variance inflation factors.
-* :func:`regression_table` — coefficients with stars, standard errors in brackets, bootstrap
-  p-values, N, R², fixed-effect and standard-error rows.
-* :func:`coefficient_rows`, :func:`coefficient_verdict` — one coefficient across several models,
-  as numbers and as a verdict (sign and significance in how many of them).
-* :func:`change_correlations` — how a regressor's change across provinces relates to the outcome's
-  change in levels and in logs (why a level model and a log model can disagree).
+"""Regressions on the province panel: fixed effects with small-cluster inference, and one-year OLS.
 
 Variable names may carry a ``log_`` prefix (``log_gdp_per_capita``): the natural log of the panel
-column is used (:func:`ruralrev.data.registry.values`); table labels come from the indicator registry. The estimates describe associations within provinces over time; none of these
-designs identifies a causal effect.
+column is used (:func:`ruralrev.data.registry.values`); labels come from the indicator registry.
+The estimates describe associations within provinces over time; none of these designs identifies
+a causal effect. The model table: :func:`ruralrev.present.regression_tables.regression_table`.
+
+* :func:`panel_fe` — fixed-effects regression (province and year, or region × year, effects;
+  province effects optionally split at series breaks, :func:`province_segments`), unweighted or
+  population-weighted, with province-clustered standard errors and wild cluster restricted
+  bootstrap p-values, which stay reliable with only 31 clusters;
+* :func:`cross_section` — OLS for one year with HC3 standard errors and influence diagnostics;
+  :func:`vif` — variance inflation factors;
+* :func:`coefficient_rows`, :func:`coefficient_verdict` — one coefficient across several models,
+  as numbers and as a verdict (sign and significance in how many of them);
+* :func:`change_correlations` — how a regressor's change across provinces relates to the outcome's
+  change in levels and in logs (why a level model and a log model can disagree).
 """
 
 from __future__ import annotations

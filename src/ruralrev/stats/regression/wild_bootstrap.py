@@ -1,39 +1,22 @@
-r"""Wild cluster restricted (WCR) bootstrap for linear models with fixed effects and weights.
+"""Wild cluster restricted (WCR) bootstrap for linear models with fixed effects and weights.
 
-The bootstrap follows Cameron, Gelbach and Miller (2008) and MacKinnon and Webb (2018): for
-:math:`H_0\colon \beta_k = 0` the model is re-estimated *with the null imposed and with all its
-fixed effects*; the restricted residuals :math:`\tilde u` are multiplied by one Rademacher sign
-:math:`v_g` per cluster, added back to the restricted fit,
+:func:`wild_cluster_bootstrap` follows Cameron, Gelbach and Miller (2008) and MacKinnon and Webb
+(2018): the model is re-estimated with the null imposed and with all its fixed effects, the
+restricted residuals are multiplied by one Rademacher sign per cluster (:func:`rademacher_draws`),
+and the full model is re-estimated on each draw (its Notes give the formulas). Fixed effects are
+absorbed by projection (:func:`absorb`, :func:`dummy_basis`).
 
-.. math:: y^{*} = Z\tilde\theta + \tilde u \odot v_{g(i)},\qquad Z = [X, D],
-
-and the *full* model — fixed effects included — is re-estimated on :math:`y^*`. Re-absorbing the
-fixed effects matters: a sign flip by province keeps :math:`\tilde u \odot v` orthogonal to the
-province dummies, but not to the year (or region × year) dummies, so a bootstrap that skips
-this step inflates the bootstrap standard errors and makes the p-value too small.
-
+Notes
+-----
 Why the package carries its own code beside :mod:`wildboottest` (which the tests use to check
-this one, draw for draw):
-
-* **speed** — by Frisch–Waugh–Lovell, every bootstrap t statistic is a ratio of a linear and
-  a quadratic form in the G signs (Roodman et al. 2019): :math:`t^*_b = c'v_b /
-  \sqrt{\kappa\,\lVert C v_b\rVert^2}` with a G-vector *c* and a G × G matrix *C* computed once,
-  so 9,999 draws cost one (G × G)·(G × B) product, a few milliseconds. ``wildboottest`` 0.3.2
-  compiles a numba kernel inside every call (0.25–0.5 s per coefficient here, most of it
-  fixed cost: see ``benchmarks/wild_bootstrap.md``);
-* **weights** — population-weighted (WLS) models: ``wildboottest`` ignores ``model.weights``.
-  A WLS fit is OLS on rows scaled by :math:`\sqrt{w_i}`; the bootstrap runs on that scale, so
-  :math:`y^* = \hat y_r + \tilde u\,v_g` holds on the original scale too;
-* **fixed effects by projection** — the annihilator of the (weighted) dummies is applied
-  exactly (orthonormal basis from an SVD), for balanced or unbalanced panels and any set of
-  effects, without a statsmodels design with dummy columns.
-
-The t statistic uses the CR1 variance with :math:`\kappa = \frac{G}{G-1}\frac{N-1}{N-K}`, *K*
-counting the absorbed fixed effects (as ``wildboottest`` does on a dummy-variable model). The
-constant κ multiplies both *t* and every :math:`t^*`, so the p-value does not depend on it; the
-*t* reported by linearmodels (which does not count absorbed effects in *K*) differs from this
-one by a constant factor only. The p-value is symmetric: the share of draws with
-:math:`|t^*_b| > |t|`, as in ``wildboottest`` and Roodman et al. (2019).
+this one, draw for draw): **speed** — every bootstrap t statistic is a ratio of a linear and a
+quadratic form in the G signs (Roodman et al. 2019), so 9,999 draws cost one (G × G)·(G × B)
+product, a few milliseconds, where ``wildboottest`` 0.3.2 compiles a numba kernel inside every
+call (0.25–0.5 s per coefficient here, most of it fixed cost: see
+``benchmarks/wild_bootstrap.md``); **weights** — population-weighted (WLS) models:
+``wildboottest`` ignores ``model.weights``; **fixed effects by projection** — the annihilator of
+the (weighted) dummies is applied exactly, for balanced or unbalanced panels and any set of
+effects, without a statsmodels design with dummy columns.
 
 References
 ----------
@@ -174,7 +157,7 @@ def wild_cluster_bootstrap(y, X: pd.DataFrame, clusters, fixed_effects: list[np.
         p = \frac1B\sum_b \mathbf 1\{|t^*_b| > |t|\}
 
     which is the t statistic of the full fixed-effects regression of
-    :math:`y^* = Z\tilde\theta + \tilde u\odot v` (see the module notes). Rademacher signs from
+    :math:`y^* = Z\tilde\theta + \tilde u\odot v` (see the Notes). Rademacher signs from
     :func:`rademacher_draws`; the same draws serve every coefficient.
 
     Parameters
@@ -199,6 +182,33 @@ def wild_cluster_bootstrap(y, X: pd.DataFrame, clusters, fixed_effects: list[np.
     Returns
     -------
     WildClusterBootstrap
+
+    Notes
+    -----
+    For :math:`H_0\colon \beta_k = 0` the model is re-estimated *with the null imposed and with all
+    its fixed effects*; the restricted residuals :math:`\tilde u` are multiplied by one Rademacher
+    sign :math:`v_g` per cluster, added back to the restricted fit,
+
+    .. math:: y^{*} = Z\tilde\theta + \tilde u \odot v_{g(i)},\qquad Z = [X, D],
+
+    and the *full* model — fixed effects included — is re-estimated on :math:`y^*`. Re-absorbing
+    the fixed effects matters: a sign flip by province keeps :math:`\tilde u \odot v` orthogonal to
+    the province dummies, but not to the year (or region × year) dummies, so a bootstrap that skips
+    this step inflates the bootstrap standard errors and makes the p-value too small.
+
+    By Frisch–Waugh–Lovell, every bootstrap t statistic is a ratio of a linear and a quadratic form
+    in the G signs (Roodman et al. 2019), :math:`t^*_b = c'v_b / \sqrt{\kappa\,\lVert C
+    v_b\rVert^2}` with a G-vector *c* and a G × G matrix *C* computed once (above). A WLS fit is OLS
+    on rows scaled by :math:`\sqrt{w_i}`; the bootstrap runs on that scale, so :math:`y^* = \hat
+    y_r + \tilde u\,v_g` holds on the original scale too. The annihilator of the (weighted)
+    dummies is applied exactly (orthonormal basis from an SVD, :func:`dummy_basis`).
+
+    The t statistic uses the CR1 variance with :math:`\kappa = \frac{G}{G-1}\frac{N-1}{N-K}`, *K*
+    counting the absorbed fixed effects (as ``wildboottest`` does on a dummy-variable model). The
+    constant κ multiplies both *t* and every :math:`t^*`, so the p-value does not depend on it; the
+    *t* reported by linearmodels (which does not count absorbed effects in *K*) differs from this
+    one by a constant factor only. The p-value is symmetric: the share of draws with
+    :math:`|t^*_b| > |t|`, as in ``wildboottest`` and Roodman et al. (2019).
 
     References
     ----------

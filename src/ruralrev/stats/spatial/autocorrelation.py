@@ -1,17 +1,14 @@
-"""Neighbours: spatial weights of the 31 provinces and spatial autocorrelation (libpysal, esda).
+"""Spatial autocorrelation of the 31 provinces' values: global and local Moran, Geary (esda).
 
-* :func:`province_weights` — queen (default) or rook contiguity from the committed province map,
-  or the *k* nearest neighbours, as a ``libpysal.weights.W`` in the book's province order.
-  Hainan, an island, has no land neighbour; it is linked to the province whose border is nearest
-  (:func:`island_links`: Guangdong, across the Qiongzhou Strait). The neighbour lists are built
-  once per process.
+The weights come from :mod:`ruralrev.stats.spatial.neighbours` (queen contiguity by default,
+islands linked by a stated rule); Moran's I of a regression's residuals is in
+:mod:`ruralrev.stats.spatial.regression`.
+
 * :func:`global_moran`, :func:`geary`, :func:`autocorrelation_by_year` — global Moran's I and
   Geary's C with permutation pseudo p-values (esda, fixed seed; the permutations are evaluated in
   one matrix product by :mod:`ruralrev.stats.spatial.permutation`, with esda's own draws).
 * :func:`local_moran`, :func:`local_morans` — local Moran (LISA) quadrants HH / LL / LH / HL,
   significant at α with an optional false-discovery-rate or Bonferroni correction.
-
-Moran's I of a regression's residuals is in :mod:`ruralrev.stats.spatial.regression`.
 
 References
 ----------

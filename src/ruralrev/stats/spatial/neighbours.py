@@ -35,7 +35,8 @@ def island_links() -> pd.DataFrame:
     """How each province without a land neighbour is linked, and the alternative rule.
 
     The rule: an island is linked (both ways) to the province whose boundary is nearest, measured
-    between the polygons in an equal-area projection. The frame also gives the province with the
+    between the polygons in an equal-area projection (Hainan, an island, has no land neighbour: it
+    is linked to Guangdong, across the Qiongzhou Strait). The frame also gives the province with the
     nearest centroid, which a centroid rule would pick instead.
 
     Returns

@@ -1,21 +1,10 @@
-r"""A joint permutation test of spatial autocorrelation in panel residuals.
+"""A joint permutation test of spatial autocorrelation in panel residuals.
 
 Testing Moran's I of a panel's residuals year by year and counting the significant years as if
 the years were independent (a binomial tail) overstates the evidence: a province's residuals are
-correlated across years, so the yearly tests are too. The joint test permutes the provinces
-*once* per draw and applies the same permutation in every year, which keeps each province's
-residual history intact, and compares the mean yearly I with its permutation distribution:
-
-.. math::
-
-    \bar I = \frac1T\sum_t \frac{n}{S_0}\frac{z_t'Wz_t}{z_t'z_t},\qquad
-    \bar I^{(r)} = \frac1T\sum_t \frac{n}{S_0}\frac{z_{t,\pi_r}'Wz_{t,\pi_r}}{z_t'z_t},\qquad
-    p = \frac{\min(M, R-M) + 1}{R + 1}
-
-with :math:`z_t` the centred residuals of year *t* and *M* the number of draws with
-:math:`\bar I^{(r)} \ge \bar I` (esda's folded one-sided convention). The permutations are
-esda's (:func:`ruralrev.stats.spatial.permutation.legacy_permutations`), so with one year the test is
-esda's ``Moran`` to the last digit, as the tests check.
+correlated across years, so the yearly tests are too. :func:`joint_moran` permutes the provinces
+once per draw, the same way in every year, and tests the mean yearly I (the statistic and its
+p-value in its Notes).
 
 References
 ----------
@@ -53,11 +42,32 @@ class JointMoran:
 
 
 def joint_moran(residuals: pd.DataFrame, w, permutations: int = 9999, seed: int = 20261123) -> JointMoran:
-    """Joint permutation test of the mean yearly Moran's I of residuals (see the module notes).
+    r"""Joint permutation test of the mean yearly Moran's I of residuals (see the Notes).
 
     ``residuals`` has columns ``province``, ``year``, ``residual``; ``w`` is a row-standardised
     ``libpysal`` weights object over the provinces (its ``id_order`` fixes the order). Only the
     provinces with a residual in every year take part, with ``w`` restricted to them.
+
+    Notes
+    -----
+    The joint test permutes the provinces
+    *once* per draw and applies the same permutation in every year, which keeps each province's
+    residual history intact, and compares the mean yearly I with its permutation distribution:
+
+    .. math::
+
+        \bar I = \frac1T\sum_t \frac{n}{S_0}\frac{z_t'Wz_t}{z_t'z_t},\qquad
+        \bar I^{(r)} = \frac1T\sum_t \frac{n}{S_0}\frac{z_{t,\pi_r}'Wz_{t,\pi_r}}{z_t'z_t},\qquad
+        p = \frac{\min(M, R-M) + 1}{R + 1}
+
+    with :math:`z_t` the centred residuals of year *t* and *M* the number of draws with
+    :math:`\bar I^{(r)} \ge \bar I` (esda's folded one-sided convention). The permutations are
+    esda's (:func:`ruralrev.stats.spatial.permutation.legacy_permutations`), so with one year the test is
+    esda's ``Moran`` to the last digit, as the tests check.
+
+    References
+    ----------
+    Cliff and Ord (1981); Anselin (1988).
     """
 
     wide = residuals.pivot(index="province", columns="year", values="residual")

@@ -1,4 +1,4 @@
-r"""Permutation inference for the spatial statistics, vectorised: esda's draws, without its loop.
+"""Permutation inference for the spatial statistics, vectorised: esda's draws, without its loop.
 
 esda computes the permutation distribution of a global statistic one Python call per draw
 (9,999 sparse products per year and statistic), and its local engine is compiled by numba on
@@ -11,11 +11,6 @@ for all of them with one matrix product:
 * :func:`moran_simulations`, :func:`geary_simulations` — the statistic for each permutation;
 * :func:`folded_p_value` — esda's one-sided pseudo p-value in the observed direction;
 * :func:`conditional_pvalues` — local Moran p-values under conditional randomisation.
-
-Because the draws are esda's own, the global results are esda's to the last digit: the tests
-run both engines on the book's data and require equal p-values, z-scores and standard
-deviations (``tests/test_spatial.py``). The local p-values use numpy's generator instead (esda
-draws them inside numba), so they agree with esda's within Monte Carlo error, as tested.
 
 References
 ----------
@@ -38,7 +33,11 @@ __all__ = ["legacy_permutations", "moran_simulations", "geary_simulations", "fol
 def legacy_permutations(n: int, permutations: int, seed: int) -> np.ndarray:
     """``permutations`` × ``n`` array: row *r* is the *r*-th ``permutation(n)`` of
     ``numpy.random.RandomState(seed)`` — the draws esda's ``Moran`` and ``Geary`` make after
-    ``numpy.random.seed(seed)``. Cached (read-only); numpy's global state is not touched."""
+    ``numpy.random.seed(seed)``. Cached (read-only); numpy's global state is not touched.
+
+    Because the draws are esda's own, the global results are esda's to the last digit: the tests
+    run both engines on the book's data and require equal p-values, z-scores and standard
+    deviations (``tests/test_spatial.py``)."""
     generator = np.random.RandomState(seed)
     draws = np.array([generator.permutation(n) for _ in range(permutations)])
     draws.setflags(write=False)
@@ -95,7 +94,9 @@ def conditional_pvalues(z, w, local, permutations: int = 9999, seed: int = 20261
     with :math:`M_i` the number of draws with :math:`I_i^{(r)} \ge I_i` (esda's folded, one-sided
     convention). This is esda's algorithm in vectorised numpy: esda's own engine is compiled by
     numba on first use, which costs more time than the whole chapter; the tests check these
-    p-values against ``esda.Moran_Local(...).p_sim`` on the book's data.
+    p-values against ``esda.Moran_Local(...).p_sim`` on the book's data. The draws come from numpy's
+    generator (esda draws them inside numba), so the p-values agree with esda's within Monte Carlo
+    error, as tested.
 
     References
     ----------
