@@ -48,13 +48,18 @@ def test_finish_hides_parameter_cells_and_adds_the_box():
         {"cell_type": "code", "metadata": {"tags": ["injected-parameters"], "papermill": {}}, "source": "x = 2"},
         {"cell_type": "markdown", "metadata": {}, "source": "text"},
     ]}
+    pristine = json.loads(json.dumps(notebook))
     done = execute._finish(notebook, {"x": 2}, _chapter(x=1))
-    assert [c["metadata"].get("tags") for c in done["cells"]] == [
+    # x = 2 is not the default: a note under the title says so, then the hidden parameter cells and the box
+    assert done["cells"][0]["id"] == execute.NON_DEFAULT_CLASS and "`x` = `2` (default `1`)" in done["cells"][0]["source"]
+    assert [c["metadata"].get("tags") for c in done["cells"][1:]] == [
         ["parameters", "remove-cell"], ["injected-parameters", "remove-cell"], ["ruralrev-parameters"], None]
-    assert "- `x` = `2`" in done["cells"][2]["source"]
-    assert "ruralrev build demo -p x=2\n" in done["cells"][2]["source"]
+    assert "- `x` = `2`" in done["cells"][3]["source"]
+    assert "ruralrev build demo -p x=2\n" in done["cells"][3]["source"]
     assert "start_time" not in done["metadata"]["papermill"]
-    assert "papermill" not in done["cells"][1]["metadata"]
+    assert "papermill" not in done["cells"][2]["metadata"]
+    defaults = execute._finish(pristine, {"x": 1}, _chapter(x=1))
+    assert execute.NON_DEFAULT_CLASS not in [c.get("id") for c in defaults["cells"]]
 
 
 @pytest.mark.slow
