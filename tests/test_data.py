@@ -44,6 +44,11 @@ def test_shape_regions_and_keys(panel):
     assert sizes == {"East": 10, "Central": 6, "West": 12, "Northeast": 3}
 
 
+@pytest.mark.snapshot
+def test_rural_broadband_is_published_for_276_of_279_province_years(panel):
+    assert panel["rural_broadband_users"].notna().sum() == 276 and panel["broadband_users"].notna().sum() == 279
+
+
 def test_derived_indicators_follow_their_formulas(panel):
     urban, rural = panel["urban_population"], panel["rural_population"]
     np.testing.assert_allclose(panel["urbanization_rate"], 100 * urban / (urban + rural), atol=5e-5)
