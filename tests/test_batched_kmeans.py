@@ -152,15 +152,25 @@ def test_the_page_partitions_are_scikit_learns(z):
         assert np.array_equal(ours["ari_best"], theirs["ari_best"])
 
 
-def test_tied_candidates_go_to_the_first_drawn_whatever_the_memory_layout(z):
-    """Seed 20261131, k = 7, start 2: Beijing and Shanghai tie as the fifth centre's candidates.
-    The same numbers in three memory layouts give the same centres (the first candidate drawn)."""
+def _tied_seeding(z):
+    """Seed 20261131, k = 7, ten starts on the book's data, in three memory layouts."""
     x = np.ascontiguousarray(z.to_numpy() - z.to_numpy().mean(axis=0))
     uniforms = bk.seeding_uniforms([20261131], 10, 7)
     layouts = [np.broadcast_to(x, (10, *x.shape)), np.repeat(x[None], 10, axis=0),
                np.asfortranarray(np.repeat(x[None], 10, axis=0))]
-    centres = [bk.kmeans_plusplus(layout, 7, uniforms) for layout in layouts]
+    return x, [bk.kmeans_plusplus(layout, 7, uniforms) for layout in layouts]
+
+
+def test_tied_candidates_go_to_the_first_drawn_whatever_the_memory_layout(z):
+    """The same numbers in three memory layouts give the same centres (the first candidate drawn)."""
+    _, centres = _tied_seeding(z)
     assert all(np.array_equal(c, centres[0]) for c in centres[1:])
+
+
+@pytest.mark.snapshot
+def test_the_tie_of_todays_data_goes_to_beijing(z):
+    """Start 2: Beijing and Shanghai tie as the fifth centre's candidates; Beijing is drawn first."""
+    x, centres = _tied_seeding(z)
     picked = [int(np.flatnonzero((x == centre).all(axis=1))[0]) for centre in centres[0][1]]
     assert picked == [19, 11, 1, 6, 0, 25, 3]            # 0 = Beijing, drawn before 8 = Shanghai
     assert list(z.index[[0, 8]]) == ["Beijing", "Shanghai"]
@@ -187,7 +197,14 @@ def test_gap_statistic_on_the_book_data_agrees_with_scikit_learn(z, box):
     assert (np.abs(ours.table["gap"] - theirs["gap"]) <= monte_carlo_se).all()
     assert np.allclose(ours.table["log_w"], theirs["log_w"], rtol=0, atol=1e-12)
     assert (ours.k, ours.rule_met) == (gap.choose_k_gap(theirs), True)
-    assert (ours.k, box) in {(1, "pca"), (7, "features")}     # the page's answers
+
+
+@pytest.mark.snapshot
+@pytest.mark.parametrize("box", gap.BOXES)
+def test_the_gap_statistic_chooses_the_pages_k(z, box):
+    """The page's answers on today's data: k = 1 in the principal-component box, 7 in the features box."""
+    ours = gap.gap_statistic(z, range(1, 9), 100, 20261123, box=box)
+    assert (ours.k, box) in {(1, "pca"), (7, "features")}
 
 
 @pytest.mark.slow

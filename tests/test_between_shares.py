@@ -1,5 +1,6 @@
 """Theil and Dagum between-group shares: the identity G_nb = Gini of the group means, checked on
-random data and against pysal ``inequality`` (equal weights), and the book's numbers."""
+random data and against pysal ``inequality`` (equal weights), against the decomposition series
+on the book's data, and the book's numbers (a snapshot)."""
 
 import numpy as np
 import pytest
@@ -38,8 +39,14 @@ def test_book_shares_by_region(panel):
     series = ineq.decomposition_series(panel, "rural_income", "rural_population", "region", [2016, 2024]).set_index("year")
     np.testing.assert_allclose(table["theil_between"], series["theil_between_share"], rtol=1e-12)
     np.testing.assert_allclose(table["dagum_net_between"], series["gini_net_between"] / series["gini"], rtol=1e-12)
+    with pytest.raises(ValueError, match="no year has"):
+        theil_dagum.between_shares_by_year(panel, "rural_income", "rural_population", "region", [2031])
+
+
+@pytest.mark.snapshot
+def test_book_shares_by_region_in_2024(panel):
+    table = theil_dagum.between_shares_by_year(panel, "rural_income", "rural_population", "region",
+                                               [2024]).set_index("year")
     assert table.loc[2024, "theil_between"] == pytest.approx(0.5435, abs=1e-4)
     assert table.loc[2024, "dagum_net_between"] == pytest.approx(0.7770, abs=1e-4)
     assert table.loc[2024, "gini_within_weight"] == pytest.approx(0.3003, abs=1e-4)
-    with pytest.raises(ValueError, match="no year has"):
-        theil_dagum.between_shares_by_year(panel, "rural_income", "rural_population", "region", [2031])

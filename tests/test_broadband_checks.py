@@ -60,9 +60,6 @@ def test_flagged_offsets_undone_barely_move_the_rural_convergence(book):
     table = bc.total_rate_inequality(panel, common, 2016, 2024, kinds=kinds)
     assert list(table.index) == ["rural", "total", "rural, offsets undone"]
     assert table.loc["rural, offsets undone", "first"] == table.loc["rural", "first"]   # no flag closes in 2016
-    # snapshot of the book's data: undoing the ten offsets moves the fall by about one point (-62.5 -> -63.5 %)
-    assert table.loc["rural", "change_pct"] == pytest.approx(-62.51, abs=0.01)
-    assert table.loc["rural, offsets undone", "change_pct"] == pytest.approx(-63.50, abs=0.01)
     # the undone 2024 rates by hand: published counts minus the mirrored parts, over the rural population
     undone = bc.undo_offsets(panel, kinds)
     one = undone[(undone["year"] == 2024) & undone["province"].isin(common)]
@@ -71,6 +68,20 @@ def test_flagged_offsets_undone_barely_move_the_rural_convergence(book):
         theil_t(one[CODE].to_numpy(float), one["rural_population"].to_numpy(float)), rel=1e-12)
 
 
+@pytest.mark.snapshot
+def test_undoing_the_offsets_moves_the_fall_by_about_one_point(book):
+    """Undoing the ten offsets of today's flags: the rural rate's Theil falls 63.5 % instead of 62.5 %."""
+    from ruralrev.data.breaks import flags as break_flags
+
+    panel, common, _ = book
+    flags = break_flags.load_flags()
+    kinds = dg.broadband_flag_kinds(panel, flags[flags["series"] == "rural_broadband_users"])
+    table = bc.total_rate_inequality(panel, common, 2016, 2024, kinds=kinds)
+    assert table.loc["rural", "change_pct"] == pytest.approx(-62.51, abs=0.01)
+    assert table.loc["rural, offsets undone", "change_pct"] == pytest.approx(-63.50, abs=0.01)
+
+
+@pytest.mark.snapshot
 def test_never_flagged_provinces_started_higher_and_grew_less(book):
     panel, common, never = book
     profile = bc.selection_profile(panel, CODE, common, never, 2016, 2024)

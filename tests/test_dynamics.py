@@ -24,6 +24,10 @@ def test_relative_values_average_one_per_person(relative):
     np.testing.assert_allclose((relative * population).sum() / population.sum(), 1.0)
     assert dynamics.population_for("rural_income") == "rural_population"
     assert dynamics.population_for("gdp_per_capita") == "total_population"
+
+
+@pytest.mark.snapshot
+def test_shanghai_stays_far_above_the_mean_and_gansu_below(relative):
     assert relative.loc["Shanghai"].min() > 1.5 and relative.loc["Gansu"].max() < 0.7
 
 
@@ -138,17 +142,27 @@ def test_homogeneity_is_zero_for_identical_regimes_and_counts_degrees_of_freedom
     assert different["Q"] > 30 and different["Q_p"] < 1e-6
 
 
-def test_ergodic_bootstrap_of_the_book_chain(relative, chains):
-    """Resampling provinces: the point estimate lies inside each class's interval, the lowest
-    class's interval reaches 0 (resamples without a Q1 -> Q2 move) and roughly two in five
-    resampled chains have no single long run (Q3 -> Q4 rests on one transition)."""
-    boot = dynamics.ergodic_bootstrap(relative, chains.cutoffs, reps=500, seed=1)
-    band = boot.interval(0.90)
+@pytest.fixture(scope="module")
+def ergodic_boot(relative, chains):
+    return dynamics.ergodic_bootstrap(relative, chains.cutoffs, reps=500, seed=1)
+
+
+def test_ergodic_bootstrap_of_the_book_chain(chains, ergodic_boot):
+    """Resampling provinces: the point estimate lies inside each class's interval, and every
+    defined long run is a distribution."""
+    band = ergodic_boot.interval(0.90)
     assert ((band["low"] <= chains.ergodic) & (chains.ergodic <= band["high"])).all()
-    assert band.loc["Q1", "low"] == pytest.approx(0.0, abs=1e-9)
-    assert 0.25 < boot.n_undefined / boot.reps < 0.55
-    defined = boot.shares.dropna()
+    defined = ergodic_boot.shares.dropna()
     np.testing.assert_allclose(defined.sum(axis=1), 1.0)
+
+
+@pytest.mark.snapshot
+def test_ergodic_bootstrap_of_todays_chain_has_thin_moves(ergodic_boot):
+    """The lowest class's interval reaches 0 (resamples without a Q1 -> Q2 move) and roughly two in
+    five resampled chains have no single long run (Q3 -> Q4 rests on one transition)."""
+    band = ergodic_boot.interval(0.90)
+    assert band.loc["Q1", "low"] == pytest.approx(0.0, abs=1e-9)
+    assert 0.25 < ergodic_boot.n_undefined / ergodic_boot.reps < 0.55
 
 
 def test_ergodic_bootstrap_of_a_chain_without_moves_has_no_long_run():

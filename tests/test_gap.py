@@ -128,6 +128,7 @@ def test_k_over_seeds_repeats_the_rule_under_each_seed():
 
 
 @pytest.mark.slow
+@pytest.mark.snapshot
 def test_the_features_box_choice_moves_with_the_reference_draws_on_the_book_data():
     from ruralrev.data import official
 

@@ -43,27 +43,45 @@ def test_precision_follows_the_printed_text():
         g.attainable("10", 0)
 
 
-def test_paper_001_table_1_blocks():
+def _paper_001_blocks():
     table = papers.load_table("001_table1")
-    blocks = {area: list(part["percent"]) for area, part in table.groupby("area", sort=False)}
+    return {area: list(part["percent"]) for area, part in table.groupby("area", sort=False)}
+
+
+def test_paper_001_table_1_blocks():
+    """Known answers: the education block prints multiples of 1/33 (60.61, 45.45, 36.36, ...), and a
+    block of whole and one-decimal percentages fits n = 1,160 (every such value is reachable from
+    n = 1,000 on)."""
+    blocks = _paper_001_blocks()
     education = g.check_block(blocks["Governance of rural public education service"], 1160)
     assert education.smallest_n == 33 and not education.stated_consistent
     medical = g.check_block(blocks["Governance of rural public medical service"], 1160)
     assert medical.stated_consistent
+
+
+@pytest.mark.snapshot
+def test_the_culture_block_of_paper_001_fits_only_beyond_2000():
+    blocks = _paper_001_blocks()
     culture = g.check_block(blocks["Governance of rural public cultural service"], 1160)
     assert culture.smallest_n == 2665 and culture.sizes[:3] == (2665, 2998, 3468)   # none up to 2,000
     assert g.check_block(blocks["Governance of rural public cultural service"], 1160, max_n=2000).smallest_n is None
 
 
 def test_block_table_of_paper_001():
+    """What the printed values say by themselves: their precisions, their number, which blocks can fail."""
     blocks = g.block_table(papers.load_table("001_table1"), stated_n=1160)
-    assert blocks["smallest_n"].tolist() == [33, 416, 356, 653, 2665]
     assert str(blocks["smallest_n"].dtype) == "Int64"                    # sizes are integers, never 33.00
-    assert blocks["beyond_small"].tolist() == [False, False, False, False, True]   # culture: only above 2,000
-    assert blocks["stated_n_fits"].tolist() == [False, True, True, False, False]
     assert blocks["could_fail"].tolist() == [True, False, False, True, True]       # 0/1-decimal blocks cannot fail
     assert blocks.loc[3, "decimals"] == "0/1/2"        # the employment block mixes precisions ("30", "44.7", "15.31")
     assert blocks["values"].sum() == 31
+
+
+@pytest.mark.snapshot
+def test_block_table_of_paper_001_sizes():
+    blocks = g.block_table(papers.load_table("001_table1"), stated_n=1160)
+    assert blocks["smallest_n"].tolist() == [33, 416, 356, 653, 2665]
+    assert blocks["beyond_small"].tolist() == [False, False, False, False, True]   # culture: only above 2,000
+    assert blocks["stated_n_fits"].tolist() == [False, True, True, False, False]
     narrow = g.block_table(papers.load_table("001_table1"), stated_n=1160, max_n=2000)
     assert narrow["smallest_n"].isna().tolist() == [False, False, False, False, True]
 

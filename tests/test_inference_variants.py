@@ -67,6 +67,7 @@ def test_unrestricted_bootstrap_matches_wildboottest(frame):
     assert not ours.restricted
     library = _library_p(frame, frame[OUTCOME], impose_null=False)
     assert abs(ours.pvalues[GDP] - library) <= 1 / B
+    # WCR and WCU differ here (the referee's finding), so the comparison with wildboottest has power
     restricted = wild_cluster_bootstrap(frame[OUTCOME], frame[REGRESSORS], province, _codes(frame), params=[GDP],
                                         reps=B, seed=SEED)
     assert restricted.pvalues[GDP] < 0.02 < 0.08 < ours.pvalues[GDP]     # the two procedures disagree here
@@ -117,6 +118,11 @@ def test_jackknife_matches_a_loop_of_dummy_variable_fits(frame):
     assert ours.pvalue(GDP, low) == pytest.approx(0.05) and ours.pvalue(GDP, high) == pytest.approx(0.05)
     # the two provinces that carry the GDP coefficient (the referee's leave-one-out)
     assert set(ours.influence(GDP).index[:2]) == {"Tibet", "Shanxi"}
+
+
+@pytest.mark.snapshot
+def test_jackknife_p_values_of_todays_data(frame):
+    ours = cluster_jackknife(frame[OUTCOME], frame[REGRESSORS], frame["province"], _codes(frame))
     assert 0.05 < ours.pvalues[GDP] < 0.10 and ours.pvalues["urbanization_rate"] < 0.05
 
 
@@ -182,26 +188,38 @@ def test_partial_leverage_matches_statsmodels_residuals(frame, weighted):
         expected = resid.groupby(level=0).sum() / resid.sum()
         pd.testing.assert_series_equal(ours.sort_index(), expected.sort_index(), check_names=False, rtol=1e-8)
         assert ours.sum() == pytest.approx(1) and ours.is_monotonic_decreasing
-    if not weighted:   # the book's numbers: a few provinces carry each coefficient of the main model
-        gdp = partial_leverage(frame[MAIN], frame["province"], GDP, _codes(frame))
-        assert gdp.index[0] == "Shanxi" and gdp.iloc[0] == pytest.approx(0.243, abs=1e-3)
-        urb = partial_leverage(frame[MAIN], frame["province"], MAIN[0], _codes(frame))
-        assert list(urb.index[:3]) == ["Shanghai", "Beijing", "Tianjin"] and urb.iloc[:3].sum() == pytest.approx(0.563, abs=1e-3)
     with pytest.raises(ValueError, match="not among the regressors"):
         partial_leverage(frame[MAIN], frame["province"], "primary_share")
 
 
-def test_bootstrap_critical_value_decides_as_the_p_value_does(frame):
-    """|t| above the 0.95 quantile of |t*| exactly when p < 0.05. On the main model the restricted
-    bootstrap's critical value for log GDP per capita lies below Student's t(30) and the
-    unrestricted one's above it: why WCR rejects where WCU, CV3 and the cluster p do not."""
+@pytest.mark.snapshot
+def test_a_few_provinces_carry_each_coefficient_of_the_main_model(frame):
+    gdp = partial_leverage(frame[MAIN], frame["province"], GDP, _codes(frame))
+    assert gdp.index[0] == "Shanxi" and gdp.iloc[0] == pytest.approx(0.243, abs=1e-3)
+    urb = partial_leverage(frame[MAIN], frame["province"], MAIN[0], _codes(frame))
+    assert list(urb.index[:3]) == ["Shanghai", "Beijing", "Tianjin"] and urb.iloc[:3].sum() == pytest.approx(0.563, abs=1e-3)
+
+
+@pytest.fixture(scope="module")
+def main_model_bootstraps(frame):
+    """The main model's restricted (True) and unrestricted (False) bootstraps, 9,999 draws each."""
     province = pd.factorize(frame["province"], sort=True)[0]
-    student = stats.t.ppf(0.975, frame["province"].nunique() - 1)
-    found = {}
-    for impose in (True, False):
-        boot = wild_cluster_bootstrap(frame[OUTCOME], frame[MAIN], province, _codes(frame), reps=9999,
-                                      seed=DEFAULTS["seed"], impose_null=impose)
+    return {impose: wild_cluster_bootstrap(frame[OUTCOME], frame[MAIN], province, _codes(frame), reps=9999,
+                                           seed=DEFAULTS["seed"], impose_null=impose) for impose in (True, False)}
+
+
+def test_bootstrap_critical_value_decides_as_the_p_value_does(main_model_bootstraps):
+    """|t| above the 0.95 quantile of |t*| exactly when p < 0.05."""
+    for impose, boot in main_model_bootstraps.items():
         for name in MAIN:
             assert (boot.pvalues[name] < 0.05) == (abs(boot.t[name]) > boot.critical[name]), (name, impose)
-        found[impose] = boot.critical[GDP]
+
+
+@pytest.mark.snapshot
+def test_the_critical_values_of_todays_main_model_straddle_students_t(frame, main_model_bootstraps):
+    """On the main model the restricted bootstrap's critical value for log GDP per capita lies below
+    Student's t(30) and the unrestricted one's above it: why WCR rejects where WCU, CV3 and the
+    cluster p do not."""
+    student = stats.t.ppf(0.975, frame["province"].nunique() - 1)
+    found = {impose: boot.critical[GDP] for impose, boot in main_model_bootstraps.items()}
     assert found[True] < student < found[False]

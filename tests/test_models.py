@@ -149,9 +149,14 @@ def test_change_correlations_on_the_book_data(panel):
     last = panel[panel["year"] == 2024].set_index("province")
     du = last["urbanization_rate"] - first["urbanization_rate"]
     assert moves["change_level"] == pytest.approx(np.corrcoef(du, last["rural_income"] - first["rural_income"])[0, 1])
+    assert moves["n"] == 31
+
+
+@pytest.mark.snapshot
+def test_change_correlations_of_todays_data(panel):
+    moves = models.change_correlations(panel, "urbanization_rate", "rural_income", 2016, 2024)
     assert (moves["initial_level"], moves["change_level"], moves["change_log"]) == pytest.approx(
         (-0.818, -0.696, 0.474), abs=1e-3)
-    assert moves["n"] == 31
 
 
 def test_procedure_counts_count_what_each_procedure_finds():

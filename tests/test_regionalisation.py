@@ -15,8 +15,15 @@ def z(w):
     panel = official.load_panel()
     indicators = {c.name: c for c in params.load_plan()}["typology"].parameters["indicators"]
     year = partitions.latest_complete_year(panel, indicators, 2024)
-    assert year == 2023   # sown area, the denominator of two indicators, ends in 2023
     return partitions.feature_matrix(panel, year, indicators)[1].loc[list(w.id_order)]
+
+
+@pytest.mark.snapshot
+def test_the_typology_indicators_are_complete_up_to_2023():
+    panel = official.load_panel()
+    indicators = {c.name: c for c in params.load_plan()}["typology"].parameters["indicators"]
+    year = partitions.latest_complete_year(panel, indicators, 2024)
+    assert year == 2023   # sown area, the denominator of two indicators, ends in 2023
 
 
 @pytest.mark.parametrize("method", constrained.REGION_METHODS)
@@ -26,6 +33,12 @@ def test_regions_are_contiguous_and_deterministic(z, w, method):
     assert constrained.is_contiguous(regions, w)
     assert regions.equals(constrained.constrained_regions(z, w, 4, method))
     assert w.transform == "R"   # the caller's weights are left row-standardised
+
+
+@pytest.mark.snapshot
+@pytest.mark.parametrize("method", constrained.REGION_METHODS)
+def test_beijing_and_tianjin_share_the_richest_region(z, w, method):
+    regions = constrained.constrained_regions(z, w, 4, method)
     assert regions["Beijing"] == regions["Tianjin"] == 1   # the richest group is numbered 1
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from notebook_helpers import write_notebook
+from process_helpers import HANG_GUARD_SECONDS, wait_until_gone
 
 from ruralrev.book import execute, params, runner
 from ruralrev.core import paths
@@ -126,9 +127,8 @@ def test_a_killed_run_leaves_the_previous_output_and_cache_intact(tmp_path):
     assert process.poll() is None, "the run ended before it could be killed"
     family = parent.children(recursive=True)
     os.killpg(process.pid, signal.SIGKILL)                            # no chance to clean up
-    process.wait()
-    time.sleep(3)                                                     # workers die with the runner, kernels after
-    assert [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
+    process.wait(timeout=HANG_GUARD_SECONDS)
+    assert wait_until_gone(family) == []                              # workers die with the runner, kernels after
     assert output.read_bytes() == good                               # previous output untouched
     assert json.loads(output.read_text())["cells"]                   # and readable
     assert execute.cached_key(output) == good_key                   # cache still describes it

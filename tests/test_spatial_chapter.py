@@ -16,30 +16,50 @@ from ruralrev.stats.spatial import regression as sm
 #: Glued for the landing page (book/intro.md) until it is rewritten; the chapter's prose does not use them.
 
 
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    return run_chapter_with(tmp_path_factory.mktemp("spatial-defaults"), "spatial", [])
+
+
+def _kept_by_correction(panel, w):
+    """The provinces each correction keeps significant in the page's LISA (2024, 9,999 permutations)."""
+    values = neighbours.wide_values(panel, "rural_income", [2024], "log")[2024].to_numpy()
+    lisas = autocorrelation.local_morans(values, w, 0.05, autocorrelation.CORRECTIONS, 9999, 20261123)
+    return {c: lisa.table.loc[lisa.table["significant"], "province"].tolist() for c, lisa in lisas.items()}
+
+
 @pytest.mark.slow
-def test_spatial_chapter_with_defaults(tmp_path):
-    glued = run_chapter_with(tmp_path, "spatial", [])
+@pytest.mark.snapshot
+def test_spatial_chapter_glues_todays_findings(default_run):
+    glued = default_run
+    panel = official.load_panel()
+    w = neighbours.province_weights()
+    assert glued["p_last"] == "0.0001"
+    assert glued["n_level_sig"] == glued["n_level_years"] == "9"
+    assert glued["chosen"] == "OLS (no spatial term)"
+    # The local statistics: three high-high provinces before correction, and of the eleven
+    # significant provinces only Sichuan survives the false-discovery-rate and Bonferroni corrections.
+    kept = _kept_by_correction(panel, w)
+    assert glued["hh"] == "Shanghai, Jiangsu, Zhejiang"
+    assert glued["n_sig_none"] == "11"
+    assert kept["fdr"] == kept["bonferroni"] == ["Sichuan"] and glued["fdr_names"] == "Sichuan"
+    assert glued["n_sig_fdr"] == glued["n_sig_bonferroni"] == "1"
+    # Convergence: the residual I is below what LM error can detect with 31 provinces.
+    assert float(glued["resid_I"]) < float(glued["detectable_I"])
+
+
+@pytest.mark.slow
+def test_spatial_chapter_with_defaults(default_run):
+    glued = default_run
     panel = official.load_panel()
     w = neighbours.province_weights()
     last = autocorrelation.global_moran(neighbours.wide_values(panel, "rural_income", [2024], "log")[2024], w, 9999)
-    assert glued["I_last"] == f"{last.I:.3f}" and glued["p_last"] == "0.0001"
+    assert glued["I_last"] == f"{last.I:.3f}"
     assert glued["island_link"] == "Guangdong" and glued["island_centroid"] == "Guangxi"
-    assert glued["n_level_sig"] == glued["n_level_years"] == "9"
-    assert glued["chosen"] == "OLS (no spatial term)"
-    assert glued["n_transitions"] == "248" and glued["n_years_tr"] == "8"
-    # The local statistics: three high-high provinces before correction, and of the eleven
-    # significant provinces only Sichuan survives the false-discovery-rate and Bonferroni corrections.
-    values = neighbours.wide_values(panel, "rural_income", [2024], "log")[2024].to_numpy()
-    lisas = autocorrelation.local_morans(values, w, 0.05, autocorrelation.CORRECTIONS, 9999, 20261123)
-    kept = {c: lisa.table.loc[lisa.table["significant"], "province"].tolist() for c, lisa in lisas.items()}
-    assert glued["hh"] == "Shanghai, Jiangsu, Zhejiang"
-    assert glued["n_sig_none"] == str(len(kept["none"])) == "11"
-    assert kept["fdr"] == kept["bonferroni"] == ["Sichuan"] and glued["fdr_names"] == "Sichuan"
-    assert glued["n_sig_fdr"] == glued["n_sig_bonferroni"] == "1"
-    # Convergence: the residual I is below what LM error can detect with 31 provinces, and the
-    # half-life without the most influential province is the disparities chapter's upper end.
+    assert glued["n_transitions"] == "248" and glued["n_years_tr"] == "8"      # 31 provinces × 8 steps
+    assert glued["n_sig_none"] == str(len(_kept_by_correction(panel, w)["none"]))
+    # The half-life without the most influential province is the disparities chapter's upper end.
     assert glued["detectable_I"] == f"{sm.detectable_residual_moran(w, 0.05):.3f}"
-    assert float(glued["resid_I"]) < float(glued["detectable_I"])
     fit = convergence.beta_convergence(panel, "rural_income", 2016, 2024)
     top = convergence.most_influential(fit).index[0]
     without = convergence.beta_convergence(panel[panel["province"] != top], "rural_income", 2016, 2024)
