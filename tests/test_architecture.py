@@ -150,3 +150,56 @@ def test_function_level_imports_are_the_measured_ones():
     unexpected = sorted({(path, function, top) for path, function, top in _function_level_imports()
                          if top not in LAZY_IMPORTS and not (path.startswith("book/") and top in BOOK_DEFERRED)})
     assert unexpected == []
+
+
+#: Declared dependencies the code never imports, each with the reason it is needed.
+USED_WITHOUT_IMPORT = {
+    "ipykernel": "the kernel that executes the notebooks",
+    "jupyterlab": "tasks.py lab, for readers who run the chapters",
+    "nbconvert": "the documented way to execute a downloaded .ipynb (docs/guide.md)",
+    "itables": "its DataTables bundle, read from its files by the Sphinx extension",
+    "jupyter-server-mathjax": "MathJax served offline to JupyterLab",
+    "pyogrio": "geopandas' engine for reading the province map",
+}
+
+
+def _imported_distributions() -> set[str]:
+    """Distributions of every third-party module imported by the package or a notebook: import
+    statements, plus ``quiet_import("x")`` / ``importlib.import_module("x")`` calls."""
+    import re
+    import sys
+    from importlib.metadata import packages_distributions
+
+    modules = set()
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.add(node.module.split(".")[0])
+            elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None))
+                  in {"quiet_import", "import_module"} and node.args and isinstance(node.args[0], ast.Constant)):
+                modules.add(str(node.args[0].value).split(".")[0])
+    for page in (paths.ROOT / "notebooks").glob("*.md"):
+        modules |= set(re.findall(r"^\s*(?:from|import)\s+(\w+)", page.read_text(), re.M))
+    owners = packages_distributions()
+    third_party = {m for m in modules if m not in sys.stdlib_module_names and m != "ruralrev"}
+    return {dist.lower() for m in third_party for dist in owners.get(m, [])}
+
+
+def _declared() -> set[str]:
+    import re
+
+    deps = tomllib.loads((paths.ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    return {re.split(r"[<>=!~\[ ;]", d)[0].lower() for d in deps}
+
+
+def test_dependencies_match_what_the_code_imports():
+    """Every third-party module the package or a notebook imports belongs to a declared runtime
+    dependency, and every declared one is imported or listed in USED_WITHOUT_IMPORT with a reason
+    (test-only libraries live in the ``test`` extra)."""
+    imported, declared = _imported_distributions(), _declared()
+    assert imported - declared == set(), "imported but not declared in pyproject.toml"
+    assert declared - imported - set(USED_WITHOUT_IMPORT) == set(), "declared but never imported"
+    assert set(USED_WITHOUT_IMPORT) <= declared
+    assert {"numpy", "esda", "spreg", "spopt", "seaborn", "mapclassify", "threadpoolctl"} <= imported
