@@ -44,6 +44,17 @@ def test_spatial_chapter_glues_todays_findings(default_run):
     assert glued["n_sig_none"] == "11"
     assert kept["fdr"] == kept["bonferroni"] == ["Sichuan"] and glued["fdr_names"] == "Sichuan"
     assert glued["n_sig_fdr"] == glued["n_sig_bonferroni"] == "1"
+    # Across queen and 4-6 nearest neighbours and every year, Bonferroni keeps 1 to 5 of 11 to 16,
+    # while the false-discovery rate keeps up to 15 (6 nearest): the verdict rests on Bonferroni.
+    assert (glued["n_bonf_min"], glued["n_bonf_max"], glued["n_none_min"], glued["n_none_max"]) == ("1", "5", "11", "16")
+    assert (glued["n_fdr_min"], glued["n_fdr_max"]) == ("1", "15")
+    # Sichuan is low-low by its neighbours: 0.28 SD below the mean itself, its 7 neighbours' mean 0.94 below.
+    assert (glued["top_local"], glued["top_z"], glued["top_lag"], glued["top_poorer"], glued["top_neighbours"]) == \
+        ("Sichuan", "0.28", "0.94", "5", "7")
+    # The half-life: 50 years, 28 to 187 from the HC3 interval, 46 from the lag model's long-run effect.
+    assert (glued["hl_OLS"], glued["hl_low"], glued["hl_high"], glued["hl_SAR_total"]) == ("50", "28", "187", "46")
+    # Paper 001's survey (2020) puts the Central region below the West; official income the other way.
+    assert glued["guard_east_centre_west"] == "True" and glued["region_compare_year"] == "2020"
     # Convergence: the residual I is below what LM error can detect with 31 provinces.
     assert float(glued["resid_I"]) < float(glued["detectable_I"])
 
@@ -65,6 +76,17 @@ def test_spatial_chapter_with_defaults(default_run):
     without = convergence.beta_convergence(panel[panel["province"] != top], "rural_income", 2016, 2024)
     assert glued["top_province"] == top and glued["hl_without_top"] == f"{without.half_life:.0f}"
     assert glued["hl_OLS"] == f"{fit.half_life:.0f}" and glued["hc3_p"] == f"{fit.pvalue:.3f}"
+    low, high = fit.result.conf_int(alpha=0.05).loc["log_initial"]
+    assert glued["hl_low"] == f"{sm.speed_and_half_life(low, 8)[1]:.0f}"
+    assert glued["hl_high"] == f"{sm.speed_and_half_life(high, 8)[1]:.0f}"
+    lagged = sm.spatial_beta_convergence(panel, "rural_income", 2016, 2024, w).estimates["SAR"]
+    assert glued["hl_SAR_total"] == f"{sm.speed_and_half_life(lagged.total_effect, 8)[1]:.0f}"
+    # The LISA counts across weights and years are the package's, and the verdict rests on Bonferroni.
+    variants = autocorrelation.local_counts(
+        neighbours.wide_values(panel, "rural_income", range(2016, 2025), "log"),
+        {"queen": w, **{f"{k} nearest": neighbours.province_weights("knn", k) for k in (4, 5, 6)}}, 0.05, 9999)
+    assert glued["n_bonf_max"] == str(variants["bonferroni"].max()) and glued["n_fdr_max"] == str(variants["fdr"].max())
+    assert glued["guard_few_survive"] == str(bool((variants["bonferroni"] < variants["none"] / 2).all()))
     # Every sentence written for the defaults holds with them, and no glued value is a phrase.
     guards = {k: v for k, v in glued.items() if k.startswith("guard_")}
     assert len(guards) > 30 and [k for k, v in guards.items() if v != "True"] == []

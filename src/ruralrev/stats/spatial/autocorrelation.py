@@ -9,6 +9,7 @@ islands linked by a stated rule); Moran's I of a regression's residuals is in
   one matrix product by :mod:`ruralrev.stats.spatial.permutation`, with esda's own draws).
 * :func:`local_moran`, :func:`local_morans` — local Moran (LISA) quadrants HH / LL / LH / HL,
   significant at α with an optional false-discovery-rate or Bonferroni correction.
+* :func:`local_counts` — how many provinces each correction keeps, for several weights and years.
 
 References
 ----------
@@ -36,7 +37,8 @@ from ruralrev.stats.spatial.permutation import (
     moran_simulations,
 )
 
-__all__ = ["QUADRANTS", "CORRECTIONS", "GlobalMoran", "global_moran", "geary", "autocorrelation_by_year", "LocalMoran", "local_moran", "local_morans"]
+__all__ = ["QUADRANTS", "CORRECTIONS", "GlobalMoran", "global_moran", "geary", "autocorrelation_by_year", "LocalMoran", "local_moran", "local_morans",
+           "local_counts"]
 ENGINES = ("numpy", "esda")
 
 
@@ -243,3 +245,25 @@ def local_morans(y, w, alpha: float = 0.05, corrections=CORRECTIONS, permutation
             table=frame.assign(significant=significant, category=np.where(significant, quadrant, "not significant")),
             alpha=alpha, correction=correction, threshold=threshold, permutations=permutations)
     return found
+
+
+def local_counts(values: pd.DataFrame, weights: dict, alpha: float = 0.05, permutations: int = 9999,
+                 seed: int = 20261123) -> pd.DataFrame:
+    """Provinces significant in the local Moran statistics under each correction, for every set of
+    ``weights`` (``{name: libpysal W}``) and every year (column) of ``values`` (one row per province,
+    as :func:`~ruralrev.stats.spatial.neighbours.wide_values` returns them).
+
+    One row per weights and year: ``weights``, ``year``, then the count under each of
+    :data:`CORRECTIONS` (from one set of permutations per row, :func:`local_morans`). It shows how
+    far a count of "significant clusters" depends on choices the data do not make.
+    """
+    rows = []
+    for name, w in weights.items():
+        frame = values.reindex(list(w.id_order))
+        if frame.isna().any().any():
+            raise ValueError(f"weights {name!r}: values missing for some provinces of the weights")
+        for year in frame.columns:
+            lisas = local_morans(frame[year].to_numpy(float), w, alpha, CORRECTIONS, permutations, seed)
+            rows.append({"weights": name, "year": int(year),
+                         **{c: int(lisa.table["significant"].sum()) for c, lisa in lisas.items()}})
+    return pd.DataFrame(rows, columns=["weights", "year", *CORRECTIONS])
