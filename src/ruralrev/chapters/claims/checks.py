@@ -28,7 +28,7 @@ from ruralrev.stats import granularity
 
 __all__ = ["Outcome", "Figure", "Context", "THREE_BELTS", "KINDS", "INTERNAL", "OFFICIAL", "NO_COMPARISON", "FOREGONE_POWER", "SMALLER_BASE", "FIGURES", "national_figure", "count_bound_failing", "nbs_rural_broadband_per_100", "run"]
 
-INTERNAL = ("table", "between", "granularity", "granularity_block", "difference", "count_bound")
+INTERNAL = ("table", "misread", "between", "granularity", "granularity_block", "difference", "count_bound")
 OFFICIAL = ("official_order", "official_change", "official_gap")
 NO_COMPARISON = ("different_concept", "different_order", "implied_prior", "none")
 #: A check that fails a random input less often than this could fail only in principle.
@@ -53,7 +53,7 @@ class Outcome:
     the ledger counts it apart.
     """
 
-    verdict: str  # consistent | inconsistent | not checkable here | different concept
+    verdict: str  # consistent | inconsistent | misread | not checkable here | different concept
     result: str
     could_fail: bool | None
     reason: str
@@ -158,6 +158,13 @@ def _table(row, ctx) -> Outcome:
     same = float(printed) == float(row.value)
     return Outcome("consistent" if same else "inconsistent", f"table prints {printed}", True,
                    f"the text could have quoted any other value than the table's {printed}")
+
+
+def _misread(row, ctx) -> Outcome:
+    outcome = _table(row, ctx)
+    if outcome.verdict != "consistent":
+        return outcome
+    return Outcome("misread", f"{outcome.result}: the same number, read as another quantity", True, outcome.reason)
 
 
 def _between(row, ctx) -> Outcome:
@@ -371,7 +378,8 @@ def _none(row, ctx) -> Outcome:
     return Outcome("not checkable here", f"would need: {row.settle}", None, "no comparison is made")
 
 
-_RUN = {"table": _table, "between": _between, "granularity": _granularity, "granularity_block": _granularity_block,
+_RUN = {"table": _table, "misread": _misread, "between": _between, "granularity": _granularity,
+        "granularity_block": _granularity_block,
         "difference": _difference, "count_bound": _count_bound, "official_order": _official_order,
         "official_change": _official_change, "official_gap": _official_gap,
         "different_concept": _different_concept, "different_order": _different_order,
@@ -398,6 +406,10 @@ def run(row, ctx: Context) -> Outcome:
     ``table``              ``<item prefix>``: the value equals the cell of the paper's own table
                            whose item starts with it. Could fail: any other value at the printed
                            precision would differ.
+    ``misread``            ``<item prefix>``: as ``table``, for a claim whose text gives the
+                           table's number another meaning (a share of respondents naming a problem
+                           quoted as a share of devices): "misread" when the number equals the
+                           cell, "inconsistent" when it does not. Could fail as ``table``.
     ``between``            ``low;high``: an overall figure lies between the group values it averages.
                            Could fail when the quantity's range (0–100 for per cent, ≥ 0 otherwise)
                            reaches outside [low, high].
@@ -449,7 +461,7 @@ def run(row, ctx: Context) -> Outcome:
     """
     if row.check not in _RUN:
         raise ValueError(f"claim {row.claim_id}: unknown check {row.check!r}")
-    if row.check in ("table", "granularity_block") and ctx.table is None:
+    if row.check in ("table", "misread", "granularity_block") and ctx.table is None:
         raise ValueError(f"claim {row.claim_id}: check {row.check!r} needs the paper's table")
     if row.check in OFFICIAL + ("different_concept", "different_order") and ctx.panel is None:
         raise ValueError(f"claim {row.claim_id}: check {row.check!r} needs the official panel")
