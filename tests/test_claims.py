@@ -93,7 +93,9 @@ def test_categories_and_headline_of_paper_001(checked):
     assert "1,139" in checked.set_index("claim_id").loc["001-31", "result"]
     assert category["001-35"] == "foregone"                    # employment block fits 1,156
     assert category["001-32"] == "informative inconsistent"    # education: all k/33, a smaller base
-    assert "all multiples of 33" in checked.set_index("claim_id").loc["001-32", "result"]
+    result = checked.set_index("claim_id").loc["001-32", "result"]
+    assert "1,122, 1,155 of 1,100 ≤ n ≤ 1,160, each a multiple of 33" in result   # 34 × 33 and 35 × 33
+    assert "every share is a whole number of answers out of 33" in result
     assert category["001-36"] == "informative inconsistent"    # culture: no n in 1,100-1,160 fits
     assert category["001-18"] == "uninformative"               # 81.3 %: every one-decimal value fits n = 1160
     assert category["001-23"] == "uninformative"               # 34 %: every whole value fits

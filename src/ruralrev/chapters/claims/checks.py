@@ -206,9 +206,9 @@ def _granularity_block(row, ctx) -> Outcome:
     found = f"fits n = {granularity.list_sizes(fitting, sizes)} of {granularity.sizes_text(sizes)}"
     base = granularity.smaller_base(block, fitting, check.smallest_n)
     if base is not None and base < SMALLER_BASE:
-        return Outcome("inconsistent", f"{found}, all multiples of {check.smallest_n:,}, the {smallest}: every "
-                       f"share is a whole count of {check.smallest_n:,} answers; shares of those sizes would be "
-                       f"so with probability {base:.0e}: a smaller base", can, reason, chance)
+        return Outcome("inconsistent", f"{found}, each a multiple of {check.smallest_n:,}; the {smallest}: every "
+                       f"share is a whole number of answers out of {check.smallest_n:,}; shares of those sizes "
+                       f"would all be so with probability {base:.0e}: a smaller base", can, reason, chance)
     return Outcome("consistent", f"{found}; {smallest}", can, reason, chance)
 
 
