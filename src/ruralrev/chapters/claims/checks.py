@@ -156,15 +156,9 @@ def _table(row, ctx) -> Outcome:
         raise ValueError(f"claim {row.claim_id}: {len(match)} table items start with {row.reference!r}")
     printed = match["percent"].iloc[0]
     same = float(printed) == float(row.value)
-    return Outcome("consistent" if same else "inconsistent", f"table prints {printed}", True,
+    verdict = ("misread" if row.check == "misread" else "consistent") if same else "inconsistent"
+    return Outcome(verdict, f"table prints {printed}" + ", read as another quantity" * (verdict == "misread"), True,
                    f"the text could have quoted any other value than the table's {printed}")
-
-
-def _misread(row, ctx) -> Outcome:
-    outcome = _table(row, ctx)
-    if outcome.verdict != "consistent":
-        return outcome
-    return Outcome("misread", f"{outcome.result}: the same number, read as another quantity", True, outcome.reason)
 
 
 def _between(row, ctx) -> Outcome:
@@ -378,9 +372,8 @@ def _none(row, ctx) -> Outcome:
     return Outcome("not checkable here", f"would need: {row.settle}", None, "no comparison is made")
 
 
-_RUN = {"table": _table, "misread": _misread, "between": _between, "granularity": _granularity,
-        "granularity_block": _granularity_block,
-        "difference": _difference, "count_bound": _count_bound, "official_order": _official_order,
+_RUN = {"table": _table, "between": _between, "granularity": _granularity, "granularity_block": _granularity_block,
+        "difference": _difference, "count_bound": _count_bound, "official_order": _official_order, "misread": _table,
         "official_change": _official_change, "official_gap": _official_gap,
         "different_concept": _different_concept, "different_order": _different_order,
         "implied_prior": _implied_prior, "none": _none}
@@ -406,10 +399,8 @@ def run(row, ctx: Context) -> Outcome:
     ``table``              ``<item prefix>``: the value equals the cell of the paper's own table
                            whose item starts with it. Could fail: any other value at the printed
                            precision would differ.
-    ``misread``            ``<item prefix>``: as ``table``, for a claim whose text gives the
-                           table's number another meaning (a share of respondents naming a problem
-                           quoted as a share of devices): "misread" when the number equals the
-                           cell, "inconsistent" when it does not. Could fail as ``table``.
+    ``misread``            as ``table``, for a text that gives the number another meaning (respondents
+                           naming a problem read as a share of devices): "misread" when it matches.
     ``between``            ``low;high``: an overall figure lies between the group values it averages.
                            Could fail when the quantity's range (0–100 for per cent, ≥ 0 otherwise)
                            reaches outside [low, high].
