@@ -84,13 +84,18 @@ def test_categories_and_headline_of_paper_001(checked):
     category = checked.set_index("claim_id")["category"]
     assert category["001-03"] == "informative consistent"      # 50.96 lies between 45.84 and 63.05
     assert category["001-15"] == "informative consistent"      # text 48.1 = Table 1 48.1
+    # Table 1's 38.5 and 29 are shares of respondents naming a problem; the text quotes them as
+    # shares of devices and of doctors: the number is right, its meaning is not
+    assert category["001-16"] == category["001-17"] == "misread"
     # 18.44 % is not k/1160, but fits 8 sizes of 1,100-1,160 (a few missing answers); a random
     # two-decimal value fails that range with probability 3 %: a check that fails only in principle
     assert category["001-31"] == "foregone"
     assert "1,139" in checked.set_index("claim_id").loc["001-31", "result"]
     assert category["001-35"] == "foregone"                    # employment block fits 1,156
     assert category["001-32"] == "informative inconsistent"    # education: all k/33, a smaller base
-    assert "all multiples of 33" in checked.set_index("claim_id").loc["001-32", "result"]
+    result = checked.set_index("claim_id").loc["001-32", "result"]
+    assert "1,122, 1,155 of 1,100 ≤ n ≤ 1,160, each a multiple of 33" in result   # 34 × 33 and 35 × 33
+    assert "every share is a whole number of answers out of 33" in result
     assert category["001-36"] == "informative inconsistent"    # culture: no n in 1,100-1,160 fits
     assert category["001-18"] == "uninformative"               # 81.3 %: every one-decimal value fits n = 1160
     assert category["001-23"] == "uninformative"               # 34 %: every whole value fits
@@ -102,9 +107,9 @@ def test_categories_and_headline_of_paper_001(checked):
 @pytest.mark.snapshot
 def test_headline_of_paper_001_and_the_official_income_it_quotes(checked):
     assert "Central 16,220" in checked.set_index("claim_id").loc["001-07", "result"]
-    assert claims_ledger.headline(checked) == claims_ledger.Headline(39, 7, 2, 6, 0, 0, 0, 3, 19, foregone=2)
+    assert claims_ledger.headline(checked) == claims_ledger.Headline(39, 5, 2, 6, 0, 0, 0, 3, 19, foregone=2, misread=2)
     counts = claims_ledger.headline(checked)
-    assert (counts.informative, counts.external, counts.internal_consistent, counts.internal_inconsistent) == (9, 0, 7, 2)
+    assert (counts.informative, counts.external, counts.internal_consistent, counts.internal_inconsistent) == (9, 0, 5, 2)
 
 
 @pytest.mark.snapshot
@@ -121,8 +126,8 @@ def test_headline_classes_add_up_for_every_paper(panel):
     for paper in SEEDS:
         checked = claims_ledger.run_checks(claims_ledger.load_ledger(paper), tables.get(paper), panel)
         h = claims_ledger.headline(checked)
-        assert (h.informative_consistent + h.informative_inconsistent + h.foregone + h.uninformative + h.proxy
-                + h.different_concept + h.not_checkable) == h.claims == len(checked)
+        assert (h.informative_consistent + h.informative_inconsistent + h.misread + h.foregone + h.uninformative
+                + h.proxy + h.different_concept + h.not_checkable) == h.claims == len(checked)
         assert 0 <= h.external_consistent <= h.informative_consistent
         assert h.proxy_consistent + h.proxy_inconsistent == h.proxy
         # could_fail is missing exactly where no comparison is made
@@ -271,6 +276,7 @@ def _toy_panel(**columns):
 TABLE = papers.load_table("001_table1")
 FALSE_INPUTS = {
     "table": (_row(value="48.0", check="table", reference="Medical expenses are too high"), {}),
+    "misread": (_row(value="38.6", check="misread", reference="Medical equipment and other facilities"), {}),
     "between": (_row(value="70", check="between", reference="45.84;63.05"), {}),
     "granularity": (_row(value="60.62", check="granularity", reference="33"), {}),
     "granularity_block": (_row(check="granularity_block", reference="Governance of rural public education service|34"), {}),
@@ -299,6 +305,22 @@ def test_a_check_that_can_fail_fails_on_a_false_input(kind):
     out = claims_ledger.run_checks(ledger, TABLE, panel, flags=NO_FLAGS).iloc[0]
     assert out["verdict"] == "inconsistent", out["result"]
     assert bool(out["could_fail"]) is True, out["could_fail_reason"]
+
+
+def test_a_misread_number_is_counted_apart_from_consistent_and_inconsistent():
+    """A misread check finds the table's number (it could have found another) but not its meaning."""
+    right = claims_ledger.run_checks(_row(value="38.5", check="misread",
+                                          reference="Medical equipment and other facilities"), TABLE).iloc[0]
+    assert (right["verdict"], right["category"], bool(right["could_fail"])) == ("misread", "misread", True)
+    assert right["result"].startswith("table prints 38.5")
+    as_table = claims_ledger.run_checks(_row(value="38.5", check="table",
+                                             reference="Medical equipment and other facilities"), TABLE).iloc[0]
+    assert as_table["category"] == "informative consistent"          # the same number under the plain check
+    counts = claims_ledger.headline(pd.DataFrame([right, as_table]))
+    assert (counts.misread, counts.informative_consistent, counts.informative) == (1, 1, 2)
+    assert claims_ledger.ledger_table(pd.DataFrame([right]))["Counted as"].tolist() == ["misread"]
+    with pytest.raises(ValueError, match="needs the paper's table"):
+        claims_ledger.run_checks(_row(value="38.5", check="misread", reference="Medical"))
 
 
 @pytest.mark.parametrize("kind,reference", [("none", ""), ("implied_prior", "6.112"),

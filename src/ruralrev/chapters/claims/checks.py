@@ -28,7 +28,7 @@ from ruralrev.stats import granularity
 
 __all__ = ["Outcome", "Figure", "Context", "THREE_BELTS", "KINDS", "INTERNAL", "OFFICIAL", "NO_COMPARISON", "FOREGONE_POWER", "SMALLER_BASE", "FIGURES", "national_figure", "count_bound_failing", "nbs_rural_broadband_per_100", "run"]
 
-INTERNAL = ("table", "between", "granularity", "granularity_block", "difference", "count_bound")
+INTERNAL = ("table", "misread", "between", "granularity", "granularity_block", "difference", "count_bound")
 OFFICIAL = ("official_order", "official_change", "official_gap")
 NO_COMPARISON = ("different_concept", "different_order", "implied_prior", "none")
 #: A check that fails a random input less often than this could fail only in principle.
@@ -53,7 +53,7 @@ class Outcome:
     the ledger counts it apart.
     """
 
-    verdict: str  # consistent | inconsistent | not checkable here | different concept
+    verdict: str  # consistent | inconsistent | misread | not checkable here | different concept
     result: str
     could_fail: bool | None
     reason: str
@@ -156,7 +156,8 @@ def _table(row, ctx) -> Outcome:
         raise ValueError(f"claim {row.claim_id}: {len(match)} table items start with {row.reference!r}")
     printed = match["percent"].iloc[0]
     same = float(printed) == float(row.value)
-    return Outcome("consistent" if same else "inconsistent", f"table prints {printed}", True,
+    verdict = ("misread" if row.check == "misread" else "consistent") if same else "inconsistent"
+    return Outcome(verdict, f"table prints {printed}" + ", read as another quantity" * (verdict == "misread"), True,
                    f"the text could have quoted any other value than the table's {printed}")
 
 
@@ -199,9 +200,9 @@ def _granularity_block(row, ctx) -> Outcome:
     found = f"fits n = {granularity.list_sizes(fitting, sizes)} of {granularity.sizes_text(sizes)}"
     base = granularity.smaller_base(block, fitting, check.smallest_n)
     if base is not None and base < SMALLER_BASE:
-        return Outcome("inconsistent", f"{found}, all multiples of {check.smallest_n:,}, the {smallest}: every "
-                       f"share is a whole count of {check.smallest_n:,} answers; shares of those sizes would be "
-                       f"so with probability {base:.0e}: a smaller base", can, reason, chance)
+        return Outcome("inconsistent", f"{found}, each a multiple of {check.smallest_n:,}; the {smallest}: every "
+                       f"share is a whole number of answers out of {check.smallest_n:,}; shares of those sizes "
+                       f"would all be so with probability {base:.0e}: a smaller base", can, reason, chance)
     return Outcome("consistent", f"{found}; {smallest}", can, reason, chance)
 
 
@@ -372,7 +373,7 @@ def _none(row, ctx) -> Outcome:
 
 
 _RUN = {"table": _table, "between": _between, "granularity": _granularity, "granularity_block": _granularity_block,
-        "difference": _difference, "count_bound": _count_bound, "official_order": _official_order,
+        "difference": _difference, "count_bound": _count_bound, "official_order": _official_order, "misread": _table,
         "official_change": _official_change, "official_gap": _official_gap,
         "different_concept": _different_concept, "different_order": _different_order,
         "implied_prior": _implied_prior, "none": _none}
@@ -398,6 +399,8 @@ def run(row, ctx: Context) -> Outcome:
     ``table``              ``<item prefix>``: the value equals the cell of the paper's own table
                            whose item starts with it. Could fail: any other value at the printed
                            precision would differ.
+    ``misread``            as ``table``, for a text that gives the number another meaning (respondents
+                           naming a problem read as a share of devices): "misread" when it matches.
     ``between``            ``low;high``: an overall figure lies between the group values it averages.
                            Could fail when the quantity's range (0–100 for per cent, ≥ 0 otherwise)
                            reaches outside [low, high].
@@ -449,7 +452,7 @@ def run(row, ctx: Context) -> Outcome:
     """
     if row.check not in _RUN:
         raise ValueError(f"claim {row.claim_id}: unknown check {row.check!r}")
-    if row.check in ("table", "granularity_block") and ctx.table is None:
+    if row.check in ("table", "misread", "granularity_block") and ctx.table is None:
         raise ValueError(f"claim {row.claim_id}: check {row.check!r} needs the paper's table")
     if row.check in OFFICIAL + ("different_concept", "different_order") and ctx.panel is None:
         raise ValueError(f"claim {row.claim_id}: check {row.check!r} needs the official panel")

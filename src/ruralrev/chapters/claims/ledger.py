@@ -29,7 +29,7 @@ from ruralrev.core import paths
 __all__ = ["CHECKS", "CATEGORIES", "Headline", "load_ledger", "run_checks", "headline", "ledger_table"]
 
 CHECKS = KINDS
-CATEGORIES = ("informative consistent", "informative inconsistent", "foregone", "uninformative", "proxy",
+CATEGORIES = ("informative consistent", "informative inconsistent", "misread", "foregone", "uninformative", "proxy",
               "different concept", "not checkable")
 _COLUMNS = ["claim_id", "paper_id", "section", "quote", "statement", "value", "unit", "year", "measures",
             "source_named", "check", "reference", "evidence", "settle", "foregone"]
@@ -90,6 +90,8 @@ def _category(verdict: str, could_fail: bool | None, evidence: str, power: float
         return "different concept"
     if could_fail is False:
         return "uninformative"
+    if verdict == "misread":
+        return "misread"
     if foregone or (power is not None and power < FOREGONE_POWER):
         return "foregone"
     if evidence == "proxy":
@@ -122,6 +124,9 @@ def run_checks(ledger: pd.DataFrame, table: pd.DataFrame | None = None, panel: p
     * **informative consistent / informative inconsistent** — a direct check that could have failed;
       :class:`Headline` counts apart the *internal* ones (the paper against its own numbers:
       :data:`~ruralrev.chapters.claims.checks.INTERNAL`) and the *external* ones (against official data);
+    * **misread** — a direct check that could have failed and found the paper's number where the
+      claim says, but the text gives it another meaning (``misread`` check): neither consistent
+      nor inconsistent, counted apart;
     * **foregone** — a check that could fail only in principle: its power against a random input is
       below :data:`~ruralrev.chapters.claims.checks.FOREGONE_POWER`, or the ledger's ``foregone`` says why no
       realistic figure would have failed it;
@@ -151,7 +156,7 @@ class Headline:
     """The counts of a checked ledger by class (:data:`CATEGORIES`), proxies split by verdict.
 
     Numbers only: a chapter glues the counts it needs and says in its own words what they mean
-    (``informative_consistent + informative_inconsistent`` checks could have failed; of those,
+    (``informative_consistent + informative_inconsistent + misread`` checks could have failed; of those,
     ``external_*`` compare the paper with official data, the ``internal_*`` ones with itself).
     """
 
@@ -167,11 +172,12 @@ class Headline:
     foregone: int = 0
     external_consistent: int = 0     # of the informative ones, checked against official data
     external_inconsistent: int = 0
+    misread: int = 0                 # could have failed; the number is right, its meaning not
 
     @property
     def informative(self) -> int:
-        """Checks that could have failed, whatever they found."""
-        return self.informative_consistent + self.informative_inconsistent
+        """Checks that could have failed, whatever they found (misread numbers included)."""
+        return self.informative_consistent + self.informative_inconsistent + self.misread
 
     @property
     def external(self) -> int:
@@ -201,7 +207,7 @@ def headline(checked: pd.DataFrame) -> Headline:
                     get("uninformative"), get("proxy"), int((proxies["verdict"] == "consistent").sum()),
                     int((proxies["verdict"] == "inconsistent").sum()), get("different concept"),
                     get("not checkable"), get("foregone"), int((external == "informative consistent").sum()),
-                    int((external == "informative inconsistent").sum()))
+                    int((external == "informative inconsistent").sum()), get("misread"))
 
 
 def ledger_table(checked: pd.DataFrame) -> pd.DataFrame:
