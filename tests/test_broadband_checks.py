@@ -68,6 +68,28 @@ def test_flagged_offsets_undone_barely_move_the_rural_convergence(book):
         theil_t(one[CODE].to_numpy(float), one["rural_population"].to_numpy(float)), rel=1e-12)
 
 
+def test_rebounded_falls_and_spared_provinces_on_synthetic_flags():
+    import pandas as pd
+
+    # A: an offset fall in 2020, a flagged rise in 2021 (rebound); B: an offset fall, no later rise;
+    # C: an offset rise followed by a fall (not a rebounded fall)
+    kinds = pd.DataFrame({"province": ["A", "A", "B", "C", "C"], "year_to": [2020, 2021, 2020, 2020, 2021],
+                          "rural_change": [-30.0, 25.0, -20.0, 10.0, -10.0],
+                          "urban_change": [30.0, 5.0, 20.0, -10.0, 10.0],
+                          "kind": ["offset by urban", "same direction", "offset by urban", "offset by urban",
+                                   "offset by urban"]})
+    assert bc.rebounded_falls(kinds) == ["A"]
+    rows = [{"province": p, "year": y, "rural_broadband_users": 100.0, "urban_broadband_users": 100.0,
+             "broadband_users": 200.0, "rural_population": 1000.0, "total_population": 2000.0, CODE: 10.0}
+            for p in "ABC" for y in (2019, 2020, 2021)]
+    panel = pd.DataFrame(rows)
+    spared = bc.undo_offsets(panel, kinds, spare=["A"]).set_index(["province", "year"])
+    every = bc.undo_offsets(panel, kinds).set_index(["province", "year"])
+    assert list(spared.loc["A", "rural_broadband_users"]) == [100.0, 100.0, 100.0]     # left as published
+    assert list(every.loc["A", "rural_broadband_users"]) == [100.0, 130.0, 130.0]      # the fall put back
+    pd.testing.assert_frame_equal(spared.loc[["B", "C"]], every.loc[["B", "C"]])
+
+
 @pytest.mark.snapshot
 def test_undoing_the_offsets_moves_the_fall_by_about_one_point(book):
     """Undoing the ten offsets of today's flags: the rural rate's Theil falls 63.5 % instead of 62.5 %."""
@@ -79,6 +101,11 @@ def test_undoing_the_offsets_moves_the_fall_by_about_one_point(book):
     table = bc.total_rate_inequality(panel, common, 2016, 2024, kinds=kinds)
     assert table.loc["rural", "change_pct"] == pytest.approx(-62.51, abs=0.01)
     assert table.loc["rural, offsets undone", "change_pct"] == pytest.approx(-63.50, abs=0.01)
+    # the referee's Liaoning case: its two flagged falls are followed by a flagged rise in 2021
+    assert bc.rebounded_falls(kinds) == ["Liaoning"]
+    spared = bc.total_rate_inequality(panel, common, 2016, 2024, kinds=kinds, spare=["Liaoning"])
+    assert spared.loc["rural, undone but spared", "change_pct"] == pytest.approx(-61.37, abs=0.01)
+    assert spared.loc["rural, offsets undone", "change_pct"] == table.loc["rural, offsets undone", "change_pct"]
 
 
 @pytest.mark.snapshot

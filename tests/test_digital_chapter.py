@@ -100,6 +100,10 @@ def test_digital_chapter_glues_todays_numbers(default_run):
     assert (glued["n_matching_offset"], glued["n_small_offset"], glued["n_large_offset"]) == ("2", "3", "5")
     assert glued["n_common"] == "30" and glued["n_never"] == "10"
     assert (glued["rural_fall"], glued["total_fall"], glued["undone_fall"]) == ("63", "80", "64")
+    # Liaoning's flagged falls are followed by a flagged rise: left as published, the fall is 61 %
+    assert glued["rebound_provinces"] == "Liaoning" and glued["spared_fall"] == "61"
+    assert (glued["undo_low"], glued["undo_high"]) == ("61", "64")
+    assert glued["ui_n_years"] == "4" and glued["ui_years_text"] == "2016–2018 and 2020"
     assert glued["ratio_n"] == "31" and glued["ratio_min_p"] == "Tianjin" and glued["ratio_max_p"] == "Gansu"
     assert glued["ui_n"] == "26" and glued["ui_cells"] == "62" and glued["ui_full_br"] == "75"
     assert glued["fe_count"] == "16" and glued["fe_n_positive"] == "16" and glued["fe_n_pass"] == "2"

@@ -20,12 +20,12 @@ import pandas as pd
 
 from ruralrev.stats.inequality.measures import theil_t
 
-__all__ = ["undo_offsets", "total_rate_inequality", "selection_profile"]
+__all__ = ["undo_offsets", "rebounded_falls", "total_rate_inequality", "selection_profile"]
 
 RURAL_RATE = "rural_broadband_per_100_rural_residents"
 
 
-def undo_offsets(panel: pd.DataFrame, kinds: pd.DataFrame) -> pd.DataFrame:
+def undo_offsets(panel: pd.DataFrame, kinds: pd.DataFrame, spare=()) -> pd.DataFrame:
     r"""The panel with every flagged change offset by urban subscribers treated as a reclassification
     and undone.
 
@@ -46,6 +46,8 @@ def undo_offsets(panel: pd.DataFrame, kinds: pd.DataFrame) -> pd.DataFrame:
     kinds : DataFrame
         :func:`ruralrev.chapters.digital.broadband.broadband_flag_kinds` of the rural flags; rows of
         kind ``offset by urban`` are undone, the others ignored.
+    spare : iterable of str, optional
+        Provinces whose flagged changes are left as published (e.g. :func:`rebounded_falls`).
 
     Returns
     -------
@@ -54,13 +56,30 @@ def undo_offsets(panel: pd.DataFrame, kinds: pd.DataFrame) -> pd.DataFrame:
         ``rural_broadband_per_100_rural_residents`` adjusted.
     """
     out = panel.copy()
-    for flag in kinds[kinds["kind"] == "offset by urban"].itertuples():
+    spared = set(spare)
+    for flag in kinds[(kinds["kind"] == "offset by urban") & ~kinds["province"].isin(spared)].itertuples():
         moved = np.sign(flag.rural_change) * min(abs(flag.rural_change), abs(flag.urban_change))
         rows = (out["province"] == flag.province) & (out["year"] >= flag.year_to)
         out.loc[rows, "rural_broadband_users"] -= moved
         out.loc[rows, "urban_broadband_users"] += moved
         out.loc[rows, RURAL_RATE] = 100 * out.loc[rows, "rural_broadband_users"] / out.loc[rows, "rural_population"]
     return out
+
+
+def rebounded_falls(kinds: pd.DataFrame) -> list[str]:
+    """Provinces with a flagged fall of rural subscribers offset by urban ones that a *later* flagged
+    rise of rural subscribers follows, sorted.
+
+    :func:`undo_offsets` puts the mirrored part of such a fall back into the rural count from the
+    fall on. If the later rise is the same accounts moved back, they are then counted twice from
+    the rise on; sparing these provinces is the other reading of the same flags.
+
+    ``kinds`` is :func:`ruralrev.chapters.digital.broadband.broadband_flag_kinds` of the rural flags.
+    """
+    falls = kinds[(kinds["kind"] == "offset by urban") & (kinds["rural_change"] < 0)]
+    rises = kinds[kinds["rural_change"] > 0]
+    return sorted({fall.province for fall in falls.itertuples()
+                   if ((rises["province"] == fall.province) & (rises["year_to"] > fall.year_to)).any()})
 
 
 def _theil(part: pd.DataFrame, year: int, name: str, rate, weight: str) -> float:
@@ -73,11 +92,12 @@ def _theil(part: pd.DataFrame, year: int, name: str, rate, weight: str) -> float
 
 
 def total_rate_inequality(panel: pd.DataFrame, provinces, start: int, end: int,
-                          kinds: pd.DataFrame | None = None) -> pd.DataFrame:
+                          kinds: pd.DataFrame | None = None, spare=()) -> pd.DataFrame:
     r"""Theil T of the rural rate (weights: rural population) and of the total rate (total
     subscriptions per 100 residents; weights: total population) in ``start`` and ``end`` on
     ``provinces``; with ``kinds``, also of the rural rate with the flagged offsets undone
-    (:func:`undo_offsets`).
+    (:func:`undo_offsets`); with ``kinds`` and ``spare``, also of the rural rate with the offsets
+    undone except in the provinces ``spare`` (e.g. :func:`rebounded_falls`).
 
     .. math:: T = \sum_i \frac{p_i}{P}\frac{x_i}{\bar x}\ln\frac{x_i}{\bar x},\qquad
               x_i = 100\,\frac{\text{subscriptions}_i}{\text{residents}_i}
@@ -90,7 +110,7 @@ def total_rate_inequality(panel: pd.DataFrame, provinces, start: int, end: int,
     Returns
     -------
     DataFrame
-        Rows ``rural``, ``total`` (and ``rural, offsets undone``); columns ``first``, ``last``,
+        Rows ``rural``, ``total`` (and ``rural, offsets undone``, ``rural, undone but spared``); columns ``first``, ``last``,
         ``change_pct`` (100 × (last / first − 1)).
     """
     part = panel[panel["province"].isin(list(provinces))]
@@ -98,6 +118,9 @@ def total_rate_inequality(panel: pd.DataFrame, provinces, start: int, end: int,
     cases = [("rural", part, RURAL_RATE, "rural_population"), ("total", part, total, "total_population")]
     if kinds is not None:
         cases.append(("rural, offsets undone", undo_offsets(part, kinds), RURAL_RATE, "rural_population"))
+        if list(spare):
+            cases.append(("rural, undone but spared", undo_offsets(part, kinds, spare), RURAL_RATE,
+                          "rural_population"))
     rows = {}
     for name, frame, rate, weight in cases:
         first, last = (_theil(frame, year, name, rate, weight) for year in (start, end))

@@ -37,12 +37,13 @@ def plot_national_broadband(series: pd.DataFrame, title: str):
 
 
 def plot_flagged_paths(panel: pd.DataFrame, kinds: pd.DataFrame, code: str, other: str, unit: str,
-                       ncols: int = 3):
+                       ncols: int = 3, title: str | None = None):
     """Small multiples, one per province with a flagged change: ``code`` (solid) and ``other``
     (dashed grey) by year; each flagged change drawn thick in vermillion, its end marked by the
     kind of change (cross: offset by the other class; circle: same direction).
 
-    ``kinds`` is :func:`ruralrev.chapters.digital.broadband.broadband_flag_kinds`.
+    ``kinds`` is :func:`ruralrev.chapters.digital.broadband.broadband_flag_kinds`; ``title``, if
+    given, goes above the legend.
     """
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
@@ -50,8 +51,10 @@ def plot_flagged_paths(panel: pd.DataFrame, kinds: pd.DataFrame, code: str, othe
     provinces = sorted(kinds["province"].unique())
     nrows = -(-len(provinces) // ncols)
     legend_height = 0.9
-    fig, axes = book_figure(nrows, ncols, height=1.35 * nrows + legend_height + 0.3, sharex=True, sharey=True,
-                            squeeze=False)
+    title_height = 0.5 if title else 0.0
+    legend_height -= 0.3 if title else 0.0   # the province titles leave room enough below the legend
+    fig, axes = book_figure(nrows, ncols, height=1.35 * nrows + legend_height + title_height + 0.3, sharex=True,
+                            sharey=True, squeeze=False)
     flat = axes.ravel()
     for ax, province in zip(flat, provinces):
         path = panel[panel["province"] == province].sort_values("year").set_index("year")
@@ -73,9 +76,12 @@ def plot_flagged_paths(panel: pd.DataFrame, kinds: pd.DataFrame, code: str, othe
                Line2D([], [], color="#888888", linestyle="--", label="urban"),
                Line2D([], [], color=OKABE_ITO[5], marker="X", linewidth=2.6, label="flagged, offset by urban"),
                Line2D([], [], color=OKABE_ITO[5], marker="o", linewidth=2.6, label="flagged, same direction")]
-    fig.legend(handles=handles, loc="upper left", ncol=2, frameon=False, bbox_to_anchor=(0.0, 1.0),
-               columnspacing=1.0, handlelength=1.8)
-    finish(fig, rect=(0, 0, 1, 1 - legend_height / fig.get_figheight()))
+    # laid out first, so that tight_layout does not reserve the title's room a second time
+    finish(fig, rect=(0, 0, 1, 1 - (legend_height + title_height) / fig.get_figheight()))
+    if title:
+        suptitle(fig, title)
+    fig.legend(handles=handles, loc="upper left", ncol=2, frameon=False,
+               bbox_to_anchor=(0.0, 1.0 - title_height / fig.get_figheight()), columnspacing=1.0, handlelength=1.8)
     return fig
 
 

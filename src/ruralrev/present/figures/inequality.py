@@ -19,26 +19,34 @@ from ruralrev.present.style import (
 __all__ = ["plot_beta_convergence", "plot_decomposition", "plot_group_means"]
 
 
-def plot_decomposition(series, title: str):
+def plot_decomposition(series, title: str, groups: str = "groups", members: str | None = None):
     """Theil T split into between- and within-group parts over time (stacked, top), with the
     Dagum decomposition of the Gini (bottom).
 
     ``series`` is the output of :func:`ruralrev.stats.inequality.by_group.decomposition_series`.
+    ``groups`` names the groups in the legends ("regions"); with ``members`` ("provinces") the
+    within part reads "between provinces within regions".
     """
     fig, (left, right) = book_figure(2, 1, height=1.25 * WIDTH, sharex=True)
+    within = f"between {members} within {groups}" if members else f"within {groups}"
     left.stackplot(series["year"], series["theil_between"], series["theil_within"],
-                   labels=["between groups", "within groups"], colors=OKABE_ITO[:2], alpha=0.9)
+                   labels=[f"between {groups}", within], colors=OKABE_ITO[:2], alpha=0.9)
     left.set_ylabel("Theil T (index)")
-    left.set_ylim(0, 1.3 * left.get_ylim()[1])   # headroom for the legend above the stacked areas
-    left.legend(loc="upper left", ncol=2, frameon=False, columnspacing=1.0)
+    named = groups != "groups" or members is not None   # longer legend labels: one a row, at the right
+    left.set_ylim(0, (1.45 if named else 1.3) * left.get_ylim()[1])   # headroom for the legend above the areas
+    left.legend(loc="upper right" if named else "upper left", ncol=1 if named else 2, frameon=False,
+                columnspacing=1.0)
     left.set_title("Theil T (0 = equality)", loc="left", fontsize="medium")
     right.stackplot(series["year"], series["gini_within"], series["gini_net_between"],
-                    series["gini_transvariation"], labels=["within", "net between", "transvariation"],
+                    series["gini_transvariation"],
+                    labels=(["within", "net between", "transvariation"] if groups == "groups" and not members
+                            else [within, f"net between {groups}", "transvariation"]),
                     colors=OKABE_ITO[:3], alpha=0.9)
     right.set_ylabel("Gini (index)")
     right.set_xlabel("Year")
-    right.set_ylim(0, 1.3 * right.get_ylim()[1])
-    right.legend(loc="upper left", ncol=3, frameon=False, columnspacing=1.0, handlelength=1.2, handletextpad=0.4)
+    right.set_ylim(0, (1.6 if named else 1.3) * right.get_ylim()[1])
+    right.legend(loc="upper right" if named else "upper left", ncol=1 if named else 3, frameon=False,
+                 columnspacing=1.0, handlelength=1.2, handletextpad=0.4)
     right.set_title("Dagum Gini (0 = equality)", loc="left", fontsize="medium")
     suptitle(fig, title)
     finish(fig)
@@ -46,15 +54,17 @@ def plot_decomposition(series, title: str):
 
 
 
-def plot_group_means(means, unit: str, title: str):
-    """Weighted group means over time, one line per group (regions in their fixed colours)."""
+def plot_group_means(means, unit: str, title: str, legend_loc="best"):
+    """Weighted group means over time, one line per group (regions in their fixed colours); the
+    legend at ``legend_loc``: a Matplotlib location, or the (x, y) of its lower left corner in
+    axes coordinates."""
     fig, ax = book_figure()
     markers = ["o", "s", "^", "D", "v", "P"]
     for index, group in enumerate(means.columns):
         colour = REGION_COLOURS.get(group, OKABE_ITO[index % len(OKABE_ITO)])
         ax.plot(means.index, means[group], marker=markers[index % len(markers)], color=colour, label=group)
     label_axes(ax, title, "Year", unit)
-    ax.legend(frameon=False)
+    ax.legend(frameon=False, loc=legend_loc)
     finish(fig)
     return fig
 
