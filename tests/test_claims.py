@@ -151,7 +151,7 @@ def test_bad_ledgers_are_refused(tmp_path):
 EXPECTED_OTHERS = {
     "000": [],                                            # no measurements in the text
     "002": ["66.5", "9.24", "29.4", "20", "", ""],
-    "003": ["", "", ""],                                  # no numbers; three statements about the gap
+    "003": ["", "", "", "", "", "", "", ""],              # no numbers: three statements on the gap, four on progress (section 1), one on the outflow
     "004": ["6.112", "19.6", "21000", "53000", "7", "17", "56"],
 }
 
@@ -196,7 +196,11 @@ def test_paper_003_checks(panel):
     assert p003.loc["003-01", "category"] == "foregone"
     assert p003.loc["003-02", "category"] == "not checkable"
     assert p003.loc["003-03", "category"] == "foregone"
-    assert claims_ledger.headline(p003) == claims_ledger.Headline(3, 0, 0, 0, 0, 0, 0, 0, 1, foregone=2)
+    for claim in ["003-04", "003-05", "003-06", "003-08"]:      # section 1's progress and the outflow: all but certain
+        assert p003.loc[claim, "verdict"] == "consistent" and p003.loc[claim, "category"] == "foregone"
+    assert p003.loc["003-07", "category"] == "not checkable"      # rural tourism and e-commerce
+    assert p003.loc["003-06", "result"].startswith("Rural income, weighted by rural population: 12,422 (2016) → 23,157 (2024), up")
+    assert claims_ledger.headline(p003) == claims_ledger.Headline(8, 0, 0, 0, 0, 0, 0, 0, 2, foregone=6)
 
 
 @pytest.mark.snapshot
