@@ -150,7 +150,7 @@ def test_bad_ledgers_are_refused(tmp_path):
 #: qualitative claim the official data reach).
 EXPECTED_OTHERS = {
     "000": [],                                            # no measurements in the text
-    "002": ["66.5", "9.24", "29.4", "20", "", ""],
+    "002": ["66.5", "9.24", "29.4", "20", "", "", ""],       # the last: ageing (3.2), not checkable here
     "003": ["", "", "", "", "", "", "", ""],              # no numbers: three statements on the gap, four on progress (section 1), one on the outflow
     "004": ["6.112", "19.6", "21000", "53000", "7", "17", "56"],
 }
@@ -169,6 +169,7 @@ def test_paper_002_and_004_checks(panel):
     assert "paper: 66.5 per cent" in p002.loc["002-01", "result"]
     assert p002.loc["002-05", "category"] == "foregone"
     assert p002.loc["002-06", "category"] == "proxy"
+    assert p002.loc["002-07", "category"] == "not checkable"            # the ageing rural labour force (3.2)
     p004 = claims_ledger.run_checks(claims_ledger.load_ledger("004")).set_index("claim_id")
     assert "implies 5.110 in the year before" in p004.loc["004-02", "result"]
     assert p004.loc["004-02", "category"] == "not checkable"
