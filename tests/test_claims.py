@@ -155,8 +155,8 @@ def test_bad_ledgers_are_refused(tmp_path):
 #: qualitative claim the official data reach).
 EXPECTED_OTHERS = {
     "000": [],                                            # no measurements in the text
-    "002": ["66.5", "9.24", "29.4", "20", "", ""],
-    "003": ["", "", ""],                                  # no numbers; three statements about the gap
+    "002": ["66.5", "9.24", "29.4", "20", "", "", ""],       # the last: ageing (3.2), not checkable here
+    "003": ["", "", "", "", "", "", "", ""],              # no numbers: three statements on the gap, four on progress (section 1), one on the outflow
     "004": ["6.112", "19.6", "21000", "53000", "7", "17", "56"],
 }
 
@@ -174,6 +174,7 @@ def test_paper_002_and_004_checks(panel):
     assert "paper: 66.5 per cent" in p002.loc["002-01", "result"]
     assert p002.loc["002-05", "category"] == "foregone"
     assert p002.loc["002-06", "category"] == "proxy"
+    assert p002.loc["002-07", "category"] == "not checkable"            # the ageing rural labour force (3.2)
     p004 = claims_ledger.run_checks(claims_ledger.load_ledger("004")).set_index("claim_id")
     assert "implies 5.110 in the year before" in p004.loc["004-02", "result"]
     assert p004.loc["004-02", "category"] == "not checkable"
@@ -201,7 +202,11 @@ def test_paper_003_checks(panel):
     assert p003.loc["003-01", "category"] == "foregone"
     assert p003.loc["003-02", "category"] == "not checkable"
     assert p003.loc["003-03", "category"] == "foregone"
-    assert claims_ledger.headline(p003) == claims_ledger.Headline(3, 0, 0, 0, 0, 0, 0, 0, 1, foregone=2)
+    for claim in ["003-04", "003-05", "003-06", "003-08"]:      # section 1's progress and the outflow: all but certain
+        assert p003.loc[claim, "verdict"] == "consistent" and p003.loc[claim, "category"] == "foregone"
+    assert p003.loc["003-07", "category"] == "not checkable"      # rural tourism and e-commerce
+    assert p003.loc["003-06", "result"].startswith("Rural income, weighted by rural population: 12,422 (2016) → 23,157 (2024), up")
+    assert claims_ledger.headline(p003) == claims_ledger.Headline(8, 0, 0, 0, 0, 0, 0, 0, 2, foregone=6)
 
 
 @pytest.mark.snapshot
