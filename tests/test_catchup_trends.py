@@ -120,3 +120,18 @@ def test_catching_up_controls_shrink_the_urbanization_coefficient(frame):
 def test_unknown_trend_is_refused(frame):
     with pytest.raises(ValueError, match="trends must be"):
         models.panel_fe(frame, OUTCOME, REGRESSORS, YEARS, bootstrap_reps=0, trends="region")
+
+
+def test_r2_is_net_of_both_effects_not_the_one_way_within_r2(frame):
+    """The model table's R² (the referee asked which): the R² of y on x once province and year
+    dummies are partialled out (statsmodels residuals), not linearmodels' one-way within R²."""
+    fit = models.panel_fe(frame, OUTCOME, REGRESSORS, YEARS, bootstrap_reps=0)
+    dummies = pd.concat([pd.get_dummies(frame["province"], dtype=float),
+                         pd.get_dummies(frame["year"], drop_first=True, dtype=float)], axis=1)
+    partial = {c: sm.OLS(frame[c], dummies).fit().resid for c in [OUTCOME, *REGRESSORS]}
+    net = sm.OLS(partial[OUTCOME], pd.DataFrame({c: partial[c] for c in REGRESSORS})).fit()
+    assert fit.r2 == pytest.approx(1 - net.ssr / (partial[OUTCOME] ** 2).sum(), rel=1e-8)
+    assert fit.r2_label == "R² (net of the fixed effects)"
+    from ruralrev.present import regression_tables
+    table = regression_tables.regression_table([fit]).set_index("")
+    assert table.loc["R²"].iloc[0] == f"{fit.r2:.3f} (net of effects)"

@@ -41,6 +41,8 @@ __all__ = ["ModelResult", "model_frame", "province_segments", "panel_fe", "trend
 class ModelResult:
     """What a model table needs, whatever estimated it.
 
+    ``r2`` of a fixed-effects fit is the R² of the regression after all its fixed effects (and
+    trends) are removed — linearmodels' ``rsquared``, not its one-way ``rsquared_within``.
     ``wild`` carries the full wild bootstrap result (t, p-values, Monte Carlo s.e., draws, seed);
     :attr:`wild_pvalues` reads its p-value column. ``weights`` names the analytic weight of a WLS
     fit (``None``: unweighted). ``data`` is the estimation frame (for a cross-section with fitted
@@ -233,7 +235,7 @@ def panel_fe(panel: pd.DataFrame, outcome: str, regressors: list[str], years=Non
     return ModelResult(name=name or outcome, outcome=outcome, params=fitted.params[regressors],
                        se=fitted.std_errors[regressors], pvalues=fitted.pvalues[regressors],
                        nobs=int(fitted.nobs), r2=float(fitted.rsquared),
-                       r2_label="R² (within)", fixed_effects=label, se_type=se_label,
+                       r2_label="R² (net of the fixed effects)", fixed_effects=label, se_type=se_label,
                        n_clusters=int(frame["province"].nunique()), fe_residuals=fitted.resids, data=frame, wild=wild,
                        weights=weights, wild_unrestricted=unrestricted, jackknife=jackknife, fe_codes=codes, singletons=singletons)
 
