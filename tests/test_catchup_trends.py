@@ -131,7 +131,23 @@ def test_r2_is_net_of_both_effects_not_the_one_way_within_r2(frame):
     partial = {c: sm.OLS(frame[c], dummies).fit().resid for c in [OUTCOME, *REGRESSORS]}
     net = sm.OLS(partial[OUTCOME], pd.DataFrame({c: partial[c] for c in REGRESSORS})).fit()
     assert fit.r2 == pytest.approx(1 - net.ssr / (partial[OUTCOME] ** 2).sum(), rel=1e-8)
-    assert fit.r2_label == "R² (net of the fixed effects)"
+    assert fit.r2_label == "R² (net of effects)"
     from ruralrev.present import regression_tables
     table = regression_tables.regression_table([fit]).set_index("")
     assert table.loc["R²"].iloc[0] == f"{fit.r2:.3f} (net of effects)"
+
+
+def test_against_reference_reads_each_model_against_the_first_with_its_weights(frame):
+    from ruralrev.stats import regression
+    fits = [models.panel_fe(frame, OUTCOME, REGRESSORS, YEARS, bootstrap_reps=0, name="main"),
+            models.panel_fe(frame, OUTCOME, REGRESSORS, YEARS, bootstrap_reps=0, name="main w", weights="rural_population"),
+            models.panel_fe(frame, OUTCOME, REGRESSORS, YEARS, bootstrap_reps=0, name="trend", trends="province"),
+            models.panel_fe(frame, OUTCOME, REGRESSORS, YEARS, bootstrap_reps=0, name="trend w", trends="province",
+                            weights="rural_population")]
+    rows = regression.against_reference(fits, KEY).set_index("model")
+    assert rows["reference"].tolist() == ["main", "main w", "main", "main w"]
+    assert rows.loc["trend", "share"] == pytest.approx(fits[2].params[KEY] / fits[0].params[KEY])
+    assert rows.loc["trend w", "share"] == pytest.approx(fits[3].params[KEY] / fits[1].params[KEY])
+    assert rows.loc["main", "share"] == 1.0
+    assert (rows.loc["trend", "low"], rows.loc["trend", "high"]) == fits[2].jackknife.interval(KEY)
+    assert rows.loc["trend", "share"] < 0.5 < rows.loc["trend w", "share"]     # the chapter's reading

@@ -235,7 +235,7 @@ def panel_fe(panel: pd.DataFrame, outcome: str, regressors: list[str], years=Non
     return ModelResult(name=name or outcome, outcome=outcome, params=fitted.params[regressors],
                        se=fitted.std_errors[regressors], pvalues=fitted.pvalues[regressors],
                        nobs=int(fitted.nobs), r2=float(fitted.rsquared),
-                       r2_label="R² (net of the fixed effects)", fixed_effects=label, se_type=se_label,
+                       r2_label="R² (net of effects)", fixed_effects=label, se_type=se_label,
                        n_clusters=int(frame["province"].nunique()), fe_residuals=fitted.resids, data=frame, wild=wild,
                        weights=weights, wild_unrestricted=unrestricted, jackknife=jackknife, fe_codes=codes, singletons=singletons)
 
