@@ -71,3 +71,16 @@ def test_most_influential_province_and_the_beta_without_it():
     assert distance.index[0] == "Tibet" and distance.iloc[0] > 0.5
     without = convergence.beta_convergence(panel[panel["province"] != "Tibet"], "rural_income", 2016, 2024)
     assert abs(without.beta - (-0.0804)) < 5e-4 and 60 < without.half_life < 70
+
+
+def test_use_t_reads_the_p_value_on_students_t_with_n_minus_k_degrees_of_freedom(panel):
+    """The disparities chapter reads every across-province p on Student's t (the referee asked
+    which reference distribution); the default stays the normal, as statsmodels has it for HC3."""
+    from scipy import stats
+    normal = convergence.beta_convergence(panel, "rural_income", 2016, 2024)
+    student = convergence.beta_convergence(panel, "rural_income", 2016, 2024, use_t=True)
+    z = normal.beta / normal.se
+    assert student.beta == normal.beta and student.se == normal.se
+    assert normal.pvalue == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-10)
+    assert student.pvalue == pytest.approx(2 * stats.t.sf(abs(z), student.n - 2), rel=1e-10)
+    assert student.pvalue > normal.pvalue

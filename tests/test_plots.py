@@ -105,3 +105,17 @@ def test_coefficient_plot_has_one_row_per_model_and_marks_significance():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["c", "b", "a"]      # first model on top
     filled, hollow = ax.collections[1], ax.collections[2]
     assert len(filled.get_offsets()) == 2 and len(hollow.get_offsets()) == 1
+
+
+def test_coefficient_plot_draws_given_intervals_when_rows_carry_them():
+    """The disparities chapter draws the cluster jackknife's t(G − 1) intervals,
+    the intervals of its text, rather than ± 1.96 clustered s.e."""
+    import pandas as pd
+
+    rows = pd.DataFrame({"model": ["a", "b"], "coef": [0.01, 0.004], "se": [0.003, 0.004],
+                         "low": [0.002, -0.006], "high": [0.018, 0.014], "p_wild": [0.01, 0.3]})
+    fig = regression_figures.plot_coefficients(rows, "Coefficient", "Title")
+    segments = fig.axes[0].collections[0].get_segments()           # the error bars, last model first
+    ends = sorted((round(float(s[0][0]), 6), round(float(s[1][0]), 6)) for s in segments)
+    assert ends == [(-0.006, 0.014), (0.002, 0.018)]
+    matplotlib.pyplot.close(fig)

@@ -55,7 +55,8 @@ def regression_table(results: list[ModelResult], labels: dict[str, str] | None =
         if any(wild):
             rows.append(("", wild))
     rows.append(("N", [f"{r.nobs}" for r in results]))
-    rows.append(("R²", [f"{r.r2:.3f} ({'within' if 'within' in r.r2_label else 'OLS'})" for r in results]))
+    rows.append(("R²", [f"{r.r2:.3f} ({'net of effects' if 'net of' in r.r2_label or 'within' in r.r2_label else 'OLS'})"
+                        for r in results]))
     rows.append(("Clusters", [str(r.n_clusters) if r.n_clusters else "–" for r in results]))
     rows.append(("Fixed effects", [r.fixed_effects for r in results]))
     if any(r.weights for r in results):

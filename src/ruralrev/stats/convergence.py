@@ -59,7 +59,8 @@ class BetaConvergence:
 
 
 def beta_convergence(panel: pd.DataFrame, variable: str, start: int, end: int,
-                     controls: list[str] | None = None, cov_type: str = "HC3") -> BetaConvergence:
+                     controls: list[str] | None = None, cov_type: str = "HC3",
+                     use_t: bool = False) -> BetaConvergence:
     r"""Absolute (no controls) or conditional β-convergence between two years.
 
     .. math::
@@ -70,6 +71,10 @@ def beta_convergence(panel: pd.DataFrame, variable: str, start: int, end: int,
     with *T* = ``end − start`` years and controls measured in the start year. β < 0 means poorer
     provinces grew faster; λ is the implied annual speed of convergence and :math:`t_{1/2}` the
     years needed to close half the gap.
+
+    p-values and intervals use the normal distribution by default (statsmodels' default for a
+    robust covariance); ``use_t=True`` uses Student's t with N − K degrees of freedom, as the
+    one-year cross-sections of :func:`ruralrev.stats.regression.models.cross_section` do.
 
     References
     ----------
@@ -91,7 +96,7 @@ def beta_convergence(panel: pd.DataFrame, variable: str, start: int, end: int,
     if len(frame) < len(controls) + 3:
         raise ValueError(f"too few provinces with data for {variable} in {start} and {end}")
     exog = sm.add_constant(frame[["log_initial", *controls]])
-    result = sm.OLS(frame["growth"], exog).fit(cov_type=cov_type)
+    result = sm.OLS(frame["growth"], exog).fit(cov_type=cov_type, use_t=use_t)
     beta = float(result.params["log_initial"])
     horizon = end - start
     speed = -np.log1p(beta) / horizon if beta > -1 else np.inf

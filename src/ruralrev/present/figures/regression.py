@@ -13,8 +13,10 @@ __all__ = ["plot_coefficients", "plot_regression_diagnostics"]
 
 
 def plot_coefficients(rows, xlabel: str, title: str, alpha: float = 0.05):
-    """One coefficient across specifications: estimate and 95 % interval (± 1.96 clustered s.e.),
-    one row per model; filled markers where the wild bootstrap p-value is below ``alpha``.
+    """One coefficient across specifications: estimate and 95 % interval, one row per model;
+    filled markers where the wild bootstrap p-value is below ``alpha``. The interval is the
+    ``low``–``high`` columns when ``rows`` has them (e.g. the cluster jackknife's), else
+    ± 1.96 clustered s.e.
 
     ``rows`` is the output of :func:`ruralrev.stats.regression.models.coefficient_rows`. Model
     names wrap at 22 characters so that the intervals keep most of a phone's width.
@@ -23,7 +25,11 @@ def plot_coefficients(rows, xlabel: str, title: str, alpha: float = 0.05):
     names = ["\n".join(textwrap.wrap(str(name), 22)) for name in rows["model"]]
     fig, ax = book_figure(height=0.19 * sum(name.count("\n") + 1 for name in names) + 0.12 * len(rows) + 1.5)
     position = np.arange(len(rows))
-    ax.errorbar(rows["coef"], position, xerr=1.96 * rows["se"], fmt="none", ecolor=OKABE_ITO[0], capsize=3)
+    if {"low", "high"} <= set(rows.columns):
+        xerr = np.vstack([rows["coef"] - rows["low"], rows["high"] - rows["coef"]])
+    else:
+        xerr = 1.96 * rows["se"]
+    ax.errorbar(rows["coef"], position, xerr=xerr, fmt="none", ecolor=OKABE_ITO[0], capsize=3)
     significant = (rows["p_wild"] < alpha).to_numpy()
     ax.scatter(rows["coef"][significant], position[significant], color=OKABE_ITO[0], zorder=3, s=30,
                label=f"wild bootstrap p < {alpha:g}")

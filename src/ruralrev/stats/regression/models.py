@@ -34,13 +34,15 @@ from ruralrev.stats.regression.wild_bootstrap import (
     wild_cluster_bootstrap,
 )
 
-__all__ = ["ModelResult", "model_frame", "province_segments", "panel_fe", "cross_section", "vif", "from_statsmodels", "coefficient_rows", "CoefficientVerdict", "coefficient_verdict", "verdict_table", "change_correlations"]
+__all__ = ["ModelResult", "model_frame", "province_segments", "panel_fe", "trend_columns", "cross_section", "vif", "from_statsmodels", "coefficient_rows", "CoefficientVerdict", "coefficient_verdict", "verdict_table", "change_correlations"]
 
 
 @dataclass(frozen=True)
 class ModelResult:
     """What a model table needs, whatever estimated it.
 
+    ``r2`` of a fixed-effects fit is the R² of the regression after all its fixed effects (and
+    trends) are removed — linearmodels' ``rsquared``, not its one-way ``rsquared_within``.
     ``wild`` carries the full wild bootstrap result (t, p-values, Monte Carlo s.e., draws, seed);
     :attr:`wild_pvalues` reads its p-value column. ``weights`` names the analytic weight of a WLS
     fit (``None``: unweighted). ``data`` is the estimation frame (for a cross-section with fitted
@@ -138,7 +140,7 @@ def panel_fe(panel: pd.DataFrame, outcome: str, regressors: list[str], years=Non
              effects: str = "province+year", exclude: list[str] | None = None,
              bootstrap_reps: int = 9999, seed: int = 20261123, name: str | None = None,
              se_type: str = "clustered", weights: str | None = None,
-             split_at: pd.DataFrame | None = None) -> ModelResult:
+             split_at: pd.DataFrame | None = None, trends: str | None = None) -> ModelResult:
     r"""Fixed-effects panel regression with province-clustered errors and wild bootstrap p-values.
 
     .. math:: y_{it} = x_{it}'\beta + \alpha_i + \tau_t + \varepsilon_{it}
@@ -156,6 +158,13 @@ def panel_fe(panel: pd.DataFrame, outcome: str, regressors: list[str], years=Non
     clustered by province, and one-year segments are dropped before estimation (their own effect
     fits them exactly, so they identify nothing but would inflate N and distort the cluster
     degrees-of-freedom correction; Correia 2015) and counted in ``singletons``.
+
+    ``trends`` adds controls for catching up, which province and year effects leave in:
+    ``"province"`` a linear trend for each province, :math:`\gamma_i (t - t_0)`, so that only
+    departures from a province's own trend identify :math:`\beta`; ``"initial"`` the outcome's
+    level in the province's first year times the years since, :math:`\delta\, y_{i t_0}(t - t_0)`,
+    the catching-up of β-convergence (poorer provinces growing faster at a constant rate). The
+    controls are absorbed like the fixed effects (:func:`trend_columns`) and are not reported.
 
     References
     ----------
@@ -193,6 +202,11 @@ def panel_fe(panel: pd.DataFrame, outcome: str, regressors: list[str], years=Non
         first_label = (f"province split at breaks ({segments.nunique()} segments"
                        + (f"; {singletons} one-year segments dropped)" if singletons else ")"))
     codes = [first_codes, pd.factorize(second)[0]]
+    if trends is not None:
+        controls = trend_columns(frame, outcome, trends)
+        exog = pd.concat([exog, controls.set_axis(indexed.index)], axis=1)
+        codes.append(controls.to_numpy(float))
+        label += ", " + {"province": "province trends", "initial": "initial level × trend"}[trends]
     if split_at is None and effects == "province+year":
         model = PanelOLS(indexed[outcome], exog, entity_effects=True, time_effects=True, weights=weight_values)
     elif split_at is None:
@@ -218,11 +232,30 @@ def panel_fe(panel: pd.DataFrame, outcome: str, regressors: list[str], years=Non
         wild = wild_cluster_bootstrap(frame[outcome], frame[regressors], province, codes, **inputs)
         unrestricted = wild_cluster_bootstrap(frame[outcome], frame[regressors], province, codes,
                                               impose_null=False, **inputs)
-    return ModelResult(name=name or outcome, outcome=outcome, params=fitted.params, se=fitted.std_errors,
-                       pvalues=fitted.pvalues, nobs=int(fitted.nobs), r2=float(fitted.rsquared),
-                       r2_label="R² (within)", fixed_effects=label, se_type=se_label,
+    return ModelResult(name=name or outcome, outcome=outcome, params=fitted.params[regressors],
+                       se=fitted.std_errors[regressors], pvalues=fitted.pvalues[regressors],
+                       nobs=int(fitted.nobs), r2=float(fitted.rsquared),
+                       r2_label="R² (net of effects)", fixed_effects=label, se_type=se_label,
                        n_clusters=int(frame["province"].nunique()), fe_residuals=fitted.resids, data=frame, wild=wild,
                        weights=weights, wild_unrestricted=unrestricted, jackknife=jackknife, fe_codes=codes, singletons=singletons)
+
+
+def trend_columns(frame: pd.DataFrame, outcome: str, trends: str) -> pd.DataFrame:
+    r"""The catching-up controls of :func:`panel_fe` (``trends``), one row per row of ``frame``.
+
+    With :math:`t_0` the first year of the frame: ``"province"`` gives :math:`1\{i = j\}(t - t_0)`
+    for every province *j* but the first (whose trend the year effects span with the others);
+    ``"initial"`` gives :math:`y_{i t_{0,i}}\,(t - t_0)` with :math:`y_{i t_{0,i}}` the outcome in the
+    province's first year in the frame.
+    """
+    elapsed = (frame["year"] - frame["year"].min()).astype(float)
+    if trends == "province":
+        provinces = sorted(frame["province"].unique())[1:]
+        return pd.DataFrame({f"trend[{p}]": (frame["province"] == p) * elapsed for p in provinces}, index=frame.index)
+    if trends == "initial":
+        first = frame.sort_values("year").groupby("province")[outcome].first()
+        return pd.DataFrame({f"initial {outcome} × trend": frame["province"].map(first) * elapsed}, index=frame.index)
+    raise ValueError(f"trends must be None, 'province' or 'initial', got {trends!r}")
 
 
 def wild_test(result: ModelResult, variable: str, null: float, reps: int = 9999, seed: int = 20261123,

@@ -23,7 +23,7 @@ import pandas as pd
 from ruralrev.data import registry
 from ruralrev.stats.regression.models import ModelResult, coefficient_rows, coefficient_verdict
 
-__all__ = ["procedure_counts"]
+__all__ = ["procedure_counts", "against_reference"]
 
 
 def procedure_counts(results: list[ModelResult], regressors: list[str], procedures: dict[str, str],
@@ -75,3 +75,23 @@ def procedure_counts(results: list[ModelResult], regressors: list[str], procedur
         row["main_all"] = bool(all(head[c] < alpha for c in procedures.values()))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def against_reference(results: list[ModelResult], variable: str, level: float = 0.95) -> pd.DataFrame:
+    """One coefficient in each of ``results`` beside its reference: the first model with the same
+    weights (the main model, or its weighted twin).
+
+    Returns :func:`ruralrev.stats.regression.models.coefficient_rows` (``model``, ``coef``, the p
+    columns, ``nobs``, ``weights`` …) with ``low`` and ``high`` (the CV3 interval at ``level``; NaN
+    without a jackknife), ``reference`` (the reference model's name) and ``share``: the
+    coefficient over the reference's, 1 for the reference itself — how much of the estimate a
+    control or a smaller sample leaves.
+    """
+    rows = coefficient_rows(results, variable)
+    bounds = [r.jackknife.interval(variable, level) if r.jackknife is not None and variable in r.jackknife.params.index
+              else (np.nan, np.nan) for r in results]
+    rows[["low", "high"]] = bounds
+    first = rows.groupby("weights", sort=False)["model"].transform("first")
+    rows["reference"] = first
+    rows["share"] = rows["coef"] / rows.set_index("model").loc[first, "coef"].to_numpy()
+    return rows

@@ -91,13 +91,16 @@ def rademacher_draws(n_clusters: int, reps: int, seed: int) -> np.ndarray:
 def dummy_basis(codes: list[np.ndarray], scale: np.ndarray | None = None, tol: float = 1e-10) -> np.ndarray:
     """Orthonormal basis (N × rank) of the span of the dummies of every set of integer codes.
 
+    A two-dimensional entry of ``codes`` is taken as columns to absorb as they are (e.g. a linear
+    trend for each province, :func:`ruralrev.stats.regression.models.panel_fe` with ``trends``).
+
     With ``scale`` (e.g. :math:`\\sqrt{w}`), of the span of the row-scaled dummies. The rank is
     found from the singular values, so redundant dummies (two-way effects) cost nothing.
     """
     n = len(codes[0]) if codes else (0 if scale is None else len(scale))
     if not codes:
         return np.zeros((n, 0))
-    blocks = [np.eye(int(c.max()) + 1)[np.asarray(c)] for c in codes]
+    blocks = [np.asarray(c, float) if np.ndim(c) == 2 else np.eye(int(np.max(c)) + 1)[np.asarray(c)] for c in codes]
     dummies = np.hstack(blocks)
     if scale is not None:
         dummies = dummies * np.asarray(scale, float)[:, None]
@@ -169,7 +172,8 @@ def wild_cluster_bootstrap(y, X: pd.DataFrame, clusters, fixed_effects: list[np.
     clusters : array_like
         Cluster of each row (any labels).
     fixed_effects : list of array_like
-        Integer (or any) codes of each set of effects, e.g. ``[province, year]``.
+        Integer (or any) codes of each set of effects, e.g. ``[province, year]``; an N × m array
+        adds m columns absorbed as they are (e.g. province-specific trends).
     weights : array_like, optional
         Positive analytic weights (WLS), e.g. population.
     params : list of str, optional
@@ -229,7 +233,8 @@ def wild_cluster_bootstrap(y, X: pd.DataFrame, clusters, fixed_effects: list[np.
         raise ValueError("weights must be positive and finite")
     _, cluster_codes = np.unique(np.asarray(clusters), return_inverse=True)
     n_clusters = int(cluster_codes.max()) + 1
-    fe_codes = [np.unique(np.asarray(c), return_inverse=True)[1] for c in fixed_effects]
+    fe_codes = [np.asarray(c, float) if np.ndim(c) == 2 else np.unique(np.asarray(c), return_inverse=True)[1]
+                for c in fixed_effects]
     q = dummy_basis(fe_codes, scale)
     y_t, x_t = y * scale, x * scale[:, None]
     y_t = y_t - q @ (q.T @ y_t)
