@@ -121,3 +121,21 @@ def test_two_of_the_index_top_three_are_last_on_the_gradient_and_the_third_mid_t
     assert set(place[top]) == {30, 31, 17}
     assert glued["index_top_last"] == "Jilin and Heilongjiang" and glued["index_top_mid"] == "Inner Mongolia"
     assert glued["index_top_mid_place"] == "17th"
+
+
+def test_the_central_belt_leads_only_through_jilin_and_heilongjiang(glued, frame):
+    from ruralrev.data import breaks
+    from ruralrev.stats import index as cp
+
+    panel, year, _, _ = frame
+    index = cp.pooled_index(panel, cp.INDEX_INDICATORS, breaks.pool_years(panel, cp.INDEX_INDICATORS, year))
+    table = index.year(year)[["closeness", "region"]].assign(region=lambda t: t["region"].astype(str))
+    belts = table["region"].where(~table.index.isin(["Jilin", "Heilongjiang"]), "Central").replace({"Northeast": "East"})
+    means = table.groupby(belts)["closeness"].mean()
+    assert glued["belt_margin"] == f"{means['West'] - means['Central']:+.3f}"
+    core = table.loc[table["region"] == "Central", "closeness"].mean()
+    assert glued["belt_central_core"] == f"{core:.3f}" and glued["belt_west"] == f"{means['West']:.3f}"
+    assert (glued["belt_central_core"], glued["belt_west"]) == ("0.266", "0.270")   # today's data, as the referee found
+    rural = panel[panel["year"] == year].set_index("province")
+    in_belt = rural["region"].astype(str).eq("Central") | rural.index.isin(["Jilin", "Heilongjiang"])
+    assert glued["income_belt_central"] == f"{rural.loc[in_belt, 'rural_income'].mean():,.0f}" == "20,209"
