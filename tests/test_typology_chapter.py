@@ -139,3 +139,15 @@ def test_the_central_belt_leads_only_through_jilin_and_heilongjiang(glued, frame
     rural = panel[panel["year"] == year].set_index("province")
     in_belt = rural["region"].astype(str).eq("Central") | rural.index.isin(["Jilin", "Heilongjiang"])
     assert glued["income_belt_central"] == f"{rural.loc[in_belt, 'rural_income'].mean():,.0f}" == "20,209"
+
+
+def test_the_references_own_first_component_with_scikit_learn(glued, frame):
+    from sklearn.decomposition import PCA
+
+    from ruralrev.stats.clustering import number_of_clusters
+
+    _, _, z, _ = frame
+    for box, name in (("pca", "box_pca"), ("features", "box_features")):
+        shares = [PCA(1).fit(r).explained_variance_ratio_[0] for r in number_of_clusters.reference_sets(z, 100, 20261123, box)]
+        assert glued[name] == f"{100 * np.median(shares):.0f}"
+    assert (glued["box_pca"], glued["box_features"]) == ("47", "20")   # today's data, as the referee found
