@@ -151,3 +151,12 @@ def test_the_references_own_first_component_with_scikit_learn(glued, frame):
         shares = [PCA(1).fit(r).explained_variance_ratio_[0] for r in number_of_clusters.reference_sets(z, 100, 20261123, box)]
         assert glued[name] == f"{100 * np.median(shares):.0f}"
     assert (glued["box_pca"], glued["box_features"]) == ("47", "20")   # today's data, as the referee found
+
+
+@pytest.mark.snapshot
+def test_cluster_1_dissolves_only_where_the_cut_splits_off_the_grain_provinces(glued):
+    # Today's data, as the referee found: 8 resamples split off Heilongjiang, Jilin (and mostly Inner
+    # Mongolia) instead; the seven leading eastern provinces stay together (stability.split_off is
+    # recomputed from refitted partitions in test_stability).
+    assert glued["n_dissolved_1"] == "8" and glued["coassign_c1_min"] == "1.00"
+    assert glued["split_core"] == "Heilongjiang, Inner Mongolia, Jilin"
