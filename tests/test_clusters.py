@@ -89,6 +89,29 @@ def test_first_component_contiguity():
     assert not cl.first_component(across, split).contiguous
 
 
+def test_component_scores_against_numpy_eigh():
+    rng = np.random.default_rng(8)
+    base = rng.normal(size=(40, 2)) * [3.0, 1.5]
+    data = pd.DataFrame(np.column_stack([base[:, 0] + rng.normal(0, 0.2, 40), base[:, 0], base[:, 1],
+                                         -base[:, 1] + rng.normal(0, 0.2, 40)]), columns=list("abcd"))
+    scores = cl.component_scores(data, 2)
+    assert list(scores.columns) == ["PC1", "PC2"] and (scores.index == data.index).all()
+    centred = data.to_numpy() - data.to_numpy().mean(axis=0)
+    values, vectors = np.linalg.eigh(np.cov(centred, rowvar=False))
+    order = np.argsort(values)[::-1]
+    for c, column in enumerate(scores):
+        expected = centred @ vectors[:, order[c]]
+        assert abs(np.corrcoef(expected, scores[column])[0, 1]) == pytest.approx(1.0)
+        assert np.abs(scores[column]).to_numpy() == pytest.approx(np.abs(expected))
+    # PC1 rises with the first column, as first_component's scores; PC2 with its most correlated column.
+    assert np.corrcoef(scores["PC1"], data["a"])[0, 1] > 0
+    assert scores["PC1"].to_numpy() == pytest.approx(cl.first_component(data, np.zeros(40)).scores.to_numpy())
+    correlations = data.corrwith(scores["PC2"])
+    assert correlations[correlations.abs().idxmax()] > 0
+    with pytest.raises(ValueError):
+        cl.component_scores(data, 5)
+
+
 def test_composition():
     labels = np.array([1, 1, 2, 2, 2, 2])
     regions = pd.Categorical(["East", "East", "East", "Central", "Central", "West"],

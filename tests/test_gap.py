@@ -140,3 +140,18 @@ def test_the_features_box_choice_moves_with_the_reference_draws_on_the_book_data
     seeds = [20261123 + s for s in range(2)]     # the typology page shows these and three more seeds
     assert number_of_clusters.k_over_seeds(z, range(1, 9), 100, seeds, box="features") == [7, 4]
     assert number_of_clusters.k_over_seeds(z, range(1, 9), 100, seeds[:1], box="pca") == [1]
+
+
+def test_reference_component_share_against_scikit_learn():
+    from sklearn.decomposition import PCA
+
+    rng = np.random.default_rng(2)
+    base = rng.normal(size=(31, 1))
+    x = np.column_stack([base[:, 0] * 3, base[:, 0] * 2 + rng.normal(0, 0.3, 31), rng.normal(size=31), rng.normal(size=31)])
+    for box in ("pca", "features"):
+        shares = number_of_clusters.reference_component_share(x, 12, 5, box)
+        expected = [PCA(1).fit(r).explained_variance_ratio_[0] for r in number_of_clusters.reference_sets(x, 12, 5, box)]
+        assert shares == pytest.approx(expected)
+    # The principal-component box keeps the data's elongation; the features' box loses much of it.
+    assert np.median(number_of_clusters.reference_component_share(x, 50, 5, "pca")) > \
+        np.median(number_of_clusters.reference_component_share(x, 50, 5, "features")) + 0.1

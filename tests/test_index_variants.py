@@ -169,3 +169,21 @@ def test_direction_and_normalisation_variants_against_pymcdm(panel, variants, di
     np.testing.assert_allclose(built["vector"].scores["closeness"].to_numpy(), reference, atol=1e-10)
     with pytest.raises(ValueError, match="min–max"):
         cp.rank_uncertainty(built["vector"], 2023, draws=100)
+
+
+def test_tracking_against_scipy_and_statsmodels():
+    import statsmodels.api as sm
+    from scipy.stats import pearsonr, spearmanr
+
+    rng = np.random.default_rng(4)
+    names = [f"p{i}" for i in range(25)]
+    scores = pd.DataFrame(rng.normal(size=(25, 2)), index=names, columns=["PC1", "PC2"])
+    closeness = pd.Series(0.2 * scores["PC1"] + 0.8 * scores["PC2"] + rng.normal(0, 0.3, 25), index=names)
+    closeness.iloc[3] = closeness.iloc[4]          # a tie: average ranks, as scipy's
+    result = index_variants.tracking(closeness.iloc[::-1], scores)   # matched by label, not position
+    for c in scores:
+        assert result.spearman[c] == pytest.approx(spearmanr(closeness, scores[c]).statistic)
+        assert result.pearson[c] == pytest.approx(pearsonr(closeness, scores[c]).statistic)
+    assert result.r_squared == pytest.approx(sm.OLS(closeness, sm.add_constant(scores)).fit().rsquared)
+    with pytest.raises(ValueError):
+        index_variants.tracking(closeness, scores.iloc[1:])

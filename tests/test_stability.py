@@ -77,6 +77,29 @@ def test_jaccard_matrix_recomputed_with_sets():
     assert result.clusters["mean_jaccard"].tolist() == pytest.approx(result.jaccard.mean().tolist())
 
 
+def test_split_off_in_the_resamples_that_dissolve_a_cluster():
+    """Recomputed from refitted partitions: where the satellite pair dissolves, its drawn members
+    stay together (merged into the left group) and the new cut isolates the right satellites."""
+    z = _one_cluster_dissolves(0)
+    z.index = [f"p{i}" for i in range(len(z))]
+    result = st.cluster_bootstrap(z, "kmeans", 3, reps=40, seed=4)
+    full = cl.fit_partition(z.to_numpy(), "kmeans", 3, 4)
+    pair = int(result.clusters.set_index("size").loc[2, "cluster"])
+    table = result.split_off(pair)
+    assert len(table) == int((result.jaccard[pair] <= st.DISSOLVED).sum()) >= 10
+    rng = np.random.default_rng(4)
+    samples = [np.unique(rng.integers(0, len(z), len(z))) for _ in range(40)]
+    for row in table.itertuples():
+        sample = samples[row.resample]
+        refit = cl.fit_partition(z.to_numpy()[sample], "kmeans", 3, 4 + row.resample + 1, n_init=10)
+        mine = {refit[i] for i, s in enumerate(sample) if full[s] == pair}
+        assert row.kept_together == (len(mine) <= 1)
+        others = [set(sample[refit == c]) for c in set(refit) - mine]
+        assert set(row.split_off) == {z.index[s] for s in min(others, key=len)}
+    satellites = set(z.index[49:52])                      # rows 25 + 2 + 22 onwards
+    assert table["kept_together"].all() and all(set(s) <= satellites and s for s in table["split_off"])
+
+
 def test_coassignment_of_clear_clusters():
     result = st.cluster_bootstrap(_three_blobs(), "kmeans", 3, reps=30, seed=3)
     assert (result.province["coassignment"] > 0.95).all()

@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from ruralrev.stats.clustering.batched_kmeans import kmeans
 
-__all__ = ["GAP_RULES", "BOXES", "ENGINES", "GapStatistic", "gap_statistic", "choose_k_gap", "within_dispersion", "reference_sets", "k_over_seeds"]
+__all__ = ["GAP_RULES", "BOXES", "ENGINES", "GapStatistic", "gap_statistic", "choose_k_gap", "within_dispersion", "reference_sets", "reference_component_share", "k_over_seeds"]
 
 #: How the k-means fits run: all at once in numpy (:mod:`ruralrev.stats.clustering.batched_kmeans`) or
 #: one data set at a time with scikit-learn's ``KMeans``; both reach the same partitions.
@@ -106,6 +106,22 @@ def reference_sets(z, references: int, seed: int, box: str = "pca") -> list[np.n
     rotated = centred @ vt.T
     low, high = rotated.min(axis=0), rotated.max(axis=0)
     return [rng.uniform(low, high, size=rotated.shape) @ vt for _ in range(references)]
+
+
+def reference_component_share(z, references: int, seed: int, box: str = "pca") -> np.ndarray:
+    r"""Share of each reference set's variance on its own first principal component.
+
+    The sets are :func:`reference_sets` (same ``references``, ``seed`` and ``box``), so the
+    shares describe the references the gap statistic compares the data with: a set of n points
+    drawn over a box shows its elongation, :math:`\lambda_1 / \sum_j \lambda_j` of its own
+    covariance, beside the data's. Finite sets carry sampling noise, so a box with equal sides still
+    gives a first share above :math:`1/p`.
+    """
+    shares = []
+    for reference in reference_sets(z, references, seed, box):
+        values = np.linalg.svd(reference - reference.mean(axis=0), compute_uv=False) ** 2
+        shares.append(values[0] / values.sum())
+    return np.array(shares)
 
 
 def _log_w(x: np.ndarray, k: int, n_init: int, seed: int) -> float:

@@ -40,6 +40,7 @@ __all__ = [
     "silhouette_band",
     "Gradient",
     "first_component",
+    "component_scores",
     "composition",
     "seed_spread",
 ]
@@ -337,6 +338,33 @@ def first_component(z: pd.DataFrame, labels) -> Gradient:
     index = z.index if isinstance(z, pd.DataFrame) else None
     return Gradient(share=float(pca.explained_variance_ratio_[0]), scores=pd.Series(scores, index=index),
                     contiguous=changes == len(np.unique(labels)) - 1)
+
+
+def component_scores(z: pd.DataFrame, n: int = 2) -> pd.DataFrame:
+    r"""Scores of each observation on the first ``n`` principal components of ``z`` (columns
+    ``PC1`` ... ``PCn``).
+
+    ``PC1`` is oriented as in :func:`first_component` (rising with the first indicator); every later
+    component so that the indicator most correlated with it in absolute value correlates
+    positively. The scores are :math:`t_{ic} = (x_i - \bar x)^\top v_c` on the eigenvectors
+    :math:`v_c` of the covariance of the standardized indicators (scikit-learn's PCA).
+    """
+    from sklearn.decomposition import PCA
+
+    x = np.asarray(z, dtype=float)
+    if not 1 <= n <= min(x.shape):
+        raise ValueError(f"n must be between 1 and {min(x.shape)}, got {n}")
+    scores = PCA(n_components=n).fit_transform(x)
+    for c in range(n):
+        if c == 0:
+            anchor = x[:, 0]
+        else:
+            correlations = np.array([np.corrcoef(scores[:, c], x[:, j])[0, 1] for j in range(x.shape[1])])
+            anchor = x[:, int(np.argmax(np.abs(correlations)))]
+        if np.corrcoef(scores[:, c], anchor)[0, 1] < 0:
+            scores[:, c] = -scores[:, c]
+    index = z.index if isinstance(z, pd.DataFrame) else None
+    return pd.DataFrame(scores, index=index, columns=[f"PC{c + 1}" for c in range(n)])
 
 
 def composition(labels, reference, name: str = "NBS region") -> pd.DataFrame:

@@ -98,7 +98,8 @@ class ClusterBootstrap:
     dissolved and that recovered it, and Hennig's reading. ``jaccard``: the B × k similarities.
     ``province``: per observation its cluster and mean co-assignment with its cluster mates.
     ``coassignment``: the consensus matrix. ``ari``: adjusted Rand index of each resample's
-    partition against the full-sample one on the resampled observations.
+    partition against the full-sample one on the resampled observations. ``resamples``: per
+    resample, the positions of its distinct observations and their labels in its partition.
     """
 
     clusters: pd.DataFrame
@@ -108,6 +109,28 @@ class ClusterBootstrap:
     ari: np.ndarray
     reps: int
     seed: int
+    resamples: tuple = ()
+
+    def split_off(self, cluster) -> pd.DataFrame:
+        """What happens to original ``cluster`` in the resamples that dissolve it (Jaccard ≤ 0.5).
+
+        One row per such resample: ``resample``; ``kept_together``, whether its drawn members all
+        fall in one cluster of the resample's partition (then they count as co-assigned although
+        the cluster dissolved, because that cluster also holds many others); ``split_off``, the
+        observations of the smallest resample cluster that holds none of its members (the new cut),
+        as a tuple of names (empty when every resample cluster holds one).
+        """
+        names = np.asarray(self.province["province"])
+        full = self.province["cluster"].to_numpy()
+        rows = []
+        for b in self.jaccard.index[self.jaccard[cluster] <= DISSOLVED]:
+            sample, refit = self.resamples[b]
+            mine = refit[full[sample] == cluster]
+            others = pd.Series(refit[~np.isin(refit, mine)]).value_counts(sort=False)
+            cut = others.index[np.argmin(others.to_numpy())] if len(others) else None
+            rows.append({"resample": int(b), "kept_together": len(set(mine.tolist())) <= 1,
+                         "split_off": tuple(names[sample][refit == cut]) if cut is not None else ()})
+        return pd.DataFrame(rows, columns=["resample", "kept_together", "split_off"])
 
     @property
     def n_dissolved(self) -> int:
@@ -194,7 +217,8 @@ def cluster_bootstrap(z: pd.DataFrame, method: str, k: int, reps: int = 200, see
     together = np.zeros((n, n))
     both = np.zeros((n, n))
     similarities, aris = [], []
-    for sample, refit in zip(samples, _refits(x, samples, method, k, seed, n_init, engine)):
+    refits = _refits(x, samples, method, k, seed, n_init, engine)
+    for sample, refit in zip(samples, refits):
         similarities.append(jaccard_to_best_match(full, sample, refit))
         aris.append(adjusted_rand_index(full[sample], refit))
         together[np.ix_(sample, sample)] += refit[:, None] == refit[None, :]
@@ -218,7 +242,8 @@ def cluster_bootstrap(z: pd.DataFrame, method: str, k: int, reps: int = 200, see
                      "coassignment": float(np.nanmean(share[i, mates])) if mates else 1.0})
     return ClusterBootstrap(clusters=summary, jaccard=jaccard, province=pd.DataFrame(rows),
                             coassignment=pd.DataFrame(share, index=names, columns=names),
-                            ari=np.array(aris), reps=reps, seed=seed)
+                            ari=np.array(aris), reps=reps, seed=seed,
+                            resamples=tuple(zip(samples, refits)))
 
 
 

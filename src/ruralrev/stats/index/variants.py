@@ -17,6 +17,7 @@ construction choices).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ import pandas as pd
 from ruralrev.data.breaks.pooling import pool_years, span
 from ruralrev.stats.index.entropy_topsis import CompositeIndex, pooled_index
 
-__all__ = ["build_variants", "weights_table", "rank_agreement"]
+__all__ = ["build_variants", "weights_table", "rank_agreement", "IndexTracking", "tracking"]
 
 
 def build_variants(panel: pd.DataFrame, year: int, specs: dict[str, tuple],
@@ -79,3 +80,35 @@ def rank_agreement(variants: dict[str, CompositeIndex], year: int, reference: st
                      "shifted": shift.idxmax() if shift.max() > 0 else "none",
                      "mean_shift": float(np.mean(shift))})
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class IndexTracking:
+    """Result of :func:`tracking`: per column of the other scores, the Spearman and Pearson
+    correlation with the index (``spearman``, ``pearson``), and the R² of a least-squares
+    regression of the index on all those columns with an intercept (``r_squared``)."""
+
+    spearman: pd.Series
+    pearson: pd.Series
+    r_squared: float
+
+
+def tracking(closeness: pd.Series, scores: pd.DataFrame) -> IndexTracking:
+    r"""How closely an index follows other scores of the same observations (e.g. principal components).
+
+    The observations are matched by index label. Spearman's coefficient is Pearson's correlation of
+    the average ranks; the R² is :math:`1 - \sum_i e_i^2 / \sum_i (y_i - \bar y)^2` of the OLS
+    fit :math:`y_i = b_0 + \sum_c b_c t_{ic} + e_i`.
+    """
+    scores = scores.reindex(closeness.index)
+    if scores.isna().any().any() or closeness.isna().any():
+        raise ValueError("every observation of the index needs a score and a value")
+    y = closeness.to_numpy(float)
+    ranks_y = closeness.rank().to_numpy(float)
+    spearman = pd.Series({c: float(np.corrcoef(ranks_y, scores[c].rank().to_numpy(float))[0, 1]) for c in scores})
+    pearson = pd.Series({c: float(np.corrcoef(y, scores[c].to_numpy(float))[0, 1]) for c in scores})
+    design = np.column_stack([np.ones(len(y)), scores.to_numpy(float)])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    residual = y - design @ coef
+    r_squared = 1 - float(residual @ residual) / float(((y - y.mean()) ** 2).sum())
+    return IndexTracking(spearman=spearman, pearson=pearson, r_squared=r_squared)
