@@ -111,3 +111,17 @@ def test_weighted_mean_by_year():
     panel = pd.DataFrame({"year": [2020, 2020, 2021, 2021], "y": [1.0, 3.0, 2.0, np.nan], "w": [3.0, 1.0, 5.0, 5.0]})
     means = by_group.weighted_mean_by_year(panel, "y", "w")
     assert means.to_dict() == {2020: pytest.approx(1.5), 2021: pytest.approx(2.0)}
+
+
+def test_mean_ratio_is_the_ratio_of_the_two_weighted_means_by_hand():
+    """Urban over rural income of a group: each income weighted by its own population (hand sums)."""
+    frame = pd.DataFrame({"year": [2020, 2020, 2020], "province": ["Beijing", "Tianjin", "Gansu"],
+                          "urban_income": [80.0, 50.0, 30.0], "urban_population": [2.0, 1.0, 1.0],
+                          "rural_income": [30.0, 20.0, 10.0], "rural_population": [1.0, 3.0, 4.0]})
+    frame["region"] = ["East", "East", "West"]
+    ratio = by_group.mean_ratio(frame, "urban_income", "urban_population", "rural_income", "rural_population")
+    east = ((2 * 80 + 50) / 3) / ((30 + 3 * 20) / 4)
+    national = ((2 * 80 + 50 + 30) / 4) / ((30 + 3 * 20 + 4 * 10) / 8)
+    assert ratio.loc[2020, "East"] == pytest.approx(east) and ratio.loc[2020, "West"] == pytest.approx(3.0)
+    assert ratio.loc[2020, "National"] == pytest.approx(national)
+    assert national != pytest.approx(np.mean([80 / 30, 50 / 20, 30 / 10]))   # not a mean of provincial ratios

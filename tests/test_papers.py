@@ -152,3 +152,12 @@ def test_p003_problem_areas_name_registry_indicators_and_no_income_lag_in_2_2():
             registry.get(code)                                 # raises on an unknown code
     assert "income" not in areas.loc["2.2", "claim"] and "income" not in areas.loc["2.2", "indicator"]
     assert "urban_rural_income_ratio" in areas.loc["2.4", "indicator"]
+
+
+def test_belt_regions_fold_the_northeast_into_paper_001s_three_belts():
+    provinces = ["Liaoning", "Jilin", "Heilongjiang", "Hubei", "Gansu", "Beijing"]
+    regions = pd.Series(["Northeast", "Northeast", "Northeast", "Central", "West", "East"], dtype="category")
+    belts = papers.belt_regions(provinces, regions)
+    assert belts.to_dict() == {"Liaoning": "East", "Jilin": "Central", "Heilongjiang": "Central",
+                               "Hubei": "Central", "Gansu": "West", "Beijing": "East"}
+    assert "Northeast" not in set(belts)

@@ -23,7 +23,13 @@ __all__ = [
     "items_at_or_above",
     "section_headings",
     "section_text",
+    "THREE_BELTS",
+    "belt_regions",
 ]
+
+#: Paper 001 reports three belts (East, Central, West) and no Northeast: the book's mapping of the
+#: Northeast's provinces to them (Liaoning to the East, Jilin and Heilongjiang to the Centre).
+THREE_BELTS = {"Liaoning": "East", "Jilin": "Central", "Heilongjiang": "Central"}
 
 _CITATION_COLUMNS = ["paper_id", "table", "section"]
 _NUMBER_AT_END = re.compile(r"^(?P<label>.*\S)\s+(?P<value>-?\d+(?:\.\d+)?)$")
@@ -163,3 +169,12 @@ def section_text(text: str, section: str) -> str:
     end = next((offset for number, offset in headings
                 if offset > start and not number.startswith(section + ".")), len(text))
     return text[start:end]
+
+
+def belt_regions(provinces, regions) -> pd.Series:
+    """Each province's region on paper 001's three belts: its NBS region (``regions``, one per
+    province), with the Northeast's provinces moved as :data:`THREE_BELTS` says. Indexed by
+    ``provinces``."""
+    provinces = pd.Index(provinces)
+    nbs = pd.Series(pd.Series(regions).astype(str).to_numpy(), index=provinces)
+    return provinces.to_series(index=provinces).map(THREE_BELTS).fillna(nbs)

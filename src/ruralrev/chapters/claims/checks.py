@@ -23,10 +23,11 @@ import pandas as pd
 
 from ruralrev.chapters.claims.cells import coverage_cells
 from ruralrev.data import registry
+from ruralrev.data.papers import THREE_BELTS, belt_regions
 from ruralrev.data.breaks import flags as break_flags
 from ruralrev.stats import granularity
 
-__all__ = ["Outcome", "Figure", "Context", "THREE_BELTS", "KINDS", "INTERNAL", "OFFICIAL", "NO_COMPARISON", "FOREGONE_POWER", "SMALLER_BASE", "FIGURES", "national_figure", "count_bound_failing", "nbs_rural_broadband_per_100", "run"]
+__all__ = ["Outcome", "Figure", "Context", "THREE_BELTS", "belt_regions", "KINDS", "INTERNAL", "OFFICIAL", "NO_COMPARISON", "FOREGONE_POWER", "SMALLER_BASE", "FIGURES", "national_figure", "count_bound_failing", "nbs_rural_broadband_per_100", "run"]
 
 INTERNAL = ("table", "misread", "between", "granularity", "granularity_block", "difference", "count_bound")
 OFFICIAL = ("official_order", "official_change", "official_gap")
@@ -255,11 +256,8 @@ def _count_bound(row, ctx) -> Outcome:
 
 #: The three belts (East, Central, West) most Chinese papers use when they name three regions:
 #: the NBS four regions with the Northeast split (Liaoning East; Jilin, Heilongjiang Central).
-THREE_BELTS = {"Liaoning": "East", "Jilin": "Central", "Heilongjiang": "Central"}
-
-
 def _regional_income(frame: pd.DataFrame, belts: bool) -> pd.Series:
-    region = frame["province"].map(THREE_BELTS).fillna(frame["region"]) if belts else frame["region"]
+    region = belt_regions(frame["province"], frame["region"]).to_numpy() if belts else frame["region"]
     income, weight = frame["rural_income"].astype(float), frame["rural_population"].astype(float)
     return (income * weight).groupby(region).sum() / weight.groupby(region).sum()
 

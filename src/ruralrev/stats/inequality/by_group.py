@@ -12,7 +12,8 @@ from ruralrev.stats.inequality.measures import (
     theil_decomposition,
 )
 
-__all__ = ["MUNICIPALITIES", "dagum_by_year", "decomposition_series", "group_means", "grouping", "weighted_mean_by_year"]
+__all__ = ["MUNICIPALITIES", "dagum_by_year", "decomposition_series", "group_means", "grouping", "mean_ratio",
+           "weighted_mean_by_year"]
 
 
 #: Province groupings the chapters can decompose by (name -> function of the panel).
@@ -100,3 +101,23 @@ def weighted_mean_by_year(panel: pd.DataFrame, variable: str, weight: str) -> pd
     frame = panel.dropna(subset=[variable, weight])
     sums = frame.assign(_wy=frame[variable] * frame[weight]).groupby("year")[["_wy", weight]].sum()
     return (sums["_wy"] / sums[weight]).rename(variable)
+
+
+def mean_ratio(panel: pd.DataFrame, numerator: str, numerator_weight: str, denominator: str,
+               denominator_weight: str, group: str = "region", total: str = "National") -> pd.DataFrame:
+    r"""Ratio of two weighted means per group and year, and over all provinces (column ``total``).
+
+    .. math:: R_{gt} = \frac{\sum_{i\in g} u_{it} y_{it} / \sum_{i\in g} u_{it}}
+                            {\sum_{i\in g} v_{it} x_{it} / \sum_{i\in g} v_{it}}
+
+    with *y* the ``numerator`` weighted by *u* and *x* the ``denominator`` weighted by *v*: the
+    urban/rural income ratio of a group of provinces is urban income weighted by urban population
+    over rural income weighted by rural population, the way the national ratio divides the two
+    national per-capita incomes (NBS, *China Statistical Yearbook*, table "Per capita disposable
+    income of urban and rural households"). Years as rows, groups then ``total`` as columns.
+    """
+    by_group = group_means(panel, numerator, numerator_weight, group) / group_means(panel, denominator,
+                                                                                    denominator_weight, group)
+    overall = weighted_mean_by_year(panel, numerator, numerator_weight) / weighted_mean_by_year(
+        panel, denominator, denominator_weight)
+    return by_group.assign(**{total: overall})
