@@ -176,9 +176,29 @@ def test_retina_pngs_in_a_kernel():
         InlineBackend.clear_instance()
 
 
+def test_the_end_of_cell_draw_is_skipped_only_with_the_inline_backend(monkeypatch):
+    """pyplot's end-of-cell draw of every figure goes with the inline backend (which renders each
+    figure right after it), and stays with any other backend (an interactive window needs it)."""
+    import matplotlib.pyplot as plt
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        for backend, kept in (("agg", True), ("module://matplotlib_inline.backend_inline", False)):
+            if plt._draw_all_if_interactive not in shell.events.callbacks["post_execute"]:
+                shell.events.register("post_execute", plt._draw_all_if_interactive)
+            monkeypatch.setattr(matplotlib, "get_backend", lambda: backend)
+            style.skip_end_of_cell_draw()
+            assert (plt._draw_all_if_interactive in shell.events.callbacks["post_execute"]) is kept, backend
+    finally:
+        InteractiveShell.clear_instance()
+
+
 def test_the_transition_heat_map_shows_probabilities_counts_and_empty_rows(chains):
-    """seaborn's heat map of the quantile Markov matrix: each cell's probability and count as
-    the chains computed them; a row no province left from is marked '–' (seaborn leaves it blank)."""
+    """The heat map of the quantile Markov matrix: each cell's probability and count as the chains
+    computed them; a row no province left from is marked '–'; text readable on its cell."""
+    from matplotlib.colors import to_rgb
+
     _, markov = chains
     figure = spatial_figures.plot_transitions(markov, "t")
     whole = figure.axes[0]
@@ -195,6 +215,66 @@ def test_the_transition_heat_map_shows_probabilities_counts_and_empty_rows(chain
     ax = next(a for a in figure.axes if a.get_title(loc="left") == f"Neighbours in {lag}")
     blank_rows = int(probabilities.isna().all(axis=1).sum())
     assert [t.get_text() for t in ax.texts].count("–") == blank_rows * k
+    # white on the darkest cells, dark on the palest (contrast at least 4.5 : 1, WCAG 2)
+    colours = {t.get_text(): t.get_color() for t in whole.texts}
+    darkest = expected[int(np.nanargmax(markov.probabilities.to_numpy()))]
+    palest = expected[int(np.nanargmin(markov.probabilities.to_numpy()))]
+    assert to_rgb(colours[darkest]) == (1.0, 1.0, 1.0) and to_rgb(colours[palest]) != (1.0, 1.0, 1.0)
+
+
+def _draws(figure) -> list:
+    seen = []
+    figure.canvas.mpl_connect("draw_event", lambda event: seen.append(event))
+    return seen
+
+
+def test_figures_are_not_drawn_while_they_are_built(chains):
+    """A choropleth (geopandas ends every layer with ``plt.draw()``) and the transition matrices
+    (seaborn's heat map drew the figure once per panel) are drawn once, when shown, not before."""
+    import matplotlib.pyplot as plt
+
+    _, markov = chains
+    figure, ax = maps.map_figure()
+    seen = _draws(figure)
+    maps.choropleth(pd.Series({"Beijing": 1.0, "Hebei": 2.0}), "t", "u", ax=ax)
+    maps.choropleth(pd.Series({"Beijing": "a", "Hebei": "b"}), "t", "u", ax=ax, categorical=True)
+    assert seen == []
+    plt.draw()                                    # outside the building block plt.draw() still draws
+    assert len(seen) == 1
+    original = plt.subplots
+
+    def subplots(*args, **kwargs):
+        built = original(*args, **kwargs)
+        record.append(_draws(built[0]))
+        return built
+
+    record = []
+    plt.subplots = subplots
+    try:
+        spatial_figures.plot_transitions(markov, "t")
+    finally:
+        plt.subplots = original
+    assert record == [[]]
+
+
+def test_the_font_sizes_are_those_of_a_real_draw(panel, chains):
+    """drawn_font_sizes draws nothing but records every text: the same list as a full Agg draw."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    for name, figure in _figures(panel, chains):
+        width, height = figure.get_size_inches() * figure.dpi
+        renderer = RendererAgg(int(width), int(height), figure.dpi)
+        drawn, draw_text = [], renderer.draw_text
+
+        def record(gc, x, y, s, prop, angle, ismath=False, mtext=None):
+            if str(s).strip():
+                drawn.append((float(prop.get_size_in_points()), str(s)))
+            return draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+        renderer.draw_text = record
+        figure.draw(renderer)
+        assert style.drawn_font_sizes(figure) == drawn, name
+        assert len(drawn) > 3, name
 
 
 def test_seaborn_draws_the_densities_the_package_computed(chains):

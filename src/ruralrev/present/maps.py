@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ruralrev.data.geo import ALBERS_CHINA, load_map
-from ruralrev.present.style import OKABE_ITO, SMALLEST_FONT, WIDTH, book_figure, label_axes, set_book_style, wrap_to_width
+from ruralrev.present.style import (OKABE_ITO, SMALLEST_FONT, WIDTH, book_figure, label_axes, no_intermediate_draws,
+                                    set_book_style, wrap_to_width)
 
 __all__ = ["MAP_HEIGHT", "choropleth", "class_labels", "map_figure", "ratio_norm"]
 
@@ -88,72 +89,73 @@ def choropleth(values: pd.Series, title: str, unit: str, ax=None, cmap: str = "v
     shapes = shapes.assign(value=shapes["province"].map(values))
     if ax is None:
         _, ax = map_figure()
-    missing = shapes[shapes["value"].isna()]
-    present = shapes[shapes["value"].notna()]
-    handles = []
-    if categorical or classes:
-        if classes:
-            import mapclassify
-            from matplotlib import colormaps
-
-            numbers = present["value"].astype(float)
-            classifier = getattr(mapclassify, scheme)(numbers.to_numpy(), k=classes)
-            labels = class_labels(classifier.bins, float(numbers.min()), class_format)
-            colours = colormaps[cmap](np.linspace(0.0, 1.0, len(labels)))
-            categories = list(range(len(labels)))
-            palette = dict(zip(categories, colours))
-            present = present.assign(value=classifier.yb)
-        else:
-            categories = sorted(dict.fromkeys(values.dropna()), key=str)
-            labels = [str(category) for category in categories]
-            if palette is None:
-                palette = dict(zip(categories, OKABE_ITO))
-        for category, label in zip(categories, labels):
-            present[present["value"] == category].plot(ax=ax, color=palette[category], edgecolor="white",
-                                                       linewidth=0.4)
-            handles.append(Patch(facecolor=palette[category], label=label))
-    else:
-        legend = {"label": unit, "orientation": "horizontal", "shrink": 0.8, "pad": 0.02, "aspect": 32,
-                  "location": "bottom"}
-        scale = {} if norm is None else {"norm": norm}
-        if norm is not None:
-            ticks = [t for t in (0.125, 0.25, 0.5, 1, 2, 4, 8, 16) if norm.vmin <= t <= norm.vmax]
-            legend.update(ticks=ticks, format="%g")
-        present.plot(column="value", ax=ax, cmap=cmap, edgecolor="white", linewidth=0.4, legend=True,
-                     legend_kwds=legend, **scale)
-        from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
-
-        bar = ax.figure.axes[-1]
-        bar.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,g}"))
-        if norm is None:
-            bar.xaxis.set_major_locator(MaxNLocator(5))
-        else:
-            bar.xaxis.set_minor_formatter(NullFormatter())
-    if len(missing):
-        missing.plot(ax=ax, color="#e6e6e6", edgecolor="#999999", hatch="///", linewidth=0.3)
-        handles.append(Patch(facecolor="#e6e6e6", edgecolor="#999999", hatch="///", label="no data"))
-    legend = None
-    if handles:
-        # a classed map's legend (a range per class) goes under the map, two columns; a few categories
-        # and "no data" fit in the empty lower left of the map
-        place = ({"loc": "upper left", "bbox_to_anchor": (0, 0), "ncol": 2, "title": unit, "alignment": "left"}
-                 if classes else {"loc": "lower left"})
-        legend = ax.legend(handles=handles, frameon=False, borderaxespad=0.0, handlelength=1.2, handletextpad=0.5,
-                           labelspacing=0.3, columnspacing=1.2, **place)
-    label_axes(ax, title)
-    ax.set_axis_off()
-    ax.margins(0.01)
-    ax.set_anchor("N")   # the map right under its title; spare height goes below, where the image is cropped
-    if source:
-        # under the map (or its legend), or under the colour bar's label (drawn by the colour bar, after its
-        # label is placed)
+    with no_intermediate_draws(ax.figure):   # geopandas would draw the whole figure after each layer
+        missing = shapes[shapes["value"].isna()]
+        present = shapes[shapes["value"].notna()]
+        handles = []
         if categorical or classes:
-            owner, below = ax, (legend if classes else ax)
+            if classes:
+                import mapclassify
+                from matplotlib import colormaps
+
+                numbers = present["value"].astype(float)
+                classifier = getattr(mapclassify, scheme)(numbers.to_numpy(), k=classes)
+                labels = class_labels(classifier.bins, float(numbers.min()), class_format)
+                colours = colormaps[cmap](np.linspace(0.0, 1.0, len(labels)))
+                categories = list(range(len(labels)))
+                palette = dict(zip(categories, colours))
+                present = present.assign(value=classifier.yb)
+            else:
+                categories = sorted(dict.fromkeys(values.dropna()), key=str)
+                labels = [str(category) for category in categories]
+                if palette is None:
+                    palette = dict(zip(categories, OKABE_ITO))
+            for category, label in zip(categories, labels):
+                present[present["value"] == category].plot(ax=ax, color=palette[category], edgecolor="white",
+                                                           linewidth=0.4)
+                handles.append(Patch(facecolor=palette[category], label=label))
         else:
-            owner, below = bar, bar.xaxis.label
-        text = wrap_to_width(f"Source: {source}", ax.figure.get_figwidth() - 0.2, SMALLEST_FONT)
-        owner.annotate(text, (0, 0), xycoords=(ax, below), xytext=(0, -4), textcoords="offset points",
-                       fontsize=SMALLEST_FONT, va="top")
+            legend = {"label": unit, "orientation": "horizontal", "shrink": 0.8, "pad": 0.02, "aspect": 32,
+                      "location": "bottom"}
+            scale = {} if norm is None else {"norm": norm}
+            if norm is not None:
+                ticks = [t for t in (0.125, 0.25, 0.5, 1, 2, 4, 8, 16) if norm.vmin <= t <= norm.vmax]
+                legend.update(ticks=ticks, format="%g")
+            present.plot(column="value", ax=ax, cmap=cmap, edgecolor="white", linewidth=0.4, legend=True,
+                         legend_kwds=legend, **scale)
+            from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
+
+            bar = ax.figure.axes[-1]
+            bar.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,g}"))
+            if norm is None:
+                bar.xaxis.set_major_locator(MaxNLocator(5))
+            else:
+                bar.xaxis.set_minor_formatter(NullFormatter())
+        if len(missing):
+            missing.plot(ax=ax, color="#e6e6e6", edgecolor="#999999", hatch="///", linewidth=0.3)
+            handles.append(Patch(facecolor="#e6e6e6", edgecolor="#999999", hatch="///", label="no data"))
+        legend = None
+        if handles:
+            # a classed map's legend (a range per class) goes under the map, two columns; a few categories
+            # and "no data" fit in the empty lower left of the map
+            place = ({"loc": "upper left", "bbox_to_anchor": (0, 0), "ncol": 2, "title": unit, "alignment": "left"}
+                     if classes else {"loc": "lower left"})
+            legend = ax.legend(handles=handles, frameon=False, borderaxespad=0.0, handlelength=1.2, handletextpad=0.5,
+                               labelspacing=0.3, columnspacing=1.2, **place)
+        label_axes(ax, title)
+        ax.set_axis_off()
+        ax.margins(0.01)
+        ax.set_anchor("N")   # the map right under its title; spare height goes below, where the image is cropped
+        if source:
+            # under the map (or its legend), or under the colour bar's label (drawn by the colour bar, after its
+            # label is placed)
+            if categorical or classes:
+                owner, below = ax, (legend if classes else ax)
+            else:
+                owner, below = bar, bar.xaxis.label
+            text = wrap_to_width(f"Source: {source}", ax.figure.get_figwidth() - 0.2, SMALLEST_FONT)
+            owner.annotate(text, (0, 0), xycoords=(ax, below), xytext=(0, -4), textcoords="offset points",
+                           fontsize=SMALLEST_FONT, va="top")
     return ax
 
 

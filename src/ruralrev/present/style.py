@@ -8,11 +8,14 @@ places point labels without overlap. Province names are English: the figures nee
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import matplotlib as mpl
 import numpy as np
 
 __all__ = ["DPI", "FONT", "OKABE_ITO", "REGION_COLOURS", "REGION_ORDER", "SMALLEST_FONT", "WIDTH", "book_figure",
-           "drawn_font_sizes", "finish", "label_axes", "label_points", "set_book_style", "suptitle", "wrap_to_width"]
+           "drawn_font_sizes", "finish", "label_axes", "label_points", "no_intermediate_draws", "set_book_style",
+           "skip_end_of_cell_draw", "suptitle", "wrap_to_width"]
 
 #: Width of every figure (inches): with the saved image's margins (2 × 0.05 in) a phone shows it at
 #: about 342 / (5.4 · 72) ≈ 0.88 CSS px per point.
@@ -74,7 +77,7 @@ def set_book_style() -> None:
 
     **Colour and background.** Okabe–Ito colours; figures are saved with an opaque white face so
     that they stay readable when the book is read in dark mode (a transparent PNG with black text
-    disappears on a dark page). Seaborn draws where it is the natural tool (heat maps, densities by
+    disappears on a dark page). Seaborn draws where it is the natural tool (densities by
     year, regression scatters) and inherits these settings, since the book never calls
     ``seaborn.set_theme``.
     """
@@ -140,7 +143,9 @@ def book_figure(nrows: int = 1, ncols: int = 1, height: float | None = None, **k
 
     set_book_style()
     height = height if height is not None else 0.66 * WIDTH * nrows
-    return plt.subplots(nrows, ncols, figsize=(WIDTH, height), **kwargs)
+    figure, axes = plt.subplots(nrows, ncols, figsize=(WIDTH, height), **kwargs)
+    skip_end_of_cell_draw()   # after plt.subplots: pyplot registers its hook when the backend starts
+    return figure, axes
 
 
 
@@ -276,7 +281,7 @@ def label_points(ax, x, y, names, priority=None, fontsize: float = SMALLEST_FONT
         priority = np.hypot(zx, zy)
     order = np.argsort(-np.asarray(priority, float), kind="stable")
     figure = ax.figure
-    figure.canvas.draw()
+    figure.draw_without_rendering()   # the layout, so that positions on the canvas are final
     renderer = figure.canvas.get_renderer()
     inside = ax.get_window_extent(renderer)
     centres = ax.transData.transform(np.column_stack([x, y]))
@@ -309,6 +314,7 @@ def drawn_font_sizes(figure) -> list[tuple[float, str]]:
     invisible artists do not). Multiply a size by the image's pixels per point and by its display
     scale to get the size a reader sees (see ``tests/test_browser.py``).
     """
+    from matplotlib.backend_bases import RendererBase
     from matplotlib.backends.backend_agg import RendererAgg
 
     width, height = figure.get_size_inches() * figure.dpi
@@ -321,6 +327,50 @@ def drawn_font_sizes(figure) -> list[tuple[float, str]]:
             drawn.append((float(prop.get_size_in_points()), str(s)))
         return draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
 
+    # Nothing is rasterised: every other draw_* call is a no-op, draw_text only records. The
+    # layout and every text's size are computed as in a real draw, at a fraction of its cost.
+    for name in dir(RendererBase):
+        if name.startswith("draw_") and name != "draw_text":
+            setattr(renderer, name, _no_op)
     renderer.draw_text = record
     figure.draw(renderer)
     return drawn
+
+
+def _no_op(*args, **kwargs) -> None:
+    return None
+
+
+@contextmanager
+def no_intermediate_draws(figure):
+    """Within the block, ``draw_idle`` on ``figure``'s canvas does nothing.
+
+    geopandas ends every ``plot`` call with ``plt.draw()``, which on a non-interactive (Agg,
+    inline) canvas draws the whole figure at once: a map of five layers was drawn five times before
+    the one render that reaches the page. The block uses the canvas's own re-entrancy guard
+    (the flag matplotlib sets while a draw is under way), so nothing else changes.
+    """
+    with figure.canvas._idle_draw_cntx():
+        yield
+
+
+def skip_end_of_cell_draw() -> None:
+    """In an IPython kernel with the inline backend, stop pyplot's draw of every open figure at
+    the end of each cell.
+
+    pyplot registers that draw (``post_execute``) for interactive backends, whose windows need it;
+    the inline backend renders each figure to a PNG right after it and then closes it, so the draw
+    only costs time (about a tenth of a second per figure). Other backends keep it.
+    """
+    import matplotlib.pyplot as plt
+
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or "inline" not in mpl.get_backend():
+        return
+    hook = getattr(plt, "_draw_all_if_interactive", None)
+    if hook is not None and hook in shell.events.callbacks["post_execute"]:
+        shell.events.unregister("post_execute", hook)

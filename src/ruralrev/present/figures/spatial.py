@@ -3,8 +3,8 @@ kernel densities, transition matrices and constrained regions beside clusters.
 
 All use the book's style (:func:`ruralrev.present.style.set_book_style`: sizes legible on a phone,
 opaque white background, Okabe–Ito colours); maps go through :func:`ruralrev.present.maps.choropleth`,
-which draws the no-data areas. The densities by year and the transition matrices are drawn with
-seaborn (``lineplot``, ``heatmap``). Panels stack rather than sit side by side.
+which draws the no-data areas. The densities by year are drawn with seaborn (``lineplot``), the
+transition matrices with matplotlib (``pcolormesh``). Panels stack rather than sit side by side.
 """
 
 from __future__ import annotations
@@ -154,20 +154,40 @@ def plot_densities(densities: pd.DataFrame, x_label: str, title: str, ax=None):
 
 
 def _matrix(ax, probabilities: pd.DataFrame, counts: pd.DataFrame, title: str):
-    """One transition matrix as a seaborn heat map: probability and, in brackets, the count of each
-    cell; a row no province left from is blank with '–'."""
-    import seaborn as sns
+    """One transition matrix as a heat map: probability and, in brackets, the count of each cell;
+    a row no province left from is blank with '–'.
+
+    Drawn with matplotlib's ``pcolormesh`` rather than ``seaborn.heatmap``, which draws the whole
+    figure once per panel to decide whether to rotate its tick labels (five full draws of a
+    five-panel figure, for labels Q1…Q5 that never need it). Text on a cell is white where the
+    cell's relative luminance (WCAG 2) is at most 0.408, dark grey elsewhere.
+    """
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize
 
     values = probabilities.to_numpy(float)
-    text = np.array([["" if np.isnan(values[i, j]) else f"{values[i, j]:.2f}\n({counts.iat[i, j]})"
-                      for j in range(values.shape[1])] for i in range(values.shape[0])])
-    sns.heatmap(probabilities.astype(float), ax=ax, cmap="Blues", vmin=0, vmax=1, cbar=False, square=True,
-                annot=text, fmt="", annot_kws={"fontsize": SMALLEST_FONT}, linewidths=1, linecolor="white")
-    for i, j in zip(*np.nonzero(np.isnan(values))):   # seaborn leaves masked cells unannotated
+    rows, columns = values.shape
+    mesh = ax.pcolormesh(np.ma.masked_invalid(values), cmap=colormaps["Blues"], norm=Normalize(0, 1),
+                         edgecolors="white", linewidth=1)
+    mesh.update_scalarmappable()
+    faces = mesh.to_rgba(np.nan_to_num(values)).reshape(rows, columns, 4)[..., :3]
+    linear = np.where(faces <= 0.03928, faces / 12.92, ((faces + 0.055) / 1.055) ** 2.4)
+    luminance = linear @ np.array([0.2126, 0.7152, 0.0722])
+    for i in range(rows):
+        for j in range(columns):
+            if np.isnan(values[i, j]):
+                continue
+            ax.text(j + 0.5, i + 0.5, f"{values[i, j]:.2f}\n({counts.iat[i, j]})", ha="center", va="center",
+                    fontsize=SMALLEST_FONT, color="white" if luminance[i, j] <= 0.408 else "#262626")
+    for i, j in zip(*np.nonzero(np.isnan(values))):
         ax.text(j + 0.5, i + 0.5, "–", ha="center", va="center", fontsize=SMALLEST_FONT, color="#444444")
+    ax.set(xlim=(0, columns), ylim=(rows, 0), aspect="equal")
+    ax.set_xticks(np.arange(columns) + 0.5, [str(c) for c in probabilities.columns])
+    ax.set_yticks(np.arange(rows) + 0.5, [str(r) for r in probabilities.index])
+    for side in ax.spines.values():
+        side.set_visible(False)
     ax.grid(False)
     ax.tick_params(length=0)
-    ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
     ax.set_xlabel("Class at t + 1")
     ax.set_ylabel("Class at t")
     ax.set_title(title, loc="left", fontsize="medium")
