@@ -188,7 +188,7 @@ def test_the_end_of_cell_draw_is_skipped_only_with_the_inline_backend(monkeypatc
             if plt._draw_all_if_interactive not in shell.events.callbacks["post_execute"]:
                 shell.events.register("post_execute", plt._draw_all_if_interactive)
             monkeypatch.setattr(matplotlib, "get_backend", lambda: backend)
-            style.skip_end_of_cell_draw()
+            style.skip_cell_end_draw()
             assert (plt._draw_all_if_interactive in shell.events.callbacks["post_execute"]) is kept, backend
     finally:
         InteractiveShell.clear_instance()

@@ -15,7 +15,7 @@ import numpy as np
 
 __all__ = ["DPI", "FONT", "OKABE_ITO", "REGION_COLOURS", "REGION_ORDER", "SMALLEST_FONT", "WIDTH", "book_figure",
            "drawn_font_sizes", "finish", "label_axes", "label_points", "no_intermediate_draws", "set_book_style",
-           "skip_end_of_cell_draw", "suptitle", "wrap_to_width"]
+           "skip_cell_end_draw", "suptitle", "wrap_to_width"]
 
 #: Width of every figure (inches): with the saved image's margins (2 × 0.05 in) a phone shows it at
 #: about 342 / (5.4 · 72) ≈ 0.88 CSS px per point.
@@ -144,7 +144,7 @@ def book_figure(nrows: int = 1, ncols: int = 1, height: float | None = None, **k
     set_book_style()
     height = height if height is not None else 0.66 * WIDTH * nrows
     figure, axes = plt.subplots(nrows, ncols, figsize=(WIDTH, height), **kwargs)
-    skip_end_of_cell_draw()   # after plt.subplots: pyplot registers its hook when the backend starts
+    skip_cell_end_draw()   # after plt.subplots: pyplot registers its hook when the backend starts
     return figure, axes
 
 
@@ -354,7 +354,7 @@ def no_intermediate_draws(figure):
         yield
 
 
-def skip_end_of_cell_draw() -> None:
+def skip_cell_end_draw() -> None:
     """In an IPython kernel with the inline backend, stop pyplot's draw of every open figure at
     the end of each cell.
 

@@ -64,12 +64,47 @@ def _two_sided(t, n_groups: int):
     return 2 * stats.t.sf(np.abs(t), n_groups - 1)
 
 
-def _fit(y: np.ndarray, x: np.ndarray, codes: list[np.ndarray], weights: np.ndarray | None) -> np.ndarray:
-    """(Weighted) least squares of y on x after absorbing the dummies of ``codes``
-    (:func:`ruralrev.stats.regression.wild_bootstrap.absorb`, then least squares on the :math:`\\sqrt{w}`-scaled data)."""
-    both = absorb(np.column_stack([y, x]), codes, weights)
+def _columns(codes: list[np.ndarray], n: int) -> np.ndarray:
+    """The fixed effects as columns: the dummies of each set of integer codes, and the columns of
+    each two-dimensional entry (e.g. province trends) as they are."""
+    blocks = [np.asarray(c, float) if np.ndim(c) == 2 else np.eye(int(np.max(c)) + 1)[np.asarray(c)]
+              for c in codes]
+    return np.hstack(blocks) if blocks else np.zeros((n, 0))
+
+
+def _leave_one_out_fits(y: np.ndarray, x: np.ndarray, cluster: np.ndarray, codes: list[np.ndarray],
+                        weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    r"""The full-sample coefficients of ``x`` and, per cluster (codes 0 … G − 1), those without it.
+
+    Fixed-effect columns that are non-zero in one cluster only (a province's dummy or trend, its
+    segments) leave with that cluster; the others (years, region × years, a common trend) are
+    shared. By Frisch–Waugh–Lovell the cluster-specific effects are partialled out once, cluster
+    by cluster (a projection that dropping another cluster leaves unchanged), and each
+    leave-one-out fit is then a small least-squares problem in :math:`[X, D_{shared}]` on the other
+    clusters' rows: the same estimate as re-absorbing every effect on the smaller sample
+    (``tests/test_inference_variants.py`` checks it against a loop of dummy-variable fits).
+    """
     scale = np.ones(len(y)) if weights is None else np.sqrt(weights)
-    return np.linalg.lstsq(both[:, 1:] * scale[:, None], both[:, 0] * scale, rcond=None)[0]
+    effects = _columns(codes, len(y)) * scale[:, None]
+    # the cluster each effect column belongs to, or -1 for a column shared by several clusters
+    owner = np.array([o[0] if len(o) == 1 else -1 for o in (np.unique(cluster[c != 0]) for c in effects.T)], dtype=int)
+    data = np.column_stack([y * scale, x * scale[:, None], effects[:, owner < 0]])
+    n_groups = int(cluster.max()) + 1
+    for g in range(n_groups):           # partial out the effects that belong to cluster g, on its rows
+        index, mine = np.flatnonzero(cluster == g), np.flatnonzero(owner == g)
+        if mine.size:
+            u, s, _ = np.linalg.svd(effects[np.ix_(index, mine)], full_matrices=False)
+            basis = u[:, s > 1e-10 * s.max()]
+            data[index] -= basis @ (basis.T @ data[index])
+    k = x.shape[1]
+
+    def fit(keep: np.ndarray) -> np.ndarray:
+        return np.linalg.lstsq(data[keep, 1:], data[keep, 0], rcond=None)[0][:k]
+
+    everything = np.ones(len(y), dtype=bool)
+    full = fit(everything)
+    leave = np.array([fit(cluster != g) for g in range(n_groups)])
+    return full, leave
 
 
 def cluster_jackknife(y, X: pd.DataFrame, clusters, fixed_effects: list = (), weights=None) -> ClusterJackknife:
@@ -105,14 +140,11 @@ def cluster_jackknife(y, X: pd.DataFrame, clusters, fixed_effects: list = (), we
     labels = np.asarray(clusters)
     w = None if weights is None else np.asarray(weights, dtype=float)
     codes = [np.asarray(c) for c in fixed_effects]
-    beta = _fit(y, x, codes, w)
-    groups = list(dict.fromkeys(sorted(labels.tolist())))
+    groups, cluster = np.unique(labels, return_inverse=True)
+    groups = groups.tolist()
     if len(groups) < 3:
         raise ValueError(f"the cluster jackknife needs at least 3 clusters, got {len(groups)}")
-    rows = []
-    for g in groups:
-        keep = labels != g
-        rows.append(_fit(y[keep], x[keep], [c[keep] for c in codes], None if w is None else w[keep]))
+    beta, rows = _leave_one_out_fits(y, x, cluster, codes, w)
     leave_out = pd.DataFrame(rows, index=groups, columns=X.columns)
     deviations = leave_out.to_numpy() - beta
     n_groups = len(groups)
