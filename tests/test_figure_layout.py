@@ -176,6 +176,30 @@ def test_retina_pngs_in_a_kernel():
         InlineBackend.clear_instance()
 
 
+def test_the_recording_printer_is_installed_once_in_a_shell():
+    """figure_data wraps the shell's PNG printer of figures (once) and the figure record then
+    takes its fonts from the PNG's draw."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.pylabtools import select_figure_formats
+    from matplotlib.figure import Figure
+
+    shell = InteractiveShell.instance()
+    try:
+        select_figure_formats(shell, {"retina"})
+        png = shell.display_formatter.formatters["image/png"]
+        assert not getattr(png.lookup_by_type(Figure), "ruralrev_recording", False)
+        figure_data._record_text_with_the_png(shell)
+        wrapped = png.lookup_by_type(Figure)
+        figure_data._record_text_with_the_png(shell)
+        assert wrapped.ruralrev_recording and png.lookup_by_type(Figure) is wrapped
+        figure, ax = style.book_figure()
+        ax.set_title("a title")
+        wrapped(figure)
+        assert (style.FONT + 1, "a title") in getattr(figure, figure_data._DRAWN)
+    finally:
+        InteractiveShell.clear_instance()
+
+
 def test_the_end_of_cell_draw_is_skipped_only_with_the_inline_backend(monkeypatch):
     """pyplot's end-of-cell draw of every figure goes with the inline backend (which renders each
     figure right after it), and stays with any other backend (an interactive window needs it)."""
@@ -275,6 +299,32 @@ def test_the_font_sizes_are_those_of_a_real_draw(panel, chains):
         figure.draw(renderer)
         assert style.drawn_font_sizes(figure) == drawn, name
         assert len(drawn) > 3, name
+
+
+def test_the_png_printer_records_the_texts_its_draw_draws(panel, chains):
+    """The kernel's PNG printer, wrapped by figure_data.recording_text, gives the same image and
+    leaves on the figure the same (size, text) list that a draw of its own gives, so the figure
+    record needs no second draw; the record is used once."""
+    from functools import partial
+
+    from IPython.core.pylabtools import retina_figure
+
+    printer = partial(retina_figure, base64=True)
+    recording = figure_data.recording_text(printer)
+    stable = 0
+    for name, figure in _figures(panel, chains):
+        first, second = printer(figure), printer(figure)
+        if first == second:   # (constrained layout can move a pixel from one draw to the next)
+            assert recording(figure) == second, name
+            stable += 1
+        else:
+            recording(figure)
+        recorded = getattr(figure, figure_data._DRAWN)
+        assert recorded == style.drawn_font_sizes(figure) and len(recorded) > 3, name
+        layout = figure_data.extract(figure)["layout"]
+        assert layout["smallest_font_pt"] == min(size for size, _ in recorded), name
+        assert not hasattr(figure, figure_data._DRAWN), name      # popped: a later display draws again
+    assert stable >= 6          # the image comparison ran on most figures
 
 
 def test_seaborn_draws_the_densities_the_package_computed(chains):

@@ -13,7 +13,7 @@ import hashlib
 import math
 from typing import Any
 
-__all__ = ["MIME", "extract", "register"]
+__all__ = ["MIME", "extract", "recording_text", "register"]
 
 MIME = "application/vnd.ruralrev.figure-data+json"
 _MAX_VALUES = 20_000  # larger arrays are recorded by their sha256
@@ -76,12 +76,63 @@ def _axes(ax) -> dict:
     return record
 
 
+#: Where :func:`recording_text` leaves the texts the PNG's draw drew, on the figure.
+_DRAWN = "_ruralrev_drawn_text"
+
+
+def recording_text(printer):
+    """Wrap the inline backend's PNG printer so that its draw also records every text it draws.
+
+    The recorded list, ``(size in points, text)`` in drawing order as
+    :func:`ruralrev.present.style.drawn_font_sizes` returns it, is left on the figure for
+    :func:`extract`, which then needs no draw of its own (a draw is most of a figure's cost). Only
+    the printer's real draw records: matplotlib's layout pass before it draws with every ``draw_*``
+    method switched off on the renderer instance, which the recorder (on the class, for the
+    duration of the call) does not reach.
+    """
+    def print_png(figure, *args, **kwargs):
+        from matplotlib.backends.backend_agg import RendererAgg
+
+        drawn, original = [], RendererAgg.draw_text
+
+        def record(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+            if str(s).strip():
+                drawn.append((float(prop.get_size_in_points()), str(s)))
+            return original(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+        RendererAgg.draw_text = record
+        try:
+            return printer(figure, *args, **kwargs)
+        finally:
+            RendererAgg.draw_text = original
+            setattr(figure, _DRAWN, drawn)
+
+    print_png.ruralrev_recording = True
+    return print_png
+
+
+def _record_text_with_the_png(shell) -> None:
+    """Install :func:`recording_text` around the PNG printer of matplotlib figures, once (again
+    after the inline backend replaced its printers)."""
+    from matplotlib.figure import Figure
+
+    formatter = shell.display_formatter.formatters.get("image/png")
+    try:
+        printer = formatter.lookup_by_type(Figure) if formatter is not None else None
+    except KeyError:
+        return
+    if printer is not None and not getattr(printer, "ruralrev_recording", False):
+        formatter.for_type(Figure, recording_text(printer))
+
+
 def _layout(figure) -> dict:
-    """The figure's size in inches and its smallest drawn font in points (what a phone shrinks)."""
+    """The figure's size in inches and its smallest drawn font in points (what a phone shrinks):
+    from the texts the PNG's draw recorded, or by a draw of its own."""
     # imported here: this module loads at every kernel's start, and present.style imports matplotlib
     from ruralrev.present.style import drawn_font_sizes
 
-    sizes = [size for size, _ in drawn_font_sizes(figure)]
+    drawn = figure.__dict__.pop(_DRAWN, None)
+    sizes = [size for size, _ in (drawn if drawn else drawn_font_sizes(figure))]
     width, height = figure.get_size_inches()
     return {"width_in": round(float(width), 3), "height_in": round(float(height), 3),
             "smallest_font_pt": round(min(sizes), 2) if sizes else None}
@@ -128,6 +179,7 @@ def register(shell=None) -> bool:
             kind = type(obj)
             if kind.__name__ != "Figure" or not kind.__module__.startswith("matplotlib"):
                 return None
+            _record_text_with_the_png(shell)   # for the next figure: this one's PNG is drawn already
             try:
                 return extract(obj)
             except Exception as exc:  # noqa: BLE001 - the figure must show; the record says what failed
