@@ -180,16 +180,18 @@ def test_paper_chapters_with_other_parameters_on_todays_data(paper_runs):
 
 
 def test_the_unused_import_is_skipped_in_the_runners_kernels_only():
-    """The runner's kernels (``RURALREV_FIGURE_DATA=1``) skip ``rfc3987_syntax``; nbformat still
-    validates there. A reader's ``import ruralrev`` changes nothing."""
+    """The runner's kernels (``RURALREV_FIGURE_DATA=1``) skip ``rfc3987_syntax`` and sqlalchemy;
+    nbformat still validates and libpysal still builds weights there. A reader's ``import ruralrev``
+    changes nothing."""
     import os
     import subprocess
     import sys
 
-    code = ("import sys, IPython, ruralrev, nbformat\n"
-            "from ruralrev.book.startup import UNUSED_IMPORT\n"
+    code = ("import sys, IPython, ruralrev, nbformat, libpysal\n"
+            "from ruralrev.book.startup import KERNEL_UNUSED_IMPORTS, UNUSED_IMPORT\n"
             "nbformat.validate(nbformat.v4.new_notebook())\n"
-            "print(sys.modules.get(UNUSED_IMPORT, 'absent') is None)")
+            "libpysal.weights.lat2W(3, 3)\n"
+            "print(all(sys.modules.get(name, 'absent') is None for name in (UNUSED_IMPORT, *KERNEL_UNUSED_IMPORTS)))")
     env = {k: v for k, v in os.environ.items() if k != "RURALREV_FIGURE_DATA"}
     seen = [subprocess.run([sys.executable, "-c", code], env=dict(env, **extra), capture_output=True, text=True,
                            check=True).stdout.strip() for extra in ({"RURALREV_FIGURE_DATA": "1"}, {})]

@@ -18,10 +18,10 @@ import sys as _sys
 __version__ = "0.1.0"
 
 # In a kernel started by the runner, record each figure's data beside its image (see book.figure_data),
-# and skip the import above (the first glue() call would pay it through nbformat).
+# and skip imports no chapter uses (book.startup: the first glue() call would pay one through nbformat).
 if _os.environ.get("RURALREV_FIGURE_DATA") == "1" and "IPython" in _sys.modules:
     from ruralrev.book import figure_data as _figdata
     from ruralrev.book.startup import skip_unused_import as _skip_unused_import
 
     _figdata.register()
-    _skip_unused_import()
+    _skip_unused_import(kernel=True)

@@ -81,7 +81,8 @@ def beta_convergence(panel: pd.DataFrame, variable: str, start: int, end: int,
     Barro, R. J. and Sala-i-Martin, X. (1992). Convergence. *Journal of Political Economy*
     100(2), 223–251.
     """
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.tools.tools import add_constant
 
     if end <= start:
         raise ValueError(f"end year {end} must be after start year {start}")
@@ -95,8 +96,8 @@ def beta_convergence(panel: pd.DataFrame, variable: str, start: int, end: int,
     frame = frame.dropna()
     if len(frame) < len(controls) + 3:
         raise ValueError(f"too few provinces with data for {variable} in {start} and {end}")
-    exog = sm.add_constant(frame[["log_initial", *controls]])
-    result = sm.OLS(frame["growth"], exog).fit(cov_type=cov_type, use_t=use_t)
+    exog = add_constant(frame[["log_initial", *controls]])
+    result = OLS(frame["growth"], exog).fit(cov_type=cov_type, use_t=use_t)
     beta = float(result.params["log_initial"])
     horizon = end - start
     speed = -np.log1p(beta) / horizon if beta > -1 else np.inf
@@ -114,9 +115,9 @@ def most_influential(fit: BetaConvergence) -> pd.Series:
 
     (Cook 1977), from the OLS fit (the distance does not depend on the covariance type).
     """
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
 
-    ols = sm.OLS(fit.result.model.endog, fit.result.model.exog).fit()
+    ols = OLS(fit.result.model.endog, fit.result.model.exog).fit()
     distance = pd.Series(ols.get_influence().cooks_distance[0], index=fit.data.index, name="cooks_distance")
     return distance.sort_values(ascending=False)
 

@@ -288,11 +288,12 @@ def cross_section(panel: pd.DataFrame, outcome: str, regressors: list[str], year
     MacKinnon, J. G. and White, H. (1985). Some heteroskedasticity-consistent covariance matrix
     estimators with improved finite sample properties. *Journal of Econometrics* 29(3), 305–325.
     """
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.tools.tools import add_constant
 
     frame = model_frame(panel, outcome, regressors, [year], exclude)
-    exog = sm.add_constant(frame[regressors])
-    ols = sm.OLS(frame[outcome], exog).fit()
+    exog = add_constant(frame[regressors])
+    ols = OLS(frame[outcome], exog).fit()
     robust = ols.get_robustcov_results(cov_type="HC3")
     influence = ols.get_influence()
     frame = frame.assign(fitted=ols.fittedvalues, residual=ols.resid,
@@ -316,10 +317,10 @@ def from_statsmodels(result, name: str, outcome: str, se_type: str) -> ModelResu
 
 def vif(frame: pd.DataFrame, regressors: list[str]) -> pd.Series:
     r"""Variance inflation factor of each regressor, :math:`1/(1-R_j^2)` (with a constant)."""
-    import statsmodels.api as sm
+    from statsmodels.tools.tools import add_constant
     from statsmodels.stats.outliers_influence import variance_inflation_factor
 
-    exog = sm.add_constant(frame[regressors].astype(float)).to_numpy()
+    exog = add_constant(frame[regressors].astype(float)).to_numpy()
     return pd.Series([variance_inflation_factor(exog, i + 1) for i in range(len(regressors))],
                      index=regressors, name="VIF")
 

@@ -293,13 +293,14 @@ def model_residuals(result, residuals: str = "model") -> tuple[pd.DataFrame, str
     if frame is None or not {"province", "year"} <= set(frame.columns):
         raise ValueError("the result carries no data frame with province and year")
     if residuals in ("pooled_ols", "pooled_year"):
-        import statsmodels.api as sm
+        from statsmodels.regression.linear_model import OLS
+        from statsmodels.tools.tools import add_constant
 
         regressors = [name for name in result.params.index if name != "const"]
-        exog = sm.add_constant(frame[regressors].astype(float))
+        exog = add_constant(frame[regressors].astype(float))
         if residuals == "pooled_year":
             exog = pd.concat([exog, pd.get_dummies(frame["year"], prefix="year", drop_first=True, dtype=float)], axis=1)
-        fitted = sm.OLS(frame[result.outcome].astype(float), exog).fit()
+        fitted = OLS(frame[result.outcome].astype(float), exog).fit()
         label = "pooled OLS residuals" + (" (year effects)" if residuals == "pooled_year" else "")
         return frame[["province", "year"]].assign(residual=fitted.resid.to_numpy()), label
     if residuals != "model":
