@@ -62,4 +62,6 @@ def main(job_file: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    from ruralrev.book.startup import exit_without_teardown
+
+    exit_without_teardown(main(sys.argv[1]))   # result.json is written and closed by now
