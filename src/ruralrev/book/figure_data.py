@@ -93,11 +93,12 @@ def recording_text(printer):
     def print_png(figure, *args, **kwargs):
         from matplotlib.backends.backend_agg import RendererAgg
 
+        from ruralrev.present.style import note_text
+
         drawn, original = [], RendererAgg.draw_text
 
         def record(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
-            if str(s).strip():
-                drawn.append((float(prop.get_size_in_points()), str(s)))
+            note_text(drawn, s, prop)
             return original(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
 
         RendererAgg.draw_text = record

@@ -14,7 +14,7 @@ import matplotlib as mpl
 import numpy as np
 
 __all__ = ["DPI", "FONT", "OKABE_ITO", "REGION_COLOURS", "REGION_ORDER", "SMALLEST_FONT", "WIDTH", "book_figure",
-           "drawn_font_sizes", "finish", "label_axes", "label_points", "no_intermediate_draws", "set_book_style",
+           "drawn_font_sizes", "finish", "label_axes", "label_points", "no_intermediate_draws", "note_text", "set_book_style",
            "skip_cell_end_draw", "suptitle", "wrap_to_width"]
 
 #: Width of every figure (inches): with the saved image's margins (2 × 0.05 in) a phone shows it at
@@ -306,13 +306,23 @@ def label_points(ax, x, y, names, priority=None, fontsize: float = SMALLEST_FONT
 
 
 
+def note_text(drawn: list, s, prop) -> None:
+    """Append ``(font size in points, text)`` of a text a renderer draws to ``drawn``, unless it is
+    blank: the record of :func:`drawn_font_sizes` and of the kernel's PNG printer
+    (:func:`ruralrev.book.figure_data.recording_text`)."""
+    if str(s).strip():
+        drawn.append((float(prop.get_size_in_points()), str(s)))
+
+
 def drawn_font_sizes(figure) -> list[tuple[float, str]]:
     """Every piece of text a figure draws, as (font size in points, text), in drawing order.
 
     The figure is drawn once on a scratch Agg renderer that records each ``draw_text`` call, so
     only text that is really drawn counts (tick labels of an axis switched off, empty strings and
-    invisible artists do not). Multiply a size by the image's pixels per point and by its display
-    scale to get the size a reader sees (see ``tests/test_browser.py``).
+    invisible artists do not). Nothing is rasterised: every ``draw_*`` call of that renderer is a
+    no-op, and ``draw_text`` only records; the layout and each text's size are those of a real
+    draw (``tests/test_figure_layout.py`` compares the two). Multiply a size by the image's pixels
+    per point and by its display scale to get the size a reader sees (see ``tests/test_browser.py``).
     """
     from matplotlib.backend_bases import RendererBase
     from matplotlib.backends.backend_agg import RendererAgg
@@ -320,19 +330,10 @@ def drawn_font_sizes(figure) -> list[tuple[float, str]]:
     width, height = figure.get_size_inches() * figure.dpi
     renderer = RendererAgg(int(width), int(height), figure.dpi)
     drawn = []
-    draw_text = renderer.draw_text
-
-    def record(gc, x, y, s, prop, angle, ismath=False, mtext=None):
-        if str(s).strip():
-            drawn.append((float(prop.get_size_in_points()), str(s)))
-        return draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
-
-    # Nothing is rasterised: every other draw_* call is a no-op, draw_text only records. The
-    # layout and every text's size are computed as in a real draw, at a fraction of its cost.
     for name in dir(RendererBase):
-        if name.startswith("draw_") and name != "draw_text":
+        if name.startswith("draw_"):
             setattr(renderer, name, _no_op)
-    renderer.draw_text = record
+    renderer.draw_text = lambda gc, x, y, s, prop, angle, ismath=False, mtext=None: note_text(drawn, s, prop)
     figure.draw(renderer)
     return drawn
 
