@@ -180,9 +180,10 @@ def test_paper_chapters_with_other_parameters_on_todays_data(paper_runs):
 
 
 def test_the_unused_import_is_skipped_in_the_runners_kernels_only():
-    """The runner's kernels (``RURALREV_FIGURE_DATA=1``) skip ``rfc3987_syntax`` and sqlalchemy;
-    nbformat still validates and libpysal still builds weights there. A reader's ``import ruralrev``
-    changes nothing."""
+    """With ``RURALREV_FIGURE_DATA=1`` (set by the runner, and inherited by what a worker starts) a
+    process that imports IPython skips ``rfc3987_syntax``; nbformat still validates there. Only a
+    kernel also skips sqlalchemy and ends without teardown: a Sphinx build that imports IPython
+    keeps both, and its exit code. A reader's ``import ruralrev`` changes nothing."""
     import os
     import subprocess
     import sys
@@ -191,8 +192,33 @@ def test_the_unused_import_is_skipped_in_the_runners_kernels_only():
             "from ruralrev.book.startup import KERNEL_UNUSED_IMPORTS, UNUSED_IMPORT\n"
             "nbformat.validate(nbformat.v4.new_notebook())\n"
             "libpysal.weights.lat2W(3, 3)\n"
-            "print(all(sys.modules.get(name, 'absent') is None for name in (UNUSED_IMPORT, *KERNEL_UNUSED_IMPORTS)))")
+            "print([sys.modules.get(name, 'absent') is None for name in (UNUSED_IMPORT, *KERNEL_UNUSED_IMPORTS)])\n"
+            "sys.exit(3)")
     env = {k: v for k, v in os.environ.items() if k != "RURALREV_FIGURE_DATA"}
-    seen = [subprocess.run([sys.executable, "-c", code], env=dict(env, **extra), capture_output=True, text=True,
-                           check=True).stdout.strip() for extra in ({"RURALREV_FIGURE_DATA": "1"}, {})]
-    assert seen == ["True", "False"]
+    runs = [subprocess.run([sys.executable, "-c", code], env=dict(env, **extra), capture_output=True, text=True)
+            for extra in ({"RURALREV_FIGURE_DATA": "1"}, {})]
+    assert [(run.stdout.strip(), run.returncode) for run in runs] == [("[True, False]", 3), ("[False, False]", 3)]
+
+
+@pytest.mark.slow
+def test_a_runners_kernel_skips_sqlalchemy_and_still_shuts_down_cleanly():
+    """In a kernel with ``RURALREV_FIGURE_DATA=1``, importing ruralrev skips sqlalchemy and
+    registers the exit without teardown; the kernel still answers a shutdown request and ends."""
+    import os
+
+    from jupyter_client.manager import start_new_kernel
+
+    seen = []
+    manager, client = start_new_kernel(kernel_name="python3", env=dict(os.environ, RURALREV_FIGURE_DATA="1"))
+    try:
+        reply = client.execute_interactive(
+            "import sys, ruralrev\n"
+            "from ruralrev.book.startup import KERNEL_UNUSED_IMPORTS\n"
+            "print(all(sys.modules.get(name, 'absent') is None for name in KERNEL_UNUSED_IMPORTS))",
+            output_hook=lambda message: seen.append(message["content"].get("text", "")), timeout=120)
+        assert reply["content"]["status"] == "ok"
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=False)
+    assert "".join(seen).strip() == "True"
+    assert not manager.is_alive()

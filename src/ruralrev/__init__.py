@@ -28,5 +28,8 @@ if _os.environ.get("RURALREV_FIGURE_DATA") == "1" and "IPython" in _sys.modules:
     from ruralrev.book.startup import skip_unused_import as _skip_unused_import
 
     _figdata.register()
-    _skip_unused_import(kernel=True)
-    _atexit.register(_exit_without_teardown)   # at the kernel's exit: its outputs are sent by then
+    if type(getattr(_sys.modules["IPython"], "get_ipython", lambda: None)()).__name__ == "ZMQInteractiveShell":  # a kernel
+        _skip_unused_import(kernel=True)
+        _atexit.register(_exit_without_teardown)   # at the kernel's exit: its outputs are sent by then
+    else:
+        _skip_unused_import()
