@@ -57,6 +57,12 @@ def test_span():
     assert pooling.span([2023]) == "2023" and pooling.span((2023, 2016, 2020)) == "2016–2023"
 
 
+def test_year_runs_split_at_every_gap():
+    assert pooling.year_runs([2020, 2016, 2017, 2018, 2017]) == ["2016–2018", "2020"]
+    assert pooling.year_runs([2017, 2019]) == ["2017", "2019"] and pooling.year_runs([2023]) == ["2023"]
+    assert pooling.year_runs(range(2016, 2025)) == ["2016–2024"] and pooling.year_runs([]) == []
+
+
 # --- the book's data -----------------------------------------------------------------------------
 
 ELECTRICITY = "electricity_per_rural_capita"

@@ -158,7 +158,8 @@ def _table(row, ctx) -> Outcome:
     printed = match["percent"].iloc[0]
     same = float(printed) == float(row.value)
     verdict = ("misread" if row.check == "misread" else "consistent") if same else "inconsistent"
-    return Outcome(verdict, f"table prints {printed}" + ", read as another quantity" * (verdict == "misread"), True,
+    found = f"table prints {printed}, read as another quantity" if verdict == "misread" else f"table prints {printed}"
+    return Outcome(verdict, found, True,
                    f"the text could have quoted any other value than the table's {printed}")
 
 
@@ -254,8 +255,6 @@ def _count_bound(row, ctx) -> Outcome:
     return Outcome("consistent" if ok else "inconsistent", found, bool(failing), reason)
 
 
-#: The three belts (East, Central, West) most Chinese papers use when they name three regions:
-#: the NBS four regions with the Northeast split (Liaoning East; Jilin, Heilongjiang Central).
 def _regional_income(frame: pd.DataFrame, belts: bool) -> pd.Series:
     region = belt_regions(frame["province"], frame["region"]).to_numpy() if belts else frame["region"]
     income, weight = frame["rural_income"].astype(float), frame["rural_population"].astype(float)

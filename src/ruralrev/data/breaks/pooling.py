@@ -18,7 +18,7 @@ import pandas as pd
 
 from ruralrev.data.breaks.flags import flags_for
 
-__all__ = ["FLAG_COLUMNS", "break_steps", "comparable_years", "province_flags_at", "flag_summary", "Reversal", "reversals", "UsualGrowth", "usual_growth", "after_over_before", "POOL_RULES", "complete_years", "pool_years", "span"]
+__all__ = ["FLAG_COLUMNS", "break_steps", "comparable_years", "province_flags_at", "flag_summary", "Reversal", "reversals", "UsualGrowth", "usual_growth", "after_over_before", "POOL_RULES", "complete_years", "pool_years", "span", "year_runs"]
 
 #: Columns a flag table must carry (``national_change_pct`` is optional).
 FLAG_COLUMNS = ("series", "province", "year_from", "year_to", "value_from", "value_to", "change_pct", "rule")
@@ -326,3 +326,15 @@ def span(years) -> str:
     """``2016–2023`` for a run of years, ``2023`` for one year."""
     years = sorted(int(y) for y in years)
     return str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+
+
+def year_runs(years) -> list[str]:
+    """The years as runs of consecutive years, each as :func:`span` writes it, in order:
+    2017, 2018, 2019, 2022 → ``["2017–2019", "2022"]`` (a page joins them in its own words)."""
+    years = sorted({int(y) for y in years})
+    runs, start = [], 0
+    for i in range(1, len(years) + 1):
+        if i == len(years) or years[i] != years[i - 1] + 1:
+            runs.append(span(years[start:i]))
+            start = i
+    return runs

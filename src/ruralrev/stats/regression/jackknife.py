@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ruralrev.stats.regression.wild_bootstrap import absorb
+from ruralrev.stats.regression.wild_bootstrap import absorb, effect_columns
 
 __all__ = ["ClusterJackknife", "cluster_jackknife", "largest_moves", "partial_leverage"]
 
@@ -64,14 +64,6 @@ def _two_sided(t, n_groups: int):
     return 2 * stats.t.sf(np.abs(t), n_groups - 1)
 
 
-def _columns(codes: list[np.ndarray], n: int) -> np.ndarray:
-    """The fixed effects as columns: the dummies of each set of integer codes, and the columns of
-    each two-dimensional entry (e.g. province trends) as they are."""
-    blocks = [np.asarray(c, float) if np.ndim(c) == 2 else np.eye(int(np.max(c)) + 1)[np.asarray(c)]
-              for c in codes]
-    return np.hstack(blocks) if blocks else np.zeros((n, 0))
-
-
 def _leave_one_out_fits(y: np.ndarray, x: np.ndarray, cluster: np.ndarray, codes: list[np.ndarray],
                         weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     r"""The full-sample coefficients of ``x`` and, per cluster (codes 0 … G − 1), those without it.
@@ -85,7 +77,7 @@ def _leave_one_out_fits(y: np.ndarray, x: np.ndarray, cluster: np.ndarray, codes
     (``tests/test_inference_variants.py`` checks it against a loop of dummy-variable fits).
     """
     scale = np.ones(len(y)) if weights is None else np.sqrt(weights)
-    effects = _columns(codes, len(y)) * scale[:, None]
+    effects = (effect_columns(codes) if codes else np.zeros((len(y), 0))) * scale[:, None]
     # the cluster each effect column belongs to, or -1 for a column shared by several clusters
     owner = np.array([o[0] if len(o) == 1 else -1 for o in (np.unique(cluster[c != 0]) for c in effects.T)], dtype=int)
     data = np.column_stack([y * scale, x * scale[:, None], effects[:, owner < 0]])

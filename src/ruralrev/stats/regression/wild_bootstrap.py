@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["WildClusterBootstrap", "wild_cluster_bootstrap", "rademacher_draws", "dummy_basis", "absorb", "mc_standard_error"]
+__all__ = ["WildClusterBootstrap", "wild_cluster_bootstrap", "rademacher_draws", "effect_columns", "dummy_basis", "absorb", "mc_standard_error"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,13 @@ def rademacher_draws(n_clusters: int, reps: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).choice(np.array([-1.0, 1.0]), size=(n_clusters, reps))
 
 
+def effect_columns(codes: list[np.ndarray]) -> np.ndarray:
+    """The fixed effects as columns (N × m): the dummies of each set of integer codes, and each
+    two-dimensional entry's columns as they are (e.g. a trend for each province)."""
+    return np.hstack([np.asarray(c, float) if np.ndim(c) == 2 else np.eye(int(np.max(c)) + 1)[np.asarray(c)]
+                      for c in codes])
+
+
 def dummy_basis(codes: list[np.ndarray], scale: np.ndarray | None = None, tol: float = 1e-10) -> np.ndarray:
     """Orthonormal basis (N × rank) of the span of the dummies of every set of integer codes.
 
@@ -100,8 +107,7 @@ def dummy_basis(codes: list[np.ndarray], scale: np.ndarray | None = None, tol: f
     n = len(codes[0]) if codes else (0 if scale is None else len(scale))
     if not codes:
         return np.zeros((n, 0))
-    blocks = [np.asarray(c, float) if np.ndim(c) == 2 else np.eye(int(np.max(c)) + 1)[np.asarray(c)] for c in codes]
-    dummies = np.hstack(blocks)
+    dummies = effect_columns(codes)
     if scale is not None:
         dummies = dummies * np.asarray(scale, float)[:, None]
     u, s, _ = np.linalg.svd(dummies, full_matrices=False)
