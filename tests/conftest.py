@@ -7,6 +7,7 @@ import os
 import pytest
 from threadpoolctl import threadpool_limits
 
+from ruralrev.book import runner, warm_kernels
 from ruralrev.book.execute import KERNEL_ENV
 from ruralrev.core import paths
 
@@ -57,6 +58,28 @@ def w():
 #: loadfile --no-loadscope-reorder``) each file goes whole to one worker and files are handed out
 #: in collection order (a worker gets its next file while its current one still runs its last
 #: tests), so the two longest start at once on the two workers instead of one of them starting last
+@pytest.fixture(scope="session", autouse=True)
+def warm_kernel_server(tmp_path_factory):
+    """One warm server per test process (:mod:`ruralrev.book.warm_kernels`): every chapter a test runs,
+    by the command or in the runner, forks its kernel from it instead of importing the stack again.
+    Tests of the runner's own server remove the variable from the environment they run in."""
+    if not warm_kernels.available() or warm_kernels.ENV in os.environ:
+        yield None
+        return
+    scratch = tmp_path_factory.mktemp("warm-kernels")
+    started = warm_kernels.start_server(scratch, runner.kernel_environment(scratch))
+    if started is None:
+        yield None
+        return
+    process, address = started
+    os.environ[warm_kernels.ENV] = address
+    try:
+        yield address
+    finally:
+        os.environ.pop(warm_kernels.ENV, None)
+        runner.kill_tree(process)
+
+
 #: and running alone at the end.
 LONGEST_FIRST = ("test_verify.py", "test_exercises.py", "test_browser.py", "test_student.py", "test_pipeline.py",
                  "test_runner_cache.py", "test_spatial_chapter.py", "test_site.py", "test_gap.py",

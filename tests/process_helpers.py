@@ -2,6 +2,7 @@
 against a hang. The tests assert what happened (exit codes, processes gone, files untouched),
 never how fast."""
 
+import os
 import time
 
 import psutil
@@ -30,3 +31,12 @@ def wait_until_gone(processes, timeout: float = HANG_GUARD_SECONDS) -> list:
         time.sleep(0.2)
         alive = still_running(alive)
     return alive
+
+
+def own_env(**settings: str) -> dict[str, str]:
+    """This process's environment without the test session's warm kernel server
+    (:mod:`ruralrev.book.warm_kernels`), plus ``settings``: the run a test starts and then watches or
+    kills owns its kernels (a cold one for a single chapter, forked from its own server for more)."""
+    from ruralrev.book.warm_kernels import ENV
+
+    return {**{k: v for k, v in os.environ.items() if k != ENV}, **settings}

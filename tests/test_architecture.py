@@ -123,7 +123,8 @@ LAZY_IMPORTS = {
     "sphinx": "the Sphinx process only", "docutils": "the Sphinx process only",
     "sphinx_exercise": "the Sphinx process only", "jupyter_book": "the Sphinx process only",
     "myst_nb": "a kernel or the Sphinx process only", "IPython": "a kernel only", "traitlets": "a kernel only",
-    "matplotlib_inline": "a kernel only",
+    "matplotlib_inline": "a kernel only", "ipykernel": "a kernel forked by the warm server only",
+    "jupyter_client": "the runner's workers only",
     "psutil": "the runner only", "fcntl": "POSIX only", "ctypes": "Linux only (prctl)",
 }
 #: The book layer's own deferred imports: the command answers a bad argument or parameter before it
@@ -154,7 +155,6 @@ def test_function_level_imports_are_the_measured_ones():
 
 #: Declared dependencies the code never imports, each with the reason it is needed.
 USED_WITHOUT_IMPORT = {
-    "ipykernel": "the kernel that executes the notebooks",
     "jupyterlab": "tasks.py lab, for readers who run the chapters",
     "nbconvert": "the documented way to execute a downloaded .ipynb (docs/guide.md)",
     "itables": "its DataTables bundle, read from its files by the Sphinx extension",

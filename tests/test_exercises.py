@@ -33,8 +33,13 @@ EXERCISES = [e for chapter in CHAPTERS for e in exercises.read_exercises(chapter
 PYTHON = [e for e in EXERCISES if any(b.language == "python" for b in e.blocks)]
 COMMANDS = [(e.label, argv) for e in EXERCISES for b in e.blocks if b.language == "bash"
             for argv in exercises.commands(b)]
-ENV = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0",
-           **{name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
+SETTINGS = dict(MPLBACKEND="Agg", PYTHONHASHSEED="0",
+                **{name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
+
+
+def _env() -> dict[str, str]:
+    """The environment of a solution's process, read when it starts (with the session's warm server)."""
+    return dict(os.environ, **SETTINGS)
 
 #: Replication counts a command solution runs with when it does not set them itself (see the
 #: module docstring); each is a valid value of its chapter's schema (tested below).
@@ -129,7 +134,7 @@ json.dump(results, sys.__stdout__)
 def python_runs(tmp_path_factory):
     solutions = {e.label: "".join(b.code for b in e.blocks if b.language == "python") for e in PYTHON}
     result = subprocess.run([sys.executable, "-c", _RUN_PYTHON], input=json.dumps(solutions), cwd=tmp_path_factory.mktemp("python"),
-                            env=ENV, capture_output=True, text=True, timeout=1800)
+                            env=_env(), capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout)
 
@@ -159,7 +164,7 @@ def command_runs(tmp_path_factory):
         folder = tmp_path_factory.mktemp(f"{label}-{index}")
         started = time.perf_counter()
         result = subprocess.run([RURALREV, *_with_fewer_draws(argv)[1:], "--into", str(folder)],
-                                env=ENV, capture_output=True, text=True, timeout=900)
+                                env=_env(), capture_output=True, text=True, timeout=900)
         made = folder / f"{argv[2]}.ipynb"
         return result.returncode, result.stderr[-3000:], made if made.is_file() else None, time.perf_counter() - started
 

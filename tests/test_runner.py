@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 from notebook_helpers import write_notebook
-from process_helpers import HANG_GUARD_SECONDS, wait_until_gone
+from process_helpers import HANG_GUARD_SECONDS, own_env, wait_until_gone
 
 from ruralrev.book import cli, params, publish, runner
 from ruralrev.book.execute import environment_digest
@@ -33,8 +33,12 @@ def _project(root: Path, bodies: dict[str, str]) -> Path:
     return root
 
 
-def _ruralrev(root: Path, *args: str, tmpdir: Path | None = None, **popen) -> subprocess.Popen:
-    env = {**os.environ, "RURALREV_ROOT": str(root), **({"TMPDIR": str(tmpdir)} if tmpdir else {})}
+def _ruralrev(root: Path, *args: str, tmpdir: Path | None = None, own_kernels: bool = False,
+              **popen) -> subprocess.Popen:
+    """The command in a subprocess; with ``own_kernels``, without the test session's warm server
+    (:func:`process_helpers.own_env`)."""
+    env = {**(own_env() if own_kernels else os.environ), "RURALREV_ROOT": str(root),
+           **({"TMPDIR": str(tmpdir)} if tmpdir else {})}
     return subprocess.Popen([sys.executable, "-m", "ruralrev.book.cli", *args], cwd=root, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
 
@@ -45,6 +49,17 @@ def _cmdline(process) -> str:
         return " ".join(process.cmdline())
     except psutil.Error:
         return ""
+
+
+def _kernel(process) -> str:
+    """``"cold"`` for an ipykernel started as its own program, ``"warm"`` for one forked from the
+    runner's warm server (named so by it), else ``""``."""
+    try:
+        if process.name() == "ipykernel-warm":
+            return "warm"
+    except psutil.Error:
+        return ""
+    return "cold" if "ipykernel" in _cmdline(process) else ""
 
 
 def _snapshot(folder: Path) -> dict:
@@ -61,7 +76,8 @@ def test_a_stopped_run_leaves_no_process_and_no_change(tmp_path, how):
     assert first.wait(timeout=300) == 0, first.stderr.read()
     before = _snapshot(root / "book" / "executed")
     # The cells sleep an hour: a run that waited for them instead of stopping would hit the hang guard.
-    process = _ruralrev(root, "run", "-j", "2", "--force", "-p", "n=3600", start_new_session=True, tmpdir=scratch)
+    process = _ruralrev(root, "run", "-j", "2", "--force", "-p", "n=3600", start_new_session=True, tmpdir=scratch,
+                        own_kernels=True)
     try:
         _stop_and_check(process, how, root / "book" / "executed", before, scratch)
     finally:                                                  # after a failure, nothing sleeps on for an hour
@@ -76,14 +92,15 @@ def _stop_and_check(process, how, executed, before, scratch):
     parent = psutil.Process(process.pid)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # wait until both kernels are executing their cells
-        kernels = [p for p in parent.children(recursive=True) if "ipykernel" in _cmdline(p)]
+        kernels = [p for p in parent.children(recursive=True) if _kernel(p)]
         if len(kernels) == 2:
             break
         time.sleep(0.2)
     assert len(kernels) == 2, "the kernels did not start"
+    assert [_kernel(p) for p in kernels] == ["warm", "warm"]   # forked from the run's own server
     time.sleep(3)
     family = parent.children(recursive=True)
-    assert len(family) >= 4                                   # two workers and their kernels
+    assert len(family) >= 7        # two workers, their kernels' stubs, the server and the two kernels
     if how in {"SIGTERM", "SIGHUP"}:                          # SIGHUP: the terminal was closed
         process.send_signal(getattr(signal, how))
     else:

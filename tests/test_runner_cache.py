@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from notebook_helpers import write_notebook
-from process_helpers import HANG_GUARD_SECONDS, wait_until_gone
+from process_helpers import HANG_GUARD_SECONDS, own_env, wait_until_gone
 
 from ruralrev.book import execute, params, runner
 from ruralrev.core import paths
@@ -114,7 +114,7 @@ def test_a_killed_run_leaves_the_previous_output_and_cache_intact(tmp_path):
     scratch.mkdir()
     code = (f"from pathlib import Path; from ruralrev.book import runner; "
             f"runner.run_chapters(['slow'], ['n=60'], params_file=Path({str(plan)!r}), root=Path({str(tmp_path)!r}))")
-    process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True, env={**os.environ, "TMPDIR": str(scratch)},
+    process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True, env=own_env(TMPDIR=str(scratch)),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import psutil
 
@@ -135,7 +135,7 @@ def test_a_killed_run_leaves_the_previous_output_and_cache_intact(tmp_path):
     assert [p.name for p in output.parent.iterdir()] == [output.name]
     left = [p.name for p in scratch.iterdir()]
     assert left and all(name.startswith("ruralrev-run-") for name in left)   # SIGKILL: nothing could clean up
-    again = subprocess.run([sys.executable, "-c", code.replace("'n=60'", "'n=0'")], env={**os.environ, "TMPDIR": str(scratch)},
+    again = subprocess.run([sys.executable, "-c", code.replace("'n=60'", "'n=0'")], env=own_env(TMPDIR=str(scratch)),
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert list(scratch.iterdir()) == []                             # the next run removed the leftovers

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ruralrev.book import warm_kernels
 from ruralrev.book.params import (
     Chapter,
     command_line,
@@ -296,6 +297,8 @@ def execute(chapter: Chapter, parameters: dict[str, Any], key: str, target: Path
     source_nb = _to_ipynb(chapter.source)
     os.environ.update(KERNEL_ENV)        # inherited by the kernel papermill starts
     os.environ.pop("MPLBACKEND", None)  # the kernel must use the inline backend so figures reach the page
+    # a kernel forked from the run's warm server when the runner started one (ruralrev.book.warm_kernels)
+    engine = {"kernel_manager_class": warm_kernels.kernel_manager_class()} if warm_kernels.address() else {}
     with files.scratch_folder(SCRATCH_PREFIX) as scratch:
         scratch_in = Path(scratch) / f"{chapter.name}.in.ipynb"
         scratch_out = Path(scratch) / f"{chapter.name}.ipynb"
@@ -309,7 +312,7 @@ def execute(chapter: Chapter, parameters: dict[str, Any], key: str, target: Path
                     papermill.execute_notebook(str(scratch_in), str(scratch_out), parameters=parameters,
                                                kernel_name="python3", cwd=str(chapter.source.parent),
                                                progress_bar=False, log_output=False, report_mode=False,
-                                               request_save_on_cell_execute=False)
+                                               request_save_on_cell_execute=False, **engine)
                     break
                 except RuntimeError as exc:
                     # A kernel that died while starting (e.g. a port taken between jupyter_client

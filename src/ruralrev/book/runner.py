@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ruralrev.book import warm_kernels
 from ruralrev.book.execute import (
     KERNEL_ENV,
     SCRATCH_PREFIX,
@@ -39,7 +40,7 @@ from ruralrev.book.params import (
 from ruralrev.core import files, paths
 from ruralrev.core.errors import Interrupted, ParameterError, UsageError
 
-__all__ = ["ChapterResult", "run_chapters", "select", "retarget", "summary_line", "kill_tree", "STOP_SIGNALS",
+__all__ = ["ChapterResult", "run_chapters", "kernel_environment", "select", "retarget", "summary_line", "kill_tree", "STOP_SIGNALS",
            "PROBE_NAME"]
 
 _POLL = 0.05
@@ -229,7 +230,17 @@ def summary_line(results: list[ChapterResult]) -> str:
     return "summary: " + ", ".join(parts)
 
 
-def _start(chapter: Chapter, parameters: dict, key: str, scratch: Path, reports: Path) -> subprocess.Popen:
+def kernel_environment(scratch: Path) -> dict[str, str]:
+    """The environment of a worker and its kernel. TMPDIR: what they put in the temporary directory
+    (the worker's own scratch folder, the kernel's connection file) lands in the runner's scratch
+    folder, which the runner removes even when it has to kill them."""
+    env = {**os.environ, **KERNEL_ENV, "PYTHONUNBUFFERED": "1", "TMPDIR": str(scratch)}
+    env.pop("MPLBACKEND", None)
+    return env
+
+
+def _start(chapter: Chapter, parameters: dict, key: str, scratch: Path, reports: Path,
+           warm: dict[str, str]) -> subprocess.Popen:
     job = {"name": chapter.name, "source": str(chapter.source), "output": str(chapter.output),
            "defaults": chapter.parameters, "schema": chapter.schema, "rules": list(chapter.rules),
            "parameters": parameters, "key": key, "target": str(scratch / f"{chapter.name}.ipynb"),
@@ -237,11 +248,7 @@ def _start(chapter: Chapter, parameters: dict, key: str, scratch: Path, reports:
            "parent": os.getpid()}
     job_file = scratch / f"{chapter.name}.job.json"
     job_file.write_text(json.dumps(job), encoding="utf-8")
-    # TMPDIR: what the worker and its kernel put in the temporary directory (the worker's own scratch
-    # folder, the kernel's connection file) lands in the runner's scratch folder, which the runner
-    # removes even when it has to kill them
-    env = {**os.environ, **KERNEL_ENV, "PYTHONUNBUFFERED": "1", "TMPDIR": str(scratch)}
-    env.pop("MPLBACKEND", None)
+    env = {**kernel_environment(scratch), **warm}
     with open(scratch / f"{chapter.name}.log", "wb") as log:
         return subprocess.Popen([sys.executable, "-m", "ruralrev.book.worker", str(job_file)], stdin=subprocess.DEVNULL,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
@@ -385,11 +392,16 @@ def _execute(queue: list[Chapter], values: dict, keys: dict, results: dict, prog
     pending = list(queue)
     try:
         with files.scratch_folder(SCRATCH_PREFIX) as scratch:
+            server = None
             try:
+                # more than one chapter: their kernels fork from one process that imported the stack once
+                if len(queue) > 1 and warm_kernels.available() and warm_kernels.ENV not in os.environ:
+                    server = warm_kernels.start_server(scratch, kernel_environment(scratch))
+                warm = {warm_kernels.ENV: server[1]} if server else {}
                 while (pending or running) and not stop:
                     while pending and len(running) < jobs and not stop:
                         chapter = pending.pop(0)
-                        process = _start(chapter, values[chapter.name], keys[chapter.name], scratch, reports)
+                        process = _start(chapter, values[chapter.name], keys[chapter.name], scratch, reports, warm)
                         running[chapter.name] = (chapter, process, time.monotonic(), expected.get(chapter.name))
                     time.sleep(_POLL)
                     for name, (chapter, process, started, _) in list(running.items()):
@@ -404,6 +416,8 @@ def _execute(queue: list[Chapter], values: dict, keys: dict, results: dict, prog
             finally:
                 for _, process, _, _ in running.values():  # stopped, or an unexpected error: leave nothing behind
                     kill_tree(process)
+                if server:
+                    kill_tree(server[0])                  # and the kernels it may still run
         if stop:
             kept = total - sum(r.state == "re-executed" for r in results.values())
             progress.close()
