@@ -199,10 +199,28 @@ def test_the_unused_import_is_skipped_in_the_runners_kernels_only():
     assert [(run.stdout.strip(), run.returncode) for run in runs] == [("[True, False]", 3), ("[False, False]", 3)]
 
 
+def test_keep_docstrings_leaves_scipys_docstrings_as_written_and_its_results_alone():
+    """scipy appends an array-library note to each decorated function's docstring at import; with
+    :func:`ruralrev.book.startup.keep_docstrings` the docstring stays as written (the text before
+    the note is the same) and the function computes the same."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom ruralrev.book import startup\nif sys.argv[1] == 'keep': startup.keep_docstrings()\n"
+            "import scipy.stats\ndoc = scipy.stats.ttest_ind.__doc__\n"
+            "print(repr((doc.split('Notes')[0].strip()[:400], 'Array API Standard Support' in doc, "
+            "float(scipy.stats.ttest_ind([1, 2, 3, 4], [2, 4, 6, 9]).pvalue), "
+            "any(type(f).__name__ == '_AfterImport' for f in sys.meta_path))))")
+    kept, parsed = (eval(subprocess.run([sys.executable, "-c", code, how], capture_output=True, text=True,
+                                        check=True).stdout) for how in ("keep", "parse"))
+    assert parsed[1] and not kept[1]                  # the note: appended normally, left out when kept
+    assert kept[0] == parsed[0] and kept[2] == parsed[2] and not kept[3]   # same text and result; hook gone
+
+
 @pytest.mark.slow
 def test_a_runners_kernel_skips_sqlalchemy_and_still_shuts_down_cleanly():
     """In a kernel with ``RURALREV_FIGURE_DATA=1``, importing ruralrev skips sqlalchemy (libpysal
-    still builds weights) and registers the exit without teardown; the kernel still answers a
+    still builds weights), leaves scipy's docstrings as written and registers the exit without teardown; the kernel still answers a
     shutdown request and ends."""
     import os
 
@@ -212,14 +230,15 @@ def test_a_runners_kernel_skips_sqlalchemy_and_still_shuts_down_cleanly():
     manager, client = start_new_kernel(kernel_name="python3", env=dict(os.environ, RURALREV_FIGURE_DATA="1"))
     try:
         reply = client.execute_interactive(
-            "import sys, ruralrev, libpysal\n"
+            "import sys, ruralrev, libpysal, scipy.stats\n"
             "from ruralrev.book.startup import KERNEL_UNUSED_IMPORTS\n"
             "libpysal.weights.lat2W(3, 3)\n"
-            "print(all(sys.modules.get(name, 'absent') is None for name in KERNEL_UNUSED_IMPORTS))",
+            "print(all(sys.modules.get(name, 'absent') is None for name in KERNEL_UNUSED_IMPORTS),\n"
+            "      'Array API Standard Support' not in scipy.stats.ttest_ind.__doc__)",
             output_hook=lambda message: seen.append(message["content"].get("text", "")), timeout=120)
         assert reply["content"]["status"] == "ok"
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=False)
-    assert "".join(seen).strip() == "True"
+    assert "".join(seen).strip() == "True True"     # and scipy's docstrings were left as written
     assert not manager.is_alive()

@@ -3,10 +3,13 @@
 Never run on a reader's ``import ruralrev``.
 """
 
+import importlib.abc
+import importlib.util
 import os
 import sys
 
-__all__ = ["KERNEL_UNUSED_IMPORTS", "UNUSED_IMPORT", "exit_without_teardown", "skip_unused_import"]
+__all__ = ["DOCSTRING_NOTES", "KERNEL_UNUSED_IMPORTS", "UNUSED_IMPORT", "exit_without_teardown", "keep_docstrings",
+           "skip_unused_import"]
 
 #: An optional package that jsonschema imports (when installed, as JupyterLab's dependencies
 #: install it) only to offer an IRI format check; building its grammar costs about a second per
@@ -27,6 +30,58 @@ def skip_unused_import(kernel: bool = False) -> None:
     :data:`KERNEL_UNUSED_IMPORTS` (a kernel of the runner: the Sphinx build needs them)."""
     for name in (UNUSED_IMPORT, *(KERNEL_UNUSED_IMPORTS if kernel else ())):
         sys.modules.setdefault(name, None)
+
+
+#: The module (and the name in it) whose ``xp_capabilities`` decorator parses the docstring of each
+#: function it decorates as the module that defines it is imported — about 600 when scipy.stats is
+#: imported, 0.3 s of CPU — only to append a table of the array libraries the function supports.
+DOCSTRING_NOTES = ("scipy._lib._array_api", "FunctionDoc")
+
+
+class _DocstringKept:
+    """Stands in for the docstring parser where scipy appends its note: the note goes to a list
+    nothing reads, and the docstring comes back as written (scipy drops its first line, the
+    signature a parser would have put there)."""
+
+    def __init__(self, function):
+        self._doc = getattr(function, "__doc__", None) or ""
+
+    def __getitem__(self, section: str) -> list:
+        return []
+
+    def __str__(self) -> str:
+        return "\n" + self._doc
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Replaces ``DOCSTRING_NOTES`` once its module has run, before any module it decorates is
+    imported; then steps aside (a no-op if scipy's internals no longer have that name)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != DOCSTRING_NOTES[0]:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            if hasattr(module, DOCSTRING_NOTES[1]):
+                setattr(module, DOCSTRING_NOTES[1], _DocstringKept)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def keep_docstrings() -> None:
+    """In this process, scipy leaves its functions' docstrings as written instead of parsing each
+    at import to append a note on array-library support (:data:`DOCSTRING_NOTES`); nothing else
+    changes. Called in the runner's kernels (and its warm server) before scipy is imported: no
+    chapter reads a docstring. A no-op once scipy has loaded that module."""
+    if DOCSTRING_NOTES[0] not in sys.modules and not any(isinstance(f, _AfterImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterImport())
 
 
 def exit_without_teardown(code: int = 0) -> None:

@@ -53,7 +53,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from ruralrev.book.startup import exit_without_teardown, skip_unused_import
+from ruralrev.book.startup import exit_without_teardown, keep_docstrings, skip_unused_import
 
 __all__ = ["ENV", "INLINE_BACKEND", "OFF", "SAME_ENVIRONMENT", "WARM_IMPORTS", "address", "available", "kernel",
            "kernel_manager_class", "preimport", "serve", "start_server"]
@@ -120,6 +120,7 @@ def preimport() -> list[str]:
 
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
     skip_unused_import(kernel=True)
+    keep_docstrings()
     missing = []
     for name in WARM_IMPORTS:
         try:
