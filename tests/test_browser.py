@@ -180,18 +180,39 @@ def screens(browser):
         page.context.close()
 
 
+#: What the layout tests read from a page as a reader lands on it: the findings box (its bottom,
+#: measured from the top of the page, and its title) and each figure image's rendered width.
+_AS_SHOWN = """() => {
+  const box = document.querySelector('article div.admonition.key-findings');
+  const r = box ? box.getBoundingClientRect() : null;
+  return {findings: box ? {bottom: r.bottom + window.scrollY,
+                           title: box.querySelector('.admonition-title').innerText.trim()} : null,
+          images: [...document.querySelectorAll('article img')]
+            .map(img => [img.getAttribute('src').split('/').pop(), img.getBoundingClientRect().width])};
+}"""
+
+
+@pytest.fixture(scope="module")
+def as_shown(screens):
+    """:data:`_AS_SHOWN` of a page on a screen, measured on one load of the page per screen and read
+    by every test that only reads those (loading a page is most of a browser test's time)."""
+    measured = {}
+
+    def measure(page_path: str, screen: str) -> dict:
+        if (page_path, screen) not in measured:
+            page = _goto(screens[screen], (HTML / f"{page_path}.html").as_uri())
+            measured[page_path, screen] = page.evaluate(_AS_SHOWN)
+        return measured[page_path, screen]
+
+    return measure
+
+
 @pytest.mark.parametrize("screen", ["desktop", "phone"])
 @pytest.mark.parametrize("page_path", _chapter_pages() if (HTML / "index.html").is_file() else [])
-def test_key_findings_come_first(screens, page_path, screen):
+def test_key_findings_come_first(as_shown, page_path, screen):
     """CONTRIBUTING: the findings box is on the first screen at 1,300 × 900 and ends within 1.5
     screens at 390 × 844 (measured from the top of the page, as a reader lands on it)."""
-    page = _goto(screens[screen], (HTML / f"{page_path}.html").as_uri())
-    box = page.evaluate("""() => {
-      const box = document.querySelector('article div.admonition.key-findings');
-      if (!box) return null;
-      const r = box.getBoundingClientRect();
-      return {bottom: r.bottom + window.scrollY, title: box.querySelector('.admonition-title').innerText.trim()};
-    }""")
+    box = as_shown(page_path, screen)["findings"]
     assert box is not None, f"{page_path}: no Key findings box (div.admonition.key-findings)"
     assert box["title"] == "Key findings"
     limit = FINDINGS_SCREENS[screen] * HEIGHTS[screen]
@@ -232,15 +253,13 @@ def _page_figures(page_path: str) -> dict[str, dict]:
 
 @pytest.mark.parametrize("screen", ["phone", "desktop"])
 @pytest.mark.parametrize("page_path", ["book/intro", *_chapter_pages()] if (HTML / "index.html").is_file() else [])
-def test_figure_text_is_legible_as_shown(screens, page_path, screen):
+def test_figure_text_is_legible_as_shown(as_shown, page_path, screen):
     """The smallest text of every figure, as the page shows it: points → image pixels (the PNG's
     dpi) → CSS px (the rendered width over the image's natural width) ≥ LEGIBLE_PX."""
     figures = _page_figures(page_path)
     if not figures:
         pytest.skip(f"{page_path} has no figure")
-    page = _goto(screens[screen], (HTML / f"{page_path}.html").as_uri())
-    shown = dict(page.evaluate("""() => [...document.querySelectorAll('article img')]
-        .map(img => [img.getAttribute('src').split('/').pop(), img.getBoundingClientRect().width])"""))
+    shown = dict(as_shown(page_path, screen)["images"])
     small = []
     for name, figure in figures.items():
         assert name in shown, f"{page_path}: {figure['label']} is not on the page"
