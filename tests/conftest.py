@@ -58,12 +58,20 @@ def w():
 #: loadfile --no-loadscope-reorder``) each file goes whole to one worker and files are handed out
 #: in collection order (a worker gets its next file while its current one still runs its last
 #: tests), so the two longest start at once on the two workers instead of one of them starting last
+def pytest_collection_finish(session):
+    """Whether this process runs slow tests (those that execute chapters): see :func:`warm_kernel_server`."""
+    session.config.ruralrev_runs_slow_tests = any(item.get_closest_marker("slow") for item in session.items)
+
+
 @pytest.fixture(scope="session", autouse=True)
-def warm_kernel_server(tmp_path_factory):
+def warm_kernel_server(request, tmp_path_factory):
     """One warm server per test process (:mod:`ruralrev.book.warm_kernels`): every chapter a test runs,
     by the command or in the runner, forks its kernel from it instead of importing the stack again.
-    Tests of the runner's own server remove the variable from the environment they run in."""
-    if not warm_kernels.available() or warm_kernels.ENV in os.environ:
+    Started only in a process that runs slow tests (the ones that execute chapters; importing the
+    stack costs a few seconds of CPU). Tests that watch a run's own kernels run without it
+    (``process_helpers.own_env``)."""
+    if (not warm_kernels.available() or warm_kernels.ENV in os.environ
+            or not getattr(request.config, "ruralrev_runs_slow_tests", True)):
         yield None
         return
     scratch = tmp_path_factory.mktemp("warm-kernels")

@@ -47,6 +47,7 @@ ANALYTIC = ["book/executed/data", "book/executed/disparities", "book/executed/ty
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,         # end to end: the built book in a real browser
     pytest.mark.skipif(not (HTML / "index.html").is_file(),
                        reason=f"no built book at {HTML} (run `python3.11 tasks.py book` first)"),
 ]

@@ -60,6 +60,7 @@ def _run_probes(root: Path, names: list[str], jobs: int = 1) -> dict[str, tuple[
     return {name: _probe_lines(root / "book" / "executed" / f"{name}.ipynb") for name in names}
 
 
+@pytest.mark.slow
 def test_a_forked_kernel_has_a_cold_kernels_folder_path_environment_and_inline_figures(tmp_path, monkeypatch):
     """Two chapters: the runner starts a server and each kernel is a fork of it (its process name).
     Its working folder, ``sys.path``, environment (a variable set for this run only; the run's
