@@ -54,12 +54,9 @@ def w():
     return neighbours.province_weights()
 
 
-#: The longest test files, longest first. Under ``pytest-xdist`` (``tasks.py test`` runs ``--dist
-#: loadfile --no-loadscope-reorder``) each file goes whole to one worker and files are handed out
-#: in collection order (a worker gets its next file while its current one still runs its last
-#: tests), so the two longest start at once on the two workers instead of one of them starting last
 def pytest_collection_finish(session):
-    """Whether this process runs slow tests (those that execute chapters): see :func:`warm_kernel_server`."""
+    """Whether this session runs slow tests (those that execute chapters; under xdist, whether the
+    selection does, whichever worker gets them): see :func:`warm_kernel_server`."""
     session.config.ruralrev_runs_slow_tests = any(item.get_closest_marker("slow") for item in session.items)
 
 
@@ -67,7 +64,7 @@ def pytest_collection_finish(session):
 def warm_kernel_server(request, tmp_path_factory):
     """One warm server per test process (:mod:`ruralrev.book.warm_kernels`): every chapter a test runs,
     by the command or in the runner, forks its kernel from it instead of importing the stack again.
-    Started only in a process that runs slow tests (the ones that execute chapters; importing the
+    Started only in a session that runs slow tests (the ones that execute chapters; importing the
     stack costs a few seconds of CPU). Tests that watch a run's own kernels run without it
     (``process_helpers.own_env``)."""
     if (not warm_kernels.available() or warm_kernels.ENV in os.environ
@@ -88,6 +85,10 @@ def warm_kernel_server(request, tmp_path_factory):
         runner.kill_tree(process)
 
 
+#: The longest test files, longest first. Under ``pytest-xdist`` (``tasks.py test`` runs ``--dist
+#: loadfile --no-loadscope-reorder``) each file goes whole to one worker and files are handed out
+#: in collection order (a worker gets its next file while its current one still runs its last
+#: tests), so the two longest start at once on the two workers instead of one of them starting last
 #: and running alone at the end.
 LONGEST_FIRST = ("test_verify.py", "test_exercises.py", "test_browser.py", "test_student.py", "test_pipeline.py",
                  "test_runner_cache.py", "test_spatial_chapter.py", "test_site.py", "test_gap.py",

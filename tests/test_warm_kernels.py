@@ -14,7 +14,6 @@ import pytest
 from notebook_helpers import write_notebook
 
 from ruralrev.book import runner, warm_kernels
-from ruralrev.core import paths
 
 pytestmark = pytest.mark.skipif(not warm_kernels.available(), reason="warm kernels need Linux (fork, prctl)")
 
@@ -72,10 +71,24 @@ def test_a_forked_kernel_has_a_cold_kernels_folder_path_environment_and_inline_f
     warm = _run_probes(root, ["a", "b"], jobs=2)
     assert [lines[0] for lines, _ in warm.values()] == ["ipykernel-warm"] * 2
     assert warm["a"][0][2:] == ["True True", "set for this run"] and warm["a"][1]   # a figure, inline
-    for value in ("ruralrev-warm-no-such-server", warm_kernels.OFF):
+    for value in ("ruralrev-warm-no-such-server@1", warm_kernels.OFF):
         monkeypatch.setenv(warm_kernels.ENV, value)
         (lines, figure), = _run_probes(root, ["a"]).values()
         assert lines[0] == "python"
+        assert (lines[1:], figure) == (warm["a"][0][1:], warm["a"][1])
+    # A server of this environment forks the kernel; one that has a variable more serves it cold.
+    for extra, kind in (({}, "ipykernel-warm"), ({"ONLY_THE_SERVER_HAS_THIS": "1"}, "python")):
+        scratch = tmp_path / f"server-{kind}"
+        scratch.mkdir()
+        process, address = warm_kernels.start_server(scratch, {**runner.kernel_environment(scratch), **extra})
+        try:
+            monkeypatch.setenv(warm_kernels.ENV, address)
+            (lines, figure), = _run_probes(root, ["a"]).values()
+        finally:
+            runner.kill_tree(process)
+        log = (scratch / "warm-kernels.log").read_text()
+        assert lines[0] == kind, log
+        assert ("cold: ONLY_THE_SERVER_HAS_THIS" in log) == bool(extra), log
         assert (lines[1:], figure) == (warm["a"][0][1:], warm["a"][1])
 
 
@@ -97,21 +110,40 @@ def test_forked_kernels_give_every_output_cold_kernels_give(tmp_path, monkeypatc
 
 
 @pytest.mark.slow
-def test_the_server_imports_the_stack_but_not_the_inline_backend_and_runs_no_thread():
-    code = ("from ruralrev.book import warm_kernels as w\nimport sys\nmissing = w.preimport()\n"
-            "print(missing, 'matplotlib_inline.backend_inline' in sys.modules, 'sklearn.cluster' in sys.modules, "
+def test_the_server_imports_the_stack_but_not_the_inline_backend_and_runs_no_thread(tmp_path):
+    """And its imports show no warning (a cold kernel would show it on the page; the server would
+    then serve every kernel cold)."""
+    code = ("from ruralrev.book import warm_kernels as w\nimport sys\nmissing, shown = w.preimport()\n"
+            "print(missing, shown, 'matplotlib_inline.backend_inline' in sys.modules, 'sklearn.cluster' in sys.modules, "
             "w._threads())")
-    env = {**runner.kernel_environment(paths.ROOT)}
+    env = {**runner.kernel_environment(tmp_path)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300,
-                          check=False)
-    assert done.stdout.split() == ["[]", "False", "True", "1"], done.stderr
+                          check=False, cwd=tmp_path)
+    assert done.stdout.split() == ["[]", "[]", "False", "True", "1"], done.stderr
 
 
 def test_a_request_from_another_interpreter_or_environment_is_served_cold():
-    start = {"OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": warm_kernels.INLINE_BACKEND, "PYTHONPATH": "/a"}
-    same = {"executable": sys.executable, "env": {"OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": "/a"}}
-    assert warm_kernels._compatible(same, start)
-    assert not warm_kernels._compatible({**same, "executable": "/usr/bin/python3"}, start)
-    assert not warm_kernels._compatible({**same, "env": {"OPENBLAS_NUM_THREADS": "4", "PYTHONPATH": "/a"}}, start)
-    assert not warm_kernels._compatible({**same, "env": {"OPENBLAS_NUM_THREADS": "1"}}, start)
-    assert not warm_kernels._compatible({**same, "env": {**same["env"], "MPLBACKEND": "Agg"}}, start)
+    """Any variable but the per-kernel ones must be the server's (PYTHONHASHSEED, a locale, a
+    library's setting: each may have been read at import)."""
+    start = {"OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": warm_kernels.INLINE_BACKEND, "PYTHONHASHSEED": "0",
+             "TMPDIR": "/tmp/a", "JPY_PARENT_PID": "1"}
+    same = {"executable": sys.executable, "env": {"OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
+                                                  "TMPDIR": "/tmp/b", "JPY_PARENT_PID": "2", "JPY_SESSION_NAME": "x"}}
+    assert warm_kernels._differences(same, start) == []
+    assert warm_kernels._differences({**same, "env": {**same["env"], "PYTEST_CURRENT_TEST": "t (call)"}}, start) == []
+    assert warm_kernels._differences({**same, "executable": "/usr/bin/python3"}, start) == ["another interpreter"]
+    for changed, name in (({"PYTHONHASHSEED": "1"}, "PYTHONHASHSEED"), ({"LANG": "C"}, "LANG"),
+                          ({"MPLBACKEND": "Agg"}, "MPLBACKEND"), ({"SCIPY_ARRAY_API": "1"}, "SCIPY_ARRAY_API")):
+        assert warm_kernels._differences({**same, "env": {**same["env"], **changed}}, start) == [name]
+    assert warm_kernels._differences({**same, "env": {"OPENBLAS_NUM_THREADS": "1"}}, start) == ["PYTHONHASHSEED"]
+
+
+@pytest.mark.slow
+def test_the_test_sessions_chapter_runs_fork_from_its_server(tmp_path, warm_kernel_server):
+    """The suite's runs use the session's server (tests/conftest.py): a variable pytest sets per
+    test (``PYTEST_CURRENT_TEST``) must not send them cold."""
+    if warm_kernel_server is None:
+        pytest.skip("this session started no warm server (no slow test selected, or not Linux)")
+    root = _probe_project(tmp_path / "project", names=("a",))
+    (lines, figure), = _run_probes(root, ["a"]).values()
+    assert lines[0] == "ipykernel-warm" and figure

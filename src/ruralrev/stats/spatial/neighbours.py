@@ -13,19 +13,23 @@ import pandas as pd
 from ruralrev.data import official
 from ruralrev.data.geo import province_shapes
 
-__all__ = ["WEIGHT_KINDS", "island_links", "neighbour_lists", "province_weights", "quiet_import", "subset_weights", "wide_values"]
+__all__ = ["TQDM_WARNING", "WEIGHT_KINDS", "island_links", "neighbour_lists", "province_weights", "quiet_import", "subset_weights", "wide_values"]
 
 
 WEIGHT_KINDS = ("queen", "rook", "knn")
 
 
 
+#: The start of the warning ``tqdm.auto`` gives when it is imported in a Jupyter kernel without
+#: ipywidgets (esda, spreg and spopt import it); the book's progress bars are never shown.
+TQDM_WARNING = "IProgress not found"
+
+
 def quiet_import(name: str):
-    """Import a PySAL module without tqdm's "IProgress not found" warning: esda, spreg and spopt
-    import ``tqdm.auto``, which warns inside a Jupyter kernel that has no ipywidgets."""
+    """Import a PySAL module without tqdm's :data:`TQDM_WARNING`."""
 
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="IProgress not found")
+        warnings.filterwarnings("ignore", message=TQDM_WARNING)
         return importlib.import_module(name)
 
 
