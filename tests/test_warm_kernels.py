@@ -136,14 +136,22 @@ def test_a_request_from_another_interpreter_or_environment_is_served_cold():
                           ({"MPLBACKEND": "Agg"}, "MPLBACKEND"), ({"SCIPY_ARRAY_API": "1"}, "SCIPY_ARRAY_API")):
         assert warm_kernels._differences({**same, "env": {**same["env"], **changed}}, start) == [name]
     assert warm_kernels._differences({**same, "env": {"OPENBLAS_NUM_THREADS": "1"}}, start) == ["PYTHONHASHSEED"]
+    # a variable the server's imports set (pyproj: PROJ_CURL_CA_BUNDLE): the request may carry the same value
+    imported = {"PROJ_CURL_CA_BUNDLE": "/etc/ssl/certs/ca.crt"}
+    assert warm_kernels._differences({**same, "env": {**same["env"], **imported}}, start, imported) == []
+    other = {"PROJ_CURL_CA_BUNDLE": "/elsewhere.crt"}
+    assert warm_kernels._differences({**same, "env": {**same["env"], **other}}, start, imported) == ["PROJ_CURL_CA_BUNDLE"]
 
 
 @pytest.mark.slow
 def test_the_test_sessions_chapter_runs_fork_from_its_server(tmp_path, warm_kernel_server):
-    """The suite's runs use the session's server (tests/conftest.py): a variable pytest sets per
-    test (``PYTEST_CURRENT_TEST``) must not send them cold."""
+    """The suite's runs use the session's server (tests/conftest.py): neither a variable pytest sets
+    per test (``PYTEST_CURRENT_TEST``) nor those pyproj and pyogrio set when the test process imports
+    them (as the server's imports did) send them cold."""
     if warm_kernel_server is None:
         pytest.skip("this session started no warm server (no slow test selected, or not Linux)")
+    import pyogrio  # noqa: F401
+    import pyproj  # noqa: F401
     root = _probe_project(tmp_path / "project", names=("a",))
     (lines, figure), = _run_probes(root, ["a"]).values()
     assert lines[0] == "ipykernel-warm" and figure

@@ -84,7 +84,7 @@ WARM_IMPORTS = (
     "scipy.ndimage", "scipy.integrate", "scipy.interpolate",
     "sklearn.cluster", "sklearn.decomposition", "sklearn.metrics", "sklearn.mixture", "sklearn.preprocessing",
     "sklearn.linear_model", "sklearn.manifold", "sklearn.neighbors", "sklearn.model_selection",
-    "matplotlib.pyplot", "seaborn", "geopandas",
+    "matplotlib.pyplot", "seaborn", "geopandas", "pyogrio", "pyproj",
     "statsmodels.regression.linear_model", "statsmodels.stats.multitest", "linearmodels",
     "libpysal.weights", "libpysal.graph", "esda", "spreg", "spopt.region", "pointpats",
     "myst_nb.ext.glue",
@@ -157,15 +157,18 @@ def preimport() -> tuple[list[str], list[str]]:
     return missing, shown
 
 
-def _differences(request: dict, start: dict) -> list[str]:
-    """The reasons a request cannot be forked from a server started with environment ``start``."""
+def _differences(request: dict, start: dict, set_by_imports: dict | None = None) -> list[str]:
+    """The reasons a request cannot be forked from a server started with environment ``start``
+    whose imports then set ``set_by_imports`` (a request may carry those too, with the same values:
+    its process imported the same libraries)."""
     if request.get("executable") != sys.executable:
         return ["another interpreter"]
-    env = request.get("env", {})
+    env, imported = request.get("env", {}), set_by_imports or {}
     names = sorted(set(env) | set(start))
     return [name for name in names if env.get(name) != start.get(name)
             and not any(name == k or (k.endswith("_") and name.startswith(k)) for k in PER_KERNEL)
-            and not (name == "MPLBACKEND" and name not in env)]
+            and not (name == "MPLBACKEND" and name not in env)
+            and not (name in imported and name not in start and env.get(name) == imported[name])]
 
 
 def _read_request(conn: socket.socket) -> tuple[dict, list[int]]:
@@ -287,7 +290,8 @@ def _accept(listener, selector, children, server, own) -> None:
     except (OSError, ValueError):
         conn.close()
         raise
-    reasons = server["refuse"] or _differences(request, server["start"]) or (["threads"] if _threads() != 1 else [])
+    reasons = (server["refuse"] or _differences(request, server["start"], server["set_by_imports"])
+               or (["threads"] if _threads() != 1 else []))
     if len(fds) != 3 or reasons:
         if reasons:
             print(f"cold: {', '.join(reasons)}", file=sys.stderr, flush=True)
