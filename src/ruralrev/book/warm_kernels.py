@@ -28,15 +28,12 @@ child with the server (``PR_SET_PDEATHSIG``, checked against the parent's pid); 
 (killed with its worker) makes the server kill its child; the runner kills the server, and
 whatever it still runs, at the end. The server accepts connections only from its own user.
 
-Why a fork gives the same pages: the server imports libraries, not the chapters' code (the child
-drops every ``ruralrev`` module, so each chapter imports the package afresh), nor the inline
-backend (which hooks itself into the shell that imports it). The child gets the environment a
-cold kernel would have (the request's, plus what the imports set), a fresh numpy seed, and
-``sys.path`` as ipykernel_launcher leaves it. What remains shared are the imported modules' own
-state, such as the warning filters a library installs when imported.
-``tests/test_warm_kernels.py`` compares a forked kernel with a cold one (folder, path,
-environment, inline figures) and two chapters' every output; all ten chapters gave the same
-pages, warm and cold, when this was built (2026-12).
+Why a fork gives the same pages: the server imports libraries, not the inline backend (it hooks
+itself into the shell that imports it); the child drops every ``ruralrev`` module (each chapter
+imports the package afresh) and gets a cold kernel's environment (the request's, plus what the
+imports set), a fresh numpy seed and ``sys.path``. Shared: the imported modules' own state, such
+as the warning filters a library installs. ``tests/test_warm_kernels.py`` compares a forked kernel
+with a cold one and two chapters output by output; all ten pages were identical (2026-12).
 
 References
 ----------
