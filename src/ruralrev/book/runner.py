@@ -317,6 +317,10 @@ def run_chapters(names: list[str] | None = None, overrides: list[str] | None = N
       user's own files in an ``--into`` folder, not another run's live files.
     * **Pages edited by hand**: an executed copy whose content no longer matches the hash recorded at
       its execution is never a cache hit; the runner says so and re-executes it.
+    * **Warm kernels**: with more than one chapter to execute (and no server given in
+      ``RURALREV_WARM_KERNELS``), the kernels are forks of one process that imported the scientific
+      stack once (:mod:`ruralrev.book.warm_kernels`); it is killed, with whatever it still runs,
+      when the run ends or stops.
     """
     root = root or paths.ROOT
     chosen = select(load_plan(params_file, root), names or [], root)
