@@ -8,8 +8,8 @@ import importlib.util
 import os
 import sys
 
-__all__ = ["DOCSTRING_NOTES", "KERNEL_UNUSED_IMPORTS", "UNUSED_IMPORT", "exit_without_teardown", "keep_docstrings",
-           "skip_unused_import"]
+__all__ = ["DOCSTRING_NOTES", "KERNEL_UNUSED_IMPORTS", "UNUSED_IMPORT", "die_with", "exit_code", "exit_without_teardown",
+           "keep_docstrings", "skip_unused_import"]
 
 #: An optional package that jsonschema imports (when installed, as JupyterLab's dependencies
 #: install it) only to offer an IRI format check; building its grammar costs about a second per
@@ -34,7 +34,7 @@ def skip_unused_import(kernel: bool = False) -> None:
 
 #: The module (and the name in it) whose ``xp_capabilities`` decorator parses the docstring of each
 #: function it decorates as the module that defines it is imported — about 600 when scipy.stats is
-#: imported, 0.3 s of CPU — only to append a table of the array libraries the function supports.
+#: imported, 0.15–0.2 s of CPU per process — only to append a table of the array libraries the function supports.
 DOCSTRING_NOTES = ("scipy._lib._array_api", "FunctionDoc")
 
 
@@ -82,6 +82,26 @@ def keep_docstrings() -> None:
     chapter reads a docstring. A no-op once scipy has loaded that module."""
     if DOCSTRING_NOTES[0] not in sys.modules and not any(isinstance(f, _AfterImport) for f in sys.meta_path):
         sys.meta_path.insert(0, _AfterImport())
+
+
+def die_with(parent: int) -> None:
+    """On Linux, end this process (SIGKILL) when ``parent`` ends, even by SIGKILL
+    (``PR_SET_PDEATHSIG``); at once if it has ended already (this process then has another parent).
+    A no-op elsewhere. Used by the runner's workers, the warm-kernel server, its kernels and stubs."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def exit_code(exc: SystemExit) -> int:
+    """The exit status ``sys.exit(code)`` gives: 0 for None, the number itself, else 1 (Python
+    prints any other object on standard error)."""
+    return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
 
 
 def exit_without_teardown(code: int = 0) -> None:

@@ -61,6 +61,8 @@ import warnings
 from pathlib import Path
 
 from ruralrev.book.startup import (
+    die_with,
+    exit_code,
     exit_without_teardown,
     keep_docstrings,
     skip_unused_import,
@@ -97,16 +99,6 @@ PER_KERNEL = ("JPY_", "TMPDIR", "PWD", "OLDPWD", "_", ENV, "PYTEST_CURRENT_TEST"
 _COLD = ("-m", "ipykernel_launcher")
 _FORWARDED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
                    if hasattr(signal, name))
-
-
-def _die_with(parent: int) -> None:
-    """End this process (SIGKILL) when ``parent`` ends, even by SIGKILL (Linux ``PR_SET_PDEATHSIG``);
-    at once if it has ended already (this process then has another parent)."""
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    if os.getppid() != parent:
-        os._exit(1)
 
 
 def _set_name(name: bytes) -> None:
@@ -186,7 +178,7 @@ def _read_request(conn: socket.socket) -> tuple[dict, list[int]]:
 
 def _become_kernel(request: dict, fds: list[int], close: list, server: dict) -> int:
     """In the forked child: take the stub's streams, folder and environment, run ipykernel."""
-    _die_with(server["pid"])
+    die_with(server["pid"])
     os.setsid()                       # as jupyter_client starts a kernel: a session of its own
     _set_name(b"ipykernel-warm")
     for thing in close:
@@ -216,7 +208,7 @@ def _become_kernel(request: dict, fds: list[int], close: list, server: dict) -> 
     try:
         kernelapp.launch_new_instance()
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        code = exit_code(exc)
     atexit._run_exitfuncs()           # what the interpreter would run at exit (a kernel's own hooks)
     return code
 
@@ -226,7 +218,7 @@ def serve(address: str, parent: int) -> int:
 
     Prints one line, ``listening``, once connections are queued (the imports follow; a stub that
     connects meanwhile waits for them)."""
-    _die_with(parent)
+    die_with(parent)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind("\0" + address)
     listener.listen(64)
@@ -333,13 +325,18 @@ def _cold(conn: socket.socket, fds: list[int]) -> None:
     conn.close()
 
 
-def _kill_group(pid: int) -> None:
-    for kill in (os.killpg, os.kill):
+def _signal_group(pid: int, signum: int) -> None:
+    """Send ``signum`` to a kernel's process group (the kernel leads its own), else to the kernel."""
+    for send in (os.killpg, os.kill):
         try:
-            kill(pid, signal.SIGKILL)
+            send(pid, signum)
             return
         except OSError:
             continue
+
+
+def _kill_group(pid: int) -> None:
+    _signal_group(pid, signal.SIGKILL)
 
 
 def _reap(children: dict[int, socket.socket], selector) -> None:
@@ -379,7 +376,7 @@ def kernel(arguments: list[str]) -> int:
                                                                    struct.calcsize("3i")))
         if (str(peer_pid), peer_uid) != (server_pid, os.getuid()):
             raise ConnectionRefusedError("not the run's server")
-        _die_with(int(os.environ.get("JPY_PARENT_PID", os.getppid())))   # the worker, which started this stub
+        die_with(int(os.environ.get("JPY_PARENT_PID", os.getppid())))   # the worker, which started this stub
         request = {"argv": arguments, "env": dict(os.environ), "cwd": os.getcwd(), "executable": sys.executable}
         socket.send_fds(conn, [json.dumps(request).encode() + b"\n"], [0, 1, 2])
         reader = conn.makefile("rb")
@@ -387,13 +384,8 @@ def kernel(arguments: list[str]) -> int:
     except (OSError, ValueError):       # no server, not ours, or "cold": the ordinary kernel
         os.execv(sys.executable, cold)
 
-    def forward(signum, frame):
-        for send in (os.killpg, os.kill):   # the kernel's process group, as jupyter_client signals a cold one
-            try:
-                send(pid, signum)
-                return
-            except OSError:
-                continue
+    def forward(signum, frame):   # to the kernel's process group, as jupyter_client signals a cold one
+        _signal_group(pid, signum)
 
     for signum in _FORWARDED:
         signal.signal(signum, forward)

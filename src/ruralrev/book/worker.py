@@ -17,25 +17,11 @@ from pathlib import Path
 __all__ = ["main"]
 
 
-def _die_with_parent(parent: int) -> None:
-    """On Linux, end this worker if the runner dies, even by SIGKILL (its kernel then follows:
-    ipykernel exits when its parent process is gone)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import os
-    import signal
-
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the runner died before the request took effect
-        os._exit(1)
-
-
 def main(job_file: str) -> int:
     job = json.loads(Path(job_file).read_text(encoding="utf-8"))
-    _die_with_parent(job["parent"])
-    from ruralrev.book.startup import skip_unused_import
+    from ruralrev.book.startup import die_with, skip_unused_import
 
+    die_with(job["parent"])   # the kernel then follows: ipykernel exits when its parent process is gone
     skip_unused_import()   # before papermill imports nbformat (about 1 s less per chapter)
     result = Path(job["result"])
     started = time.perf_counter()

@@ -112,7 +112,11 @@ def main(argv: list[str]) -> None:
     Python Software Foundation. *The Python Standard Library*, ``gc.freeze`` (Python 3.7+): objects
     moved to the permanent generation are ignored by future collections.
     """
-    from ruralrev.book.startup import exit_without_teardown, skip_unused_import
+    from ruralrev.book.startup import (
+        exit_code,
+        exit_without_teardown,
+        skip_unused_import,
+    )
 
     skip_unused_import()
     import jupyter_book.cli.main
@@ -136,10 +140,9 @@ def main(argv: list[str]) -> None:
     try:
         jupyter_book.cli.main.main(args=argv, prog_name="jupyter-book")
     except SystemExit as exc:   # click ends with sys.exit: keep its code, skip freeing the doctrees
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if exc.code is not None and not isinstance(exc.code, int):
             print(exc.code, file=sys.stderr)
-        exit_without_teardown(code)
+        exit_without_teardown(exit_code(exc))
     exit_without_teardown(0)
 
 
