@@ -6,10 +6,9 @@ in front of two sentences, and a second page reads a guard of the notebook acros
 """
 
 import json
-import subprocess
-import sys
 
 import pytest
+from sphinx_helpers import build_html
 
 from ruralrev.present.guards import PREFIX, guard_key
 
@@ -38,8 +37,7 @@ def _project(tmp_path, markdown: str) -> None:
 
 
 def _build(tmp_path):
-    return subprocess.run([sys.executable, "-m", "sphinx", "-q", "-W", "-b", "html", str(tmp_path), str(tmp_path / "html")],
-                          capture_output=True, text=True, timeout=180)
+    return build_html(tmp_path, tmp_path / "html", "-W")
 
 
 def test_guard_names_are_checked():

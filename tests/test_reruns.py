@@ -4,11 +4,10 @@ the statements that no longer hold are listed by `ruralrev build` and `ruralrev 
 import io
 import json
 import re
-import subprocess
-import sys
 from dataclasses import replace
 
 import pytest
+from sphinx_helpers import build_html
 
 from ruralrev.book import cli, page_items, params, publish, report, runner, verify
 from ruralrev.book.execute import NON_DEFAULT_CLASS, page_edited, read_notebook
@@ -100,8 +99,7 @@ def _chapter(non_default: dict | None) -> dict:
 
 
 def _build(root, out):
-    return subprocess.run([sys.executable, "-m", "sphinx", "-q", "-W", "-b", "html", str(root), str(out)],
-                          capture_output=True, text=True, timeout=300)
+    return build_html(root, out, "-W")
 
 
 def test_the_landing_page_marks_a_finding_quoted_from_a_page_run_with_other_parameters(tmp_path):

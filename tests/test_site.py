@@ -11,13 +11,11 @@ import html
 import json
 import os
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from urllib.parse import unquote, urldefrag
 
 import pytest
-import yaml
+from sphinx_helpers import build_html
 
 from ruralrev.book import params
 from ruralrev.book.sphinx import extension
@@ -210,14 +208,12 @@ def test_csv_html_table_is_numbered_and_refuses_an_empty_file(tmp_path):
     (tmp_path / "index.md").write_text("# Listing\n\nSee {numref}`tbl-rows`.\n\n```{csv-html-table} Rows (units).\n"
                                        ":name: tbl-rows\n:file: rows.csv\n:code-columns: name\n```\n", encoding="utf-8")
     out = tmp_path / "html"
-    run = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-W", "-b", "html", str(tmp_path), str(out)],
-                         capture_output=True, text=True, timeout=120)
+    run = build_html(tmp_path, out, "-W")
     assert run.returncode == 0, run.stderr
     page = (out / "index.html").read_text(encoding="utf-8")
     assert 'id="tbl-rows"' in page and "Table 1" in page and "<code>x_&lt;1&gt;</code>" in page
     (tmp_path / "rows.csv").write_text("", encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-E", "-b", "html", str(tmp_path), str(out)],
-                         capture_output=True, text=True, timeout=120)
+    run = build_html(tmp_path, out, "-E")
     assert "rows.csv is empty" in run.stderr
 
 
@@ -229,10 +225,9 @@ def test_a_changed_title_reaches_every_pages_navigation_in_an_incremental_build(
     (tmp_path / "a.md").write_text("# First title of a\n\nText.\n", encoding="utf-8")
     (tmp_path / "b.md").write_text("# Page b\n\nText.\n", encoding="utf-8")
     out = tmp_path / "html"
-    command = [sys.executable, "-m", "sphinx", "-q", "-W", "-b", "html", str(tmp_path), str(out)]
     for title in ("First title of a", "Second title of a"):
         (tmp_path / "a.md").write_text(f"# {title}\n\nText.\n", encoding="utf-8")
-        run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        run = build_html(tmp_path, out, "-W")
         assert run.returncode == 0, run.stderr
         assert title in (out / "b.html").read_text(encoding="utf-8")
     assert "First title" not in (out / "b.html").read_text(encoding="utf-8")
@@ -249,8 +244,7 @@ def test_the_search_page_asks_for_this_builds_search_text(tmp_path):
     out = tmp_path / "html"
     for text in ("First words.", "Other words."):
         (tmp_path / "index.md").write_text(f"# Book\n\n{text}\n", encoding="utf-8")
-        run = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-W", "-b", "html", str(tmp_path), str(out)],
-                             capture_output=True, text=True, timeout=120)
+        run = build_html(tmp_path, out, "-W")
         assert run.returncode == 0, run.stderr
         script = (out / "_static" / "ruralrev-search-text.js").read_bytes()
         assert text.encode() in script
@@ -388,8 +382,7 @@ def test_mathematics_renders_from_the_local_mathjax(tmp_path):
     (tmp_path / "index.md").write_text("# Maths\n\nInline $y = s\\,x$ and\n\n$$\\bar y = \\sum_i w_i y_i$$\n",
                                        encoding="utf-8")
     out = tmp_path / "html"
-    run = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(tmp_path), str(out)],
-                         capture_output=True, text=True, timeout=120)
+    run = build_html(tmp_path, out)
     assert run.returncode == 0, run.stderr
     page = (out / "index.html").read_text(encoding="utf-8")
     assert f'src="_static/{extension.MATHJAX_PATH}"' in page

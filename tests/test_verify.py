@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from notebook_helpers import HEADER
+from sphinx_helpers import build_html
 
 from ruralrev.book import page_items, params, runner, verify
 from ruralrev.book.execute import read_notebook
@@ -311,8 +312,7 @@ def test_the_report_shows_a_differing_cell_as_written_and_keeps_equal_cells_as_d
     (tmp_path / "conf.py").write_text("extensions = ['myst_parser']\nnumfig = True\n", encoding="utf-8")
     (tmp_path / "index.md").write_text("# Book\n\n```{toctree}\nexecuted/verification\n```\n", encoding="utf-8")
     out = tmp_path / "_build"
-    run = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-W", "-b", "html", str(tmp_path), str(out)],
-                         capture_output=True, text=True, timeout=300)
+    run = build_html(tmp_path, out, "-W")
     assert run.returncode == 0, run.stderr
     page = (out / "executed" / "verification.html").read_text(encoding="utf-8")
     assert "We ran in {glue:text}`survey_year` | here." in re.sub(r"<[^>]+>", "", page).replace("&#96;", "`")
