@@ -51,11 +51,12 @@ class QualityError(official.SnapshotError):
 
 
 def _leave_one_out_median(values: np.ndarray) -> np.ndarray:
-    out = np.full(len(values), np.nan)
-    if len(values) >= 3:
-        for k in range(len(values)):
-            out[k] = np.median(np.delete(values, k))
-    return out
+    """Element k: the median of ``values`` without element k (NaN for fewer than three values)."""
+    n = len(values)
+    if n < 3:
+        return np.full(n, np.nan)
+    others = np.broadcast_to(values, (n, n))[~np.eye(n, dtype=bool)].reshape(n, n - 1)   # row k: all but k
+    return np.median(others, axis=1)
 
 
 def _share_table(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -171,15 +172,15 @@ def changes(observations: pd.DataFrame) -> pd.DataFrame:
         pairs["own"] = np.concatenate([_leave_one_out_median(g.to_numpy()) for _, g in
                                        pairs.groupby("province", sort=False)["d"]])
         pairs["own"] = pairs["own"].fillna(pairs["rest"])
-        pairs["national_typical"], pairs["national_break"] = np.nan, False
+        typical, national_break = [], []     # per province, in the rows' order (sorted by province)
         for _, rows in pairs.groupby("province", sort=False):
-            typical = _leave_one_out_median(rows["rest"].to_numpy())
-            unusual = pd.Series(np.abs(rows["rest"].to_numpy() - typical) > TAU, index=rows["year_to"].to_numpy())
-            before = unusual.reindex(unusual.index - 1, fill_value=False).to_numpy()
-            after = unusual.reindex(unusual.index + 1, fill_value=False).to_numpy()
-            pairs.loc[rows.index, "national_typical"] = typical
+            rest_d, years = rows["rest"].to_numpy(), rows["year_to"].to_numpy()
+            typical.append(_leave_one_out_median(rest_d))
+            unusual = np.abs(rest_d - typical[-1]) > TAU
             # a run of unusual years is a change of trend, not a break
-            pairs.loc[rows.index, "national_break"] = unusual.to_numpy() & ~before & ~after
+            national_break.append(unusual & ~np.isin(years - 1, years[unusual]) & ~np.isin(years + 1, years[unusual]))
+        pairs["national_typical"] = np.concatenate(typical)
+        pairs["national_break"] = np.concatenate(national_break)
         pairs["national_break"] |= _shared_break_years(pairs)
         pairs["series"] = series
         frames.append(pairs)

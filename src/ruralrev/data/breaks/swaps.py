@@ -53,40 +53,43 @@ def swap_table(observations: pd.DataFrame) -> pd.DataFrame:
     term whose year is missing is left out, at least one of :math:`t-1` and :math:`t+2` is needed).
     """
     obs = observations.assign(x=observations["value"].astype(float), year=observations["year"].astype(int))
+    columns = ["series", "province", "year", "printed", "exchanged", "own", "change", "national", "prefers", "usable",
+               "value_from", "value_to", "n", "share"]
     frames = []
     for series, part in obs.groupby("indicator", sort=False):
         wide = part.pivot_table(index="province", columns="year", values="x", aggfunc="first")
+        texts = part.pivot(index="province", columns="year", values="value").reindex(index=wide.index, columns=wide.columns)
         logs = np.log(wide.where(wide > 0))
         changes = logs.diff(axis=1)
+        typical = changes.median(axis=1).to_numpy()     # a province's own median over all its changes
         years = list(logs.columns)
-        missing = pd.Series(np.nan, index=logs.index)
+        column = {year: i for i, year in enumerate(years)}
+        values, log_values, text_values = wide.to_numpy(), logs.to_numpy(), texts.to_numpy()
+        missing = np.full(len(logs), np.nan)
         for t in years:
-            if t + 1 not in years:
+            if t + 1 not in column:
                 continue
-            before, now, after, later = (logs[y] if y in years else missing for y in (t - 1, t, t + 1, t + 2))
-            rest = changes.drop(columns=[y for y in (t, t + 1, t + 2) if y in years])
-            own = rest.median(axis=1).where(rest.notna().sum(axis=1) >= 2, changes.median(axis=1))
+            before, now, after, later = (log_values[:, column[y]] if y in column else missing for y in (t - 1, t, t + 1, t + 2))
+            rest = changes.drop(columns=[y for y in (t, t + 1, t + 2) if y in column])
+            own = np.where(rest.notna().sum(axis=1).to_numpy() >= 2, rest.median(axis=1).to_numpy(), typical)
             change = after - now
-            usable = change.notna() & (before.notna() | later.notna()) & own.notna()
-            printed = (now - before - own).abs().fillna(0) + (change - own).abs() + (later - after - own).abs().fillna(0)
-            exchanged = ((after - before - own).abs().fillna(0) + (-change - own).abs()
-                         + (later - now - own).abs().fillna(0))
-            both = usable & wide[t].notna() & wide[t + 1].notna()
-            national = np.log(wide.loc[both, t + 1].sum() / wide.loc[both, t].sum()) if both.any() else np.nan
-            frame = pd.DataFrame({"series": series, "province": logs.index, "year": t, "printed": printed,
-                                  "exchanged": exchanged, "own": own, "change": change, "national": national,
-                                  "prefers": (exchanged < printed) & usable, "usable": usable,
-                                  "value_from": part[part["year"] == t].set_index("province")["value"]
-                                  .reindex(logs.index).to_numpy(),
-                                  "value_to": part[part["year"] == t + 1].set_index("province")["value"]
-                                  .reindex(logs.index).to_numpy()})
-            frame = frame[usable]
-            frame["n"] = len(frame)
-            frame["share"] = frame["prefers"].mean() if len(frame) else np.nan
-            frames.append(frame)
+            usable = ~np.isnan(change) & (~np.isnan(before) | ~np.isnan(later)) & ~np.isnan(own)
+            printed = (np.nan_to_num(np.abs(now - before - own)) + np.abs(change - own)
+                       + np.nan_to_num(np.abs(later - after - own)))
+            exchanged = (np.nan_to_num(np.abs(after - before - own)) + np.abs(-change - own)
+                         + np.nan_to_num(np.abs(later - now - own)))
+            x_now, x_after = values[:, column[t]], values[:, column[t + 1]]
+            both = usable & ~np.isnan(x_now) & ~np.isnan(x_after)
+            national = np.log(x_after[both].sum() / x_now[both].sum()) if both.any() else np.nan
+            prefers = (exchanged < printed)[usable]
+            frames.append(pd.DataFrame({
+                "series": series, "province": logs.index[usable], "year": t, "printed": printed[usable],
+                "exchanged": exchanged[usable], "own": own[usable], "change": change[usable], "national": national,
+                "prefers": prefers, "usable": True, "value_from": text_values[usable, column[t]],
+                "value_to": text_values[usable, column[t + 1]], "n": int(usable.sum()),
+                "share": prefers.mean() if usable.any() else np.nan}, columns=columns))
     if not frames:
-        return pd.DataFrame(columns=["series", "province", "year", "printed", "exchanged", "own", "change", "national",
-                                     "prefers", "usable", "value_from", "value_to", "n", "share"])
+        return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)
 
 
