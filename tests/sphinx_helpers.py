@@ -1,13 +1,15 @@
-"""Sphinx builds of the tests' small projects, each in a fresh process forked from the test's.
+"""Sphinx builds of the tests' small projects, each in a fresh process forked from a warm one.
 
 ``python -m sphinx`` in a subprocess imports Sphinx, MyST, myst-nb, the theme and the book's
 extension again for each build (about 3 s of CPU), for a project that then builds in 0.2 s.
-:func:`build_html` imports them once in the test worker and runs the same entry point
-(``sphinx.cmd.build.build_main``, what ``python -m sphinx`` runs) in a child forked from it. Each
-build is still a process of its own, started with the test's environment and folder: extensions'
-setup state and Sphinx's and docutils' registries are never shared between two builds (in one
-process they are, and a myst-nb project built after a MyST one fails with "Source parser for
-markdown not registered"). Without ``os.fork`` (not Linux) it runs ``python -m sphinx``.
+:func:`build_html` sends the build to a small server, started once per test worker, that has
+imported them and forks a child for each build; the child runs the same entry point
+(``sphinx.cmd.build.build_main``, what ``python -m sphinx`` runs) with the test's environment and
+folder. The server never builds anything itself, so every build starts from a process that only
+imported modules: no extension's setup, no registry of Sphinx or docutils, no patch a test made in
+its own process (``test_sphinx_numref`` builds in-process) reaches a build. After each build the
+server imports the modules that build imported, so the next one finds them loaded. Without
+``os.fork`` (not Linux) it runs ``python -m sphinx``.
 """
 
 from __future__ import annotations
@@ -17,45 +19,68 @@ import importlib
 import io
 import json
 import os
+import select
 import subprocess
 import sys
 import traceback
 from pathlib import Path
 
-#: Imported in the test worker before its first build. The worker then imports every module a build
-#: imported (:data:`_IMPORTED_BY_BUILDS`), so the next builds find them loaded. Extensions are
-#: imported there, never set up: setting them up is the build's, in its own process.
+#: Imported by the server before its first fork.
 PRELOAD = ["sphinx.cmd.build", "myst_parser", "myst_nb", "sphinx_book_theme", "ruralrev.book.sphinx.extension"]
-_IMPORTED_BY_BUILDS: dict[str, None] = {}
+#: How long a build may take before the test fails (a hang guard: the tests' projects build in a second).
+TIMEOUT = 300
+_server: subprocess.Popen | None = None
 
 
-def _preload() -> None:
-    for name in [*PRELOAD, *_IMPORTED_BY_BUILDS]:
+def _import(names) -> None:
+    for name in names:
         if name not in sys.modules:
             with contextlib.suppress(Exception):   # a module that only imports inside its package's import
                 importlib.import_module(name)
 
 
-def _child(argv: list[str], pipe: int) -> None:
-    """In the forked process: Sphinx's command; its exit status, its output and the modules it
-    imported written to ``pipe``."""
-    code = 1
+def _build_in_child(request: dict, pipe: int) -> None:
+    """In the forked child: the test's environment and folder, then Sphinx's command; its exit
+    status, its output and the modules it imported go to ``pipe`` as one line of JSON."""
     try:
         from sphinx.cmd.build import build_main
 
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.chdir(request["cwd"])
         loaded = set(sys.modules)
-
         stdout, stderr = io.StringIO(), io.StringIO()
         try:
             with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-                code = build_main(argv)
-        except BaseException:   # noqa: BLE001 - reported to the test as the command's own error would be
+                code = build_main(request["argv"])
+        except BaseException:   # noqa: BLE001 - reported as the command's own error would be
             stderr.write(traceback.format_exc())
             code = 1
         with os.fdopen(pipe, "w", encoding="utf-8") as out:
             json.dump([code, stdout.getvalue(), stderr.getvalue(), [m for m in sys.modules if m not in loaded]], out)
     finally:
-        os._exit(0)   # never back into pytest; the status travels in the pipe
+        os._exit(0)
+
+
+def serve() -> None:
+    """The server: one JSON request per line on its input, one JSON answer per line on its output."""
+    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)                      # whatever a build prints to fd 1 must not mix with the answers
+    _import(PRELOAD)
+    for line in sys.stdin:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            _build_in_child(json.loads(line), write_end)
+        os.close(write_end)
+        with os.fdopen(read_end, encoding="utf-8") as pipe:
+            text = pipe.read()
+        os.waitpid(pid, 0)
+        answers.write((text or json.dumps([1, "", "the Sphinx process ended without a result", []])) + "\n")
+        answers.flush()
+        if text:
+            _import(json.loads(text)[3])
 
 
 def build_html(source: Path, out: Path, *options: str) -> subprocess.CompletedProcess:
@@ -63,19 +88,22 @@ def build_html(source: Path, out: Path, *options: str) -> subprocess.CompletedPr
 
     Returns the result as :func:`subprocess.run` would, so a test reads ``returncode`` and
     ``stderr`` (Sphinx's warnings and errors) as it would from the command."""
+    global _server
     argv = ["-q", *options, "-b", "html", str(source), str(out)]
     if not hasattr(os, "fork"):
-        return subprocess.run([sys.executable, "-m", "sphinx", *argv], capture_output=True, text=True, timeout=300)
-    _preload()
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        _child(argv, write_end)
-    os.close(write_end)
-    with os.fdopen(read_end, encoding="utf-8") as pipe:
-        text = pipe.read()
-    os.waitpid(pid, 0)
-    returncode, stdout, stderr, imported = json.loads(text) if text else (1, "", "the Sphinx process ended without a result", [])
-    _IMPORTED_BY_BUILDS.update(dict.fromkeys(imported))
+        return subprocess.run([sys.executable, "-m", "sphinx", *argv], capture_output=True, text=True, timeout=TIMEOUT)
+    if _server is None or _server.poll() is not None:
+        # ends when the test worker does: its input closes
+        _server = subprocess.Popen([sys.executable, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    _server.stdin.write(json.dumps({"argv": argv, "env": dict(os.environ), "cwd": os.getcwd()}) + "\n")
+    _server.stdin.flush()
+    ready, _, _ = select.select([_server.stdout], [], [], TIMEOUT)
+    if not ready:
+        _server.kill()
+        raise TimeoutError(f"sphinx {' '.join(argv)} did not end within {TIMEOUT} s")
+    returncode, stdout, stderr, _ = json.loads(_server.stdout.readline())
     return subprocess.CompletedProcess(["sphinx", *argv], returncode, stdout, stderr)
+
+
+if __name__ == "__main__":
+    serve()
