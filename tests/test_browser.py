@@ -114,21 +114,6 @@ def _open(browser, url: str, width: int = 1300, dark: bool = False, offline: boo
     return _goto(_new_page(browser, width, dark, offline), url)
 
 
-@pytest.fixture(scope="module")
-def tabs(browser):
-    """One page per screen width and theme, reused from page to page (a context costs time)."""
-    opened = {}
-
-    def tab(width: int, dark: bool):
-        if (width, dark) not in opened:
-            opened[(width, dark)] = _new_page(browser, width, dark)
-        return opened[(width, dark)]
-
-    yield tab
-    for page in opened.values():
-        page.context.close()
-
-
 _LAYOUT = """() => {
   const doc = document.scrollingElement;
   const out = {page: [doc.scrollWidth, doc.clientWidth], theme: document.documentElement.dataset.theme, bad: []};
@@ -156,29 +141,9 @@ _LAYOUT = """() => {
 SCREENS = [("desktop", "light"), ("desktop", "dark"), ("phone", "light")]
 
 
-@pytest.mark.parametrize(("screen", "mode"), SCREENS)
-@pytest.mark.parametrize("page_path", _pages() if (HTML / "index.html").is_file() else [])
-def test_page_fits_the_screen_and_loads_cleanly(tabs, page_path, screen, mode):
-    page = _goto(tabs(WIDTHS[screen], mode == "dark"), (HTML / f"{page_path}.html").as_uri())
-    layout = page.evaluate(_LAYOUT)
-    assert layout["theme"] == mode
-    assert layout["page"][0] <= layout["page"][1] + 1, f"page scrolls sideways: {layout['page']}"
-    assert layout["bad"] == []
-    assert page.errors == [] and page.remote == []
-
-
 def _chapter_pages() -> list[str]:
     """The chapters' pages (``book/executed/NAME``), in book order."""
     return [c.output.relative_to(paths.ROOT).with_suffix("").as_posix() for c in params.load_plan()]
-
-
-@pytest.fixture(scope="module")
-def screens(browser):
-    """One page per screen at its real height (the findings box is measured against the screen)."""
-    opened = {name: _new_page(browser, WIDTHS[name], height=HEIGHTS[name]) for name in WIDTHS}
-    yield opened
-    for page in opened.values():
-        page.context.close()
 
 
 #: What the layout tests read from a page as a reader lands on it: the findings box (its bottom,
@@ -194,26 +159,50 @@ _AS_SHOWN = """() => {
 
 
 @pytest.fixture(scope="module")
-def as_shown(screens):
-    """:data:`_AS_SHOWN` of a page on a screen, measured on one load of the page per screen and read
-    by every test that only reads those (loading a page is most of a browser test's time)."""
-    measured = {}
+def seen(browser):
+    """What a reader sees of a page on a screen, read on one load of the page per screen and theme
+    and shared by every test that reads it (loading a page is most of a browser test's time): the
+    page's layout (:data:`_LAYOUT`), the findings box and figure widths (:data:`_AS_SHOWN`), on a
+    chapter in light mode its tables before and after scrolling them (:data:`_TABLES`), and the
+    console errors and refused remote requests of the whole visit. One tab per screen and theme,
+    at the screen's real size, reused from page to page (a context costs time)."""
+    tabs, measured = {}, {}
+    chapters = set(_chapter_pages())
 
-    def measure(page_path: str, screen: str) -> dict:
-        if (page_path, screen) not in measured:
-            page = _goto(screens[screen], (HTML / f"{page_path}.html").as_uri())
-            measured[page_path, screen] = page.evaluate(_AS_SHOWN)
-        return measured[page_path, screen]
+    def measure(page_path: str, screen: str, mode: str = "light") -> dict:
+        if (page_path, screen, mode) not in measured:
+            if (screen, mode) not in tabs:
+                tabs[screen, mode] = _new_page(browser, WIDTHS[screen], mode == "dark", height=HEIGHTS[screen])
+            page = _goto(tabs[screen, mode], (HTML / f"{page_path}.html").as_uri())
+            found = {"layout": page.evaluate(_LAYOUT), "shown": page.evaluate(_AS_SHOWN)}
+            if page_path in chapters and mode == "light":
+                found["tables"] = _scrolled_tables(page)
+            found["errors"], found["remote"] = list(page.errors), list(page.remote)
+            measured[page_path, screen, mode] = found
+        return measured[page_path, screen, mode]
 
-    return measure
+    yield measure
+    for page in tabs.values():
+        page.context.close()
+
+
+@pytest.mark.parametrize(("screen", "mode"), SCREENS)
+@pytest.mark.parametrize("page_path", _pages() if (HTML / "index.html").is_file() else [])
+def test_page_fits_the_screen_and_loads_cleanly(seen, page_path, screen, mode):
+    found = seen(page_path, screen, mode)
+    layout = found["layout"]
+    assert layout["theme"] == mode
+    assert layout["page"][0] <= layout["page"][1] + 1, f"page scrolls sideways: {layout['page']}"
+    assert layout["bad"] == []
+    assert found["errors"] == [] and found["remote"] == []
 
 
 @pytest.mark.parametrize("screen", ["desktop", "phone"])
 @pytest.mark.parametrize("page_path", _chapter_pages() if (HTML / "index.html").is_file() else [])
-def test_key_findings_come_first(as_shown, page_path, screen):
+def test_key_findings_come_first(seen, page_path, screen):
     """CONTRIBUTING: the findings box is on the first screen at 1,300 × 900 and ends within 1.5
     screens at 390 × 844 (measured from the top of the page, as a reader lands on it)."""
-    box = as_shown(page_path, screen)["findings"]
+    box = seen(page_path, screen)["shown"]["findings"]
     assert box is not None, f"{page_path}: no Key findings box (div.admonition.key-findings)"
     assert box["title"] == "Key findings"
     limit = FINDINGS_SCREENS[screen] * HEIGHTS[screen]
@@ -254,13 +243,13 @@ def _page_figures(page_path: str) -> dict[str, dict]:
 
 @pytest.mark.parametrize("screen", ["phone", "desktop"])
 @pytest.mark.parametrize("page_path", ["book/intro", *_chapter_pages()] if (HTML / "index.html").is_file() else [])
-def test_figure_text_is_legible_as_shown(as_shown, page_path, screen):
+def test_figure_text_is_legible_as_shown(seen, page_path, screen):
     """The smallest text of every figure, as the page shows it: points → image pixels (the PNG's
     dpi) → CSS px (the rendered width over the image's natural width) ≥ LEGIBLE_PX."""
     figures = _page_figures(page_path)
     if not figures:
         pytest.skip(f"{page_path} has no figure")
-    shown = dict(as_shown(page_path, screen)["images"])
+    shown = dict(seen(page_path, screen)["shown"]["images"])
     small = []
     for name, figure in figures.items():
         assert name in shown, f"{page_path}: {figure['label']} is not on the page"
@@ -291,19 +280,23 @@ _TABLES = """(scrolled) => [...document.querySelectorAll('article table')].map(t
 })"""
 
 
-@pytest.mark.parametrize("screen", ["phone", "desktop"])
-@pytest.mark.parametrize("page_path", _chapter_pages() if (HTML / "index.html").is_file() else [])
-def test_wide_tables_scroll_in_their_box_with_a_cue(screens, page_path, screen):
-    """Every table fits its box or scrolls in it with a visible cue (a hint above it, the hidden
-    side fading into the page); scrolled to the far right, the right fade goes, the left one
-    shows and the first column (the row names) is still in view."""
-    page = _goto(screens[screen], (HTML / f"{page_path}.html").as_uri())
+def _scrolled_tables(page) -> tuple[list[dict], list[dict]]:
+    """:data:`_TABLES` of a loaded page as it lands, and again after every table scrolled to its end."""
     if page.locator("table.ruralrev-interactive").count():
         page.wait_for_selector("html[data-ruralrev-tables='ready']", timeout=15_000)
     page.wait_for_timeout(300)                    # the fades' transition
     tables = page.evaluate(_TABLES, "end")
     page.wait_for_timeout(400)                    # scroll events, then the transition
-    at_end = page.evaluate(_TABLES, "start")
+    return tables, page.evaluate(_TABLES, "start")
+
+
+@pytest.mark.parametrize("screen", ["phone", "desktop"])
+@pytest.mark.parametrize("page_path", _chapter_pages() if (HTML / "index.html").is_file() else [])
+def test_wide_tables_scroll_in_their_box_with_a_cue(seen, page_path, screen):
+    """Every table fits its box or scrolls in it with a visible cue (a hint above it, the hidden
+    side fading into the page); scrolled to the far right, the right fade goes, the left one
+    shows and the first column (the row names) is still in view."""
+    tables, at_end = seen(page_path, screen)["tables"]
     assert tables
     assert [t["name"] for t in tables if not t["framed"]] == []
     wide = [(t, end) for t, end in zip(tables, at_end) if not t["fits"]]
@@ -314,15 +307,22 @@ def test_wide_tables_scroll_in_their_box_with_a_cue(screens, page_path, screen):
     assert [t["name"] for t, end in wide if not end["first_in_view"]] == [], "the first column scrolled away"
 
 
+@pytest.fixture(scope="module")
+def http_tab(browser):
+    """One tab for the pages served over HTTP, reused from page to page."""
+    page = _new_page(browser)
+    yield page
+    page.context.close()
+
+
 @pytest.mark.parametrize("page_path", _pages() if (HTML / "index.html").is_file() else [])
-def test_page_over_http_shows_its_parameters(browser, server, page_path):
-    page = _open(browser, f"{server}/{page_path}.html")
+def test_page_over_http_shows_its_parameters(http_tab, server, page_path):
+    page = _goto(http_tab, f"{server}/{page_path}.html")
     assert page.locator("h1").count() >= 1
     assert page.errors == []
     chapters = {c.output.relative_to(paths.ROOT).with_suffix("").as_posix() for c in params.load_plan()}
     if page_path in chapters:
         assert page.locator(".admonition", has_text="Run this page yourself").count() == 1
-    page.context.close()
 
 
 @pytest.mark.parametrize("page_path", ANALYTIC + ["book/executed/paper_001"])
