@@ -22,12 +22,22 @@ def test_each_build_starts_fresh_a_myst_nb_project_after_a_myst_one(tmp_path):
 
 
 def test_a_build_reads_the_callers_environment_and_reports_its_errors(tmp_path, monkeypatch):
-    conf = "import os\nproject = os.environ['RURALREV_TEST_TITLE']\nextensions = ['myst_parser']\n"
+    conf = "import os\nproject = os.environ['BOOK_TEST_TITLE']\nextensions = ['myst_parser']\n"
     folder = _project(tmp_path / "env", conf, "# Page\n\nText.\n")
-    monkeypatch.setenv("RURALREV_TEST_TITLE", "Title from the caller")
+    monkeypatch.setenv("BOOK_TEST_TITLE", "Title from the caller")
     run = build_html(folder, folder / "html")
     assert run.returncode == 0, run.stderr
     assert "Title from the caller" in (folder / "html" / "index.html").read_text(encoding="utf-8")
-    monkeypatch.delenv("RURALREV_TEST_TITLE")
+    monkeypatch.delenv("BOOK_TEST_TITLE")
     run = build_html(folder, folder / "html", "-E")
-    assert run.returncode != 0 and "RURALREV_TEST_TITLE" in run.stderr
+    assert run.returncode != 0 and "BOOK_TEST_TITLE" in run.stderr
+
+
+def test_a_build_that_dies_is_reported_and_the_next_one_runs(tmp_path):
+    """A build process that ends before answering (here its conf.py exits at once) is a failed build
+    with a message, not a hang or a stale answer, and the next build runs."""
+    dying = _project(tmp_path / "dying", "import os\nos._exit(5)\n", "# Page\n\nText.\n")
+    run = build_html(dying, dying / "html")
+    assert run.returncode == 1 and "ended without a result" in run.stderr
+    fine = _project(tmp_path / "fine", "extensions = ['myst_parser']\n", "# Page\n\nText.\n")
+    assert build_html(fine, fine / "html").returncode == 0
