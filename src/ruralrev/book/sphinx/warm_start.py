@@ -66,8 +66,11 @@ def warm_up(app) -> dict[str, tuple[tuple[int, int], object]]:
         stamp = _stamp(path)
         if stamp is None:
             continue
-        with open(path, "rb") as handle:
-            data = handle.read()
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:                 # removed since it was stamped: left to Sphinx
+            continue
         if _stamp(path) != stamp:       # rewritten while it was read
             continue
         try:
