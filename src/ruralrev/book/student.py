@@ -173,7 +173,7 @@ def build_student(root: Path | None = None, html: bool = True, stream=sys.stderr
     2. **The HTML** of that copy, built by Jupyter Book into ``_build/student/_build/html`` with
        ``RURALREV_EDITION=student`` (the title says which edition it is; the Sphinx extension would
        still drop any solution node it met), started as the book's own HTML step is
-       (:mod:`ruralrev.book.sphinx.warm_start`, with no wait): 12–15 s instead of 16 s.
+       (:mod:`ruralrev.book.sphinx.warm_start`, with no wait).
     3. **Notebooks for JupyterLab** in ``_build/student/lab``: each executed chapter, without its
        solutions, with MyST rendered as plain Markdown (:mod:`ruralrev.book.lab_markdown`) so that
        the prose shows its numbers and the exercises read as text. ``python3.11 tasks.py lab
