@@ -1,5 +1,7 @@
 """The built website in a real browser, as a reader sees it: on a 1,300 px screen in light and
-dark mode and on a 390 px phone, opened from ``file://`` (no server, no network).
+dark mode and on a 390 px phone, with no network. Each page is loaded once per screen and theme:
+the desktop in light mode from a local HTTP server (a reader of the website), the others from
+``file://`` (a reader of a downloaded copy).
 
 Checked on every page of the table of contents: no console errors, the page never scrolls
 sideways, and a table wider than the text column scrolls inside its own box (so no column is
@@ -148,26 +150,41 @@ def _chapter_pages() -> list[str]:
     return [c.output.relative_to(paths.ROOT).with_suffix("").as_posix() for c in params.load_plan()]
 
 
-#: What the layout tests read from a page as a reader lands on it: the findings box (its bottom,
-#: measured from the top of the page, and its title) and each figure image's rendered width.
+#: What the tests read from a page as a reader lands on it: the findings box (its bottom, measured
+#: from the top of the page, and its title), each figure image's rendered width, the headings, the
+#: "Run this page yourself" boxes, whether each figure's image loaded, and the first table's and
+#: figure's caption numbers.
 _AS_SHOWN = """() => {
   const box = document.querySelector('article div.admonition.key-findings');
   const r = box ? box.getBoundingClientRect() : null;
+  const text = selector => { const el = document.querySelector(selector); return el ? el.innerText : null; };
   return {findings: box ? {bottom: r.bottom + window.scrollY,
                            title: box.querySelector('.admonition-title').innerText.trim()} : null,
           images: [...document.querySelectorAll('article img')]
-            .map(img => [img.getAttribute('src').split('/').pop(), img.getBoundingClientRect().width])};
+            .map(img => [img.getAttribute('src').split('/').pop(), img.getBoundingClientRect().width]),
+          h1: document.querySelectorAll('h1').length,
+          run_boxes: [...document.querySelectorAll('.admonition')]
+            .filter(a => a.textContent.includes('Run this page yourself')).length,
+          figures_loaded: [...document.querySelectorAll('figure img')].map(img => img.complete && img.naturalWidth > 0),
+          table_number: text('table caption .caption-number'),
+          figure_number: text('figcaption .caption-number')};
 }"""
 
 
+#: The screen and theme whose loads go through the local HTTP server (as a reader of the website);
+#: the others open the files (as a reader of a downloaded copy).
+OVER_HTTP = ("desktop", "light")
+
+
 @pytest.fixture(scope="module")
-def seen(browser):
+def seen(browser, server):
     """What a reader sees of a page on a screen, read on one load of the page per screen and theme
     and shared by every test that reads it (loading a page is most of a browser test's time): the
-    page's layout (:data:`_LAYOUT`), the findings box and figure widths (:data:`_AS_SHOWN`), on a
-    chapter in light mode its tables before and after scrolling them (:data:`_TABLES`), and the
-    console errors and refused remote requests of the whole visit. One tab per screen and theme,
-    at the screen's real size, reused from page to page (a context costs time)."""
+    page's layout (:data:`_LAYOUT`), what :data:`_AS_SHOWN` reads, on a chapter in light mode its
+    tables before and after scrolling them (:data:`_TABLES`), and the console errors and refused
+    remote requests of the whole visit. One tab per screen and theme, at the screen's real size,
+    reused from page to page (a context costs time). The :data:`OVER_HTTP` loads are served by the
+    local server; the others are opened from ``file://``."""
     tabs, measured = {}, {}
     chapters = set(_chapter_pages())
 
@@ -175,7 +192,8 @@ def seen(browser):
         if (page_path, screen, mode) not in measured:
             if (screen, mode) not in tabs:
                 tabs[screen, mode] = _new_page(browser, WIDTHS[screen], mode == "dark", height=HEIGHTS[screen])
-            page = _goto(tabs[screen, mode], (HTML / f"{page_path}.html").as_uri())
+            url = f"{server}/{page_path}.html" if (screen, mode) == OVER_HTTP else (HTML / f"{page_path}.html").as_uri()
+            page = _goto(tabs[screen, mode], url)
             found = {"layout": page.evaluate(_LAYOUT), "shown": page.evaluate(_AS_SHOWN)}
             if page_path in chapters and mode == "light":
                 try:
@@ -315,35 +333,22 @@ def test_wide_tables_scroll_in_their_box_with_a_cue(seen, page_path, screen):
     assert [t["name"] for t, end in wide if not end["first_in_view"]] == [], "the first column scrolled away"
 
 
-@pytest.fixture(scope="module")
-def http_tab(browser):
-    """One tab for the pages served over HTTP, reused from page to page."""
-    page = _new_page(browser)
-    yield page
-    page.context.close()
-
-
 @pytest.mark.parametrize("page_path", _pages() if (HTML / "index.html").is_file() else [])
-def test_page_over_http_shows_its_parameters(http_tab, server, page_path):
-    page = _goto(http_tab, f"{server}/{page_path}.html")
-    assert page.locator("h1").count() >= 1
-    assert page.errors == []
+def test_page_over_http_shows_its_parameters(seen, page_path):
+    found = seen(page_path, *OVER_HTTP)
+    assert found["shown"]["h1"] >= 1
+    assert found["errors"] == []
     chapters = {c.output.relative_to(paths.ROOT).with_suffix("").as_posix() for c in params.load_plan()}
     if page_path in chapters:
-        assert page.locator(".admonition", has_text="Run this page yourself").count() == 1
+        assert found["shown"]["run_boxes"] == 1
 
 
 @pytest.mark.parametrize("page_path", ANALYTIC + ["book/executed/paper_001"])
-def test_chapters_show_numbered_figures_and_tables(browser, page_path):
-    page = _open(browser, (HTML / f"{page_path}.html").as_uri())
-    figures = page.locator("figure img")
-    assert figures.count() >= 1
-    for index in range(figures.count()):            # every figure image actually loaded
-        assert figures.nth(index).evaluate("img => img.complete && img.naturalWidth > 0")
-    captions = page.locator("table caption .caption-number")
-    assert captions.count() >= 1 and captions.first.inner_text().startswith("Table")
-    assert page.locator("figcaption .caption-number").first.inner_text().startswith("Fig.")
-    page.context.close()
+def test_chapters_show_numbered_figures_and_tables(seen, page_path):
+    shown = seen(page_path, "desktop")["shown"]
+    assert len(shown["figures_loaded"]) >= 1 and all(shown["figures_loaded"])   # every figure image actually loaded
+    assert (shown["table_number"] or "").startswith("Table")
+    assert (shown["figure_number"] or "").startswith("Fig.")
 
 
 def test_code_toggles_open(browser):

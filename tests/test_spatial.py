@@ -3,8 +3,13 @@
 Independent checks: esda's Moran's I and Geary's C against the closed forms written out here
 (:func:`moran_closed_form`, also used by the residual tests); the vectorised permutations of the
 global statistics against esda's own loop (same draws, so the same p-values); the vectorised LISA
-p-values against esda's own conditional permutation.
+p-values against esda's own conditional permutation, run uncompiled in its own process.
 """
+
+import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -216,21 +221,50 @@ def test_lisa_corrections_only_remove_provinces(panel, w):
         autocorrelation.local_moran(y, w, 0.05, "holm")
 
 
+# esda's conditional permutation, run as esda's own Python code: numba's documented switch
+# NUMBA_DISABLE_JIT leaves every @njit function uncompiled. Compiling it costs about 17 s of CPU in
+# each test process (2026-12: 16.7 s against 0.08 s for the 9,999 draws themselves). esda.crand
+# types one mask with numba's ``boolean``, which numpy does not read without numba's compiler;
+# ``np.bool_`` is the same type. Same draws as compiled esda: on the book's 2024 data all 31
+# p-values were equal; on 2016 (another seed) 29 of 31, two moving by a few draws in 9,999
+# (numba's fastmath), which is why the comparison below is statistical.
+_ESDA_UNCOMPILED = """
+import json, sys
+import numpy as np
+import esda.crand
+esda.crand.boolean = np.bool_
+from ruralrev.stats.spatial import autocorrelation, neighbours
+y, permutations, seed = json.load(sys.stdin)
+table = autocorrelation.local_moran(np.array(y), neighbours.province_weights(), permutations=permutations,
+                                    seed=seed, engine="esda").table
+json.dump({"Is": table["Is"].tolist(), "p_sim": table["p_sim"].tolist()}, sys.stdout)
+"""
+
+
+def esda_local_moran_uncompiled(y, permutations: int, seed: int) -> dict:
+    """esda's ``Moran_Local`` on the queen weights of the provinces, in a process with numba's
+    JIT off: its Is and p_sim."""
+    result = subprocess.run([sys.executable, "-c", _ESDA_UNCOMPILED], input=json.dumps([list(map(float, y)), permutations, seed]),
+                            env=dict(os.environ, NUMBA_DISABLE_JIT="1"), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return {key: np.array(value) for key, value in json.loads(result.stdout).items()}
+
+
 @pytest.mark.slow
 def test_lisa_pvalues_match_esda_conditional_permutation(panel, w):
-    """esda's engine is compiled by numba on first use (slow), hence the slow mark."""
+    """esda runs in its own process, uncompiled (:func:`esda_local_moran_uncompiled`), hence the slow mark."""
     y = neighbours.wide_values(panel, "rural_income", [2024], "log")[2024].to_numpy()
     ours = autocorrelation.local_moran(y, w, permutations=9999, seed=1)
-    theirs = autocorrelation.local_moran(y, w, permutations=9999, seed=1, engine="esda")
-    np.testing.assert_allclose(ours.table["Is"], theirs.table["Is"])
+    theirs = esda_local_moran_uncompiled(y, 9999, 1)
+    np.testing.assert_allclose(ours.table["Is"], theirs["Is"])
     # Two independent Monte Carlo estimates of the same p: their difference has standard deviation
     # sqrt(2 p (1 - p) / R); allow 4 of them for each province, and no systematic shift overall.
-    difference = ours.table["p_sim"] - theirs.table["p_sim"]
-    mean_p = (ours.table["p_sim"] + theirs.table["p_sim"]) / 2
+    difference = ours.table["p_sim"] - theirs["p_sim"]
+    mean_p = (ours.table["p_sim"] + theirs["p_sim"]) / 2
     standardised = difference / np.sqrt(2 * mean_p * (1 - mean_p) / 9999)
     assert standardised.abs().max() < 4
     assert abs(standardised.mean()) < 4 / np.sqrt(31)
-    assert (ours.table["p_sim"] < 0.05).sum() == pytest.approx((theirs.table["p_sim"] < 0.05).sum(), abs=1)
+    assert (ours.table["p_sim"] < 0.05).sum() == pytest.approx((theirs["p_sim"] < 0.05).sum(), abs=1)
 
 
 def test_local_counts_match_statsmodels_corrections_and_show_the_fdr_count_depends_on_weights(panel):
