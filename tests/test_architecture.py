@@ -100,6 +100,30 @@ def test_namespaces_resolve_every_export_without_clashes(namespace):
         assert getattr(package, name) is not None
 
 
+def _all_from_syntax_tree(path) -> list[str]:
+    """A module's ``__all__`` read from its whole syntax tree (the independent reading)."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            return [element.value for element in node.value.elts]
+    return []
+
+
+def test_exports_read_only_the_all_assignment_and_find_what_the_syntax_tree_finds(tmp_path):
+    from ruralrev.core.exports import _declared_all
+
+    modules = sorted(SRC.rglob("*.py"))
+    found = {p.relative_to(SRC).as_posix(): _declared_all(p) for p in modules}
+    assert found == {p.relative_to(SRC).as_posix(): _all_from_syntax_tree(p) for p in modules}
+    assert sum(map(len, found.values())) > 300 and max(map(len, found.values())) > 10   # real lists, several lines
+    cases = {'"""Doc."""\n\n__all__ = [\n    "a",  # first\n    "b",\n]\nx = 1\n': ["a", "b"],
+             "import os\n\ndef f():\n    __all__ = ['no']\n": [],
+             "__all__ = ['a', 'b']; y = 2\n": ["a", "b"]}
+    for index, (text, names) in enumerate(cases.items()):
+        module = tmp_path / f"m{index}.py"
+        module.write_text(text)
+        assert _declared_all(module) == _all_from_syntax_tree(module) == names, text
+
+
 def test_a_name_that_is_also_a_submodule_is_refused(tmp_path, monkeypatch):
     (tmp_path / "clash").mkdir()
     (tmp_path / "clash" / "__init__.py").write_text(

@@ -133,6 +133,16 @@ def test_field_table_gives_the_years_of_today_s_data():
     assert broadband["years"] == "2016–2024"
 
 
+def test_a_loaded_frame_is_the_callers_own_copy():
+    """The validated frames are cached once per process; what a caller changes stays its own."""
+    first = official.load_resource("panel")
+    first.loc[:, "rural_income"] = -1.0
+    again = official.load_resource("panel")
+    assert (again["rural_income"].dropna() > 0).all()
+    assert not again.equals(first)
+    assert official.validate_snapshot()["panel"].equals(again)
+
+
 @pytest.fixture()
 def snapshot_copy(tmp_path):
     shutil.copytree(paths.DATA / "official", tmp_path / "official")

@@ -12,16 +12,34 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 from pathlib import Path
 
 __all__ = ["lazy_namespace"]
 
+#: A line that starts a module-level ``__all__ = ...`` assignment.
+_ALL_LINE = re.compile(r"^__all__\s*=", re.MULTILINE)
+
 
 def _declared_all(path: Path) -> list[str]:
-    """The names in a module's literal ``__all__``, read without importing the module."""
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
-            return [element.value for element in node.value.elts]
+    """The names in a module's literal ``__all__``, read without importing the module.
+
+    Only the assignment is parsed: from the first line that starts with ``__all__ =``, one line
+    more at a time until the lines parse. Parsing whole modules cost about 0.2 s of CPU in every
+    chapter's kernel (37 modules); ``tests/test_architecture.py`` checks that this reads the
+    same names as the module's full syntax tree, for every module of the package.
+    """
+    text = path.read_text(encoding="utf-8")
+    match = _ALL_LINE.search(text)
+    if match is None:
+        return []
+    lines = text[match.start():].splitlines(keepends=True)
+    for end in range(1, len(lines) + 1):
+        try:
+            statement = ast.parse("".join(lines[:end])).body[0]
+        except SyntaxError:
+            continue
+        return [element.value for element in statement.value.elts]
     return []
 
 

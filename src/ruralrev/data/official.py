@@ -155,6 +155,11 @@ def validate_snapshot(root: Path | None = None) -> dict[str, pd.DataFrame]:
     text and the files' sizes and modification times; an edited file is checked again, and
     nothing is re-hashed on every load.
     """
+    return {name: frame.copy() for name, frame in _validated(root).items()}
+
+
+def _validated(root: Path | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`validate_snapshot`'s cached frames themselves (callers copy what they hand out)."""
     root = Path(root or paths.DATA)
     path = root / OFFICIAL / "datapackage.json"
     if not path.is_file():
@@ -167,16 +172,17 @@ def validate_snapshot(root: Path | None = None) -> dict[str, pd.DataFrame]:
         _check_panel(frames)
         _VALIDATED[key] = {r["name"]: _typed(frames[r["name"]], r["schema"]["fields"])
                            for r in descriptor["resources"]}
-    return {name: frame.copy() for name, frame in _VALIDATED[key].items()}
+    return _VALIDATED[key]
 
 
 def load_resource(name: str, root: Path | None = None) -> pd.DataFrame:
     """One validated resource of the snapshot as a typed frame (e.g. ``"quality"``): numbers as
-    floats, missing as NaN, years and lines as integers, following the descriptor's field types."""
-    frames = validate_snapshot(root)
+    floats, missing as NaN, years and lines as integers, following the descriptor's field types.
+    A copy: the caller may change it."""
+    frames = _validated(root)
     if name not in frames:
         raise SnapshotError(f"the snapshot has no resource {name!r}; it has {sorted(frames)}")
-    return frames[name]
+    return frames[name].copy()
 
 
 def load_panel(root: Path | None = None) -> pd.DataFrame:
