@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -66,15 +67,26 @@ def _snapshot(folder: Path) -> dict:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("how", ["SIGINT to the process group", "SIGTERM", "SIGHUP"])
-def test_a_stopped_run_leaves_no_process_and_no_change(tmp_path, how):
-    root = _project(tmp_path, {name: "import time\ntime.sleep(n)\nprint('slept', n)" for name in ("a", "b", "c")})
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
+@pytest.fixture(scope="module")
+def sleepers(tmp_path_factory):
+    """A project of three chapters that sleep ``n`` seconds, run once with ``n=0``: the pages a
+    stopped run must leave as they were (each test stops a run in its own copy)."""
+    root = _project(tmp_path_factory.mktemp("sleepers"),
+                    {name: "import time\ntime.sleep(n)\nprint('slept', n)" for name in ("a", "b", "c")})
     first = _ruralrev(root, "run", "-j", "2", "-p", "n=0")
     assert first.wait(timeout=300) == 0, first.stderr.read()
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["SIGINT to the process group", "SIGTERM", "SIGHUP"])
+def test_a_stopped_run_leaves_no_process_and_no_change(sleepers, tmp_path, how):
+    root = tmp_path / "project"
+    shutil.copytree(sleepers, root)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     before = _snapshot(root / "book" / "executed")
+    assert sorted(before) == ["a.ipynb", "b.ipynb", "c.ipynb"]
     # The cells sleep an hour: a run that waited for them instead of stopping would hit the hang guard.
     process = _ruralrev(root, "run", "-j", "2", "--force", "-p", "n=3600", start_new_session=True, tmpdir=scratch,
                         own_kernels=True)
