@@ -16,7 +16,7 @@ import pytest
 from libpysal import weights
 
 from ruralrev.data import official
-from ruralrev.stats.spatial import autocorrelation, neighbours
+from ruralrev.stats.spatial import autocorrelation, neighbours, permutation
 
 
 def moran_closed_form(y, w):
@@ -222,49 +222,72 @@ def test_lisa_corrections_only_remove_provinces(panel, w):
 
 
 # esda's conditional permutation, run as esda's own Python code: numba's documented switch
-# NUMBA_DISABLE_JIT leaves every @njit function uncompiled. Compiling it costs about 17 s of CPU in
-# each test process (2026-12: 16.7 s against 0.08 s for the 9,999 draws themselves). esda.crand
-# types one mask with numba's ``boolean``, which numpy does not read without numba's compiler;
-# ``np.bool_`` is the same type. Same draws as compiled esda: on the book's 2024 data all 31
-# p-values were equal; on 2016 (another seed) 29 of 31, two moving by a few draws in 9,999
-# (numba's fastmath), which is why the comparison below is statistical.
+# NUMBA_DISABLE_JIT leaves every @njit function uncompiled (compiling them is most of the CPU time
+# of a first esda call). esda.crand types the mask that leaves province i out with numba's
+# ``boolean``, which numpy does not read without numba's compiler; ``np.bool_`` is the same type.
+# Uncompiled esda makes the same draws as compiled esda; the two differ only at exact ties (a draw
+# that gives a province its own neighbours' values again), which rounding decides in both.
 _ESDA_UNCOMPILED = """
 import json, sys
 import numpy as np
 import esda.crand
 esda.crand.boolean = np.bool_
 from ruralrev.stats.spatial import autocorrelation, neighbours
-y, permutations, seed = json.load(sys.stdin)
-table = autocorrelation.local_moran(np.array(y), neighbours.province_weights(), permutations=permutations,
-                                    seed=seed, engine="esda").table
-json.dump({"Is": table["Is"].tolist(), "p_sim": table["p_sim"].tolist()}, sys.stdout)
+ys, permutations, seed = json.load(sys.stdin)
+tables = [autocorrelation.local_moran(np.array(y), neighbours.province_weights(), permutations=permutations,
+                                      seed=seed, engine="esda").table for y in ys]
+json.dump([{"Is": t["Is"].tolist(), "p_sim": t["p_sim"].tolist()} for t in tables], sys.stdout)
 """
 
 
-def esda_local_moran_uncompiled(y, permutations: int, seed: int) -> dict:
-    """esda's ``Moran_Local`` on the queen weights of the provinces, in a process with numba's
-    JIT off: its Is and p_sim."""
-    result = subprocess.run([sys.executable, "-c", _ESDA_UNCOMPILED], input=json.dumps([list(map(float, y)), permutations, seed]),
+def esda_local_moran_uncompiled(ys, permutations: int, seed: int) -> list[dict]:
+    """esda's ``Moran_Local`` on the queen weights of the provinces for each vector of ``ys``, in
+    a process with numba's JIT off: their Is and p_sim."""
+    payload = [[[float(v) for v in y] for y in ys], permutations, seed]
+    result = subprocess.run([sys.executable, "-c", _ESDA_UNCOMPILED], input=json.dumps(payload),
                             env=dict(os.environ, NUMBA_DISABLE_JIT="1"), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    return {key: np.array(value) for key, value in json.loads(result.stdout).items()}
+    return [{key: np.array(value) for key, value in table.items()} for table in json.loads(result.stdout)]
+
+
+def test_a_tie_counts_as_at_least_as_large_whatever_the_order_of_the_sum():
+    """Two draws equal to the observed statistic in exact arithmetic, computed in other orders:
+    one lands a bit above it, one a bit below. Rounding alone counts one; with ties counted, both."""
+    observed = 0.3
+    ties = [0.1 + 0.2, np.nextafter(0.3, 0.0)]               # 0.30000000000000004 and 0.29999999999999993
+    simulated = np.array([*ties, 0.1, 0.1, 0.1, 0.1])
+    assert permutation.folded_p_value(simulated, observed) == 2 / 7                               # M = 1
+    assert permutation.folded_p_value(simulated, observed, permutation.TIES_RTOL) == 3 / 7        # M = 2
+    assert permutation.folded_p_value(simulated, observed, -permutation.TIES_RTOL) == 1 / 7       # ties left out: M = 0
+    assert permutation.folded_p_value(simulated, 0.31, permutation.TIES_RTOL) == 1 / 7            # not a tie
 
 
 @pytest.mark.slow
 def test_lisa_pvalues_match_esda_conditional_permutation(panel, w):
-    """esda runs in its own process, uncompiled (:func:`esda_local_moran_uncompiled`), hence the slow mark."""
-    y = neighbours.wide_values(panel, "rural_income", [2024], "log")[2024].to_numpy()
-    ours = autocorrelation.local_moran(y, w, permutations=9999, seed=1)
-    theirs = esda_local_moran_uncompiled(y, 9999, 1)
-    np.testing.assert_allclose(ours.table["Is"], theirs["Is"])
-    # Two independent Monte Carlo estimates of the same p: their difference has standard deviation
-    # sqrt(2 p (1 - p) / R); allow 4 of them for each province, and no systematic shift overall.
-    difference = ours.table["p_sim"] - theirs["p_sim"]
-    mean_p = (ours.table["p_sim"] + theirs["p_sim"]) / 2
-    standardised = difference / np.sqrt(2 * mean_p * (1 - mean_p) / 9999)
-    assert standardised.abs().max() < 4
-    assert abs(standardised.mean()) < 4 / np.sqrt(31)
-    assert (ours.table["p_sim"] < 0.05).sum() == pytest.approx((theirs["p_sim"] < 0.05).sum(), abs=1)
+    """Nine years of log rural income, 9,999 draws each, against esda run uncompiled in its own
+    process (:func:`esda_local_moran_uncompiled`; hence the slow mark). esda decides exact ties by
+    rounding and this engine counts them, so each esda p-value is compared with the nearer of this
+    engine's p-values with ties counted and with ties left out (the same where a province has no
+    tie)."""
+    years = list(range(2016, 2025))
+    values = neighbours.wide_values(panel, "rural_income", years, "log")
+    theirs = esda_local_moran_uncompiled([values[year].to_numpy() for year in years], 9999, 1)
+    moved_by_ties = 0
+    for year, esda_table in zip(years, theirs):
+        ours = autocorrelation.local_moran(values[year].to_numpy(), w, permutations=9999, seed=1).table
+        np.testing.assert_allclose(ours["Is"], esda_table["Is"])
+        strict = permutation.conditional_pvalues(ours["z"], w, ours["Is"], 9999, 1, rtol=-permutation.TIES_RTOL)
+        moved_by_ties += int((strict != ours["p_sim"].to_numpy()).sum())
+        # Two independent Monte Carlo estimates of the same p: their difference has standard
+        # deviation sqrt(2 p (1 - p) / R); allow 4 of them for each province, and no systematic shift.
+        candidates = np.stack([ours["p_sim"].to_numpy(), strict])
+        nearer = candidates[np.abs(candidates - esda_table["p_sim"]).argmin(axis=0), np.arange(len(strict))]
+        mean_p = (nearer + esda_table["p_sim"]) / 2
+        standardised = (nearer - esda_table["p_sim"]) / np.sqrt(2 * mean_p * (1 - mean_p) / 9999)
+        assert np.abs(standardised).max() < 4, year
+        assert abs(standardised.mean()) < 4 / np.sqrt(31), year
+        assert (ours["p_sim"] < 0.05).sum() == pytest.approx((esda_table["p_sim"] < 0.05).sum(), abs=2), year
+    assert moved_by_ties > 0          # the book's data have ties: the comparison above meets them
 
 
 def test_local_counts_match_statsmodels_corrections_and_show_the_fdr_count_depends_on_weights(panel):
