@@ -117,7 +117,12 @@ def test_exports_read_only_the_all_assignment_and_find_what_the_syntax_tree_find
     assert sum(map(len, found.values())) > 300 and max(map(len, found.values())) > 10   # real lists, several lines
     cases = {'"""Doc."""\n\n__all__ = [\n    "a",  # first\n    "b",\n]\nx = 1\n': ["a", "b"],
              "import os\n\ndef f():\n    __all__ = ['no']\n": [],
-             "__all__ = ['a', 'b']; y = 2\n": ["a", "b"]}
+             "__all__ = ['a', 'b']; y = 2\n": ["a", "b"],
+             '"""Doc.\n\n__all__ = ["fake"]\n"""\n__all__ = ["real"]\n': ["real"],          # a docstring line
+             '"""Doc.\n__all__ = is read first\n"""\n__all__ = ["real"]\n': ["real"],
+             "x = __all__ = ['a']\n": ["a"],                                               # chained
+             "__all__ == 1\n__all__ = ['a']\n": ["a"],
+             "items = [\n__all__ == 1]\n__all__ = ['a']\n": ["a"]}                          # inside brackets
     for index, (text, names) in enumerate(cases.items()):
         module = tmp_path / f"m{index}.py"
         module.write_text(text)

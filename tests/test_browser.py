@@ -1,7 +1,8 @@
 """The built website in a real browser, as a reader sees it: on a 1,300 px screen in light and
-dark mode and on a 390 px phone, with no network. Each page is loaded once per screen and theme:
-the desktop in light mode from a local HTTP server (a reader of the website), the others from
-``file://`` (a reader of a downloaded copy).
+dark mode and on a 390 px phone, with no network. The checks made on every page share one load of
+it per screen and theme: the desktop in light mode from a local HTTP server (a reader of the
+website), the others from ``file://`` (a reader of a downloaded copy). The tests that click or
+type (toggles, solutions, interactive tables, search) and the screenshots load their own pages.
 
 Checked on every page of the table of contents: no console errors, the page never scrolls
 sideways, and a table wider than the text column scrolls inside its own box (so no column is
@@ -164,7 +165,7 @@ _AS_SHOWN = """() => {
             .map(img => [img.getAttribute('src').split('/').pop(), img.getBoundingClientRect().width]),
           h1: document.querySelectorAll('h1').length,
           run_boxes: [...document.querySelectorAll('.admonition')]
-            .filter(a => a.textContent.includes('Run this page yourself')).length,
+            .filter(a => a.textContent.replace(/\\s+/g, ' ').toLowerCase().includes('run this page yourself')).length,
           figures_loaded: [...document.querySelectorAll('figure img')].map(img => img.complete && img.naturalWidth > 0),
           table_number: text('table caption .caption-number'),
           figure_number: text('figcaption .caption-number')};

@@ -137,10 +137,13 @@ def test_a_loaded_frame_is_the_callers_own_copy():
     """The validated frames are cached once per process; what a caller changes stays its own."""
     first = official.load_resource("panel")
     first.loc[:, "rural_income"] = -1.0
-    again = official.load_resource("panel")
-    assert (again["rural_income"].dropna() > 0).all()
-    assert not again.equals(first)
-    assert official.validate_snapshot()["panel"].equals(again)
+    try:
+        again = official.load_resource("panel")
+        assert (again["rural_income"].dropna() > 0).all()
+        assert not again.equals(first)
+        assert official.validate_snapshot()["panel"].equals(again)
+    finally:                        # a failure must not leave the changed frame to later tests
+        official._VALIDATED.clear()
 
 
 @pytest.fixture()

@@ -21,25 +21,50 @@ __all__ = ["lazy_namespace"]
 _ALL_LINE = re.compile(r"^__all__\s*=", re.MULTILINE)
 
 
+def _all_of(statement: ast.stmt) -> list[str] | None:
+    """The names ``statement`` assigns to ``__all__`` when it is ``__all__ = [literal strings]``."""
+    if (isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in statement.targets)
+            and isinstance(statement.value, (ast.List, ast.Tuple))
+            and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in statement.value.elts)):
+        return [element.value for element in statement.value.elts]
+    return None
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except SyntaxError:
+        return False
+    return True
+
+
 def _declared_all(path: Path) -> list[str]:
     """The names in a module's literal ``__all__``, read without importing the module.
 
-    Only the assignment is parsed: from the first line that starts with ``__all__ =``, one line
-    more at a time until the lines parse. Parsing whole modules cost about 0.2 s of CPU in every
-    chapter's kernel (37 modules); ``tests/test_architecture.py`` checks that this reads the
-    same names as the module's full syntax tree, for every module of the package.
+    Usually only the module's head and the assignment are parsed: the text before the first line
+    that starts with ``__all__ =`` must parse (so the line is not inside a string), then the lines
+    from it, one more at a time (up to 40), until they parse. Anything else (no such line, a line
+    in a docstring, a chained assignment) falls back to the module's whole syntax tree, which is
+    what every chapter's kernel parsed before, for each module of each namespace it used.
+    ``tests/test_architecture.py`` checks that both readings agree on every module of the package.
     """
     text = path.read_text(encoding="utf-8")
     match = _ALL_LINE.search(text)
-    if match is None:
-        return []
-    lines = text[match.start():].splitlines(keepends=True)
-    for end in range(1, len(lines) + 1):
-        try:
-            statement = ast.parse("".join(lines[:end])).body[0]
-        except SyntaxError:
-            continue
-        return [element.value for element in statement.value.elts]
+    if match is not None and _parses(text[:match.start()]):      # the line is not inside a string
+        lines = text[match.start():].splitlines(keepends=True)
+        for end in range(1, min(len(lines), 40) + 1):
+            try:
+                body = ast.parse("".join(lines[:end])).body
+            except SyntaxError:
+                continue
+            found = _all_of(body[0]) if body else None
+            if found is not None:
+                return found
+            break
+    for statement in ast.parse(text).body:
+        found = _all_of(statement)
+        if found is not None:
+            return found
     return []
 
 
