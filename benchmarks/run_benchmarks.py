@@ -290,8 +290,14 @@ def update_readme(lines: list[str]) -> None:
     readme.write_text(f"{head}{README_START}\n{body}\n{README_END}{tail}", encoding="utf-8")
 
 
-def _save(record: dict) -> None:
+def _save(record: dict, jobs: int) -> list[str]:
+    """Write the record and, from it, results.md and the README's summary: they agree after every
+    step, so the test suite timed by (t) finds them agreeing (``tests/test_benchmarks.py``)."""
     RECORD.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    lines = render(record, jobs)
+    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    update_readme(lines)
+    return lines
 
 
 def main() -> int:
@@ -319,10 +325,10 @@ def main() -> int:
             entry["cpu"].append(cpu)
             print(f"{LABELS[key]}: run {repeat + 1}: {wall:.1f} s wall, {cpu:.1f} s CPU", file=sys.stderr, flush=True)
         record["scenarios"][key] = {**entry, **extra, **_stamp()}
-        _save(record)
+        _save(record, args.jobs)
     if "h" in chosen:
         record["scenarios"]["h"] = {"chapters": chapter_times(args.repeat), **_stamp()}
-        _save(record)
+        _save(record, args.jobs)
     if "t" in chosen:
         for key, (wall, cpu) in test_times().items():
             record["scenarios"][key] = {"wall": [wall], "cpu": [cpu], **_stamp()}
@@ -330,10 +336,7 @@ def main() -> int:
         _run(_ruralrev("build", "-j", str(args.jobs)))  # leave the default book behind
     if chosen:
         record["import"] = {"seconds": import_time(), **_stamp()}
-    _save(record)
-    lines = render(record, args.jobs)
-    RESULTS.write_text("\n".join(lines), encoding="utf-8")
-    update_readme(lines)
+    lines = _save(record, args.jobs)
     print("\n".join(lines))
     return 0
 
