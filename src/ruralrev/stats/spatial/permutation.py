@@ -112,10 +112,11 @@ def conditional_pvalues(z, w, local, permutations: int = 9999, seed: int = 20261
     .. math::
 
         I_i^{(r)} = (n-1)\,\frac{z_i \sum_{j} w_{ij} z_{\pi_r(j)}}{\sum_k z_k^2},\qquad
-        p_i = \frac{\min(M_i,\,R - M_i) + 1}{R + 1}
+        p_i = \frac{\min(M_i^{\ge},\,M_i^{\le}) + 1}{R + 1}
 
-    with :math:`M_i` the number of draws with :math:`I_i^{(r)} \ge I_i` (esda's folded, one-sided
-    convention). This is esda's algorithm in vectorised numpy: esda's own engine is compiled by
+    with :math:`M_i^{\ge}` (:math:`M_i^{\le}`) the number of draws with :math:`I_i^{(r)} \ge I_i`
+    (:math:`\le I_i`): esda's folded, one-sided convention, with ties counted as below
+    (:func:`folded_p_value`). This is esda's algorithm in vectorised numpy: esda's own engine is compiled by
     numba on first use, which costs more time than the whole chapter; the tests check these
     p-values against ``esda.Moran_Local(...).p_sim`` on the book's data. The draws come from numpy's
     generator (esda's from numpy's legacy one), so the p-values agree with esda's within Monte
